@@ -1,0 +1,57 @@
+// Runs the shared spec files in headless Chromium on the backend named by TFJS_BACKEND
+// (webgl, wasm or cpu). scripts/test.mjs starts it once per backend and reads the RESULT line.
+const backend = process.env.TFJS_BACKEND || 'webgl';
+
+/** Counts specs and prints `RESULT {...}` for scripts/test.mjs. */
+function CountReporter(baseReporterDecorator) {
+  baseReporterDecorator(this);
+  const counts = {suite: `browser-${backend}`, passed: 0, failed: 0, skipped: 0};
+  this.onSpecComplete = (browser, result) => {
+    if (result.skipped || result.disabled || result.pending) counts.skipped++;
+    else if (result.success) counts.passed++;
+    else counts.failed++;
+  };
+  this.onBrowserError = () => counts.failed++;
+  this.onRunComplete = (browsers, results) => {
+    if (results.error || results.disconnected) counts.failed++;
+    process.stdout.write('\nRESULT ' + JSON.stringify(counts) + '\n');
+  };
+}
+CountReporter.$inject = ['baseReporterDecorator'];
+
+module.exports = config => {
+  config.set({
+    frameworks: ['jasmine'],
+    files: [
+      'spec/entry_browser.ts',
+      {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false,
+       served: true, watched: false, nocache: true},
+    ],
+    preprocessors: {'spec/entry_browser.ts': ['esbuild']},
+    esbuild: {target: 'es2020', sourcemap: false, define: {'process.env.NODE_ENV': '"test"'}},
+    mime: {'application/wasm': ['wasm']},
+    plugins: ['karma-jasmine', 'karma-chrome-launcher', 'karma-esbuild',
+              {'reporter:count': ['type', CountReporter]}],
+    reporters: ['dots', 'count'],
+    client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true},
+    browsers: ['ChromiumHeadlessSwiftShader'],
+    // karma-chrome-launcher gives every launch a fresh --user-data-dir of its own.
+    customLaunchers: {
+      ChromiumHeadlessSwiftShader: {
+        base: 'ChromeHeadless',
+        flags: [
+          '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+          '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync',
+          '--disable-quic',
+        ],
+      },
+    },
+    browserNoActivityTimeout: 600000,
+    browserDisconnectTimeout: 60000,
+    captureTimeout: 120000,
+    singleRun: true,
+    autoWatch: false,
+    logLevel: config.LOG_WARN,
+  });
+};

@@ -1,0 +1,86 @@
+// `npm test`: type-checks, then runs the same spec files on every backend: jasmine in Node on
+// cpu and wasm, karma in headless Chromium on webgl, wasm and cpu. Ends with one line
+// `N passed, N failed` summing every suite. Installs Debian's chromium when it is missing and
+// we are root; otherwise stops with a message naming the package.
+import {spawn, spawnSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
+
+const CHROMIUM = process.env.CHROME_BIN || '/usr/bin/chromium';
+const only = process.env.TEST_SUITES ? process.env.TEST_SUITES.split(',') : null;
+const results = [];
+
+function run(cmd, args, env = {}) {
+  return new Promise(resolve => {
+    const child = spawn(cmd, args, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'inherit']});
+    let out = '';
+    child.stdout.on('data', chunk => {
+      out += chunk;
+      process.stdout.write(chunk);
+    });
+    child.on('close', code => resolve({code, out}));
+  });
+}
+
+/** Runs one suite and records the counts from its RESULT line (a crash counts as a failure). */
+async function suite(name, cmd, args, env) {
+  if (only && !only.includes(name)) return;
+  console.log(`\n=== ${name}`);
+  const {code, out} = await run(cmd, args, env);
+  const line = out.split('\n').reverse().find(l => l.startsWith('RESULT '));
+  const counts = line ? JSON.parse(line.slice(7)) : {passed: 0, failed: 0, skipped: 0};
+  if (!line || (code !== 0 && counts.failed === 0)) counts.failed++;
+  results.push({name, ...counts});
+}
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.getuid && process.getuid() === 0) {
+    console.log(`${CHROMIUM} is missing: installing Debian's chromium package (apt-get)...`);
+    const apt = 'apt-get update -qq && apt-get install -y -qq chromium';
+    spawnSync('bash', ['-c', apt], {stdio: 'inherit'});
+    if (existsSync(CHROMIUM)) return true;
+  }
+  console.error(`\nThe browser suites need Chromium at ${CHROMIUM}. Install Debian's package ` +
+                `'chromium' (as root: apt-get update && apt-get install -y chromium), or set ` +
+                `CHROME_BIN to a Chromium binary.`);
+  return false;
+}
+
+async function main() {
+  if (!only || only.includes('typecheck')) {
+    console.log('=== typecheck (tsc --noEmit)');
+    const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+    results.push({name: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1,
+                  skipped: 0});
+  }
+  const bundle = spawnSync('npx', ['esbuild', 'spec/entry_node.ts', '--bundle', '--platform=node',
+                                   '--external:@tensorflow/*', '--external:jasmine',
+                                   '--outfile=build/spec/node.cjs', '--log-level=warning'],
+                           {stdio: 'inherit'});
+  if (bundle.status !== 0) results.push({name: 'bundle node specs', passed: 0, failed: 1, skipped: 0});
+  for (const backend of ['cpu', 'wasm']) {
+    await suite(`node-${backend}`, 'node', ['scripts/run-jasmine.cjs', 'build/spec/node.cjs',
+                `node-${backend}`], {TFJS_BACKEND: backend});
+  }
+  const browserSuites = ['webgl', 'wasm', 'cpu'].filter(b => !only || only.includes(`browser-${b}`));
+  if (browserSuites.length > 0) {
+    if (ensureChromium()) {
+      for (const backend of browserSuites) {
+        await suite(`browser-${backend}`, 'npx', ['karma', 'start', 'karma.conf.js'],
+                    {TFJS_BACKEND: backend, CHROME_BIN: CHROMIUM});
+      }
+    } else {
+      results.push({name: 'browser (no chromium)', passed: 0, failed: 1, skipped: 0});
+    }
+  }
+  console.log('\n=== summary');
+  for (const r of results) {
+    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed` +
+                (r.skipped ? `, ${r.skipped} skipped` : ''));
+  }
+  const passed = results.reduce((s, r) => s + r.passed, 0);
+  const failed = results.reduce((s, r) => s + r.failed, 0);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+main();

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import {separableConv1d} from '../src';
+
+import {opGrid} from './grid';
+import {expectClose, liveTensors} from './helpers';
+import {Operands} from './operands';
+import {randomArray, refForward, refGradients, seededRandom} from './reference';
+
+describe('separableConv1d forward matches the float64 reference', () => {
+  opGrid().forEach((c, i) => {
+    it(c.name, async () => {
+      const ops = new Operands(c, 1000 + i);
+      const before = liveTensors();
+      const {x, dw, pw} = ops.tensors();
+      const y = separableConv1d(x as tf.Tensor3D, dw, pw, c.stride, c.pad, c.dilation,
+                                c.ncw ? 'NCW' : 'NWC');
+      const expected = ops.expectedY();
+      expect(y.shape).toEqual(expected.shape);
+      expectClose(await y.data(), expected.data, 'y');
+      tf.dispose([x as tf.Tensor, dw, pw, y]);
+      expect(liveTensors()).withContext('live tensors after the call').toBe(before);
+    });
+  });
+});
+
+describe('separableConv1d gradients match the float64 reference', () => {
+  opGrid().forEach((c, i) => {
+    it(c.name, async () => {
+      const ops = new Operands(c, 2000 + i);
+      const tensors = ops.tensors();
+      const x = tensors.x instanceof tf.Tensor ? tensors.x :
+                                                 tf.tensor(tensors.x as number[], undefined,
+                                                           'float32');
+      const yShape = ops.expectedY().shape;
+      const gData = randomArray(yShape.reduce((a, b) => a * b, 1), seededRandom(3000 + i));
+      const g = tf.tensor(Float32Array.from(gData), yShape);
+      const before = liveTensors();
+      const grads = tf.grads(
+          (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(separableConv1d(
+              a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation,
+              c.ncw ? 'NCW' : 'NWC'), g)));
+      const [dx, ddw, dpw] = grads([x, tensors.dw, tensors.pw]);
+      expect(liveTensors()).withContext('only the three gradients are new').toBe(before + 3);
+      const expected = ops.expectedGrads(gData);
+      expect(dx.shape).toEqual(x.shape);
+      expectClose(await dx.data(), expected.dx, 'dx');
+      expectClose(await ddw.data(), expected.ddw, 'ddepthwise');
+      expectClose(await dpw.data(), expected.dpw, 'dpointwise');
+      tf.dispose([x, tensors.dw, tensors.pw, g, dx, ddw, dpw]);
+    });
+  });
+});
+
+describe('the float64 reference itself', () => {
+  it('has gradients that agree with central finite differences of its forward pass', () => {
+    const c = {batch: 2, width: 9, channels: 2, kernel: 3, multiplier: 2, outChannels: 3,
+               stride: 2, dilation: 2, pad: [2, 1] as [number, number]};
+    const rand = seededRandom(7);
+    const x = randomArray(2 * 9 * 2, rand);
+    const dw = randomArray(3 * 2 * 2, rand);
+    const pw = randomArray(4 * 3, rand);
+    const out = refForward(c, x, dw, pw).out;
+    const g = randomArray(2 * out * 3, rand);
+    const loss = () => refForward(c, x, dw, pw).y.reduce((s, v, j) => s + v * g[j], 0);
+    const grads = refGradients(c, x, dw, pw, g);
+    const h = 1e-6;
+    for (const [arr, grad] of [[x, grads.dx], [dw, grads.ddw], [pw, grads.dpw]]) {
+      for (let j = 0; j < arr.length; j++) {
+        const keep = arr[j];
+        arr[j] = keep + h;
+        const up = loss();
+        arr[j] = keep - h;
+        const down = loss();
+        arr[j] = keep;
+        expect(Math.abs((up - down) / (2 * h) - grad[j])).toBeLessThan(1e-6);
+      }
+    }
+  });
+});

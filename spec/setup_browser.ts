@@ -1,0 +1,17 @@
+// Browser (karma): the backend named in karma's client config (webgl, wasm or cpu).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+
+declare const __karma__: {config: {backend?: string}};
+const backend = __karma__.config.backend || 'webgl';
+setWasmPaths('/base/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+
+jasmine.DEFAULT_TIMEOUT_INTERVAL = 300000;
+beforeAll(async () => {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
+  await tf.ready();
+  console.log(`[spec] backend: ${tf.getBackend()}`);
+});

@@ -1,0 +1,2 @@
+// The spec files that run on every backend, in Node and in the browser.
+import './op.spec';

@@ -1,0 +1,205 @@
+import {customGrad, expandDims, fused, matMul, reshape, squeeze, sum, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+
+import {checkInteger, describe, ValueError} from '../errors';
+
+import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
+import {checkPadding, Padding, planPadding} from './padding';
+import {floatTensor} from './tensors';
+
+/** Layout of the op's input and output: width-major (`'NWC'`) or channel-major (`'NCW'`). */
+export type DataFormat1D = 'NWC'|'NCW';
+
+const OP = 'separableConv1d';
+
+/** Settings of one call, checked and with the defaults filled in. */
+interface Settings {
+  stride: number;
+  pad: Padding;
+  dilation: number;
+  dataFormat: DataFormat1D;
+}
+
+function checkSettings(stride: unknown, pad: unknown, dilation: unknown,
+                       dataFormat: unknown): Settings {
+  if (dataFormat !== 'NWC' && dataFormat !== 'NCW') {
+    throw new ValueError(
+        `${OP}: dataFormat must be 'NWC' or 'NCW', but got ${describe(dataFormat)}.`);
+  }
+  return {
+    stride: checkInteger(`${OP}: stride`, stride),
+    pad: checkPadding(pad, `${OP}: pad`),
+    dilation: checkInteger(`${OP}: dilation`, dilation),
+    dataFormat
+  };
+}
+
+/** Puts a tensor in the op's layout into the `[B, W, C]` layout the arithmetic uses. */
+function toBatchedNWC(t: Tensor, ncw: boolean, unbatched: boolean): Tensor3D {
+  const batched = (unbatched ? expandDims(t, 0) : t) as Tensor3D;
+  return ncw ? transpose(batched, [0, 2, 1]) : batched;
+}
+
+/** The inverse of `toBatchedNWC`. */
+function fromBatchedNWC(t: Tensor3D, ncw: boolean, unbatched: boolean): Tensor {
+  const laidOut = ncw ? transpose(t, [0, 2, 1]) : t;
+  return unbatched ? squeeze(laidOut, [0]) : laidOut;
+}
+
+/**
+ * Checks the ranks and sizes of the operands against each other and works out the geometry.
+ */
+function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
+                  s: Settings): ConvGeometry {
+  if (x.rank !== 2 && x.rank !== 3) {
+    throw new ValueError(`${OP}: x must be rank 3 ([batch, width, channels] for NWC, ` +
+                         `[batch, channels, width] for NCW) or rank 2 (one unbatched example), ` +
+                         `but got rank ${x.rank} with shape ${describe(x.shape)}.`);
+  }
+  if (dw.rank !== 3) {
+    throw new ValueError(`${OP}: depthwiseFilter must be rank 3 [filterWidth, inChannels, ` +
+                         `channelMultiplier], but got shape ${describe(dw.shape)}.`);
+  }
+  if (pw.rank !== 3 || pw.shape[0] !== 1) {
+    throw new ValueError(`${OP}: pointwiseFilter must be rank 3 [1, inChannels * ` +
+                         `channelMultiplier, outChannels], but got shape ${describe(pw.shape)}.`);
+  }
+  const unbatched = x.rank === 2;
+  const ncw = s.dataFormat === 'NCW';
+  const shape3 = unbatched ? [1, ...x.shape] : x.shape;
+  const [batch, inWidth, inChannels] = ncw ? [shape3[0], shape3[2], shape3[1]] : shape3;
+  const [kernelSize, filterChannels, multiplier] = dw.shape;
+  if (kernelSize < 1 || filterChannels < 1 || multiplier < 1) {
+    throw new ValueError(`${OP}: depthwiseFilter must have no empty dimension, but got shape ${
+        describe(dw.shape)}.`);
+  }
+  if (inChannels !== filterChannels) {
+    throw new ValueError(`${OP}: x has ${inChannels} channels (shape ${describe(x.shape)}, ${
+        s.dataFormat}) but depthwiseFilter expects ${filterChannels} (shape ${
+        describe(dw.shape)}).`);
+  }
+  const outChannels = pw.shape[2] as number;
+  if (pw.shape[1] !== inChannels * multiplier || outChannels < 1) {
+    throw new ValueError(`${OP}: pointwiseFilter must have shape [1, ${
+        inChannels * multiplier}, outChannels >= 1] (inChannels * channelMultiplier = ${
+        inChannels} * ${multiplier}), but got ${describe(pw.shape)}.`);
+  }
+  if (bias != null && (bias.rank !== 1 || bias.shape[0] !== outChannels)) {
+    throw new ValueError(`${OP}: bias must have shape [${outChannels}], but got ${
+        describe(bias.shape)}.`);
+  }
+  if (batch < 1) {
+    throw new ValueError(`${OP}: x must hold at least one example, but got shape ${
+        describe(x.shape)}.`);
+  }
+  const plan = planPadding(s.pad, inWidth, kernelSize, s.dilation, s.stride);
+  return {batch, inWidth, inChannels, kernelSize, multiplier, stride: s.stride,
+          dilation: s.dilation, plan};
+}
+
+/** The 1x1 half: `d [B, T, C*M]` times the pointwise matrix, plus the bias when there is one. */
+function pointwiseForward(d: Tensor3D, pw: Tensor3D, bias: Tensor1D|null): Tensor3D {
+  const [b, t, channels] = d.shape;
+  const outChannels = pw.shape[2];
+  const flat = reshape(d, [b * t, channels]) as Tensor2D;
+  const matrix = reshape(pw, [channels, outChannels]) as Tensor2D;
+  const y = bias == null ? matMul(flat, matrix) : fused.matMul({a: flat, b: matrix, bias});
+  return reshape(y, [b, t, outChannels]);
+}
+
+/**
+ * The differentiable core, for checked tensors. Everything, layout changes included, is inside
+ * one `customGrad` so that no tfjs gradient is needed (tfjs has none for dilated depthwise
+ * convolutions, and wasm has no depthwise backprop kernels at all).
+ */
+function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withBias: boolean) {
+  return customGrad((...args: unknown[]) => {
+    const [x, dw, pw] = args as [Tensor, Tensor3D, Tensor3D];
+    const bias = withBias ? args[3] as Tensor1D : null;
+    const save = args[args.length - 1] as (tensors: Tensor[]) => void;
+    const x3 = toBatchedNWC(x, ncw, unbatched);
+    const d = depthwiseForward(x3, dw, g);
+    const y = pointwiseForward(d, pw, bias);
+    save([x3, dw, pw, d]);
+    return {
+      value: fromBatchedNWC(y, ncw, unbatched),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sdw, spw, sd] = saved as Tensor3D[];
+        const channels = g.inChannels * g.multiplier;
+        const rows = g.batch * g.plan.outWidth;
+        const dy2 = reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D;
+        const d2 = reshape(sd, [rows, channels]) as Tensor2D;
+        const dpw = reshape(matMul(d2, dy2, true, false), [1, channels, -1]);
+        const dd = reshape(
+            matMul(dy2, reshape(spw, [channels, -1]) as Tensor2D, false, true),
+            [g.batch, g.plan.outWidth, channels]) as Tensor3D;
+        const dx = fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched);
+        const ddw = depthwiseFilterGrad(sx, dd, g);
+        return withBias ? [dx, ddw, dpw, sum(dy2, 0)] : [dx, ddw, dpw];
+      }
+    };
+  });
+}
+
+/**
+ * Options of the op that the layer passes on; `bias` is added after the pointwise step and
+ * differentiated with the rest.
+ */
+export interface SeparableConv1dOptions {
+  stride?: number;
+  pad?: Padding;
+  dilation?: number;
+  dataFormat?: DataFormat1D;
+  bias?: Tensor1D|TensorLike|null;
+}
+
+/**
+ * The op with an optional bias, as the layer uses it. Checks everything before it allocates,
+ * so a bad call throws a `ValueError` and leaks nothing.
+ */
+export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
+    x: T|TensorLike, depthwiseFilter: Tensor3D|TensorLike, pointwiseFilter: Tensor3D|TensorLike,
+    options: SeparableConv1dOptions = {}): T {
+  const s = checkSettings(options.stride ?? 1, options.pad ?? 'valid', options.dilation ?? 1,
+                          options.dataFormat ?? 'NWC');
+  return tidy(() => {
+    const xT = floatTensor(x, 'x', OP);
+    const dwT = floatTensor(depthwiseFilter, 'depthwiseFilter', OP);
+    const pwT = floatTensor(pointwiseFilter, 'pointwiseFilter', OP);
+    const biasT = options.bias == null ? null : floatTensor(options.bias, 'bias', OP);
+    const g = geometry(xT, dwT, pwT, biasT, s);
+    const f = differentiable(g, s.dataFormat === 'NCW', xT.rank === 2, biasT != null);
+    return (biasT == null ? f(xT, dwT, pwT) : f(xT, dwT, pwT, biasT)) as T;
+  });
+}
+
+/**
+ * A 1-D depthwise-separable convolution: a depthwise correlation of each input channel with
+ * its own `channelMultiplier` filters, then a 1x1 convolution that mixes the
+ * `inChannels * channelMultiplier` results into `outChannels`. Shaped like
+ * `tf.separableConv2d`, differentiable on every backend with its own gradient.
+ *
+ * ```js
+ * const x = tf.randomNormal([2, 100, 8]);            // [batch, width, channels]
+ * const dw = tf.randomNormal([5, 8, 1]);             // [filterWidth, inChannels, multiplier]
+ * const pw = tf.randomNormal([1, 8, 16]);            // [1, inChannels * multiplier, outChannels]
+ * const y = separableConv1d(x, dw, pw, 1, 'same');   // [2, 100, 16]
+ * ```
+ *
+ * @param x `[batch, width, inChannels]` (NWC) or `[batch, inChannels, width]` (NCW); a rank-2
+ *   tensor is one unbatched example and gives a rank-2 result.
+ * @param depthwiseFilter `[filterWidth, inChannels, channelMultiplier]`.
+ * @param pointwiseFilter `[1, inChannels * channelMultiplier, outChannels]`.
+ * @param stride Step between outputs, an integer >= 1. Default 1.
+ * @param pad `'valid'` (default), `'same'` (TensorFlow's rule), `'causal'` (all padding on the
+ *   left), `p` zeros on both sides, or `[left, right]` zeros.
+ * @param dilation Spacing between filter taps, an integer >= 1. Default 1.
+ * @param dataFormat `'NWC'` (default) or `'NCW'`.
+ * @returns `[batch, outWidth, outChannels]` (NWC) or `[batch, outChannels, outWidth]` (NCW).
+ * @throws ValueError for a bad rank, shape, dtype, setting, or an output width below 1.
+ */
+export function separableConv1d<T extends Tensor2D|Tensor3D>(
+    x: T|TensorLike, depthwiseFilter: Tensor3D|TensorLike, pointwiseFilter: Tensor3D|TensorLike,
+    stride = 1, pad: Padding = 'valid', dilation = 1, dataFormat: DataFormat1D = 'NWC'): T {
+  return separableConv1dWithBias(x, depthwiseFilter, pointwiseFilter,
+                                 {stride, pad, dilation, dataFormat});
+}
