@@ -1,2 +1,3 @@
 import './setup_browser';
 import './specs';
+import './browser/save_browser.spec';

@@ -1,2 +1,4 @@
 // The spec files that run on every backend, in Node and in the browser.
 import './op.spec';
+import './layer.spec';
+import './errors.spec';

@@ -1,3 +1,13 @@
-export {describe as describeValue, ValueError} from './errors';
+/**
+ * tfjs-depth-separable-conv1d: a 1-D depthwise-separable convolution for TensorFlow.js.
+ * Importing this module registers `DepthSeparableConv1d` and `SeparableConv1D` with
+ * `tf.serialization`, so models that use them load with `tf.loadLayersModel`.
+ *
+ * @packageDocumentation
+ */
+export {ValueError} from './errors';
 export {DataFormat1D, separableConv1d} from './ops/separable_conv1d';
 export {Padding, PaddingMode} from './ops/padding';
+export {DataFormat, DepthSeparableConv1dArgs} from './layers/args';
+export {SerializableIdentifier} from './layers/serializable';
+export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';

@@ -1,0 +1,216 @@
+import {serialization, Tensor, Tensor1D, Tensor3D, tidy, Variable} from '@tensorflow/tfjs-core';
+import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+
+import {describe, ValueError} from '../errors';
+import {outputWidth} from '../ops/padding';
+import {separableConv1dWithBias} from '../ops/separable_conv1d';
+
+import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings} from './args';
+import {serializeObject} from './serializable';
+
+type Shape = Array<number|null>;
+
+/**
+ * tfjs-layers 4.x hands constraints to its variables but never applies them in `fit`: the
+ * optimizers assign to the underlying `tf.Variable` directly. Projecting after every assign to
+ * that variable applies the constraint after each optimizer update, as Keras does.
+ */
+function projectAfterEveryAssign(weight: LayerVariable|null, constraint: Constraint|null): void {
+  if (weight == null || constraint == null) return;
+  const variable = weight.read() as Variable;
+  const assign = variable.assign.bind(variable);
+  variable.assign = (value: Tensor) => {
+    assign(value);
+    const projected = tidy(() => constraint.apply(variable));
+    assign(projected);
+    projected.dispose();
+  };
+}
+
+/**
+ * A 1-D depthwise-separable convolution layer: a depthwise convolution of each input channel
+ * (`depthMultiplier` filters each), then a 1x1 convolution to `filters` channels, plus a bias
+ * and an activation. The Keras `SeparableConv1D`, and Lucid's `DepthSeparableConv1d`.
+ *
+ * ```js
+ * const model = tf.sequential({layers: [
+ *   new DepthSeparableConv1d({inputShape: [128, 8], filters: 16, kernelSize: 5,
+ *                             padding: 'same', activation: 'relu'}),
+ *   tf.layers.globalAveragePooling1d(),
+ *   tf.layers.dense({units: 4, activation: 'softmax'}),
+ * ]});
+ * ```
+ *
+ * Weights, in order: `depthwise_kernel [K, inChannels, depthMultiplier]`,
+ * `pointwise_kernel [1, inChannels * depthMultiplier, filters]`, `bias [filters]`.
+ */
+export class DepthSeparableConv1d extends layers.Layer {
+  /** @nocollapse */
+  static className = 'DepthSeparableConv1d';
+
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly strides: number;
+  readonly padding: LayerSettings['padding'];
+  readonly dilationRate: number;
+  readonly depthMultiplier: number;
+  readonly dataFormat: LayerSettings['dataFormat'];
+  readonly useBias: boolean;
+  readonly inChannels: number|null;
+  private readonly settings: LayerSettings;
+
+  /** `[K, inChannels, depthMultiplier]`, once built. */
+  depthwiseKernel: LayerVariable|null = null;
+  /** `[1, inChannels * depthMultiplier, filters]`, once built. */
+  pointwiseKernel: LayerVariable|null = null;
+  /** `[filters]`, once built with `useBias`; else null. */
+  bias: LayerVariable|null = null;
+
+  constructor(args: DepthSeparableConv1dArgs) {
+    const settings = layerSettings(args);
+    super(baseLayerArgs(args, settings));
+    this.settings = settings;
+    ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides,
+      padding: this.padding, dilationRate: this.dilationRate,
+      depthMultiplier: this.depthMultiplier, dataFormat: this.dataFormat, useBias: this.useBias,
+      inChannels: this.inChannels} = settings);
+    this.inputSpec = [new InputSpec({ndim: 3})];
+  }
+
+  /** Lucid's view of the depthwise half: `{kernel}`. */
+  get depthwise(): {readonly kernel: LayerVariable|null} {
+    return {kernel: this.depthwiseKernel};
+  }
+
+  /** Lucid's view of the pointwise half: `{kernel, bias}`. */
+  get pointwise(): {readonly kernel: LayerVariable|null, readonly bias: LayerVariable|null} {
+    return {kernel: this.pointwiseKernel, bias: this.bias};
+  }
+
+  private get channelAxis(): number {
+    return this.dataFormat === 'channelsLast' ? 2 : 1;
+  }
+
+  /** The input channel count of a shape, checked against `inChannels` and the built layer. */
+  private inputChannels(shape: Shape): number {
+    if (shape.length !== 3) {
+      throw new ValueError(`${this.name}: the input must be rank 3 (${
+          this.dataFormat === 'channelsLast' ? '[batch, width, channels]' :
+                                               '[batch, channels, width]'}), but got shape ${
+          describe(shape)}.`);
+    }
+    const channels = shape[this.channelAxis];
+    if (channels == null) {
+      throw new ValueError(`${this.name}: the channel axis (${this.channelAxis}, ${
+          this.dataFormat}) of the input must be known, but got shape ${describe(shape)}.`);
+    }
+    const expected = this.depthwiseKernel?.shape[1] ?? this.inChannels;
+    if (expected != null && channels !== expected) {
+      throw new ValueError(`${this.name}: the input has ${channels} channels (shape ${
+          describe(shape)}, ${this.dataFormat}) but the layer expects ${expected}.`);
+    }
+    return channels;
+  }
+
+  override build(inputShape: Shape|Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const channels = this.inputChannels(shape);
+    const s = this.settings;
+    this.depthwiseKernel = this.addWeight(
+        'depthwise_kernel', [this.kernelSize, channels, this.depthMultiplier], 'float32',
+        s.depthwiseInitializer, s.depthwiseRegularizer ?? undefined, true,
+        s.depthwiseConstraint ?? undefined);
+    this.pointwiseKernel = this.addWeight(
+        'pointwise_kernel', [1, channels * this.depthMultiplier, this.filters], 'float32',
+        s.pointwiseInitializer, s.pointwiseRegularizer ?? undefined, true,
+        s.pointwiseConstraint ?? undefined);
+    this.bias = this.useBias ?
+        this.addWeight('bias', [this.filters], 'float32', s.biasInitializer,
+                       s.biasRegularizer ?? undefined, true, s.biasConstraint ?? undefined) :
+        null;
+    this.inputSpec = [new InputSpec({ndim: 3, axes: {[this.channelAxis]: channels}})];
+    projectAfterEveryAssign(this.depthwiseKernel, s.depthwiseConstraint);
+    projectAfterEveryAssign(this.pointwiseKernel, s.pointwiseConstraint);
+    projectAfterEveryAssign(this.bias, s.biasConstraint);
+    this.built = true;
+  }
+
+  override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    return tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor3D;
+      this.invokeCallHook(inputs, kwargs);
+      this.inputChannels(x.shape);
+      const y = separableConv1dWithBias(x, this.depthwiseKernel!.read() as Tensor3D,
+                                        this.pointwiseKernel!.read() as Tensor3D, {
+        stride: this.strides,
+        pad: this.padding,
+        dilation: this.dilationRate,
+        dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
+        bias: (this.bias?.read() ?? null) as Tensor1D | null,
+      });
+      return this.settings.activation.apply(y) as Tensor;
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape|Shape[]): Shape {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    this.inputChannels(shape);
+    const widthAxis = this.dataFormat === 'channelsLast' ? 1 : 2;
+    const width = outputWidth(this.padding, shape[widthAxis], this.kernelSize,
+                              this.dilationRate, this.strides);
+    return this.dataFormat === 'channelsLast' ? [shape[0], width, this.filters] :
+                                                [shape[0], this.filters, width];
+  }
+
+  override getConfig(): serialization.ConfigDict {
+    const s = this.settings;
+    const config: serialization.ConfigDict = {
+      filters: this.filters,
+      kernelSize: [this.kernelSize],
+      strides: [this.strides],
+      padding: this.padding,
+      dilationRate: [this.dilationRate],
+      depthMultiplier: this.depthMultiplier,
+      dataFormat: this.dataFormat,
+      activation: s.activation.getClassName(),
+      useBias: this.useBias,
+      depthwiseInitializer: serializeObject(s.depthwiseInitializer),
+      pointwiseInitializer: serializeObject(s.pointwiseInitializer),
+      biasInitializer: serializeObject(s.biasInitializer),
+      depthwiseRegularizer: serializeObject(s.depthwiseRegularizer),
+      pointwiseRegularizer: serializeObject(s.pointwiseRegularizer),
+      biasRegularizer: serializeObject(s.biasRegularizer),
+      activityRegularizer: null,
+      depthwiseConstraint: serializeObject(s.depthwiseConstraint),
+      pointwiseConstraint: serializeObject(s.pointwiseConstraint),
+      biasConstraint: serializeObject(s.biasConstraint),
+    };
+    if (this.inChannels != null) config.inChannels = this.inChannels;
+    return {...config, ...super.getConfig()};
+  }
+}
+serialization.registerClass(DepthSeparableConv1d);
+
+/**
+ * The same layer under the Keras class name, so a model.json converted from a Keras
+ * `SeparableConv1D` loads with `tf.loadLayersModel`.
+ */
+export class SeparableConv1D extends DepthSeparableConv1d {
+  /** @nocollapse */
+  static override className = 'SeparableConv1D';
+}
+serialization.registerClass(SeparableConv1D);
+
+/**
+ * Creates a `DepthSeparableConv1d` layer, like `tf.layers.conv1d(args)`.
+ *
+ * ```js
+ * const layer = depthSeparableConv1d({filters: 32, kernelSize: 3, padding: 'same'});
+ * ```
+ */
+export function depthSeparableConv1d(args: DepthSeparableConv1dArgs): DepthSeparableConv1d {
+  return new DepthSeparableConv1d(args);
+}
+
