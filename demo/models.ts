@@ -1,0 +1,38 @@
+// The demo's two nets: the same 1-D convnet built from DepthSeparableConv1d layers and from
+// tf.layers.conv1d, so their size and accuracy can be compared.
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {depthSeparableConv1d} from '../src';
+import {CLASSES} from './waves';
+
+type ConvArgs = {
+  filters: number, kernelSize: number, strides?: number, dilationRate?: number,
+                 depthMultiplier?: number, inputShape?: number[]};
+
+/** Three conv blocks (one strided, one dilated), global average pooling and a softmax. */
+export function convnet(width: number, separable: boolean, seed = 1): tfl.Sequential {
+  let n = 0;
+  const conv = (a: ConvArgs) => {
+    const common = {padding: 'same' as const, activation: 'relu' as const};
+    const init = () => tfl.initializers.glorotUniform({seed: seed + n++});
+    if (separable) {
+      return depthSeparableConv1d({...a, ...common, depthwiseInitializer: init(),
+                                   pointwiseInitializer: init()});
+    }
+    // tfjs's conv1d has no gradient for dilation > 1: the baseline widens the kernel instead.
+    const {depthMultiplier: _unused, dilationRate, ...plain} = a;
+    const kernelSize = dilationRate ? (plain.kernelSize - 1) * dilationRate + 1 : plain.kernelSize;
+    return tfl.layers.conv1d({...plain, kernelSize, ...common, kernelInitializer: init()});
+  };
+  return tfl.sequential({
+    layers: [
+      // One input channel: a multiplier gives the first layer more than one depthwise filter.
+      conv({inputShape: [width, 1], filters: 16, kernelSize: 9, depthMultiplier: 8}),
+      conv({filters: 32, kernelSize: 5, strides: 2}),
+      conv({filters: 32, kernelSize: 5, dilationRate: 2, depthMultiplier: 2}),
+      tfl.layers.globalAveragePooling1d(),
+      tfl.layers.dense({units: CLASSES.length, activation: 'softmax',
+                        kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 99})}),
+    ]
+  });
+}
