@@ -2,3 +2,4 @@
 import './op.spec';
 import './layer.spec';
 import './errors.spec';
+import './torch.spec';

@@ -11,3 +11,4 @@ export {Padding, PaddingMode} from './ops/padding';
 export {DataFormat, DepthSeparableConv1dArgs} from './layers/args';
 export {SerializableIdentifier} from './layers/serializable';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';
+export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch';
