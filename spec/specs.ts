@@ -3,3 +3,4 @@ import './op.spec';
 import './layer.spec';
 import './errors.spec';
 import './torch.spec';
+import './keras.spec';

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {DepthSeparableConv1d} from '../src';
+
+import {kerasFunctional, kerasSequential, kerasWeightSpecs} from './fixtures/keras_models';
+import {expectClose, liveTensors} from './helpers';
+import {randomArray, refForward, seededRandom} from './reference';
+
+/** Seeded weights for the manifest, and the model's output computed with float64 loops. */
+function weightsAndExpected(batch: number, width: number, seed: number) {
+  const rand = seededRandom(seed);
+  const [dw, pw, bias, kernel, denseBias] =
+      [18, 24, 4, 8, 2].map(n => randomArray(n, rand));
+  const x = randomArray(batch * width * 3, rand);
+  const conv = {batch, width, channels: 3, kernel: 3, multiplier: 2, outChannels: 4, stride: 1,
+                dilation: 2, pad: 'same' as const};
+  const {y, out} = refForward(conv, x, dw, pw, bias);
+  const expected = new Float64Array(batch * out * 2);
+  for (let r = 0; r < batch * out; r++) {
+    for (let u = 0; u < 2; u++) {
+      let acc = denseBias[u];
+      for (let j = 0; j < 4; j++) acc += Math.max(0, y[r * 4 + j]) * kernel[j * 2 + u];
+      expected[r * 2 + u] = acc;
+    }
+  }
+  const weightData = Float32Array.from([...dw, ...pw, ...bias, ...kernel, ...denseBias]).buffer;
+  return {weightData, x: tf.tensor(Float32Array.from(x), [batch, width, 3]), expected, out};
+}
+
+describe('Keras SeparableConv1D models load with tf.loadLayersModel', () => {
+  for (const [name, topology, layer, dense, width] of [
+         ['tf.keras Sequential', kerasSequential, 'separable_conv1d', 'dense', 10],
+         ['functional with Keras 3 entries, variable width', kerasFunctional, 'sep', 'dense_1', 13],
+       ] as const) {
+    it(`${name}: predicts what the formula gives`, async () => {
+      const {weightData, x, expected, out} = weightsAndExpected(2, width, name.length);
+      const before = liveTensors();
+      const model = await tfl.loadLayersModel(tf.io.fromMemory(
+          {modelTopology: topology as {}, weightSpecs: kerasWeightSpecs(layer, dense), weightData}));
+      const sep = model.getLayer(layer) as DepthSeparableConv1d;
+      expect(sep.getClassName()).toBe('SeparableConv1D');
+      expect(sep.dataFormat).toBe('channelsLast');
+      expect(sep.depthMultiplier).toBe(2);
+      expect(sep.dilationRate).toBe(2);
+      expect(sep.losses.length).withContext('the L2 pointwise regularizer').toBe(1);
+      const y = model.predict(x) as tf.Tensor;
+      expect(y.shape).toEqual([2, out, 2]);
+      expectClose(await y.data(), expected, 'prediction');
+      y.dispose();
+      model.dispose();
+      expect(liveTensors()).withContext('after predict and dispose').toBe(before);
+      x.dispose();
+    });
+  }
+
+  it('loads channels_first and causal configs', async () => {
+    const topology = JSON.parse(JSON.stringify(kerasSequential));
+    const layers = topology.model_config.config.layers;
+    layers[0].config.batch_input_shape = [null, 3, 10];
+    Object.assign(layers[1].config, {data_format: 'channels_first', padding: 'causal'});
+    layers.pop();
+    const model = await tfl.loadLayersModel(tf.io.fromMemory(
+        {modelTopology: topology, weightSpecs: kerasWeightSpecs('separable_conv1d', 'd').slice(0, 3),
+         weightData: new Float32Array(46).fill(0.5).buffer}));
+    const sep = model.getLayer('separable_conv1d') as DepthSeparableConv1d;
+    expect(sep.dataFormat).toBe('channelsFirst');
+    expect(sep.padding).toBe('causal');
+    expect(model.outputs[0].shape).toEqual([null, 4, 10]);
+    model.dispose();
+  });
+});
