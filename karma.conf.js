@@ -23,14 +23,13 @@ module.exports = config => {
   config.set({
     frameworks: ['jasmine'],
     files: [
-      'spec/entry_browser.ts',
+      // Bundled from spec/entry_browser.ts by scripts/test.mjs (esbuild, one IIFE).
+      'build/spec/browser.js',
       {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false,
        served: true, watched: false, nocache: true},
     ],
-    preprocessors: {'spec/entry_browser.ts': ['esbuild']},
-    esbuild: {target: 'es2020', sourcemap: false, define: {'process.env.NODE_ENV': '"test"'}},
     mime: {'application/wasm': ['wasm']},
-    plugins: ['karma-jasmine', 'karma-chrome-launcher', 'karma-esbuild',
+    plugins: ['karma-jasmine', 'karma-chrome-launcher',
               {'reporter:count': ['type', CountReporter]}],
     reporters: ['dots', 'count'],
     client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true},

@@ -64,7 +64,14 @@ async function main() {
   }
   const browserSuites = ['webgl', 'wasm', 'cpu'].filter(b => !only || only.includes(`browser-${b}`));
   if (browserSuites.length > 0) {
-    if (ensureChromium()) {
+    const browserBundle = spawnSync('npx', ['esbuild', 'spec/entry_browser.ts', '--bundle',
+                                            '--platform=browser', '--format=iife', '--target=es2020',
+                                            '--define:process.env.NODE_ENV="test"',
+                                            '--outfile=build/spec/browser.js', '--log-level=warning'],
+                                    {stdio: 'inherit'});
+    if (browserBundle.status !== 0) {
+      results.push({name: 'bundle browser specs', passed: 0, failed: 1, skipped: 0});
+    } else if (ensureChromium()) {
       for (const backend of browserSuites) {
         await suite(`browser-${backend}`, 'npx', ['karma', 'start', 'karma.conf.js'],
                     {TFJS_BACKEND: backend, CHROME_BIN: CHROMIUM});
