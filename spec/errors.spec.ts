@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d, separableConv1d, ValueError} from '../src';
 
-import {liveTensors} from './helpers';
+import {expectThrowsMatching, liveTensors} from './helpers';
 
 type Call = () => unknown;
 type OpArgs = Parameters<typeof separableConv1d>;
@@ -11,16 +11,8 @@ type OpArgs = Parameters<typeof separableConv1d>;
 /** Expects a `ValueError` whose message matches every pattern, and no leaked tensor. */
 function expectClearError(call: Call, patterns: RegExp[]): void {
   const before = liveTensors();
-  let caught: unknown = null;
-  try {
-    call();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).withContext('expected an error').toEqual(jasmine.any(Error));
-  const error = caught as Error;
-  expect(error.name).toBe('ValueError');
-  for (const p of patterns) expect(error.message).toMatch(p);
+  const error = expectThrowsMatching(call, ...patterns);
+  expect(error?.name).toBe('ValueError');
   expect(liveTensors()).withContext('live tensors after the error').toBe(before);
 }
 

@@ -45,8 +45,8 @@ export function nest(flat: ArrayLike<number>, shape: number[]): unknown {
                                    shape.slice(1)));
 }
 
-/** Expects `fn` to throw an error whose message matches every pattern. */
-export function expectThrowsMatching(fn: () => unknown, ...patterns: RegExp[]): void {
+/** Expects `fn` to throw an error whose message matches every pattern; returns the error. */
+export function expectThrowsMatching(fn: () => unknown, ...patterns: RegExp[]): Error|null {
   let caught: unknown = null;
   try {
     fn();
@@ -56,4 +56,5 @@ export function expectThrowsMatching(fn: () => unknown, ...patterns: RegExp[]): 
   expect(caught).withContext('expected an error').toEqual(jasmine.any(Error));
   const message = caught instanceof Error ? caught.message : '';
   for (const p of patterns) expect(message).toMatch(p);
+  return caught instanceof Error ? caught : null;
 }
