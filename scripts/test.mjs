@@ -28,7 +28,10 @@ async function suite(name, cmd, args, env) {
   const {code, out} = await run(cmd, args, env);
   const line = out.split('\n').reverse().find(l => l.startsWith('RESULT '));
   const counts = line ? JSON.parse(line.slice(7)) : {passed: 0, failed: 0, skipped: 0};
-  if (!line || (code !== 0 && counts.failed === 0)) counts.failed++;
+  // A crash, or a suite that ran no spec, counts as a failure.
+  if (!line || (code !== 0 && counts.failed === 0) || counts.passed + counts.failed === 0) {
+    counts.failed++;
+  }
   results.push({name, ...counts});
 }
 
@@ -54,7 +57,7 @@ async function main() {
                   skipped: 0});
   }
   const bundle = spawnSync('npx', ['esbuild', 'spec/entry_node.ts', '--bundle', '--platform=node',
-                                   '--external:@tensorflow/*', '--external:jasmine',
+                                   '--external:@tensorflow/*', '--external:jasmine', '--ignore-annotations',
                                    '--outfile=build/spec/node.cjs', '--log-level=warning'],
                            {stdio: 'inherit'});
   if (bundle.status !== 0) results.push({name: 'bundle node specs', passed: 0, failed: 1, skipped: 0});
@@ -66,6 +69,7 @@ async function main() {
   if (browserSuites.length > 0) {
     const browserBundle = spawnSync('npx', ['esbuild', 'spec/entry_browser.ts', '--bundle',
                                             '--platform=browser', '--format=iife', '--target=es2020',
+                                            '--ignore-annotations',
                                             '--define:process.env.NODE_ENV="test"',
                                             '--outfile=build/spec/browser.js', '--log-level=warning'],
                                     {stdio: 'inherit'});

@@ -1,4 +1,4 @@
-import {depthwiseConv2d, expandDims, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, zeros} from '@tensorflow/tfjs-core';
+import {depthwiseConv2d, pad, reshape, reverse, slice, stridedSlice, sum, Tensor3D, Tensor4D, zeros} from '@tensorflow/tfjs-core';
 
 import {PaddingPlan} from './padding';
 
@@ -15,35 +15,38 @@ export interface ConvGeometry {
 }
 
 /**
- * A depthwise correlation of `x [B, L, C]` with `filter [K, C, M]`, as a width-only
- * `tf.depthwiseConv2d` with explicit zero padding, so each backend runs its own kernel.
+ * A depthwise correlation along the width of `x [N, H, W, C]` with `filter [h, w, C, M]` and
+ * explicit zero padding of the width, as one `tf.depthwiseConv2d` so each backend runs its
+ * own kernel. tfjs's cpu and webgl kernels refuse stride > 1 together with dilation > 1: that
+ * case runs at stride 1 and keeps every stride-th output.
  */
-function correlate(x: Tensor3D, filter: Tensor3D, stride: number, dilation: number, left: number,
+function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number, left: number,
                    right: number): Tensor4D {
-  const [b, l, c] = x.shape;
-  const [k, , m] = filter.shape;
-  return depthwiseConv2d(
-      reshape(x, [b, 1, l, c]), reshape(filter, [1, k, c, m]), [1, stride],
-      [[0, 0], [0, 0], [left, right], [0, 0]], 'NHWC', [1, dilation]);
+  const pads: [[number, number], [number, number], [number, number], [number, number]] =
+      [[0, 0], [0, 0], [left, right], [0, 0]];
+  if (stride === 1 || dilation === 1) {
+    return depthwiseConv2d(x, filter, [1, stride], pads, 'NHWC', [1, dilation]);
+  }
+  const full = depthwiseConv2d(x, filter, 1, pads, 'NHWC', [1, dilation]);
+  const [n, h, w, c] = full.shape;
+  const kept = Math.floor((w - 1) / stride) + 1;
+  return stridedSlice(full, [0, 0, 0, 0], [n, h, (kept - 1) * stride + 1, c],
+                      [1, 1, stride, 1]) as Tensor4D;
 }
 
-/**
- * The depthwise half of the forward pass: `x [B, L, C]` to `d [B, T, C*M]`. tfjs's cpu and
- * webgl kernels refuse stride > 1 together with dilation > 1, so that case runs at stride 1
- * and keeps every S-th output.
- */
+/** `correlate` for `x [B, L, C]` and `filter [K, C, M]`, giving `[B, T, C*M]`. */
+function correlate1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: number,
+                     left: number, right: number): Tensor3D {
+  const [b, l, c] = x.shape;
+  const [k, , m] = filter.shape;
+  const y = correlate(reshape(x, [b, 1, l, c]), reshape(filter, [1, k, c, m]), stride, dilation,
+                      left, right);
+  return reshape(y, [b, y.shape[2], c * m]);
+}
+
+/** The depthwise half of the forward pass: `x [B, L, C]` to `d [B, T, C*M]`. */
 export function depthwiseForward(x: Tensor3D, filter: Tensor3D, g: ConvGeometry): Tensor3D {
-  const {batch, inChannels, multiplier, stride, dilation, plan} = g;
-  const channels = inChannels * multiplier;
-  let y: Tensor4D;
-  if (stride > 1 && dilation > 1) {
-    const full = correlate(x, filter, 1, dilation, plan.left, plan.right);
-    y = stridedSlice(full, [0, 0, 0, 0], [batch, 1, (plan.outWidth - 1) * stride + 1, channels],
-                     [1, 1, stride, 1]) as Tensor4D;
-  } else {
-    y = correlate(x, filter, stride, dilation, plan.left, plan.right);
-  }
-  return reshape(y, [batch, plan.outWidth, channels]);
+  return correlate1d(x, filter, g.stride, g.dilation, g.plan.left, g.plan.right);
 }
 
 /**
@@ -79,30 +82,23 @@ export function depthwiseInputGrad(dd: Tensor3D, filter: Tensor3D, g: ConvGeomet
       slice(spread, [0, keepBegin, 0], [batch, keepEnd - keepBegin, channels]) :
       spread;
   const flipped = reshape(reverse(filter, 0), [kernelSize, channels, 1]) as Tensor3D;
-  const dx = correlate(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0));
-  if (multiplier === 1) return reshape(dx, [batch, inWidth, inChannels]);
+  const dx = correlate1d(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0));
+  if (multiplier === 1) return dx;
   return sum(reshape(dx, [batch, inWidth, inChannels, multiplier]), 3);
 }
 
 /**
- * Gradient of the depthwise half with respect to its filter: for each tap k, the input seen
- * by that tap (a strided slice of the padded input) times `dd`, summed over batch and width.
+ * Gradient of the depthwise half with respect to its filter: the correlation of the padded
+ * input with `dd` at lags `k * D`, summed over batch and width. That is itself one depthwise
+ * convolution: the batch as the image height, `dd [B, T, C, M]` as a B x T filter with
+ * dilation S, stepping D along the width; its first K outputs are the gradient.
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D {
-  const {batch, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
+  const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const t = plan.outWidth;
-  const padded = plan.left > 0 || plan.right > 0 ?
-      pad(x, [[0, 0], [plan.left, plan.right], [0, 0]]) :
-      x;
-  const grads = multiplier === 1 ? dd : reshape(dd, [batch, t, inChannels, multiplier]);
-  const taps = [];
-  for (let k = 0; k < kernelSize; k++) {
-    const start = k * dilation;
-    const seen: Tensor3D = stride === 1 ?
-        slice(padded, [0, start, 0], [batch, t, inChannels]) :
-        stridedSlice(padded, [0, start, 0], [batch, start + (t - 1) * stride + 1, inChannels],
-                     [1, stride, 1]) as Tensor3D;
-    taps.push(sum(mul(multiplier === 1 ? seen : expandDims(seen, 3), grads), [0, 1]));
-  }
-  return reshape(stack(taps), [kernelSize, inChannels, multiplier]);
+  const lags = correlate(reshape(x, [1, batch, inWidth, inChannels]),
+                         reshape(dd, [batch, t, inChannels, multiplier]), dilation, stride,
+                         plan.left, plan.right);
+  return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]),
+                 [kernelSize, inChannels, multiplier]);
 }

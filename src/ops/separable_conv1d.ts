@@ -1,4 +1,4 @@
-import {customGrad, expandDims, fused, matMul, reshape, squeeze, sum, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, expandDims, fused, matMul, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, describe, ValueError} from '../errors';
 
@@ -96,6 +96,14 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
           dilation: s.dilation, plan};
 }
 
+/**
+ * Sums a `[N, Q]` matrix over its rows as a `[1, N] x [N, Q]` product: tfjs reduces only over
+ * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
+ */
+function sumRows(t: Tensor2D): Tensor1D {
+  return reshape(matMul(ones([1, t.shape[0]]), t), [t.shape[1]]);
+}
+
 /** The 1x1 half: `d [B, T, C*M]` times the pointwise matrix, plus the bias when there is one. */
 function pointwiseForward(d: Tensor3D, pw: Tensor3D, bias: Tensor1D|null): Tensor3D {
   const [b, t, channels] = d.shape;
@@ -128,13 +136,13 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const rows = g.batch * g.plan.outWidth;
         const dy2 = reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D;
         const d2 = reshape(sd, [rows, channels]) as Tensor2D;
-        const dpw = reshape(matMul(d2, dy2, true, false), [1, channels, -1]);
-        const dd = reshape(
-            matMul(dy2, reshape(spw, [channels, -1]) as Tensor2D, false, true),
-            [g.batch, g.plan.outWidth, channels]) as Tensor3D;
+        // Explicit transposes: wasm's matMul is ~8x slower with a transpose flag.
+        const dpw = reshape(matMul(transpose(d2), dy2), [1, channels, -1]);
+        const dd = reshape(matMul(dy2, transpose(reshape(spw, [channels, -1]) as Tensor2D)),
+                           [g.batch, g.plan.outWidth, channels]) as Tensor3D;
         const dx = fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched);
         const ddw = depthwiseFilterGrad(sx, dd, g);
-        return withBias ? [dx, ddw, dpw, sum(dy2, 0)] : [dx, ddw, dpw];
+        return withBias ? [dx, ddw, dpw, sumRows(dy2)] : [dx, ddw, dpw];
       }
     };
   });
