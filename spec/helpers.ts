@@ -5,30 +5,38 @@ export function tolerance(): number {
   return tf.getBackend() === 'webgl' ? 1e-3 : 1e-4;
 }
 
-/** Expects `actual` to match the float64 `expected` within the relative tolerance. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
-                            what: string, tol = tolerance()): void {
-  expect(actual.length).withContext(`${what}: number of values`).toBe(expected.length);
+/**
+ * Why `actual` does not match the float64 `expected` within the relative tolerance (NaN and
+ * infinities must match exactly), or null when it does.
+ */
+export function mismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string,
+                         tol = tolerance()): string|null {
+  if (actual.length !== expected.length) {
+    return `${what}: ${actual.length} values, the reference has ${expected.length}`;
+  }
   let worst = 0;
   let scale = 0;
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i];
     const a = actual[i];
-    if (Number.isNaN(e) || Number.isNaN(a)) {
-      expect(Number.isNaN(a)).withContext(`${what}[${i}]: ${a} vs reference ${e}`)
-          .toBe(Number.isNaN(e));
-      continue;
-    }
     if (!Number.isFinite(e) || !Number.isFinite(a)) {
-      expect(a).withContext(`${what}[${i}]`).toBe(e);
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) {
+        return `${what}[${i}]: ${a} vs reference ${e}`;
+      }
       continue;
     }
     worst = Math.max(worst, Math.abs(a - e));
     scale = Math.max(scale, Math.abs(e));
   }
-  expect(worst)
-      .withContext(`${what}: max|y - ref| = ${worst}, max|ref| = ${scale}, tol ${tol}`)
-      .toBeLessThanOrEqual(tol * (1 + scale));
+  return worst <= tol * (1 + scale) ? null :
+      `${what}: max|y - ref| = ${worst}, max|ref| = ${scale}, tol ${tol}`;
+}
+
+/** Expects `actual` to match the float64 `expected` within the relative tolerance. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
+                            what: string, tol = tolerance()): void {
+  const why = mismatch(actual, expected, what, tol);
+  expect(why).withContext(what).toBeNull();
 }
 
 /** Live tensors now: compare before and after a call to see that nothing leaked. */

@@ -4,3 +4,5 @@ import './layer.spec';
 import './errors.spec';
 import './torch.spec';
 import './keras.spec';
+import './property.spec';
+import './edge.spec';
