@@ -6,3 +6,4 @@ import './torch.spec';
 import './keras.spec';
 import './property.spec';
 import './edge.spec';
+import './scale.spec';

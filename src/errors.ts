@@ -34,3 +34,18 @@ export function checkInteger(name: string, value: unknown, min = 1): number {
   }
   return value;
 }
+
+/** The most elements one tensor may have: tfjs indexes tensors with 32-bit integers. */
+export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
+
+/**
+ * Throws a `ValueError` naming `what` when a tensor of `shape` would be too large to allocate,
+ * so an absurd config fails at once instead of after an attempted allocation.
+ */
+export function checkSize(what: string, shape: number[]): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!(size <= MAX_TENSOR_SIZE)) {
+    throw new ValueError(`${what} would have shape ${describe(shape)}, ${size} elements: more ` +
+                         `than the ${MAX_TENSOR_SIZE} a tfjs tensor can hold.`);
+  }
+}

@@ -3,7 +3,7 @@ import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
-import {describe, ValueError} from '../errors';
+import {checkSize, describe, ValueError} from '../errors';
 import {outputWidth} from '../ops/padding';
 import {separableConv1dWithBias} from '../ops/separable_conv1d';
 
@@ -118,6 +118,9 @@ export class DepthSeparableConv1d extends layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const channels = this.inputChannels(shape);
     const s = this.settings;
+    checkSize(`${this.name}: depthwise_kernel`, [this.kernelSize, channels, this.depthMultiplier]);
+    checkSize(`${this.name}: pointwise_kernel`,
+              [channels * this.depthMultiplier, this.filters]);
     this.depthwiseKernel = this.addWeight(
         'depthwise_kernel', [this.kernelSize, channels, this.depthMultiplier], 'float32',
         s.depthwiseInitializer, s.depthwiseRegularizer ?? undefined, true,

@@ -1,6 +1,6 @@
 import {customGrad, expandDims, fused, matMul, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
-import {checkInteger, describe, ValueError} from '../errors';
+import {checkInteger, checkSize, describe, ValueError} from '../errors';
 
 import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
 import {checkPadding, Padding, planPadding} from './padding';
@@ -92,6 +92,11 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
         describe(x.shape)}.`);
   }
   const plan = planPadding(s.pad, inWidth, kernelSize, s.dilation, s.stride);
+  checkSize('the depthwise output [batch, outWidth, inChannels * channelMultiplier]',
+            [batch, plan.outWidth, inChannels * multiplier]);
+  checkSize('the output [batch, outWidth, outChannels]', [batch, plan.outWidth, outChannels]);
+  checkSize('the padded input [batch, width + padding, inChannels]',
+            [batch, inWidth + plan.left + plan.right, inChannels]);
   return {batch, inWidth, inChannels, kernelSize, multiplier, stride: s.stride,
           dilation: s.dilation, plan};
 }

@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {DepthSeparableConv1d, separableConv1d} from '../src';
+
+import {expectClose, expectThrowsMatching, liveTensors} from './helpers';
+import {RefConv, randomArray, refForward, refGradients, seededRandom} from './reference';
+
+const inBrowser = typeof window !== 'undefined';
+
+async function againstReference(c: RefConv, seed: number): Promise<void> {
+  const rand = seededRandom(seed);
+  const x = randomArray(c.batch * c.width * c.channels, rand);
+  const dw = randomArray(c.kernel * c.channels * c.multiplier, rand);
+  const pw = randomArray(c.channels * c.multiplier * c.outChannels, rand);
+  const before = liveTensors();
+  const xt = tf.tensor3d(Float32Array.from(x), [c.batch, c.width, c.channels]);
+  const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
+  const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
+  const f = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => separableConv1d(
+      a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation);
+  const y = f(xt, dwt, pwt);
+  const ref = refForward(c, x, dw, pw);
+  expectClose(await y.data(), ref.y, 'y');
+  const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(f(a, b, p)))(
+      [xt, dwt, pwt]);
+  const r = refGradients(c, x, dw, pw, new Float64Array(ref.y.length).fill(1));
+  expectClose(await dx.data(), r.dx, 'dx');
+  expectClose(await ddw.data(), r.ddw, 'ddepthwise');
+  expectClose(await dpw.data(), r.dpw, 'dpointwise');
+  tf.dispose([xt, dwt, pwt, y, dx, ddw, dpw]);
+  expect(liveTensors()).toBe(before);
+}
+
+describe('scale', () => {
+  // Node: 2^20 samples on cpu and wasm. The browser runs 2^18 (the reference loops and
+  // SwiftShader's emulated GPU make 2^20 slow there, not impossible).
+  const width = inBrowser ? 2 ** 18 : 2 ** 20;
+  it(`a long sequence (L = ${width}, C = 8) matches the reference, forward and gradients`,
+     async () => {
+       await againstReference({batch: 1, width, channels: 8, kernel: 5, multiplier: 1,
+                               outChannels: 8, stride: 1, dilation: 3, pad: 'same'}, 1);
+     });
+
+  it('a batch of 1024 short sequences matches the reference', async () => {
+    await againstReference({batch: 1024, width: 16, channels: 4, kernel: 3, multiplier: 2,
+                            outChannels: 4, stride: 2, dilation: 1, pad: 'causal'}, 2);
+  });
+
+  it('a size beyond what a tensor can hold is rejected before anything is allocated', () => {
+    const before = liveTensors();
+    const huge = new DepthSeparableConv1d({filters: 2 ** 40, kernelSize: 3});
+    expectThrowsMatching(() => huge.build([null, 10, 4]), /pointwise_kernel/, /elements/);
+    const wide = new DepthSeparableConv1d({filters: 4, kernelSize: 2 ** 45, padding: 'same'});
+    expectThrowsMatching(() => wide.build([null, 10, 4]), /depthwise_kernel/, /elements/);
+    expect(wide.computeOutputShape([null, Number.MAX_SAFE_INTEGER, 4]))
+        .toEqual([null, Number.MAX_SAFE_INTEGER, 4]);
+    const x = tf.zeros([1, 4, 1]);
+    const dw = tf.zeros([1, 1, 1024]);
+    const pw = tf.zeros([1, 1024, 1]);
+    expectThrowsMatching(() => separableConv1d(x as tf.Tensor3D, dw as tf.Tensor3D,
+                                               pw as tf.Tensor3D, 1, 2 ** 20),
+                         /depthwise output/, /elements/);
+    tf.dispose([x, dw, pw]);
+    expect(liveTensors()).toBe(before);
+  });
+});
+
+/** A tiny seeded model, so two builds are identical. */
+function tiny(seed: number): tfl.Sequential {
+  return tfl.sequential({layers: [
+    new DepthSeparableConv1d({inputShape: [16, 2], filters: 3, kernelSize: 3, dilationRate: 2,
+                              padding: 'same', activation: 'relu',
+                              depthwiseInitializer: tfl.initializers.glorotUniform({seed}),
+                              pointwiseInitializer: tfl.initializers.glorotUniform({seed: seed + 1})}),
+    tfl.layers.flatten(),
+    tfl.layers.dense({units: 2, kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 2})}),
+  ]});
+}
+
+describe('no leaks at scale', () => {
+  const steps = 1000;
+  it(`${steps} training steps and ${steps} predicts keep tensors and bytes flat`, async () => {
+    const model = tiny(1);
+    model.compile({optimizer: 'adam', loss: 'meanSquaredError'});
+    const x = tf.randomNormal([4, 16, 2]);
+    const y = tf.randomNormal([4, 2]);
+    for (let i = 0; i < 5; i++) await model.trainOnBatch(x, y);  // Adam makes its slots here
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+    expect(tf.memory().numTensors).withContext('tensors after training').toBe(tensors);
+    expect(tf.memory().numBytes).withContext('bytes after training').toBe(bytes);
+    for (let i = 0; i < steps; i++) (model.predict(x) as tf.Tensor).dispose();
+    expect(tf.memory().numTensors).withContext('tensors after predicts').toBe(tensors);
+    expect(tf.memory().numBytes).withContext('bytes after predicts').toBe(bytes);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('model.dispose() frees every variable the layer made', async () => {
+    const before = liveTensors();
+    const model = tiny(2);
+    model.compile({optimizer: 'adam', loss: 'meanSquaredError'});
+    const x = tf.randomNormal([4, 16, 2]);
+    const y = tf.randomNormal([4, 2]);
+    await model.fit(x, y, {epochs: 2, verbose: 0});
+    tf.dispose([x, y]);
+    model.dispose();
+    expect(liveTensors()).toBe(before);
+  });
+});
+
+describe('concurrency', () => {
+  it('overlapping predict, predictOnBatch and fit chains give the sequential numbers', async () => {
+    const x = tf.randomNormal([16, 16, 2], 0, 1, 'float32', 5);
+    const y = tf.randomNormal([16, 2], 0, 1, 'float32', 6);
+    const run = async (a: tfl.Sequential, b: tfl.Sequential, together: boolean) => {
+      a.compile({optimizer: 'sgd', loss: 'meanSquaredError'});
+      const fit = async () =>
+          (await a.fit(x, y, {epochs: 3, batchSize: 4, shuffle: false, verbose: 0})).history.loss;
+      const predict = async () => {
+        const out = [];
+        for (let i = 0; i < 5; i++) {
+          const p = b.predict(x) as tf.Tensor;
+          out.push(Array.from(await p.data()));
+          p.dispose();
+          const q = b.predictOnBatch(x) as tf.Tensor;
+          out.push(Array.from(await q.data()));
+          q.dispose();
+        }
+        return out;
+      };
+      if (together) return Promise.all([fit(), predict()]);
+      const losses = await fit();
+      return [losses, await predict()] as const;
+    };
+    const [a1, b1, a2, b2] = [tiny(10), tiny(20), tiny(10), tiny(20)];
+    const sequential = await run(a1, b1, false);
+    const overlapping = await run(a2, b2, true);
+    expect(overlapping[0]).toEqual(sequential[0]);
+    expect(overlapping[1]).toEqual(sequential[1]);
+    expect(a2.getWeights().map(w => Array.from(w.dataSync())))
+        .toEqual(a1.getWeights().map(w => Array.from(w.dataSync())));
+    for (const m of [a1, b1, a2, b2]) m.dispose();
+    tf.dispose([x, y]);
+  });
+});
