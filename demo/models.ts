@@ -15,14 +15,15 @@ export function convnet(width: number, separable: boolean, seed = 1): tfl.Sequen
   const conv = (a: ConvArgs) => {
     const common = {padding: 'same' as const, activation: 'relu' as const};
     const init = () => tfl.initializers.glorotUniform({seed: seed + n++});
+    const name = `${separable ? 'sepconv' : 'conv'}${n / (separable ? 2 : 1) + 1}`;
     if (separable) {
-      return depthSeparableConv1d({...a, ...common, depthwiseInitializer: init(),
+      return depthSeparableConv1d({...a, ...common, name, depthwiseInitializer: init(),
                                    pointwiseInitializer: init()});
     }
     // tfjs's conv1d has no gradient for dilation > 1: the baseline widens the kernel instead.
     const {depthMultiplier: _unused, dilationRate, ...plain} = a;
     const kernelSize = dilationRate ? (plain.kernelSize - 1) * dilationRate + 1 : plain.kernelSize;
-    return tfl.layers.conv1d({...plain, kernelSize, ...common, kernelInitializer: init()});
+    return tfl.layers.conv1d({...plain, kernelSize, ...common, name, kernelInitializer: init()});
   };
   return tfl.sequential({
     layers: [

@@ -84,6 +84,14 @@ async function main() {
       results.push({name: 'browser (no chromium)', passed: 0, failed: 1, skipped: 0});
     }
   }
+  if ((!only || only.includes('e2e')) && ensureChromium()) {
+    const builds = [['npm', ['run', 'build']], ['npm', ['run', 'build:web']]];
+    if (builds.every(([cmd, args]) => spawnSync(cmd, args, {stdio: 'inherit'}).status === 0)) {
+      await suite('e2e', 'node', ['scripts/e2e.mjs'], {CHROME_BIN: CHROMIUM});
+    } else {
+      results.push({name: 'e2e (build failed)', passed: 0, failed: 1, skipped: 0});
+    }
+  }
   console.log('\n=== summary');
   for (const r of results) {
     console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed` +

@@ -47,6 +47,13 @@ describe('scale', () => {
                             outChannels: 4, stride: 2, dilation: 1, pad: 'causal'}, 2);
   });
 
+  // The size of a training batch: webgl once compiled a shader spanning all of B x T for the
+  // filter gradient, which hung SwiftShader.
+  it('a training-sized batch (B = 32, L = 128, C = 16, K = 9) matches the reference', async () => {
+    await againstReference({batch: 32, width: 128, channels: 16, kernel: 9, multiplier: 2,
+                            outChannels: 16, stride: 1, dilation: 1, pad: 'same'}, 3);
+  });
+
   it('a size beyond what a tensor can hold is rejected before anything is allocated', () => {
     const before = liveTensors();
     const huge = new DepthSeparableConv1d({filters: 2 ** 40, kernelSize: 3});

@@ -1,4 +1,4 @@
-import {depthwiseConv2d, pad, reshape, reverse, slice, stridedSlice, sum, Tensor3D, Tensor4D, zeros} from '@tensorflow/tfjs-core';
+import {depthwiseConv2d, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, transpose, zeros} from '@tensorflow/tfjs-core';
 
 import {PaddingPlan} from './padding';
 
@@ -89,16 +89,57 @@ export function depthwiseInputGrad(dd: Tensor3D, filter: Tensor3D, g: ConvGeomet
 
 /**
  * Gradient of the depthwise half with respect to its filter: the correlation of the padded
- * input with `dd` at lags `k * D`, summed over batch and width. That is itself one depthwise
- * convolution: the batch as the image height, `dd [B, T, C, M]` as a B x T filter with
- * dilation S, stepping D along the width; its first K outputs are the gradient.
+ * input with `dd` at lags `k * D`, summed over batch and width.
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D {
+  // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
+  // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, and on
+  // any other backend, it is one strided product per tap.
+  const backend = getBackend();
+  return backend === 'cpu' || backend === 'wasm' ? filterGradAsConvolution(x, dd, g) :
+                                                   filterGradPerTap(x, dd, g);
+}
+
+/**
+ * The filter gradient as one depthwise convolution: the batch as the image height, `dd
+ * [B, T, C, M]` as a B x T filter with dilation S, stepping D along the width; its first K
+ * outputs are the gradient.
+ */
+function filterGradAsConvolution(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D {
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
-  const t = plan.outWidth;
   const lags = correlate(reshape(x, [1, batch, inWidth, inChannels]),
-                         reshape(dd, [batch, t, inChannels, multiplier]), dilation, stride,
-                         plan.left, plan.right);
+                         reshape(dd, [batch, plan.outWidth, inChannels, multiplier]), dilation,
+                         stride, plan.left, plan.right);
   return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]),
                  [kernelSize, inChannels, multiplier]);
+}
+
+/**
+ * The filter gradient tap by tap: the input each tap sees (a strided slice of the padded
+ * input) times `dd`. Channel-major layouts put the summed batch x width axis last, where tfjs
+ * reduces without a transpose.
+ */
+function filterGradPerTap(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D {
+  const {batch, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
+  const t = plan.outWidth;
+  const rows = batch * t;
+  const padded = plan.left > 0 || plan.right > 0 ?
+      pad(x, [[0, 0], [plan.left, plan.right], [0, 0]]) :
+      x;
+  const channelMajor = transpose(padded, [2, 0, 1]);  // [C, B, Lp]
+  const ddByChannel = reshape(
+      transpose(reshape(dd, [batch, t, inChannels, multiplier]), [2, 3, 0, 1]),
+      [inChannels, multiplier, 1, rows]);
+  const taps = [];
+  for (let k = 0; k < kernelSize; k++) {
+    const start = k * dilation;
+    const seen = stride === 1 ?
+        slice(channelMajor, [0, 0, start], [inChannels, batch, t]) :
+        stridedSlice(channelMajor, [0, 0, start],
+                     [inChannels, batch, start + (t - 1) * stride + 1], [1, 1, stride]);
+    taps.push(reshape(seen, [inChannels, rows]));
+  }
+  const seenByTap = reshape(stack(taps, 1), [inChannels, 1, kernelSize, rows]);
+  // [C, M, K] -> [K, C, M]
+  return transpose(sum(mul(seenByTap, ddByChannel), 3), [2, 0, 1]) as Tensor3D;
 }

@@ -1,0 +1,196 @@
+// The browser demo: trains the wave classifier on webgl (falling back to wasm, then cpu) with a
+// live chart, saves to and reloads from IndexedDB, and predicts picked or drawn waves.
+// URL parameters: ?train=2000&test=400&epochs=6&autostart=1&backend=webgl
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+
+import {convnet} from '../models';
+import {CLASSES, makeDataset, rng, wave} from '../waves';
+
+const params = new URLSearchParams(location.search);
+const opts = {
+  train: Number(params.get('train') ?? 2000),
+  test: Number(params.get('test') ?? 400),
+  epochs: Number(params.get('epochs') ?? 6),
+  width: 128,
+};
+const STORE = 'indexeddb://dsc1d-demo';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = (text: string, state?: string) => {
+  $('status').textContent = text;
+  if (state) document.body.dataset.state = state;
+};
+
+let model: tfl.LayersModel|null = null;
+const losses: number[] = [];
+const accs: number[] = [];
+let signal: Float32Array = new Float32Array(opts.width);
+
+function drawChart(): void {
+  const canvas = $<HTMLCanvasElement>('chart');
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const maxLoss = Math.max(1.5, ...losses);
+  const plot = (values: number[], top: number, color: string) => {
+    ctx.strokeStyle = color;
+    ctx.beginPath();
+    values.forEach((v, i) => {
+      const x = (i / Math.max(1, values.length - 1)) * (canvas.width - 10) + 5;
+      const y = canvas.height - 5 - (v / top) * (canvas.height - 10);
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+  };
+  plot(losses, maxLoss, '#c33');
+  plot(accs, 1, '#36c');
+  canvas.dataset.points = String(losses.length);
+}
+
+function drawSignal(): void {
+  const canvas = $<HTMLCanvasElement>('signal');
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = '#999';
+  ctx.beginPath();
+  ctx.moveTo(0, canvas.height / 2);
+  ctx.lineTo(canvas.width, canvas.height / 2);
+  ctx.stroke();
+  ctx.strokeStyle = '#222';
+  ctx.beginPath();
+  signal.forEach((v, i) => {
+    const x = (i / (signal.length - 1)) * canvas.width;
+    const y = canvas.height / 2 - (v / 2.5) * (canvas.height / 2);
+    if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+  });
+  ctx.stroke();
+}
+
+async function predict(): Promise<void> {
+  if (!model) return;
+  const probs = tf.tidy(() => model!.predict(tf.tensor3d(signal, [1, opts.width, 1])) as tf.Tensor);
+  const p = await probs.data();
+  probs.dispose();
+  const best = p.indexOf(Math.max(...p));
+  $('prediction').innerHTML = `<p id="predicted" data-class="${CLASSES[best]}"><b>${CLASSES[best]}</b></p>` +
+      CLASSES.map((c, i) => `<div>${c.padEnd(9)} <span class="bar" style="width:${
+          Math.round(p[i] * 200)}px"></span> ${(100 * p[i]).toFixed(1)}%</div>`).join('');
+}
+
+async function accuracy(m: tfl.LayersModel, x: tf.Tensor, labels: Int32Array): Promise<number> {
+  const predicted = tf.tidy(() => tf.argMax(m.predict(x) as tf.Tensor, 1));
+  const values = await predicted.data();
+  predicted.dispose();
+  let right = 0;
+  values.forEach((v, i) => right += v === labels[i] ? 1 : 0);
+  return right / labels.length;
+}
+
+async function train(): Promise<void> {
+  $<HTMLButtonElement>('train').disabled = true;
+  status('making data…', 'training');
+  const data = makeDataset(opts.train, opts.width, 1);
+  const test = makeDataset(opts.test, opts.width, 2);
+  model?.dispose();
+  model = convnet(opts.width, true);
+  const lines: string[] = [];
+  model.summary(undefined, undefined, line => lines.push(line));
+  $('summary').textContent = lines.join('\n');
+  model.compile({optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy']});
+  losses.length = 0;
+  accs.length = 0;
+  const start = performance.now();
+  await model.fit(data.x, data.y, {
+    epochs: opts.epochs, batchSize: 32, shuffle: true,
+    callbacks: {
+      onBatchEnd: async (_, logs) => {
+        losses.push(logs!.loss);
+        accs.push(logs!.acc as number);
+        drawChart();
+        await tf.nextFrame();
+      },
+      onEpochEnd: async (epoch, logs) => {
+        status(`epoch ${epoch + 1}/${opts.epochs}: loss ${logs!.loss.toFixed(3)}, accuracy ${
+            (logs!.acc as number).toFixed(3)}, ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      },
+    },
+  });
+  const acc = await accuracy(model, test.x, test.labels);
+  tf.dispose([data.x, data.y, test.x, test.y]);
+  document.body.dataset.accuracy = acc.toFixed(3);
+  await predict();
+  for (const id of ['train', 'save', 'predict']) $<HTMLButtonElement>(id).disabled = false;
+  status(`trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) in ${
+      ((performance.now() - start) / 1000).toFixed(1)} s`, 'trained');
+}
+
+async function save(): Promise<void> {
+  await model!.save(STORE);
+  $<HTMLButtonElement>('reload').disabled = false;
+  status(`saved to ${STORE}`, 'saved');
+}
+
+async function reload(): Promise<void> {
+  const loaded = await tfl.loadLayersModel(STORE);
+  const x = tf.tensor3d(signal, [1, opts.width, 1]);
+  const [a, b] = [model!.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
+  const [va, vb] = [await a.data(), await b.data()];
+  const same = va.length === vb.length && va.every((v, i) => v === vb[i]);
+  tf.dispose([x, a, b]);
+  model!.dispose();
+  model = loaded;
+  document.body.dataset.reloadIdentical = String(same);
+  status(`reloaded from ${STORE}: predictions ${same ? 'identical' : 'DIFFERENT'}`, 'reloaded');
+  await predict();
+}
+
+function pickButtons(): void {
+  const rand = rng(Date.now() >>> 0);
+  CLASSES.forEach((name, cls) => {
+    const button = document.createElement('button');
+    button.textContent = name;
+    button.id = `pick-${name}`;
+    button.onclick = async () => {
+      signal = wave(cls, opts.width, rand);
+      drawSignal();
+      await predict();
+    };
+    $('pick').appendChild(button);
+  });
+  const canvas = $<HTMLCanvasElement>('signal');
+  canvas.onpointermove = e => {
+    if (e.buttons !== 1) return;
+    const i = Math.round((e.offsetX / canvas.width) * (opts.width - 1));
+    const v = ((canvas.height / 2 - e.offsetY) / (canvas.height / 2)) * 2.5;
+    for (let j = Math.max(0, i - 1); j <= Math.min(opts.width - 1, i + 1); j++) signal[j] = v;
+    drawSignal();
+  };
+}
+
+async function main(): Promise<void> {
+  setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  const wanted = params.get('backend');
+  for (const name of wanted ? [wanted] : ['webgl', 'wasm', 'cpu']) {
+    try {
+      if (await tf.setBackend(name)) break;
+    } catch {
+      // try the next backend
+    }
+  }
+  $('backend').textContent = tf.getBackend();
+  document.body.dataset.backend = tf.getBackend();
+  pickButtons();
+  signal = wave(0, opts.width, rng(1));
+  drawSignal();
+  $('train').onclick = () => train().catch(e => status(`error: ${e.message}`, 'error'));
+  $('save').onclick = () => save().catch(e => status(`error: ${e.message}`, 'error'));
+  $('reload').onclick = () => reload().catch(e => status(`error: ${e.message}`, 'error'));
+  $('predict').onclick = () => predict();
+  status('ready: press Train', 'ready');
+  if (params.get('autostart') === '1') await train().catch(e => status(`error: ${e.message}`, 'error'));
+}
+// After 'load', so that a long training never holds the page's load event back.
+if (document.readyState === 'complete') main(); else window.addEventListener('load', () => main());

@@ -1,0 +1,31 @@
+// Builds dist/tfjs-depth-separable-conv1d.min.js: an IIFE for a <script> tag placed after
+// tfjs's own script(s). It takes tfjs-core and tfjs-layers from the global `tf` (so it shares
+// the page's single tfjs) and exposes the package's exports as `tfjsDepthSeparableConv1d`.
+import {build} from 'esbuild';
+
+const globalTf = {
+  name: 'global-tf',
+  setup(b) {
+    b.onResolve({filter: /^@tensorflow\/tfjs-(core|layers)$/}, args => ({path: args.path, namespace: 'global-tf'}));
+    b.onLoad({filter: /.*/, namespace: 'global-tf'}, () => ({
+      contents: `if (typeof tf === 'undefined') throw new Error('tfjs-depth-separable-conv1d: load ` +
+                `@tensorflow/tfjs (or tfjs-core and tfjs-layers) before this script');\n` +
+                `module.exports = tf;`,
+      loader: 'js',
+    }));
+  },
+};
+
+await build({
+  entryPoints: ['src/index.ts'],
+  bundle: true,
+  format: 'iife',
+  globalName: 'tfjsDepthSeparableConv1d',
+  platform: 'browser',
+  target: 'es2017',
+  minify: true,
+  sourcemap: true,
+  plugins: [globalTf],
+  outfile: 'dist/tfjs-depth-separable-conv1d.min.js',
+  logLevel: 'warning',
+});
