@@ -1,6 +1,7 @@
 import {serialization, Tensor, Tensor1D, Tensor3D, tidy, Variable} from '@tensorflow/tfjs-core';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
+import type {Shape} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
 import {checkSize, describe, ValueError} from '../errors';
@@ -10,7 +11,6 @@ import {separableConv1dWithBias} from '../ops/separable_conv1d';
 import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings} from './args';
 import {serializeObject} from './serializable';
 
-type Shape = Array<number|null>;
 
 /**
  * tfjs-layers 4.x hands constraints to its variables but never applies them in `fit`: the
@@ -47,7 +47,7 @@ function projectAfterEveryAssign(weight: LayerVariable|null, constraint: Constra
  * `pointwise_kernel [1, inChannels * depthMultiplier, filters]`, `bias [filters]`.
  */
 export class DepthSeparableConv1d extends layers.Layer {
-  /** @nocollapse */
+  /** The name under which `tf.serialization` registers the class (and model.json names it). */
   static className = 'DepthSeparableConv1d';
 
   readonly filters: number;
@@ -201,7 +201,7 @@ serialization.registerClass(DepthSeparableConv1d);
  * `SeparableConv1D` loads with `tf.loadLayersModel`.
  */
 export class SeparableConv1D extends DepthSeparableConv1d {
-  /** @nocollapse */
+  /** The Keras class name, as converted Keras models write it in model.json. */
   static override className = 'SeparableConv1D';
 }
 serialization.registerClass(SeparableConv1D);
