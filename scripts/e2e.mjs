@@ -50,7 +50,7 @@ async function main() {
       const points = Number(await page.getAttribute('#chart', 'data-points'));
       assert(points >= 3 * 13, `the chart has ${points} points`);
       assert(await page.$('#predicted'), 'no prediction shown after training');
-      assert((await page.textContent('#summary')).includes('sepconv1 (DepthSeparableConv1d)'), 'no model summary');
+      assert((await page.textContent('#summary')).includes('sepconv1 (DepthSeparable'), 'no model summary');
       await page.click('#save');
       await page.waitForSelector('body[data-state="saved"]', {timeout: 60000});
       await page.click('#reload');

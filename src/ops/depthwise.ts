@@ -60,14 +60,12 @@ export function depthwiseInputGrad(dd: Tensor3D, filter: Tensor3D, g: ConvGeomet
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const channels = inChannels * multiplier;
   const t = plan.outWidth;
-  const spreadWidth = (t - 1) * stride + 1;
-  let spread = dd;
-  if (stride > 1) {
-    const widened = pad(reshape(dd, [batch, t, 1, channels]),
-                        [[0, 0], [0, 0], [0, stride - 1], [0, 0]]);
-    spread = slice(reshape(widened, [batch, t * stride, channels]) as Tensor3D, 0,
-                   [batch, spreadWidth, channels]);
-  }
+  // S - 1 zeros after every step; the trailing ones only add zero terms.
+  const spreadWidth = t * stride;
+  const spread = stride === 1 ? dd :
+                                reshape(pad(reshape(dd, [batch, t, 1, channels]),
+                                            [[0, 0], [0, 0], [0, stride - 1], [0, 0]]),
+                                        [batch, spreadWidth, channels]) as Tensor3D;
   const e = (kernelSize - 1) * dilation + 1;
   // Zeros to add (or, when negative, steps to drop) so that output i lines up with input i.
   const left = e - 1 - plan.left;

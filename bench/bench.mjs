@@ -1,0 +1,101 @@
+// `npm run bench`: runs bench/node.ts (Node: wasm, cpu), bench/browser.ts in headless Chromium
+// (webgl, wasm), and PyTorch as a reference row when /usr/bin/python3 has torch; writes
+// bench/RESULTS.md and bench/results.json. Not a test: timings on shared machines are noisy,
+// so every comparison is a ratio measured in the same run.
+//   BENCH_SKIP=browser,torch npm run bench     skips parts
+import {execFileSync, spawn} from 'node:child_process';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import {build} from 'esbuild';
+import {chromium} from 'playwright-core';
+
+import {startServer} from '../scripts/serve.mjs';
+
+const skip = (process.env.BENCH_SKIP ?? '').split(',');
+const CHROMIUM = process.env.CHROME_BIN || '/usr/bin/chromium';
+mkdirSync('bench/out', {recursive: true});
+
+async function nodeRows() {
+  await build({entryPoints: ['bench/node.ts'], bundle: true, platform: 'node', outfile: 'build/bench-node.cjs',
+               external: ['@tensorflow/*'], ignoreAnnotations: true, logLevel: 'warning'});
+  await new Promise((done, fail) => spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'})
+                                        .on('close', code => code === 0 ? done() : fail(new Error(`node bench exit ${code}`))));
+  return JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
+}
+
+async function browserRows() {
+  await build({entryPoints: ['bench/browser.ts'], bundle: true, format: 'iife', outfile: 'bench/out/browser.js',
+               ignoreAnnotations: true, logLevel: 'warning'});
+  const {server, url} = await startServer('.');
+  const browser = await chromium.launch({executablePath: CHROMIUM, headless: true, args: [
+    '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
+    '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic']});
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${url}/bench/index.html`, {waitUntil: 'domcontentloaded'});
+    let shown = 0;
+    for (let waited = 0; waited < 40 * 60; waited += 5) {
+      const state = await page.evaluate(() => ({rows: window.benchRows, error: window.benchError, log: window.benchLog ?? []}));
+      for (const line of state.log.slice(shown)) console.log(line);
+      shown = state.log.length;
+      if (state.error) throw new Error(state.error);
+      if (state.rows) return state.rows;
+      await new Promise(r => setTimeout(r, 5000));
+    }
+    throw new Error('the browser bench did not finish in 40 minutes');
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+function torchRows() {
+  try {
+    return JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_ref.py'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}));
+  } catch {
+    return [];
+  }
+}
+
+const n = (v, digits = 1) => typeof v === 'number' ? v.toFixed(digits) : String(v ?? '');
+
+function markdown(rows, torch) {
+  const torchTrain = Object.fromEntries(torch.map(r => [r.shape, r.oursTrain]));
+  const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'depthwise+matMul fwd',
+    'best baseline / ours (fwd)', 'ours / (depthwise + matMul alone)', 'ours train step', 'train / fwd',
+    'separableConv2d train step', 'theirs / ours (train)', 'ours / PyTorch (train)', 'peak MB ours / theirs (step)',
+    'tensors, bytes left'];
+  const lines = rows.map(r => [r.where, r.shape, n(r.oursFwd), n(r.sep2dFwd), n(r.dwMatMulFwd), n(r.fwdRatio, 2),
+    n(r.partsRatio, 2), n(r.oursTrain), n(r.trainOverFwd, 2), n(r.sep2dTrain), n(r.trainRatio, 1),
+    torchTrain[r.shape] ? n(r.oursTrain / torchTrain[r.shape], 2) : '', `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
+    `${r.leftTensors}, ${r.leftBytes}`]);
+  const torchLines = torch.map(r => [r.where, r.shape, n(r.oursFwd), '', '', '', '', n(r.oursTrain), n(r.oursTrain / r.oursFwd, 2), '', '', '', '', '']);
+  const table = [head, head.map(() => '---'), ...lines, ...torchLines].map(c => `| ${c.join(' | ')} |`).join('\n');
+  const cpu = os.cpus();
+  return `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ` +
+      `${cpu[0]?.model ?? 'cpu'} x ${cpu.length}; tfjs 4.22.0; headless Chromium with SwiftShader WebGL2 ` +
+      `(a CPU emulation: ratios, not GPU speed). Median ms, float32, channels-last, ` +
+      `\`await data()\` included. Shapes: A B=8 L=1024 C=64 K=9 O=128 same; B B=32 L=256 C=128 ` +
+      `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
+      `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
+      `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says.\n\n${table}\n`;
+}
+
+async function main() {
+  const rows = [];
+  if (!skip.includes('node')) rows.push(...await nodeRows());
+  if (!skip.includes('browser')) {
+    if (existsSync(CHROMIUM)) rows.push(...await browserRows());
+    else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
+  }
+  const torch = skip.includes('torch') ? [] : torchRows();
+  const md = markdown(rows, torch);
+  writeFileSync('bench/RESULTS.md', md);
+  writeFileSync('bench/results.json', JSON.stringify({rows, torch}, null, 2));
+  console.log('\n' + md);
+}
+main().catch(e => {
+  console.error(e);
+  process.exit(1);
+});

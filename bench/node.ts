@@ -1,0 +1,22 @@
+// The Node half of `npm run bench`: cpu and wasm. Prints rows as JSON lines, writes
+// bench/out/node.json for bench/bench.mjs.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import {benchBackend, Row} from './cases';
+
+async function main() {
+  setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  const rows: Row[] = [];
+  for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {
+    await tf.setBackend(backend);
+    rows.push(...await benchBackend(`Node ${backend}`, 7, row => console.log(JSON.stringify(row))));
+  }
+  fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
+  fs.writeFileSync(path.join('bench', 'out', 'node.json'), JSON.stringify(rows, null, 2));
+}
+main();
