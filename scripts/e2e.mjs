@@ -3,7 +3,7 @@
 // (pack contents, CommonJS with the @tensorflow/tfjs umbrella, the ESM build in a bundler).
 // Needs `npm run build` and `npm run build:web` first (scripts/test.mjs runs them).
 import {execFileSync} from 'node:child_process';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {build} from 'esbuild';
@@ -131,6 +131,23 @@ async function main() {
     const code = out.outputFiles[0].text;
     assert(code.includes('registerClass'), 'the layer registration was dropped by the bundler');
     assert(!code.includes('makeTensor('), 'tfjs-core was bundled in');
+  });
+
+  await check('the README examples run (op, layer, Torch weights) against the built package', async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1]);
+    const runnable = blocks.filter(b => b.includes("from 'tfjs-depth-separable-conv1d'"));
+    assert(runnable.length >= 1, 'no runnable example in the README');
+    mkdirSync('build/readme', {recursive: true});
+    for (const [i, block] of runnable.entries()) {
+      const file = `build/readme/example${i}.mjs`;
+      const code = block.replace("from 'tfjs-depth-separable-conv1d'", `from '${process.cwd()}/dist/cjs/index.js'`)
+                       .replace("from '@tensorflow/tfjs'", `from '${process.cwd()}/node_modules/@tensorflow/tfjs/dist/tf.node.js'`);
+      writeFileSync(file, code + '\nconsole.log("example ran");\n');
+      const out = execFileSync('node', [file], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+      assert(out.includes('example ran'), `README example ${i} did not finish: ${out}`);
+    }
+    console.log(`       ${runnable.length} README example(s) ran`);
   });
 
   console.log('RESULT ' + JSON.stringify(counts));
