@@ -1,4 +1,4 @@
-import {depthwiseConv2d, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, transpose, zeros} from '@tensorflow/tfjs-core';
+import {depthwiseConv2d, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 
 import {PaddingPlan} from './padding';
 
@@ -127,17 +127,18 @@ function filterGradPerTap(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D 
   const channelMajor = transpose(padded, [2, 0, 1]);  // [C, B, Lp]
   const ddByChannel = reshape(
       transpose(reshape(dd, [batch, t, inChannels, multiplier]), [2, 3, 0, 1]),
-      [inChannels, multiplier, 1, rows]);
+      [inChannels, multiplier, rows]);
+  // One tap at a time, each reduced at once, so no more than one tap's product is alive.
   const taps = [];
   for (let k = 0; k < kernelSize; k++) {
     const start = k * dilation;
-    const seen = stride === 1 ?
-        slice(channelMajor, [0, 0, start], [inChannels, batch, t]) :
-        stridedSlice(channelMajor, [0, 0, start],
-                     [inChannels, batch, start + (t - 1) * stride + 1], [1, 1, stride]);
-    taps.push(reshape(seen, [inChannels, rows]));
+    taps.push(tidy(() => {
+      const seen = stride === 1 ?
+          slice(channelMajor, [0, 0, start], [inChannels, batch, t]) :
+          stridedSlice(channelMajor, [0, 0, start],
+                       [inChannels, batch, start + (t - 1) * stride + 1], [1, 1, stride]);
+      return sum(mul(reshape(seen, [inChannels, 1, rows]), ddByChannel), 2);  // [C, M]
+    }));
   }
-  const seenByTap = reshape(stack(taps, 1), [inChannels, 1, kernelSize, rows]);
-  // [C, M, K] -> [K, C, M]
-  return transpose(sum(mul(seenByTap, ddByChannel), 3), [2, 0, 1]) as Tensor3D;
+  return stack(taps) as Tensor3D;
 }

@@ -130,8 +130,10 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
     const bias = withBias ? args[3] as Tensor1D : null;
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
     const x3 = toBatchedNWC(x, ncw, unbatched);
-    const d = depthwiseForward(x3, dw, g);
-    const y = pointwiseForward(d, pw, bias);
+    // Each stage in its own tidy frees its temporaries (reshape views count as bytes in
+    // tf.memory()) before the next one allocates.
+    const d = tidy(() => depthwiseForward(x3, dw, g));
+    const y = tidy(() => pointwiseForward(d, pw, bias));
     save([x3, dw, pw, d]);
     return {
       value: fromBatchedNWC(y, ncw, unbatched),
@@ -142,11 +144,12 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const dy2 = reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D;
         const d2 = reshape(sd, [rows, channels]) as Tensor2D;
         // Explicit transposes: wasm's matMul is ~8x slower with a transpose flag.
-        const dpw = reshape(matMul(transpose(d2), dy2), [1, channels, -1]);
-        const dd = reshape(matMul(dy2, transpose(reshape(spw, [channels, -1]) as Tensor2D)),
-                           [g.batch, g.plan.outWidth, channels]) as Tensor3D;
-        const dx = fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched);
-        const ddw = depthwiseFilterGrad(sx, dd, g);
+        const dpw = tidy(() => reshape(matMul(transpose(d2), dy2), [1, channels, -1]));
+        const dd = tidy(() => reshape(
+            matMul(dy2, transpose(reshape(spw, [channels, -1]) as Tensor2D)),
+            [g.batch, g.plan.outWidth, channels]) as Tensor3D);
+        const dx = tidy(() => fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched));
+        const ddw = tidy(() => depthwiseFilterGrad(sx, dd, g));
         return withBias ? [dx, ddw, dpw, sumRows(dy2)] : [dx, ddw, dpw];
       }
     };
