@@ -3,7 +3,7 @@
 // tf.layers.conv1d, saves it in the tfjs format to a folder, loads it back and checks that the
 // predictions are identical. Exits non-zero if any step fails.
 //
-//   npm start -- --backend cpu|wasm --train 2000 --test 500 --epochs 8 --width 128 --out demo/model
+//   npm start -- --backend cpu|wasm --train 2000 --test 500 --epochs 12 --width 128 --out demo/model
 //                --baseline-epochs 0
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -24,7 +24,7 @@ const opts = {
   backend: flag('backend', 'wasm'),
   train: Number(flag('train', '2000')),
   test: Number(flag('test', '500')),
-  epochs: Number(flag('epochs', '8')),
+  epochs: Number(flag('epochs', '12')),
   width: Number(flag('width', '128')),
   out: flag('out', path.join('demo', 'model')),
   baselineEpochs: Number(flag('baseline-epochs', '0')),
