@@ -1,5 +1,6 @@
 // The demo's two nets: the same 1-D convnet built from DepthSeparableConv1d layers and from
 // tf.layers.conv1d, so their size and accuracy can be compared.
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {depthSeparableConv1d} from '../src';
@@ -36,4 +37,14 @@ export function convnet(width: number, separable: boolean, seed = 1): tfl.Sequen
                         kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 99})}),
     ]
   });
+}
+
+/** The share of examples whose most probable class is the label. */
+export async function accuracy(model: tfl.LayersModel, x: tf.Tensor, labels: Int32Array): Promise<number> {
+  const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor, 1));
+  const values = await predicted.data();
+  predicted.dispose();
+  let right = 0;
+  values.forEach((v, i) => right += v === labels[i] ? 1 : 0);
+  return right / labels.length;
 }

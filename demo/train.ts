@@ -12,7 +12,7 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'path';
 
 import {fileSystem} from './fs_io';
-import {convnet} from './models';
+import {accuracy, convnet} from './models';
 import {CLASSES, makeDataset} from './waves';
 
 function flag(name: string, fallback: string): string {
@@ -35,15 +35,6 @@ async function useBackend(name: string): Promise<void> {
     setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
   }
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} did not start`);
-}
-
-async function accuracy(model: tfl.LayersModel, x: tf.Tensor, labels: Int32Array): Promise<number> {
-  const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor, 1));
-  const values = await predicted.data();
-  predicted.dispose();
-  let right = 0;
-  values.forEach((v, i) => right += v === labels[i] ? 1 : 0);
-  return right / labels.length;
 }
 
 /** Trains with a progress line per epoch; returns the test accuracy and seconds taken. */

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
-import {convnet} from '../models';
+import {accuracy, convnet} from '../models';
 import {CLASSES, makeDataset, rng, wave} from '../waves';
 
 const params = new URLSearchParams(location.search);
@@ -78,15 +78,6 @@ async function predict(): Promise<void> {
   $('prediction').innerHTML = `<p id="predicted" data-class="${CLASSES[best]}"><b>${CLASSES[best]}</b></p>` +
       CLASSES.map((c, i) => `<div>${c.padEnd(9)} <span class="bar" style="width:${
           Math.round(p[i] * 200)}px"></span> ${(100 * p[i]).toFixed(1)}%</div>`).join('');
-}
-
-async function accuracy(m: tfl.LayersModel, x: tf.Tensor, labels: Int32Array): Promise<number> {
-  const predicted = tf.tidy(() => tf.argMax(m.predict(x) as tf.Tensor, 1));
-  const values = await predicted.data();
-  predicted.dispose();
-  let right = 0;
-  values.forEach((v, i) => right += v === labels[i] ? 1 : 0);
-  return right / labels.length;
 }
 
 async function train(): Promise<void> {
