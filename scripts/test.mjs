@@ -99,7 +99,8 @@ async function main() {
   }
   const passed = results.reduce((s, r) => s + r.passed, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);
-  console.log(`${passed} passed, ${failed} failed`);
+  const skipped = results.reduce((s, r) => s + (r.skipped ?? 0), 0);
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 main();

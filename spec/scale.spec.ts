@@ -82,6 +82,34 @@ function tiny(seed: number): tfl.Sequential {
   ]});
 }
 
+describe('the WebGL texture limit', () => {
+  it('gives a ValueError naming WEBGL_MAX_TEXTURE_SIZE, leaks nothing, and the op works after',
+     async () => {
+       if (tf.getBackend() !== 'webgl') {
+         pending('webgl only: the other backends have no texture limit');
+         return;
+       }
+       // An odd size, so that webgl's texture pool holds no texture of its shape already.
+       const x = tf.randomNormal([1, 12347, 3]) as tf.Tensor3D;
+       const dw = tf.randomNormal([3, 3, 1]) as tf.Tensor3D;
+       const pw = tf.randomNormal([1, 3, 2]) as tf.Tensor3D;
+       const before = liveTensors();
+       const limit = tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+       // A small limit stands in for a real GPU's: the same check, without allocating gigabytes.
+       tf.env().set('WEBGL_MAX_TEXTURE_SIZE', 64);
+       try {
+         expectThrowsMatching(() => separableConv1d(x, dw, pw, 1, 'same'),
+                              /WEBGL_MAX_TEXTURE_SIZE = 64/, /width 12347/, /wasm or cpu/);
+       } finally {
+         tf.env().set('WEBGL_MAX_TEXTURE_SIZE', limit);
+       }
+       expect(liveTensors()).withContext('live tensors after the error').toBe(before);
+       const y = separableConv1d(x, dw, pw, 1, 'same');
+       expect(y.shape).toEqual([1, 12347, 2]);
+       tf.dispose([x, dw, pw, y]);
+     });
+});
+
 describe('no leaks at scale', () => {
   const steps = 1000;
   it(`${steps} training steps and ${steps} predicts keep tensors and bytes flat`, async () => {

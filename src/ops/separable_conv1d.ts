@@ -1,4 +1,4 @@
-import {customGrad, expandDims, fused, matMul, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, env, expandDims, fused, getBackend, matMul, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkSize, describe, ValueError} from '../errors';
 
@@ -109,6 +109,25 @@ function sumRows(t: Tensor2D): Tensor1D {
   return reshape(matMul(ones([1, t.shape[0]]), t), [t.shape[1]]);
 }
 
+/**
+ * Runs `fn`, turning webgl's texture-size error into a `ValueError` that names the limit and
+ * the call's sizes (tfjs's own message names neither the op nor what to change).
+ */
+function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
+  try {
+    return fn();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (getBackend() !== 'webgl' || !/greater than WebGL maximum/.test(message)) throw e;
+    throw new ValueError(
+        `${OP}: a tensor of this call does not fit in a WebGL texture (WEBGL_MAX_TEXTURE_SIZE = ${
+            env().getNumber('WEBGL_MAX_TEXTURE_SIZE')}): batch ${g.batch}, width ${
+            g.inWidth}, ${g.inChannels} channels x multiplier ${g.multiplier}, output width ${
+            g.plan.outWidth}. Use a shorter width or a smaller batch, or the wasm or cpu ` +
+        `backend. (${message})`);
+  }
+}
+
 /** The 1x1 half: `d [B, T, C*M]` times the pointwise matrix, plus the bias when there is one. */
 function pointwiseForward(d: Tensor3D, pw: Tensor3D, bias: Tensor1D|null): Tensor3D {
   const [b, t, channels] = d.shape;
@@ -137,7 +156,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
     save([x3, dw, pw, d]);
     return {
       value: fromBatchedNWC(y, ncw, unbatched),
-      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
         const [sx, sdw, spw, sd] = saved as Tensor3D[];
         const channels = g.inChannels * g.multiplier;
         const rows = g.batch * g.plan.outWidth;
@@ -151,7 +170,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const dx = tidy(() => fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched));
         const ddw = tidy(() => depthwiseFilterGrad(sx, dd, g));
         return withBias ? [dx, ddw, dpw, sumRows(dy2)] : [dx, ddw, dpw];
-      }
+      })
     };
   });
 }
@@ -184,7 +203,8 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     const biasT = options.bias == null ? null : floatTensor(options.bias, 'bias', OP);
     const g = geometry(xT, dwT, pwT, biasT, s);
     const f = differentiable(g, s.dataFormat === 'NCW', xT.rank === 2, biasT != null);
-    return (biasT == null ? f(xT, dwT, pwT) : f(xT, dwT, pwT, biasT)) as T;
+    return withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
+                                                         f(xT, dwT, pwT, biasT)) as T);
   });
 }
 
