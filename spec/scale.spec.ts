@@ -3,31 +3,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
-import {expectClose, expectThrowsMatching, liveTensors} from './helpers';
-import {RefConv, randomArray, refForward, refGradients, seededRandom} from './reference';
+import {expectThrowsMatching, liveTensors} from './helpers';
+import {checkNWC, seededOperands} from './nwc_check';
+import {RefConv} from './reference';
 
 async function againstReference(c: RefConv, seed: number): Promise<void> {
-  const rand = seededRandom(seed);
-  const x = randomArray(c.batch * c.width * c.channels, rand);
-  const dw = randomArray(c.kernel * c.channels * c.multiplier, rand);
-  const pw = randomArray(c.channels * c.multiplier * c.outChannels, rand);
-  const before = liveTensors();
-  const xt = tf.tensor3d(Float32Array.from(x), [c.batch, c.width, c.channels]);
-  const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
-  const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
-  const f = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => separableConv1d(
-      a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation);
-  const y = f(xt, dwt, pwt);
-  const ref = refForward(c, x, dw, pw);
-  expectClose(await y.data(), ref.y, 'y');
-  const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(f(a, b, p)))(
-      [xt, dwt, pwt]);
-  const r = refGradients(c, x, dw, pw, new Float64Array(ref.y.length).fill(1));
-  expectClose(await dx.data(), r.dx, 'dx');
-  expectClose(await ddw.data(), r.ddw, 'ddepthwise');
-  expectClose(await dpw.data(), r.dpw, 'dpointwise');
-  tf.dispose([xt, dwt, pwt, y, dx, ddw, dpw]);
-  expect(liveTensors()).toBe(before);
+  const {x, dw, pw} = seededOperands(c, seed);
+  await checkNWC(c, x, dw, pw);
 }
 
 describe('scale', () => {
