@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {separableConv1d} from '../src';
+import {FILTER_GRAD_KERNEL, KERNELS_FLAG, separableConv1d} from '../src';
+
+import {specBackend} from './backend';
 
 import {opGrid} from './grid';
 import {expectClose, liveTensors} from './helpers';
@@ -24,31 +26,68 @@ describe('separableConv1d forward matches the float64 reference', () => {
   });
 });
 
-describe('separableConv1d gradients match the float64 reference', () => {
-  opGrid().forEach((c, i) => {
-    it(c.name, async () => {
-      const ops = new Operands(c, 2000 + i);
-      const tensors = ops.tensors();
-      const x = tensors.x instanceof tf.Tensor ? tensors.x :
-                                                 tf.tensor(tensors.x as number[], undefined,
-                                                           'float32');
-      const yShape = ops.expectedY().shape;
-      const gData = randomArray(yShape.reduce((a, b) => a * b, 1), seededRandom(3000 + i));
-      const g = tf.tensor(Float32Array.from(gData), yShape);
-      const before = liveTensors();
-      const grads = tf.grads(
-          (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(separableConv1d(
-              a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation,
-              c.ncw ? 'NCW' : 'NWC'), g)));
-      const [dx, ddw, dpw] = grads([x, tensors.dw, tensors.pw]);
-      expect(liveTensors()).withContext('only the three gradients are new').toBe(before + 3);
-      const expected = ops.expectedGrads(gData);
-      expect(dx.shape).toEqual(x.shape);
-      expectClose(await dx.data(), expected.dx, 'dx');
-      expectClose(await ddw.data(), expected.ddw, 'ddepthwise');
-      expectClose(await dpw.data(), expected.dpw, 'dpointwise');
-      tf.dispose([x, tensors.dw, tensors.pw, g, dx, ddw, dpw]);
+// On webgl the filter gradient has a dedicated kernel; the composite it replaces stays the
+// fallback (flag off, WebGL 1), so the grid runs on both there.
+const gradientModes = specBackend() === 'webgl' ?
+    [{kernel: true, title: ' (dedicated filter-gradient kernel)'},
+     {kernel: false, title: ' (composite filter gradient, kernel flag off)'}] :
+    [{kernel: true, title: ''}];
+
+for (const mode of gradientModes) {
+  describe(`separableConv1d gradients match the float64 reference${mode.title}`, () => {
+    beforeAll(() => tf.env().set(KERNELS_FLAG, mode.kernel));
+    afterAll(() => tf.env().set(KERNELS_FLAG, true));
+    opGrid().forEach((c, i) => {
+      it(c.name, async () => {
+        const ops = new Operands(c, 2000 + i);
+        const tensors = ops.tensors();
+        const x = tensors.x instanceof tf.Tensor ? tensors.x :
+                                                   tf.tensor(tensors.x as number[], undefined,
+                                                             'float32');
+        const yShape = ops.expectedY().shape;
+        const gData = randomArray(yShape.reduce((a, b) => a * b, 1), seededRandom(3000 + i));
+        const g = tf.tensor(Float32Array.from(gData), yShape);
+        const before = liveTensors();
+        const grads = tf.grads(
+            (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(separableConv1d(
+                a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation,
+                c.ncw ? 'NCW' : 'NWC'), g)));
+        const [dx, ddw, dpw] = grads([x, tensors.dw, tensors.pw]);
+        expect(liveTensors()).withContext('only the three gradients are new').toBe(before + 3);
+        const expected = ops.expectedGrads(gData);
+        expect(dx.shape).toEqual(x.shape);
+        expectClose(await dx.data(), expected.dx, 'dx');
+        expectClose(await ddw.data(), expected.ddw, 'ddepthwise');
+        expectClose(await dpw.data(), expected.dpw, 'dpointwise');
+        tf.dispose([x, tensors.dw, tensors.pw, g, dx, ddw, dpw]);
+      });
     });
+  });
+}
+
+describe('the dedicated filter-gradient kernel', () => {
+  it(`runs on webgl unless ${KERNELS_FLAG} is off, and nowhere else`, async () => {
+    const x = tf.randomNormal([2, 20, 3]);
+    const dw = tf.randomNormal([3, 3, 2]);
+    const pw = tf.randomNormal([1, 6, 4]);
+    const before = liveTensors();
+    const kernelsRun = async () => {
+      const info = await tf.profile(() => {
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => separableConv1d(
+            a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, 2, 'same', 2))([x, dw, pw]);
+        tf.dispose(grads);
+      });
+      return info.kernelNames;
+    };
+    try {
+      expect((await kernelsRun()).includes(FILTER_GRAD_KERNEL)).toBe(tf.getBackend() === 'webgl');
+      tf.env().set(KERNELS_FLAG, false);
+      expect(await kernelsRun()).not.toContain(FILTER_GRAD_KERNEL);
+    } finally {
+      tf.env().set(KERNELS_FLAG, true);
+    }
+    expect(liveTensors()).toBe(before);
+    tf.dispose([x, dw, pw]);
   });
 });
 

@@ -5,8 +5,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
-declare const __karma__: {config: {backend?: string}};
-const backend = __karma__.config.backend || 'webgl';
+import {specBackend} from './backend';
+
+const backend = specBackend();
 setWasmPaths('/base/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
 
 jasmine.DEFAULT_TIMEOUT_INTERVAL = 300000;

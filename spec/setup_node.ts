@@ -5,7 +5,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'path';
 
-const backend = process.env.TFJS_BACKEND || 'cpu';
+import {specBackend} from './backend';
+
+const backend = specBackend();
 setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
 
 jasmine.DEFAULT_TIMEOUT_INTERVAL = 120000;

@@ -1,6 +1,7 @@
-import {depthwiseConv2d, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {depthwiseConv2d, engine, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 
 import {PaddingPlan} from './padding';
+import {dedicatedKernelActive, FILTER_GRAD_KERNEL, GradAttrs} from './webgl_filter_grad';
 
 /** The sizes and settings that the forward pass fixed, shared by its gradients. */
 export interface ConvGeometry {
@@ -90,12 +91,20 @@ export function depthwiseInputGrad(dd: Tensor3D, filter: Tensor3D, g: ConvGeomet
  * input with `dd` at lags `k * D`, summed over batch and width.
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor3D, g: ConvGeometry): Tensor3D {
-  // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
-  // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, and on
-  // any other backend, it is one strided product per tap.
   const backend = getBackend();
+  if (dedicatedKernelActive(backend)) {
+    return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, gradAttrs(g)) as Tensor3D;
+  }
+  // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
+  // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, when
+  // the dedicated kernel is off, and on any other backend, it is one strided product per tap.
   return backend === 'cpu' || backend === 'wasm' ? filterGradAsConvolution(x, dd, g) :
                                                    filterGradPerTap(x, dd, g);
+}
+
+function gradAttrs(g: ConvGeometry): GradAttrs {
+  return {kernelSize: g.kernelSize, inWidth: g.inWidth, stride: g.stride, dilation: g.dilation,
+          padLeft: g.plan.left};
 }
 
 /**
