@@ -7,7 +7,7 @@ import {env, getKernel, KernelConfig, NamedAttrMap, registerKernel, TensorInfo} 
 // uniforms, so one compiled program serves every geometry and no loop is unrolled. (The
 // input gradient stays a tfjs depthwise convolution: a gather shader was 1.3-2x slower.)
 
-/** Kernel name of the depthwise filter gradient: inputs `x [B, L, C]`, `dd [B, T, C*M]`. */
+/** Kernel name of the depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`. */
 export const FILTER_GRAD_KERNEL = 'DepthSeparableConv1dFilterGrad';
 /**
  * The tfjs flag that turns the dedicated kernel on (the default) or off; off, webgl runs the
@@ -19,6 +19,7 @@ export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
 export interface GradAttrs extends NamedAttrMap {
   kernelSize: number;
   inWidth: number;
+  outWidth: number;
   stride: number;
   dilation: number;
   padLeft: number;
@@ -66,7 +67,7 @@ function filterGradPartials(k: number, channels: number, partials: number): Prog
           int t = t0 + i;
           if (t >= scOutWidth) break;
           int l = l0 + i * scStride;
-          if (l >= 0 && l < scInWidth) sum += getX(b, l, c) * getDd(b, t, j);
+          if (l >= 0 && l < scInWidth) sum += getX(b, l, c) * getDd(b * scOutWidth + t, j);
         }
         setOutput(sum);
       }`
@@ -95,9 +96,10 @@ const filterGradConfig: KernelConfig = {
   backendName: 'webgl',
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
-    const {kernelSize, inWidth, stride, dilation, padLeft} = attrs as unknown as GradAttrs;
-    const [batch, outWidth, channels] = dd.shape;
-    const inChannels = x.shape[2];
+    const {kernelSize, inWidth, outWidth, stride, dilation, padLeft} =
+        attrs as unknown as GradAttrs;
+    const [batch, , inChannels] = x.shape;
+    const channels = dd.shape[1];
     const multiplier = channels / inChannels;
     // About 2 sqrt(T) outputs a chunk keeps both passes' loops short (measured: 0.25 to 1000
     // sqrt(T) were within noise on SwiftShader but for small widths, which like longer chunks).
