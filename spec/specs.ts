@@ -7,3 +7,4 @@ import './keras.spec';
 import './property.spec';
 import './edge.spec';
 import './scale.spec';
+import './kernels.spec';

@@ -2,7 +2,8 @@
  * tfjs-depth-separable-conv1d: a 1-D depthwise-separable convolution for TensorFlow.js.
  * Importing this module registers `DepthSeparableConv1d` and `SeparableConv1D` with
  * `tf.serialization`, so models that use them load with `tf.loadLayersModel`, and registers the
- * dedicated WebGL kernel of the filter gradient (`tf.env().set(KERNELS_FLAG, false)` turns it off).
+ * op's dedicated kernels (cpu: the matrix products and the depthwise input gradient; webgl:
+ * the depthwise filter gradient). `tf.env().set(KERNELS_FLAG, false)` turns them off.
  *
  * @packageDocumentation
  */
@@ -12,9 +13,10 @@ export {Padding, PaddingMode} from './ops/padding';
 export {DataFormat, DepthSeparableConv1dArgs} from './layers/args';
 export {SerializableIdentifier} from './layers/serializable';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';
-export {FILTER_GRAD_KERNEL, KERNELS_FLAG} from './ops/webgl_filter_grad';
+export {KERNELS_FLAG} from './ops/kernels/registry';
+export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch';
 
-import {registerKernels} from './ops/webgl_filter_grad';
+import {registerKernels} from './ops/kernels/registry';
 
 registerKernels();

@@ -1,7 +1,8 @@
 import {depthwiseConv2d, dispose, engine, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 
+import {useDedicatedKernel} from './kernels/registry';
+import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names';
 import {PaddingPlan} from './padding';
-import {dedicatedKernelActive, FILTER_GRAD_KERNEL, GradAttrs} from './webgl_filter_grad';
 
 /** The sizes and settings that the forward pass fixed, shared by its gradients. */
 export interface ConvGeometry {
@@ -76,6 +77,10 @@ export function depthwiseForward(x: Tensor3D, filter: Tensor3D, g: ConvGeometry)
  * tfjs has no (dilated) backprop kernel.
  */
 export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeometry): Tensor3D {
+  // cpu's kernel gains only where the composite would spread dd (stride > 1).
+  if (g.stride > 1 && useDedicatedKernel(INPUT_GRAD_KERNEL)) {
+    return engine().runKernel(INPUT_GRAD_KERNEL, {dd, filter}, kernelAttrs(g)) as Tensor3D;
+  }
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const channels = inChannels * multiplier;
   const spreadWidth = plan.outWidth * stride;
@@ -119,8 +124,8 @@ function spreadSteps(dd: Tensor2D, g: ConvGeometry): Tensor4D {
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
   const backend = getBackend();
-  if (dedicatedKernelActive(backend)) {
-    return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, gradAttrs(g)) as Tensor3D;
+  if (useDedicatedKernel(FILTER_GRAD_KERNEL)) {
+    return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, kernelAttrs(g)) as Tensor3D;
   }
   // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
   // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, when
@@ -129,9 +134,9 @@ export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry):
                                                    filterGradPerTap(x, dd, g);
 }
 
-function gradAttrs(g: ConvGeometry): GradAttrs {
-  return {kernelSize: g.kernelSize, inWidth: g.inWidth, outWidth: g.plan.outWidth,
-          stride: g.stride, dilation: g.dilation, padLeft: g.plan.left};
+function kernelAttrs(g: ConvGeometry): DepthwiseAttrs {
+  return {batch: g.batch, inWidth: g.inWidth, outWidth: g.plan.outWidth,
+          kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation, padLeft: g.plan.left};
 }
 
 /**

@@ -1,8 +1,9 @@
-import {customGrad, env, expandDims, fused, getBackend, matMul, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, env, expandDims, getBackend, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkSize, describe, ValueError} from '../errors';
 
 import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
+import {product} from './products';
 import {checkPadding, Padding, planPadding} from './padding';
 import {floatTensor} from './tensors';
 
@@ -106,7 +107,7 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
  * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
  */
 function sumRows(t: Tensor2D): Tensor1D {
-  return reshape(matMul(ones([1, t.shape[0]]), t), [t.shape[1]]);
+  return reshape(product(ones([1, t.shape[0]]), t), [t.shape[1]]);
 }
 
 /**
@@ -129,15 +130,6 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
 }
 
 /**
- * `t [N, P]` times `matrix [P, Q]`, plus `bias [Q]` when there is one: the 1x1 half of the
- * forward pass, and of its input gradient. (A 1x1 conv2d measured the same on wasm and slower
- * on cpu and webgl.)
- */
-function pointwise(t: Tensor2D, matrix: Tensor2D, bias: Tensor1D|null): Tensor2D {
-  return bias == null ? matMul(t, matrix) : fused.matMul({a: t, b: matrix, bias}) as Tensor2D;
-}
-
-/**
  * The differentiable core, for checked tensors. Everything, layout changes included, is inside
  * one `customGrad` so that no tfjs gradient is needed (tfjs has none for dilated depthwise
  * convolutions, and wasm has no depthwise backprop kernels at all).
@@ -154,7 +146,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
     // has used up at once: tf.memory() counts every view as bytes, and the step's peak is
     // measured against tfjs's own.
     const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
-    const y = tidy(() => reshape(pointwise(d2, reshape(pw, [channels, -1]), bias),
+    const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
                                  [g.batch, g.plan.outWidth, -1]) as Tensor3D);
     save([x3, dw, pw, d2]);
     return {
@@ -162,15 +154,13 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
       gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
         const [sx, sdw, spw, sd2] = saved as [Tensor3D, Tensor3D, Tensor3D, Tensor2D];
         const dy2 = tidy(() => reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D);
-        const dpw = tidy(() => {
-          // Explicit transposes: wasm's matMul is ~8x slower with a transpose flag. The
-          // narrower of d and dy is the cheaper one to transpose.
-          const product = dy2.shape[1] < channels ? transpose(matMul(transpose(dy2), sd2)) :
-                                                    matMul(transpose(sd2), dy2);
-          return reshape(product, [1, channels, -1]);
-        });
+        // The narrower of d and dy is the cheaper one to transpose.
+        const dpw = tidy(() => reshape(dy2.shape[1] < channels ?
+                                           transpose(product(dy2, sd2, true)) :
+                                           product(sd2, dy2, true),
+                                       [1, channels, -1]));
         const dbias = withBias ? tidy(() => sumRows(dy2)) : null;
-        const dd = tidy(() => pointwise(dy2, transpose(reshape(spw, [channels, -1])), null));
+        const dd = tidy(() => product(dy2, reshape(spw, [channels, -1]), false, true));
         dy2.dispose();
         const ddw = tidy(() => depthwiseFilterGrad(sx, dd, g));
         const dx = tidy(() => fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched));

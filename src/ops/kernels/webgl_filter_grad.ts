@@ -1,4 +1,6 @@
-import {env, getKernel, KernelConfig, NamedAttrMap, registerKernel, TensorInfo} from '@tensorflow/tfjs-core';
+import {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
+
+import {DepthwiseAttrs, FILTER_GRAD_KERNEL} from './names';
 
 // A dedicated WebGL 2 kernel for the depthwise filter gradient, registered with
 // tf.registerKernel. tfjs's own kernels express it badly: as a depthwise convolution it needs
@@ -6,24 +8,6 @@ import {env, getKernel, KernelConfig, NamedAttrMap, registerKernel, TensorInfo} 
 // hangs), and tap by tap it is K passes over the data (5x slower, measured). Sizes are
 // uniforms, so one compiled program serves every geometry and no loop is unrolled. (The
 // input gradient stays a tfjs depthwise convolution: a gather shader was 1.3-2x slower.)
-
-/** Kernel name of the depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`. */
-export const FILTER_GRAD_KERNEL = 'DepthSeparableConv1dFilterGrad';
-/**
- * The tfjs flag that turns the dedicated kernel on (the default) or off; off, webgl runs the
- * filter gradient as a composite of tfjs ops. `tf.env().set(KERNELS_FLAG, false)`.
- */
-export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
-
-/** What the kernel needs to know beyond its inputs' shapes. */
-export interface GradAttrs extends NamedAttrMap {
-  kernelSize: number;
-  inWidth: number;
-  outWidth: number;
-  stride: number;
-  dilation: number;
-  padLeft: number;
-}
 
 // The parts of tfjs-backend-webgl's program and backend types used here, so the package does
 // not depend on the webgl backend at run time.
@@ -91,13 +75,13 @@ function sumPartials(filterShape: number[]): Program {
   };
 }
 
-const filterGradConfig: KernelConfig = {
+export const webglFilterGradConfig: KernelConfig = {
   kernelName: FILTER_GRAD_KERNEL,
   backendName: 'webgl',
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
     const {kernelSize, inWidth, outWidth, stride, dilation, padLeft} =
-        attrs as unknown as GradAttrs;
+        attrs as unknown as DepthwiseAttrs;
     const [batch, , inChannels] = x.shape;
     const channels = dd.shape[1];
     const multiplier = channels / inChannels;
@@ -117,24 +101,3 @@ const filterGradConfig: KernelConfig = {
     }
   }
 };
-
-let registered = false;
-
-/** Registers the kernel and its flag once; safe to call again, and from a second copy. */
-export function registerKernels(): void {
-  if (registered) return;
-  registered = true;
-  // Registering a flag again keeps any value already set.
-  env().registerFlag(KERNELS_FLAG, () => true);
-  if (getKernel(FILTER_GRAD_KERNEL, 'webgl') == null) registerKernel(filterGradConfig);
-}
-
-/**
- * Whether the active backend runs the dedicated kernel: webgl with WebGL 2 (the programs loop
- * to run-time bounds, which WebGL 1 shaders cannot), unless the flag turns it off.
- */
-export function dedicatedKernelActive(backendName: string): boolean {
-  registerKernels();
-  return backendName === 'webgl' && env().getBool(KERNELS_FLAG) &&
-      env().getNumber('WEBGL_VERSION') === 2;
-}

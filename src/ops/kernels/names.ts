@@ -1,0 +1,27 @@
+import {NamedAttrMap} from '@tensorflow/tfjs-core';
+
+// Names and attributes of the op's dedicated kernels, shared by the backends that have them.
+
+/** The depthwise input gradient: inputs `dd [B*T, C*M]`, `filter [K, C, M]`; gives `[B, L, C]`. */
+export const INPUT_GRAD_KERNEL = 'DepthSeparableConv1dInputGrad';
+/** The depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`; gives `[K, C, M]`. */
+export const FILTER_GRAD_KERNEL = 'DepthSeparableConv1dFilterGrad';
+/** A matrix product: inputs `a`, `b` (2-D), optionally `bias`; see `MatMulAttrs`. */
+export const MATMUL_KERNEL = 'DepthSeparableConv1dMatMul';
+
+/** The geometry the depthwise kernels need beyond their inputs' shapes. */
+export interface DepthwiseAttrs extends NamedAttrMap {
+  batch: number;
+  inWidth: number;
+  outWidth: number;
+  kernelSize: number;
+  stride: number;
+  dilation: number;
+  padLeft: number;
+}
+
+/** Whether to use the transpose of each operand. */
+export interface MatMulAttrs extends NamedAttrMap {
+  transposeA: boolean;
+  transposeB: boolean;
+}

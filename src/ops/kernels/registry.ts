@@ -1,0 +1,35 @@
+import {env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core';
+
+import {cpuInputGradConfig} from './cpu_input_grad';
+import {cpuMatMulConfig} from './cpu_matmul';
+import {webglFilterGradConfig} from './webgl_filter_grad';
+
+/**
+ * The tfjs flag that turns the dedicated kernels on (the default) or off; off, every backend
+ * runs the op as a composite of tfjs's own ops. `tf.env().set(KERNELS_FLAG, false)`.
+ */
+export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
+
+const CONFIGS = [webglFilterGradConfig, cpuMatMulConfig, cpuInputGradConfig];
+
+let registered = false;
+
+/** Registers the kernels and their flag once; safe to call again, and from a second copy. */
+export function registerKernels(): void {
+  if (registered) return;
+  registered = true;
+  // Registering a flag again keeps any value already set.
+  env().registerFlag(KERNELS_FLAG, () => true);
+  for (const config of CONFIGS) {
+    if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+  }
+}
+
+/** Whether `kernelName` runs as a dedicated kernel on the active backend. */
+export function useDedicatedKernel(kernelName: string): boolean {
+  registerKernels();
+  const backend = getBackend();
+  if (!env().getBool(KERNELS_FLAG) || getKernel(kernelName, backend) == null) return false;
+  // The WebGL programs loop to run-time bounds, which WebGL 1 shaders cannot.
+  return backend !== 'webgl' || env().getNumber('WEBGL_VERSION') === 2;
+}
