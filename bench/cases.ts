@@ -2,7 +2,7 @@
 // (bench/browser.ts): our op against what a tfjs user writes today, on the active backend.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {separableConv1d} from '../src';
+import {KERNELS_FLAG, separableConv1d} from '../src';
 
 export interface Shape {
   name: string; b: number; l: number; c: number; k: number; o: number;
@@ -85,6 +85,9 @@ async function attempt(f: () => Promise<number>): Promise<number|string> {
 
 export type Row = Record<string, number|string>;
 
+/** The backends where some of the op runs as a dedicated kernel (src/ops/kernels). */
+const DEDICATED_KERNELS = ['cpu', 'webgl'];
+
 /**
  * Every shape on the active backend. `reps` runs of each forward, fewer of each step; tfjs's
  * own training step runs once (on cpu it takes tens of seconds).
@@ -100,6 +103,18 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
     const bytes = tf.memory().numBytes;
     const fwd = await time(forward(ours(s), x, dw, pw), reps);
     const train = await time(trainStep(ours(s), x, dw, pw, dy), Math.max(3, Math.ceil(reps / 2)));
+    // What the dedicated kernels gain: the same calls as a composite of tfjs ops.
+    let compositeFwd: number|string = 'no kernels';
+    let compositeTrain: number|string = 'no kernels';
+    if (DEDICATED_KERNELS.includes(tf.getBackend())) {
+      tf.env().set(KERNELS_FLAG, false);
+      try {
+        compositeFwd = await time(forward(ours(s), x, dw, pw), reps);
+        compositeTrain = await time(trainStep(ours(s), x, dw, pw, dy), 3);
+      } finally {
+        tf.env().set(KERNELS_FLAG, true);
+      }
+    }
     const peak = await peakBytes(trainStep(ours(s), x, dw, pw, dy));
     const leftTensors = tf.memory().numTensors - tensors;
     const leftBytes = tf.memory().numBytes - bytes;
@@ -129,7 +144,7 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
       fwdRatio: Number.isFinite(best) ? best / fwd : 'n/a',
       partsRatio: typeof depthwisePart === 'number' && typeof matMulPart === 'number' ?
           fwd / (depthwisePart + matMulPart) : 'n/a',
-      oursTrain: train, trainOverFwd: train / fwd, sep2dTrain,
+      oursTrain: train, trainOverFwd: train / fwd, compositeFwd, compositeTrain, sep2dTrain,
       trainRatio: typeof sep2dTrain === 'number' ? sep2dTrain / train : 'n/a',
       oursPeakMB: peak / 2 ** 20,
       theirPeakMB: typeof theirPeak === 'number' ? theirPeak / 2 ** 20 : theirPeak,
