@@ -19,58 +19,61 @@ const modes = DEDICATED[specBackend()] ?
      {kernels: false, title: ' (composite of tfjs ops, kernel flag off)'}] :
     [{kernels: true, title: ''}];
 
-for (const mode of modes) {
-  describe(`separableConv1d forward matches the float64 reference${mode.title}`, () => {
-    beforeAll(() => tf.env().set(KERNELS_FLAG, mode.kernels));
-    afterAll(() => tf.env().set(KERNELS_FLAG, true));
-    opGrid().forEach((c, i) => {
-      it(c.name, async () => {
-        const ops = new Operands(c, 1000 + i);
-        const before = liveTensors();
-        const {x, dw, pw} = ops.tensors();
-        const y = separableConv1d(x as tf.Tensor3D, dw, pw, c.stride, c.pad, c.dilation,
-                                  c.ncw ? 'NCW' : 'NWC');
-        const expected = ops.expectedY();
-        expect(y.shape).toEqual(expected.shape);
-        expectClose(await y.data(), expected.data, 'y');
-        tf.dispose([x as tf.Tensor, dw, pw, y]);
-        expect(liveTensors()).withContext('live tensors after the call').toBe(before);
-      });
+/** Defines the specs of `body` once per mode, with the kernel flag set while they run. */
+function describeInModes(title: string, body: () => void): void {
+  for (const mode of modes) {
+    describe(`${title}${mode.title}`, () => {
+      beforeAll(() => tf.env().set(KERNELS_FLAG, mode.kernels));
+      afterAll(() => tf.env().set(KERNELS_FLAG, true));
+      body();
     });
-  });
+  }
 }
 
-for (const mode of modes) {
-  describe(`separableConv1d gradients match the float64 reference${mode.title}`, () => {
-    beforeAll(() => tf.env().set(KERNELS_FLAG, mode.kernels));
-    afterAll(() => tf.env().set(KERNELS_FLAG, true));
-    opGrid().forEach((c, i) => {
-      it(c.name, async () => {
-        const ops = new Operands(c, 2000 + i);
-        const tensors = ops.tensors();
-        const x = tensors.x instanceof tf.Tensor ? tensors.x :
-                                                   tf.tensor(tensors.x as number[], undefined,
-                                                             'float32');
-        const yShape = ops.expectedY().shape;
-        const gData = randomArray(yShape.reduce((a, b) => a * b, 1), seededRandom(3000 + i));
-        const g = tf.tensor(Float32Array.from(gData), yShape);
-        const before = liveTensors();
-        const grads = tf.grads(
-            (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(separableConv1d(
-                a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation,
-                c.ncw ? 'NCW' : 'NWC'), g)));
-        const [dx, ddw, dpw] = grads([x, tensors.dw, tensors.pw]);
-        expect(liveTensors()).withContext('only the three gradients are new').toBe(before + 3);
-        const expected = ops.expectedGrads(gData);
-        expect(dx.shape).toEqual(x.shape);
-        expectClose(await dx.data(), expected.dx, 'dx');
-        expectClose(await ddw.data(), expected.ddw, 'ddepthwise');
-        expectClose(await dpw.data(), expected.dpw, 'dpointwise');
-        tf.dispose([x, tensors.dw, tensors.pw, g, dx, ddw, dpw]);
-      });
+describeInModes('separableConv1d forward matches the float64 reference', () => {
+  opGrid().forEach((c, i) => {
+    it(c.name, async () => {
+      const ops = new Operands(c, 1000 + i);
+      const before = liveTensors();
+      const {x, dw, pw} = ops.tensors();
+      const y = separableConv1d(x as tf.Tensor3D, dw, pw, c.stride, c.pad, c.dilation,
+                                c.ncw ? 'NCW' : 'NWC');
+      const expected = ops.expectedY();
+      expect(y.shape).toEqual(expected.shape);
+      expectClose(await y.data(), expected.data, 'y');
+      tf.dispose([x as tf.Tensor, dw, pw, y]);
+      expect(liveTensors()).withContext('live tensors after the call').toBe(before);
     });
   });
-}
+});
+
+describeInModes('separableConv1d gradients match the float64 reference', () => {
+  opGrid().forEach((c, i) => {
+    it(c.name, async () => {
+      const ops = new Operands(c, 2000 + i);
+      const tensors = ops.tensors();
+      const x = tensors.x instanceof tf.Tensor ? tensors.x :
+                                                 tf.tensor(tensors.x as number[], undefined,
+                                                           'float32');
+      const yShape = ops.expectedY().shape;
+      const gData = randomArray(yShape.reduce((a, b) => a * b, 1), seededRandom(3000 + i));
+      const g = tf.tensor(Float32Array.from(gData), yShape);
+      const before = liveTensors();
+      const grads = tf.grads(
+          (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(separableConv1d(
+              a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation,
+              c.ncw ? 'NCW' : 'NWC'), g)));
+      const [dx, ddw, dpw] = grads([x, tensors.dw, tensors.pw]);
+      expect(liveTensors()).withContext('only the three gradients are new').toBe(before + 3);
+      const expected = ops.expectedGrads(gData);
+      expect(dx.shape).toEqual(x.shape);
+      expectClose(await dx.data(), expected.dx, 'dx');
+      expectClose(await ddw.data(), expected.ddw, 'ddepthwise');
+      expectClose(await dpw.data(), expected.dpw, 'dpointwise');
+      tf.dispose([x, tensors.dw, tensors.pw, g, dx, ddw, dpw]);
+    });
+  });
+});
 
 describe('the dedicated kernels', () => {
   it(`run where they exist unless ${KERNELS_FLAG} is off`, async () => {
