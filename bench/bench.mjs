@@ -83,8 +83,7 @@ function markdown(rows, torch) {
       `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
-      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
-      `dedicated kernels).\n\n${table}\n`;
+      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops).\n\n${table}\n`;
 }
 
 async function main() {

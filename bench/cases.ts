@@ -86,7 +86,7 @@ async function attempt(f: () => Promise<number>): Promise<number|string> {
 export type Row = Record<string, number|string>;
 
 /** The backends where some of the op runs as a dedicated kernel (src/ops/kernels). */
-const DEDICATED_KERNELS = ['cpu', 'webgl'];
+const DEDICATED_KERNELS = ['cpu', 'wasm', 'webgl'];
 
 /**
  * Every shape on the active backend. `reps` runs of each forward, fewer of each step; tfjs's
