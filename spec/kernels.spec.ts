@@ -2,7 +2,7 @@
 // tiled and their leftover paths. The grids in op.spec check them inside the op.
 import * as tf from '@tensorflow/tfjs-core';
 
-import {MATMUL_KERNEL, TRANSPOSE_KERNEL} from '../src';
+import {MATMUL_KERNEL} from '../src';
 
 import {specBackend} from './backend';
 import {expectClose, liveTensors} from './helpers';
@@ -57,27 +57,6 @@ if (specBackend() === 'cpu') {
           });
         }
       }
-    }
-  });
-}
-
-if (specBackend() === 'wasm') {
-  describe(`the wasm kernel ${TRANSPOSE_KERNEL}`, () => {
-    for (const [rows, cols] of [[1, 1], [1, 40], [16, 16], [17, 33], [40, 5], [300, 7]]) {
-      it(`[${rows}, ${cols}]`, async () => {
-        const data = randomArray(rows * cols, seededRandom(rows * 1000 + cols));
-        const x = tf.tensor2d(Float32Array.from(data), [rows, cols]);
-        const before = liveTensors();
-        const y = tf.engine().runKernel(TRANSPOSE_KERNEL, {x}) as tf.Tensor;
-        expect(liveTensors()).toBe(before + 1);
-        expect(y.shape).toEqual([cols, rows]);
-        const expected = new Float64Array(rows * cols);
-        for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < cols; c++) expected[c * rows + r] = data[r * cols + c];
-        }
-        expectClose(await y.data(), expected, 'transpose', 0);
-        tf.dispose([x, y]);
-      });
     }
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, separableConv1d, TRANSPOSE_KERNEL} from '../src';
+import {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, separableConv1d} from '../src';
 
 import {specBackend} from './backend';
 import {opGrid} from './grid';
@@ -8,11 +8,10 @@ import {expectClose, liveTensors} from './helpers';
 import {Operands} from './operands';
 import {randomArray, refForward, refGradients, seededRandom} from './reference';
 
-// Each backend here has dedicated kernels for parts of the op; the composite of tfjs ops that
-// they replace stays the fallback (flag off; WebGL 1), so the grids run on both.
+// cpu and webgl have dedicated kernels for parts of the op; the composite of tfjs ops that
+// they replace stays the fallback (flag off; WebGL 1), so there the grids run on both.
 const DEDICATED: Record<string, string[]> = {
   cpu: [MATMUL_KERNEL, INPUT_GRAD_KERNEL],
-  wasm: [TRANSPOSE_KERNEL],
   webgl: [FILTER_GRAD_KERNEL],
 };
 const modes = DEDICATED[specBackend()] ?

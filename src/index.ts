@@ -2,8 +2,8 @@
  * tfjs-depth-separable-conv1d: a 1-D depthwise-separable convolution for TensorFlow.js.
  * Importing this module registers `DepthSeparableConv1d` and `SeparableConv1D` with
  * `tf.serialization`, so models that use them load with `tf.loadLayersModel`, and registers the
- * op's dedicated kernels (cpu: the matrix products and the depthwise input gradient; wasm: the
- * 2-D transposes; webgl: the depthwise filter gradient). `tf.env().set(KERNELS_FLAG, false)` turns them off.
+ * op's dedicated kernels (cpu: the matrix products and the depthwise input gradient; webgl:
+ * the depthwise filter gradient). `tf.env().set(KERNELS_FLAG, false)` turns them off.
  *
  * @packageDocumentation
  */
@@ -14,7 +14,7 @@ export {DataFormat, DepthSeparableConv1dArgs} from './layers/args';
 export {SerializableIdentifier} from './layers/serializable';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';
 export {KERNELS_FLAG} from './ops/kernels/registry';
-export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, TRANSPOSE_KERNEL} from './ops/kernels/names';
+export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch';
 
 import {registerKernels} from './ops/kernels/registry';

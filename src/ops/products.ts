@@ -1,6 +1,6 @@
 import {engine, fused, matMul, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
 
-import {MATMUL_KERNEL, TRANSPOSE_KERNEL} from './kernels/names';
+import {MATMUL_KERNEL} from './kernels/names';
 import {useDedicatedKernel} from './kernels/registry';
 
 /**
@@ -15,16 +15,9 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
                               {transposeA, transposeB}) as Tensor2D;
   }
   return tidy(() => {
-    const left = transposeA ? transpose2d(a) : a;
-    const right = transposeB ? transpose2d(b) : b;
+    const left = transposeA ? transpose(a) : a;
+    const right = transposeB ? transpose(b) : b;
     return bias == null ? matMul(left, right) :
                           fused.matMul({a: left, b: right, bias}) as Tensor2D;
   });
-}
-
-/** The transpose of a 2-D tensor, by the backend's dedicated kernel where it has one. */
-export function transpose2d(t: Tensor2D): Tensor2D {
-  return useDedicatedKernel(TRANSPOSE_KERNEL) ?
-      engine().runKernel(TRANSPOSE_KERNEL, {x: t}) as Tensor2D :
-      transpose(t);
 }

@@ -3,7 +3,7 @@ import {customGrad, env, expandDims, getBackend, ones, reshape, squeeze, Tensor,
 import {checkInteger, checkSize, describe, ValueError} from '../errors';
 
 import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
-import {product, transpose2d} from './products';
+import {product} from './products';
 import {checkPadding, Padding, planPadding} from './padding';
 import {floatTensor} from './tensors';
 
@@ -156,7 +156,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const dy2 = tidy(() => reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D);
         // The narrower of d and dy is the cheaper one to transpose.
         const dpw = tidy(() => reshape(dy2.shape[1] < channels ?
-                                           transpose2d(product(dy2, sd2, true)) :
+                                           transpose(product(dy2, sd2, true)) :
                                            product(sd2, dy2, true),
                                        [1, channels, -1]));
         const dbias = withBias ? tidy(() => sumRows(dy2)) : null;

@@ -6,8 +6,6 @@ import {NamedAttrMap} from '@tensorflow/tfjs-core';
 export const INPUT_GRAD_KERNEL = 'DepthSeparableConv1dInputGrad';
 /** The depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`; gives `[K, C, M]`. */
 export const FILTER_GRAD_KERNEL = 'DepthSeparableConv1dFilterGrad';
-/** A 2-D transpose: input `x [rows, cols]`; gives `[cols, rows]`. */
-export const TRANSPOSE_KERNEL = 'DepthSeparableConv1dTranspose';
 /** A matrix product: inputs `a`, `b` (2-D), optionally `bias`; see `MatMulAttrs`. */
 export const MATMUL_KERNEL = 'DepthSeparableConv1dMatMul';
 

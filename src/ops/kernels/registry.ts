@@ -2,7 +2,6 @@ import {env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core'
 
 import {cpuInputGradConfig} from './cpu_input_grad';
 import {cpuMatMulConfig} from './cpu_matmul';
-import {wasmTransposeConfig} from './wasm_transpose';
 import {webglFilterGradConfig} from './webgl_filter_grad';
 
 /**
@@ -11,8 +10,7 @@ import {webglFilterGradConfig} from './webgl_filter_grad';
  */
 export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
 
-const CONFIGS =
-    [webglFilterGradConfig, cpuMatMulConfig, cpuInputGradConfig, wasmTransposeConfig];
+const CONFIGS = [webglFilterGradConfig, cpuMatMulConfig, cpuInputGradConfig];
 
 let registered = false;
 
