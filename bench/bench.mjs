@@ -66,14 +66,15 @@ function markdown(rows, torch) {
     'best baseline / ours (fwd)', 'ours / (depthwise + matMul alone)', 'ours train step', 'train / fwd',
     'ours fwd / train, kernels off',
     'separableConv2d train step', 'theirs / ours (train)', 'ours / PyTorch (train)', 'peak MB ours / theirs (step)',
-    'tensors, bytes left'];
+    'tensors made per step, ours / theirs', 'tensors, bytes left'];
   const lines = rows.map(r => [r.where, r.shape, n(r.oursFwd), n(r.sep2dFwd), n(r.dwMatMulFwd), n(r.fwdRatio, 2),
     n(r.partsRatio, 2), n(r.oursTrain), n(r.trainOverFwd, 2),
     typeof r.compositeFwd === 'number' ? `${n(r.compositeFwd)} / ${n(r.compositeTrain)}` : '',
     n(r.sep2dTrain), n(r.trainRatio, 1),
     torchTrain[r.shape] ? n(r.oursTrain / torchTrain[r.shape], 2) : '', `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
+    `${r.oursTensorsMade} / ${r.theirTensorsMade}`,
     `${r.leftTensors}, ${r.leftBytes}`]);
-  const torchLines = torch.map(r => [r.where, r.shape, n(r.oursFwd), '', '', '', '', n(r.oursTrain), n(r.oursTrain / r.oursFwd, 2), '', '', '', '', '', '']);
+  const torchLines = torch.map(r => [r.where, r.shape, n(r.oursFwd), '', '', '', '', n(r.oursTrain), n(r.oursTrain / r.oursFwd, 2), '', '', '', '', '', '', '']);
   const table = [head, head.map(() => '---'), ...lines, ...torchLines].map(c => `| ${c.join(' | ')} |`).join('\n');
   const cpu = os.cpus();
   return `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ` +
@@ -83,7 +84,8 @@ function markdown(rows, torch) {
       `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
-      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops).\n\n${table}\n`;
+      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
+      `dedicated kernels).\n\n${table}\n`;
 }
 
 async function main() {

@@ -19,7 +19,7 @@ async function main() {
   const backends = new URLSearchParams(location.search).get('backends') ?? 'webgl,wasm';
   for (const backend of backends.split(',')) {
     await tf.setBackend(backend);
-    rows.push(...await benchBackend(`Chromium ${backend}`, 5, row => window.benchLog.push(JSON.stringify(row))));
+    rows.push(...await benchBackend(`Chromium ${backend}`, 7, row => window.benchLog.push(JSON.stringify(row))));
   }
   window.benchRows = rows;
 }

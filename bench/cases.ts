@@ -67,11 +67,12 @@ const trainStep = (f: Fn, x: tf.Tensor3D, dw: tf.Tensor3D, pw: tf.Tensor3D, dy: 
   tf.dispose(grads);
 };
 
-/** Bytes a step adds at its peak, above what was live before it. */
-async function peakBytes(run: () => Promise<void>): Promise<number> {
+/** Bytes a step adds at its peak, above what was live before it, and the tensors it makes. */
+async function stepMemory(run: () => Promise<void>): Promise<{peak: number, made: number}> {
   const before = tf.memory().numBytes;
   const info = await tf.profile(run);
-  return info.peakBytes - before;
+  return {peak: info.peakBytes - before,
+          made: info.kernels.reduce((sum, k) => sum + k.outputShapes.length, 0)};
 }
 
 /** The measured value, or why it could not be had (tfjs throws for some baselines). */
@@ -86,7 +87,7 @@ async function attempt(f: () => Promise<number>): Promise<number|string> {
 export type Row = Record<string, number|string>;
 
 /** The backends where some of the op runs as a dedicated kernel (src/ops/kernels). */
-const DEDICATED_KERNELS = ['cpu', 'wasm', 'webgl'];
+const DEDICATED_KERNELS = ['cpu', 'webgl'];
 
 /**
  * Every shape on the active backend. `reps` runs of each forward, fewer of each step; tfjs's
@@ -115,7 +116,7 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
         tf.env().set(KERNELS_FLAG, true);
       }
     }
-    const peak = await peakBytes(trainStep(ours(s), x, dw, pw, dy));
+    const memory = await stepMemory(trainStep(ours(s), x, dw, pw, dy));
     const leftTensors = tf.memory().numTensors - tensors;
     const leftBytes = tf.memory().numBytes - bytes;
     const depthwisePart = await attempt(() => time(forward(depthwiseOnly(s), x, dw, pw), reps));
@@ -126,12 +127,13 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
     });
     const sep2d = await attempt(() => time(forward(viaSeparableConv2d(s), x, dw, pw), reps));
     const dwMm = await attempt(() => time(forward(viaDepthwiseMatMul(s), x, dw, pw), reps));
-    let theirPeak: number|string = 'n/a';
+    type Memory = {peak: number, made: number};
+    let theirMemory = null as Memory|null;
     const sep2dTrain = await attempt(async () => {
       const theirDy = tf.tidy(() => tf.onesLike(viaSeparableConv2d(s)(x, dw, pw)));
       try {
         const start = performance.now();
-        theirPeak = await peakBytes(trainStep(viaSeparableConv2d(s), x, dw, pw, theirDy));
+        theirMemory = await stepMemory(trainStep(viaSeparableConv2d(s), x, dw, pw, theirDy));
         return performance.now() - start;
       } finally {
         theirDy.dispose();
@@ -146,8 +148,10 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
           fwd / (depthwisePart + matMulPart) : 'n/a',
       oursTrain: train, trainOverFwd: train / fwd, compositeFwd, compositeTrain, sep2dTrain,
       trainRatio: typeof sep2dTrain === 'number' ? sep2dTrain / train : 'n/a',
-      oursPeakMB: peak / 2 ** 20,
-      theirPeakMB: typeof theirPeak === 'number' ? theirPeak / 2 ** 20 : theirPeak,
+      oursPeakMB: memory.peak / 2 ** 20,
+      theirPeakMB: theirMemory == null ? 'n/a' : theirMemory.peak / 2 ** 20,
+      oursTensorsMade: memory.made,
+      theirTensorsMade: theirMemory == null ? 'n/a' : theirMemory.made,
       leftTensors, leftBytes,
     };
     rows.push(row);

@@ -14,7 +14,7 @@ async function main() {
   const rows: Row[] = [];
   for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {
     await tf.setBackend(backend);
-    rows.push(...await benchBackend(`Node ${backend}`, 7, row => console.log(JSON.stringify(row))));
+    rows.push(...await benchBackend(`Node ${backend}`, 11, row => console.log(JSON.stringify(row))));
   }
   fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
   fs.writeFileSync(path.join('bench', 'out', 'node.json'), JSON.stringify(rows, null, 2));
