@@ -40,18 +40,49 @@ const viaDepthwiseMatMul = (s: Shape): Fn => (x, dw, pw) =>
     tf.matMul(tf.reshape(depthwiseOnly(s)(x, dw, pw), [-1, s.c]) as tf.Tensor2D,
               tf.reshape(pw, [s.c, s.o]) as tf.Tensor2D);
 
-/** Median ms of `reps` runs after one warm-up (none when reps is 1). */
-async function time(run: () => Promise<void>, reps: number): Promise<number> {
-  if (reps > 1) await run();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** What a run that throws reports instead of a time (tfjs throws for some baselines). */
+const thrown = (e: unknown) => `throws: ${(e as Error).message.split('\n')[0].slice(0, 70)}`;
+
+/**
+ * Median ms of each of `runs`, side by side: two warm-up rounds, then `reps` rounds that run
+ * each once in turn, so that all of them see the same state of the machine (wasm heap growth,
+ * other load). A run that throws in warm-up is left out and reported as the error.
+ */
+async function sideBySide(runs: Record<string, () => Promise<void>>,
+                          reps: number): Promise<Record<string, number|string>> {
+  const result: Record<string, number|string> = {};
+  const times: Record<string, number[]> = {};
+  for (const [name, run] of Object.entries(runs)) {
+    try {
+      await run();
+      await run();
+      times[name] = [];
+    } catch (e) {
+      result[name] = thrown(e);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  for (let i = 0; i < reps; i++) {
+    for (const name of Object.keys(times)) {
+      const start = performance.now();
+      await runs[name]();
+      times[name].push(performance.now() - start);
+    }
+  }
+  for (const [name, values] of Object.entries(times)) result[name] = median(values);
+  return result;
 }
+
+/** `run` with the dedicated kernels off: our op as a composite of tfjs ops. */
+const withKernelsOff = (run: () => Promise<void>) => async () => {
+  tf.env().set(KERNELS_FLAG, false);
+  try {
+    await run();
+  } finally {
+    tf.env().set(KERNELS_FLAG, true);
+  }
+};
 
 const forward = (f: Fn, x: tf.Tensor3D, dw: tf.Tensor3D, pw: tf.Tensor3D) => async () => {
   const y = tf.tidy(() => f(x, dw, pw));
@@ -75,79 +106,64 @@ async function stepMemory(run: () => Promise<void>): Promise<{peak: number, made
           made: info.kernels.reduce((sum, k) => sum + k.outputShapes.length, 0)};
 }
 
-/** The measured value, or why it could not be had (tfjs throws for some baselines). */
-async function attempt(f: () => Promise<number>): Promise<number|string> {
-  try {
-    return await f();
-  } catch (e) {
-    return `throws: ${(e as Error).message.split('\n')[0].slice(0, 70)}`;
-  }
-}
-
 export type Row = Record<string, number|string>;
 
 /** The backends where some of the op runs as a dedicated kernel (src/ops/kernels). */
 const DEDICATED_KERNELS = ['cpu', 'webgl'];
 
 /**
- * Every shape on the active backend. `reps` runs of each forward, fewer of each step; tfjs's
- * own training step runs once (on cpu it takes tens of seconds).
+ * Every shape on the active backend: `reps` side-by-side rounds of the forwards, half as many
+ * of the training steps; tfjs's own training step runs once (on cpu it takes tens of seconds).
  */
 export async function benchBackend(where: string, reps: number, log: (row: Row) => void): Promise<Row[]> {
   const rows: Row[] = [];
+  const kernels = DEDICATED_KERNELS.includes(tf.getBackend());
   for (const s of SHAPES) {
     const x = tf.randomNormal([s.b, s.l, s.c]) as tf.Tensor3D;
     const dw = tf.randomNormal([s.k, s.c, 1]) as tf.Tensor3D;
     const pw = tf.randomNormal([1, s.c, s.o]) as tf.Tensor3D;
     const dy = tf.tidy(() => tf.onesLike(ours(s)(x, dw, pw)));
+    const d = tf.randomNormal([s.b * Math.ceil(s.l / s.stride), s.c]) as tf.Tensor2D;
+    const w = tf.reshape(pw, [s.c, s.o]) as tf.Tensor2D;
     const tensors = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
-    const fwd = await time(forward(ours(s), x, dw, pw), reps);
-    const train = await time(trainStep(ours(s), x, dw, pw, dy), Math.max(3, Math.ceil(reps / 2)));
-    // What the dedicated kernels gain: the same calls as a composite of tfjs ops.
-    let compositeFwd: number|string = 'no kernels';
-    let compositeTrain: number|string = 'no kernels';
-    if (DEDICATED_KERNELS.includes(tf.getBackend())) {
-      tf.env().set(KERNELS_FLAG, false);
-      try {
-        compositeFwd = await time(forward(ours(s), x, dw, pw), reps);
-        compositeTrain = await time(trainStep(ours(s), x, dw, pw, dy), 3);
-      } finally {
-        tf.env().set(KERNELS_FLAG, true);
-      }
-    }
+    const fwd = await sideBySide({
+      ours: forward(ours(s), x, dw, pw),
+      ...(kernels ? {composite: withKernelsOff(forward(ours(s), x, dw, pw))} : {}),
+      sep2d: forward(viaSeparableConv2d(s), x, dw, pw),
+      dwMm: forward(viaDepthwiseMatMul(s), x, dw, pw),
+      depthwisePart: forward(depthwiseOnly(s), x, dw, pw),
+      matMulPart: forward(() => tf.matMul(d, w), x, dw, pw),
+    }, reps);
+    const train = await sideBySide({
+      ours: trainStep(ours(s), x, dw, pw, dy),
+      ...(kernels ? {composite: withKernelsOff(trainStep(ours(s), x, dw, pw, dy))} : {}),
+    }, Math.max(3, Math.ceil(reps / 2)));
     const memory = await stepMemory(trainStep(ours(s), x, dw, pw, dy));
     const leftTensors = tf.memory().numTensors - tensors;
     const leftBytes = tf.memory().numBytes - bytes;
-    const depthwisePart = await attempt(() => time(forward(depthwiseOnly(s), x, dw, pw), reps));
-    const matMulPart = await attempt(() => {
-      const d = tf.tidy(() => tf.reshape(tf.randomNormal([s.b * Math.ceil(s.l / s.stride), s.c]), [-1, s.c]));
-      const w = tf.reshape(pw, [s.c, s.o]) as tf.Tensor2D;
-      return time(forward(() => tf.matMul(d as tf.Tensor2D, w), x, dw, pw), reps).finally(() => tf.dispose([d, w]));
-    });
-    const sep2d = await attempt(() => time(forward(viaSeparableConv2d(s), x, dw, pw), reps));
-    const dwMm = await attempt(() => time(forward(viaDepthwiseMatMul(s), x, dw, pw), reps));
-    type Memory = {peak: number, made: number};
-    let theirMemory = null as Memory|null;
-    const sep2dTrain = await attempt(async () => {
-      const theirDy = tf.tidy(() => tf.onesLike(viaSeparableConv2d(s)(x, dw, pw)));
-      try {
-        const start = performance.now();
-        theirMemory = await stepMemory(trainStep(viaSeparableConv2d(s), x, dw, pw, theirDy));
-        return performance.now() - start;
-      } finally {
-        theirDy.dispose();
-      }
-    });
-    tf.dispose([x, dw, pw, dy]);
-    const best = Math.min(...[sep2d, dwMm].filter((v): v is number => typeof v === 'number'));
+    let theirMemory = null as {peak: number, made: number}|null;
+    let sep2dTrain: number|string;
+    const theirDy = tf.tidy(() => tf.onesLike(viaSeparableConv2d(s)(x, dw, pw)));
+    try {
+      const start = performance.now();
+      theirMemory = await stepMemory(trainStep(viaSeparableConv2d(s), x, dw, pw, theirDy));
+      sep2dTrain = performance.now() - start;
+    } catch (e) {
+      sep2dTrain = thrown(e);
+    }
+    tf.dispose([x, dw, pw, dy, d, w, theirDy]);
+    const num = (v: number|string|undefined) => typeof v === 'number' ? v : NaN;
+    const best = Math.min(...[fwd.sep2d, fwd.dwMm].map(num).filter(Number.isFinite));
+    const oursFwd = num(fwd.ours);
+    const oursTrain = num(train.ours);
     const row: Row = {
-      where, shape: s.name, oursFwd: fwd, sep2dFwd: sep2d, dwMatMulFwd: dwMm,
-      fwdRatio: Number.isFinite(best) ? best / fwd : 'n/a',
-      partsRatio: typeof depthwisePart === 'number' && typeof matMulPart === 'number' ?
-          fwd / (depthwisePart + matMulPart) : 'n/a',
-      oursTrain: train, trainOverFwd: train / fwd, compositeFwd, compositeTrain, sep2dTrain,
-      trainRatio: typeof sep2dTrain === 'number' ? sep2dTrain / train : 'n/a',
+      where, shape: s.name, oursFwd, sep2dFwd: fwd.sep2d, dwMatMulFwd: fwd.dwMm,
+      fwdRatio: Number.isFinite(best) ? best / oursFwd : 'n/a',
+      partsRatio: oursFwd / (num(fwd.depthwisePart) + num(fwd.matMulPart)),
+      oursTrain, trainOverFwd: oursTrain / oursFwd,
+      compositeFwd: fwd.composite ?? 'no kernels', compositeTrain: train.composite ?? 'no kernels',
+      sep2dTrain, trainRatio: typeof sep2dTrain === 'number' ? sep2dTrain / oursTrain : 'n/a',
       oursPeakMB: memory.peak / 2 ** 20,
       theirPeakMB: theirMemory == null ? 'n/a' : theirMemory.peak / 2 ** 20,
       oursTensorsMade: memory.made,
