@@ -76,3 +76,21 @@ describe('numerical edge cases', () => {
     expect(Array.from(y).every(v => v === 0)).toBe(true);
   });
 });
+
+describe('filters wider than 25 taps (wasm runs them in pieces of at most 25)', () => {
+  const wide: Array<Partial<RefConv>> = [
+    {kernel: 26, width: 40, pad: 'same'},
+    {kernel: 31, width: 70, stride: 2, pad: 'valid', multiplier: 1},
+    {kernel: 57, width: 150, dilation: 2, pad: 'causal'},
+    {kernel: 30, width: 90, stride: 3, dilation: 2, pad: [5, 2]},
+    {kernel: 50, width: 30, pad: 'same', multiplier: 1},
+  ];
+  wide.forEach((overrides, i) => {
+    it(`K=${overrides.kernel} S=${overrides.stride ?? 1} D=${overrides.dilation ?? 1} pad=${
+           JSON.stringify(overrides.pad)}: forward and gradients match the reference`, async () => {
+      const c = conv(overrides);
+      const {x, dw, pw} = seededOperands(c, 100 + i);
+      await checkNWC(c, x, dw, pw);
+    });
+  });
+});
