@@ -2,7 +2,7 @@ import {addN, depthwiseConv2d, dispose, engine, getBackend, mul, pad, reshape, r
 
 import {useDedicatedKernel} from './kernels/registry';
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names';
-import {PaddingPlan} from './padding';
+import {effectiveWidth, PaddingPlan} from './padding';
 
 /** The sizes and settings that the forward pass fixed, shared by its gradients. */
 export interface ConvGeometry {
@@ -68,12 +68,12 @@ function correlateFilter(x: Tensor4D, filter: Tensor4D, stride: number, dilation
   return tidy(() => {
     const [n, h, w, c] = x.shape;
     const m = filter.shape[3];
-    const outWidth = Math.floor((w + left + right - (k - 1) * dilation - 1) / stride) + 1;
+    const outWidth = Math.floor((w + left + right - effectiveWidth(k, dilation)) / stride) + 1;
     const padded = pad(x, [[0, 0], [0, 0], [left, right], [0, 0]]);
     const pieces: Tensor4D[] = [];
     for (let first = 0; first < k; first += widest) {
       const taps = Math.min(widest, k - first);
-      const reach = (outWidth - 1) * stride + (taps - 1) * dilation + 1;
+      const reach = (outWidth - 1) * stride + effectiveWidth(taps, dilation);
       const window = slice(padded, [0, 0, first * dilation, 0], [n, h, reach, c]);
       const piece = slice(filter, [0, first, 0, 0], [1, taps, c, m]);
       pieces.push(correlate(window, piece, stride, dilation, 0, 0));
@@ -114,7 +114,7 @@ export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeomet
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const channels = inChannels * multiplier;
   const spreadWidth = plan.outWidth * stride;
-  const e = (kernelSize - 1) * dilation + 1;
+  const e = effectiveWidth(kernelSize, dilation);
   // Zeros to add (or, when negative, steps to drop) so that output i lines up with input i.
   const left = e - 1 - plan.left;
   const right = inWidth + plan.left - spreadWidth;
@@ -153,10 +153,10 @@ function spreadSteps(dd: Tensor2D, g: ConvGeometry): Tensor4D {
  * input with `dd [B*T, C*M]` at lags `k * D`, summed over batch and width.
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
-  const backend = getBackend();
   if (useDedicatedKernel(FILTER_GRAD_KERNEL)) {
     return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, kernelAttrs(g)) as Tensor3D;
   }
+  const backend = getBackend();
   // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
   // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, when
   // the dedicated kernel is off, and on any other backend, it is one strided product per tap.

@@ -35,7 +35,7 @@ function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, k: number
  * `out [n, m] = a [n, k] . bt [m, k]^T (+ bias [m])`: every output is a dot product of two
  * rows. Sixteen of them at a time share each load of four rows of each operand.
  */
-export function rowsDotRows(a: Float32Array, n: number, k: number, bt: Float32Array, m: number,
+function rowsDotRows(a: Float32Array, n: number, k: number, bt: Float32Array, m: number,
                             bias: Float32Array|null): Float32Array {
   const out = new Float32Array(n * m);
   const n4 = n - n % 4;
