@@ -8,3 +8,6 @@ import './property.spec';
 import './edge.spec';
 import './scale.spec';
 import './kernels.spec';
+import './nonfinite.spec';
+import './second_order.spec';
+import './limits.spec';

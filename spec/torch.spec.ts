@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d, loadTorchWeights, toTorchStateDict} from '../src';
 
@@ -96,5 +97,76 @@ describe('PyTorch / Lucid interop', () => {
     expectThrowsMatching(() => loadTorchWeights(unbiased, sd), /useBias: false/);
     expectThrowsMatching(() => toTorchStateDict(new DepthSeparableConv1d({filters: 1, kernelSize: 1})),
                          /not built/);
+  });
+
+  it('checks every entry before any weight changes: a bad one leaves the layer as it was', () => {
+    const f = fixtures[0];
+    const sd = f.state_dict;
+    const asTensor = (key: string, dtype: tf.DataType) =>
+        tf.tensor(sd[key].data, sd[key].shape, dtype);
+    const bad: Array<[string, () => unknown, RegExp[]]> = [
+      ['an int32 tensor', () => asTensor('pointwise.weight', 'int32'),
+       [/'pointwise.weight'/, /float32/, /int32/]],
+      ['a bool tensor', () => asTensor('depthwise.bias', 'bool'), [/'depthwise.bias'/, /bool/]],
+      ['strings in data', () => ({shape: [4, 3, 1], data: new Array(12).fill('a')}),
+       [/'pointwise.weight'.data\[0\]/, /number/, /string/]],
+      ['a string as data', () => ({shape: [4, 3, 1], data: 'abcdefghijkl'}),
+       [/'pointwise.weight'.data/, /array of numbers/]],
+      ['an Int32Array as data', () => ({shape: [4, 3, 1], data: new Int32Array(12)}),
+       [/'pointwise.weight'.data/, /Int32Array/]],
+      ['a fractional dimension', () => ({shape: [4, 3, 0.5], data: []}), [/'pointwise.weight'/, /whole/]],
+    ];
+    for (const [what, make, patterns] of bad) {
+      for (const built of [true, false]) {
+        const layer = layerFor(f.config);
+        if (built) layer.build([null, f.config.c, null]);
+        const weightsBefore = built ? layer.getWeights().map(w => Array.from(w.dataSync())) : [];
+        const value = make();
+        const key = what === 'a bool tensor' ? 'depthwise.bias' : 'pointwise.weight';
+        const before = liveTensors();
+        expectThrowsMatching(() => loadTorchWeights(layer, {...sd, [key]: value as never}),
+                             ...patterns);
+        expect(liveTensors()).withContext(`${what}: live tensors`).toBe(before);
+        expect(layer.built).withContext(`${what}: built`).toBe(built);
+        if (built) {
+          expect(layer.getWeights().map(w => Array.from(w.dataSync())))
+              .withContext(`${what}: weights unchanged`).toEqual(weightsBefore);
+        }
+        if (value instanceof tf.Tensor) value.dispose();
+        for (const w of layer.weights) w.dispose();
+      }
+    }
+  });
+
+  it('toTorchStateDict is JSON-safe: a round trip through JSON loads the same weights', async () => {
+    const f = fixtures[2];
+    const layer = layerFor(f.config);
+    loadTorchWeights(layer, f.state_dict);
+    const json = JSON.parse(JSON.stringify(toTorchStateDict(layer)));
+    for (const entry of Object.values(json) as Array<{shape: unknown, data: unknown}>) {
+      // What Python's json.load gives torch.tensor(data).reshape(shape): lists of numbers.
+      expect(Array.isArray(entry.data)).toBe(true);
+      expect((entry.data as unknown[]).every(v => typeof v === 'number')).toBe(true);
+      expect((entry.data as number[]).length)
+          .toBe((entry.shape as number[]).reduce((a, b) => a * b, 1));
+    }
+    const again = layerFor(f.config);
+    loadTorchWeights(again, json);
+    const x = tf.tensor(Float32Array.from(f.input.data), f.input.shape);
+    const y = again.apply(x) as tf.Tensor;
+    expectClose(await y.data(), f.output.data, 'y after a JSON round trip vs PyTorch');
+    tf.dispose([x, y]);
+    for (const w of [...layer.weights, ...again.weights]) w.dispose();
+  });
+
+  it('rejects what is not this layer with a ValueError', () => {
+    const dense = tfl.layers.dense({units: 2});
+    for (const layer of [null, undefined, {}, dense]) {
+      for (const call of [() => toTorchStateDict(layer as never),
+                          () => loadTorchWeights(layer as never, fixtures[0].state_dict)]) {
+        const error = expectThrowsMatching(call, /must be a DepthSeparableConv1d/);
+        expect(error?.name).toBe('ValueError');
+      }
+    }
   });
 });

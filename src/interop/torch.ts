@@ -1,7 +1,7 @@
 import {add, matMul, reshape, squeeze, Tensor, tensor, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../errors';
-import type {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
+import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
 
 /** A state-dict entry: a tensor, or its shape and row-major values (e.g. from JSON). */
 export type TorchTensor = Tensor|{shape: number[], data: ArrayLike<number>};
@@ -14,23 +14,66 @@ export type TorchStateDict = Record<string, TorchTensor>;
 
 const KEYS = ['depthwise.weight', 'depthwise.bias', 'pointwise.weight', 'pointwise.bias'];
 
+/** What a value is, for an error message about a state-dict entry. */
+function kind(value: unknown): string {
+  if (value == null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? `an object of class ${value.constructor?.name ?? 'none'}` :
+                                     `the ${typeof value} ${describe(value)}`;
+}
+
+/**
+ * The shape of a state-dict entry, after checking everything `toTensor` relies on: a float32
+ * tensor, or `{shape, data}` with whole non-negative dimensions and as many numbers as they
+ * hold (an array of numbers, or a Float32Array / Float64Array).
+ */
 function entryShape(key: string, value: TorchTensor): number[] {
-  if (value instanceof Tensor) return value.shape;
-  if (value == null || !Array.isArray(value.shape) || value.data == null ||
-      typeof value.data.length !== 'number') {
-    throw new ValueError(`loadTorchWeights: '${key}' must be a tensor or {shape, data}, but got ${
-        describe(value)}.`);
+  if (value instanceof Tensor) {
+    if (value.isDisposed) throw new ValueError(`loadTorchWeights: '${key}' is a disposed tensor.`);
+    if (value.dtype !== 'float32') {
+      throw new ValueError(`loadTorchWeights: '${key}' must be a float32 tensor, but got dtype '${
+          value.dtype}'.`);
+    }
+    return value.shape;
   }
-  const size = value.shape.reduce((a, b) => a * b, 1);
-  if (value.data.length !== size) {
-    throw new ValueError(`loadTorchWeights: '${key}' has shape ${describe(value.shape)} (${
-        size} values) but ${value.data.length} values.`);
+  const entry = value as {shape?: unknown, data?: unknown};
+  if (entry == null || typeof entry !== 'object' || !Array.isArray(entry.shape) ||
+      !entry.shape.every(d => Number.isInteger(d) && d >= 0)) {
+    throw new ValueError(`loadTorchWeights: '${key}' must be a tensor or {shape, data} with ` +
+                         `shape an array of whole numbers, but got ${describe(value)}.`);
   }
-  return value.shape;
+  const data = entry.data;
+  if (!Array.isArray(data) && !(data instanceof Float32Array) && !(data instanceof Float64Array)) {
+    throw new ValueError(`loadTorchWeights: '${key}'.data must be an array of numbers, a ` +
+                         `Float32Array or a Float64Array, but got ${kind(data)}.`);
+  }
+  if (Array.isArray(data)) {
+    const bad = data.findIndex(v => typeof v !== 'number');
+    if (bad >= 0) {
+      throw new ValueError(`loadTorchWeights: '${key}'.data[${bad}] must be a number, but got ${
+          kind(data[bad])}.`);
+    }
+  }
+  const shape = entry.shape as number[];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== size) {
+    throw new ValueError(`loadTorchWeights: '${key}' has shape ${describe(shape)} (${
+        size} values) but ${data.length} values.`);
+  }
+  return shape;
 }
 
 function toTensor(value: TorchTensor): Tensor {
   return value instanceof Tensor ? value : tensor(Float32Array.from(value.data), value.shape);
+}
+
+/** Throws a `ValueError` unless `layer` is this package's layer. */
+function checkLayer(layer: unknown, fn: string): asserts layer is DepthSeparableConv1d {
+  if (!(layer instanceof DepthSeparableConv1d)) {
+    throw new ValueError(`${fn}: layer must be a DepthSeparableConv1d (or SeparableConv1D), but ` +
+                         `got ${kind(layer)}.`);
+  }
 }
 
 function expectShape(key: string, got: number[], expected: number[]): void {
@@ -48,6 +91,7 @@ function expectShape(key: string, got: number[], expected: number[]): void {
  * (`dataFormat: 'channelsFirst'`) to use the same arrays as PyTorch.
  */
 export function loadTorchWeights(layer: DepthSeparableConv1d, stateDict: TorchStateDict): void {
+  checkLayer(layer, 'loadTorchWeights');
   if (stateDict == null || typeof stateDict !== 'object') {
     throw new ValueError(`loadTorchWeights: stateDict must be an object of tensors, but got ${
         describe(stateDict)}.`);
@@ -104,10 +148,13 @@ export function loadTorchWeights(layer: DepthSeparableConv1d, stateDict: TorchSt
   for (const w of weights) w.dispose();
 }
 
-/** A state-dict entry as plain data: shape and row-major float32 values. */
+/**
+ * A state-dict entry as plain, JSON-safe data: shape and row-major values (float32 values as
+ * numbers), what `JSON.stringify` writes and Python's `torch.tensor(data).reshape(shape)` reads.
+ */
 export interface TorchArray {
   shape: number[];
-  data: Float32Array;
+  data: number[];
 }
 
 /**
@@ -116,6 +163,7 @@ export interface TorchArray {
  * `depthwise.bias` and the layer's bias as `pointwise.bias`. The layer must be built.
  */
 export function toTorchStateDict(layer: DepthSeparableConv1d): Record<string, TorchArray> {
+  checkLayer(layer, 'toTorchStateDict');
   if (!layer.built || layer.depthwiseKernel == null || layer.pointwiseKernel == null) {
     throw new ValueError(`toTorchStateDict: layer ${layer.name} is not built yet: call it on an ` +
                          `input (or build it) first.`);
@@ -127,14 +175,14 @@ export function toTorchStateDict(layer: DepthSeparableConv1d): Record<string, To
     reshape(transpose(reshape(layer.pointwiseKernel!.read(), [c * m, o])), [o, c * m, 1]),
   ]);
   const dict: Record<string, TorchArray> = {
-    'depthwise.weight': {shape: dw.shape, data: Float32Array.from(dw.dataSync())},
-    'pointwise.weight': {shape: pw.shape, data: Float32Array.from(pw.dataSync())},
+    'depthwise.weight': {shape: dw.shape, data: Array.from(dw.dataSync())},
+    'pointwise.weight': {shape: pw.shape, data: Array.from(pw.dataSync())},
   };
   dw.dispose();
   pw.dispose();
   if (layer.bias != null) {
-    dict['depthwise.bias'] = {shape: [c * m], data: new Float32Array(c * m)};
-    dict['pointwise.bias'] = {shape: [o], data: Float32Array.from(layer.bias.read().dataSync())};
+    dict['depthwise.bias'] = {shape: [c * m], data: new Array(c * m).fill(0)};
+    dict['pointwise.bias'] = {shape: [o], data: Array.from(layer.bias.read().dataSync())};
   }
   return dict;
 }

@@ -1,8 +1,10 @@
-import {addN, depthwiseConv2d, dispose, engine, getBackend, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {add, depthwiseConv2d, dispose, engine, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
 
 import {useDedicatedKernel} from './kernels/registry';
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names';
 import {effectiveWidth, PaddingPlan} from './padding';
+import {strategy} from './strategy';
+import {TapPiece, tapPieces} from './tap_pieces';
 
 /** The sizes and settings that the forward pass fixed, shared by its gradients. */
 export interface ConvGeometry {
@@ -17,11 +19,15 @@ export interface ConvGeometry {
 }
 
 /**
- * Filter sizes for which tfjs-wasm's depthwise kernel (XNNPACK) has a specialised loop; others
- * run a generic one, measured 3 to 10x slower per call (K = 5: 5.0 ms, K = 9: 1.0 ms on the
- * same input), so wasm pads a filter up to the next of these.
+ * Whether every value of `t` is finite, from one sum read back: a sum is finite only if all its
+ * terms are (one that overflows merely sends the caller down its exact path).
  */
-const WASM_FAST_TAPS = [3, 4, 9, 25];
+function allFinite(t: Tensor): boolean {
+  const total = sum(t);
+  const value = total.dataSync()[0];
+  total.dispose();
+  return Number.isFinite(value);
+}
 
 /**
  * A depthwise correlation along the width of `x [N, H, W, C]` with `filter [h, w, C, M]` and
@@ -29,16 +35,11 @@ const WASM_FAST_TAPS = [3, 4, 9, 25];
  * own kernel. tfjs's cpu and webgl kernels refuse stride > 1 together with dilation > 1: that
  * case runs at stride 1 and keeps every stride-th output.
  */
-function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number, left: number,
-                   right: number): Tensor4D {
-  const taps = filter.shape[0] * filter.shape[1];
-  const fastTaps = getBackend() === 'wasm' && filter.shape[0] === 1 ?
-      WASM_FAST_TAPS.find(n => n >= taps) ?? taps : taps;
-  if (fastTaps !== taps) {
-    // Zero taps on the end, and as many more zeros of padding on the right, leave every
-    // output as it was.
-    filter = pad(filter, [[0, 0], [0, fastTaps - taps], [0, 0], [0, 0]]);
-    right += (fastTaps - taps) * dilation;
+function depthwiseCall(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number,
+                       left: number, right: number): Tensor4D {
+  const [rows, taps, channels, multiplier] = filter.shape;
+  if (rows * taps === 1 && multiplier === 1 && strategy().oneTapLosesNaN) {
+    return oneTapKeepingNaN(x, reshape(filter, [channels]), stride, left, right);
   }
   const pads: [[number, number], [number, number], [number, number], [number, number]] =
       [[0, 0], [0, 0], [left, right], [0, 0]];
@@ -52,34 +53,69 @@ function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: numb
                       [1, 1, stride, 1]) as Tensor4D;
 }
 
-/**
- * `correlate` with a `[1, K, C, M]` filter. On wasm a filter wider than 25 taps runs in pieces
- * of at most 25, each padded to a fast size, over the matching window of the padded input, and
- * the pieces are summed: XNNPACK's generic loop costs ~0.55 ms a tap on the benchmark's inputs
- * against ~0.15 for its 25-tap one (K = 31: 18-20 ms as one call).
- */
-function correlateFilter(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number,
-                         left: number, right: number): Tensor4D {
-  const k = filter.shape[1];
-  const widest = WASM_FAST_TAPS[WASM_FAST_TAPS.length - 1];
-  if (getBackend() !== 'wasm' || k <= widest) {
-    return correlate(x, filter, stride, dilation, left, right);
-  }
+/** A one-tap filter `w [C]` without the kernel that drops NaN (see `strategy.ts`). */
+function oneTapKeepingNaN(x: Tensor4D, w: Tensor, stride: number, left: number,
+                          right: number): Tensor4D {
   return tidy(() => {
-    const [n, h, w, c] = x.shape;
-    const m = filter.shape[3];
-    const outWidth = Math.floor((w + left + right - effectiveWidth(k, dilation)) / stride) + 1;
-    const padded = pad(x, [[0, 0], [0, 0], [left, right], [0, 0]]);
-    const pieces: Tensor4D[] = [];
-    for (let first = 0; first < k; first += widest) {
-      const taps = Math.min(widest, k - first);
-      const reach = (outWidth - 1) * stride + effectiveWidth(taps, dilation);
-      const window = slice(padded, [0, 0, first * dilation, 0], [n, h, reach, c]);
-      const piece = slice(filter, [0, first, 0, 0], [1, taps, c, m]);
-      pieces.push(correlate(window, piece, stride, dilation, 0, 0));
-    }
-    return addN(pieces);
+    if (stride === 1) return pad(mul(x, w) as Tensor4D, [[0, 0], [0, 0], [left, right], [0, 0]]);
+    // A zero tap above the real one that reads only the zero row of padding added above.
+    const twoRows = reshape(stack([zerosLike(w), w]), [2, 1, w.shape[0], 1]) as Tensor4D;
+    return depthwiseConv2d(x, twoRows, [1, stride], [[0, 0], [1, 0], [left, right], [0, 0]]);
   });
+}
+
+/** One piece of a `[1, K, C, M]` filter as a call, its zero taps (if any) on the right. */
+function runPiece(x: Tensor4D, filter: Tensor4D, piece: TapPiece, stride: number,
+                  dilation: number, left: number, right: number): Tensor4D {
+  return tidy(() => {
+    const [, , c, m] = filter.shape;
+    let taps = piece.taps === filter.shape[1] ? filter :
+                                                slice(filter, [0, piece.first, 0, 0], [1, piece.taps, c, m]);
+    const zeroTaps = piece.runAs - piece.taps;
+    if (zeroTaps > 0) taps = pad(taps, [[0, 0], [0, zeroTaps], [0, 0], [0, 0]]);
+    // As many more zeros of padding on the right as zero taps leave every output as it was.
+    return depthwiseCall(x, taps, stride, dilation, left, right + zeroTaps * dilation);
+  });
+}
+
+/**
+ * `depthwiseCall`, in pieces where the backend's kernel is fast only for some filter widths
+ * (wasm: see `strategy.ts`). `dataFinite` says whether `x` is all finite, asked only where zero
+ * taps would help; `split` allows more than one piece (a batch x width filter runs as one).
+ */
+function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number, left: number,
+                   right: number, dataFinite: () => boolean, split = true): Tensor4D {
+  const fast = strategy().fastTaps;
+  const k = filter.shape[1];
+  if (fast == null || filter.shape[0] !== 1) {
+    return depthwiseCall(x, filter, stride, dilation, left, right);
+  }
+  const width = x.shape[2] + left + right;
+  const chooseFrom = (zeroTapsAllowed: boolean) => split ?
+      tapPieces(k, fast, zeroTapsAllowed) :
+      [{first: 0, taps: k, runAs: zeroTapsAllowed ? fast.find(n => n >= k) ?? k : k}];
+  let pieces = chooseFrom(true);
+  const zeroTaps = pieces.reduce((s, p) => s + p.runAs - p.taps, 0);
+  // Zero taps read inputs that no real tap of that output reads: harmless only when those
+  // are finite (0 x NaN = NaN). Very dilated filters skip them rather than double the width.
+  if (zeroTaps > 0 && !(zeroTaps * dilation <= width && dataFinite())) pieces = chooseFrom(false);
+  if (pieces.length === 1) return runPiece(x, filter, pieces[0], stride, dilation, left, right);
+  const [n, h, , c] = x.shape;
+  const outWidth = Math.floor((width - effectiveWidth(k, dilation)) / stride) + 1;
+  const padded = pad(x, [[0, 0], [0, 0], [left, right], [0, 0]]);
+  // A running sum, so no more than two pieces' outputs are alive at once.
+  let total: Tensor4D|null = null;
+  for (const piece of pieces) {
+    const reach = (outWidth - 1) * stride + effectiveWidth(piece.taps, dilation);
+    const y = tidy(() => runPiece(
+        slice(padded, [0, 0, piece.first * dilation, 0], [n, h, reach, c]), filter, piece, stride,
+        dilation, 0, 0));
+    const next: Tensor4D = total == null ? y : add(total, y);
+    if (total != null) dispose([total, y]);
+    total = next;
+  }
+  padded.dispose();
+  return total!;
 }
 
 /** `correlate` for `x [B, L, C]` and `filter [K, C, M]`, giving `[B, T, C*M]`. */
@@ -88,7 +124,7 @@ function correlate1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: nu
   const [b, l, c] = x.shape;
   const [k, , m] = filter.shape;
   const views = [reshape(x, [b, 1, l, c]) as Tensor4D, reshape(filter, [1, k, c, m]) as Tensor4D];
-  const y = correlateFilter(views[0], views[1], stride, dilation, left, right);
+  const y = correlate(views[0], views[1], stride, dilation, left, right, () => allFinite(x));
   // tf.memory() counts views as bytes: drop these before making the output's.
   dispose(views);
   return reshape(y, [b, y.shape[2], c * m]);
@@ -96,7 +132,13 @@ function correlate1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: nu
 
 /** The depthwise half of the forward pass: `x [B, L, C]` to `d [B, T, C*M]`. */
 export function depthwiseForward(x: Tensor3D, filter: Tensor3D, g: ConvGeometry): Tensor3D {
-  return correlate1d(x, filter, g.stride, g.dilation, g.plan.left, g.plan.right);
+  const {left, right} = g.plan;
+  if (g.inWidth === 0) {
+    // Only padding: the padded input itself, so the filter meets real zeros (0 x NaN = NaN).
+    return tidy(() => correlate1d(zeros([g.batch, left + right, g.inChannels]), filter,
+                                  g.stride, g.dilation, 0, 0));
+  }
+  return correlate1d(x, filter, g.stride, g.dilation, left, right);
 }
 
 /**
@@ -107,11 +149,12 @@ export function depthwiseForward(x: Tensor3D, filter: Tensor3D, g: ConvGeometry)
  * tfjs has no (dilated) backprop kernel.
  */
 export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeometry): Tensor3D {
+  const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
+  if (inWidth === 0) return zeros([batch, 0, inChannels]);
   // cpu's kernel gains only where the composite would spread dd (stride > 1).
-  if (g.stride > 1 && useDedicatedKernel(INPUT_GRAD_KERNEL)) {
+  if (stride > 1 && useDedicatedKernel(INPUT_GRAD_KERNEL)) {
     return engine().runKernel(INPUT_GRAD_KERNEL, {dd, filter}, kernelAttrs(g)) as Tensor3D;
   }
-  const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const channels = inChannels * multiplier;
   const spreadWidth = plan.outWidth * stride;
   const e = effectiveWidth(kernelSize, dilation);
@@ -132,7 +175,8 @@ export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeomet
       spread;
   if (kept !== spread) spread.dispose();
   const flipped = reshape(reverse(filter, 0), [1, kernelSize, channels, 1]) as Tensor4D;
-  const dx = correlateFilter(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0));
+  const dx = correlate(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0),
+                       () => allFinite(dd));
   dispose([kept, flipped]);
   if (multiplier === 1) return reshape(dx, [batch, inWidth, inChannels]);
   return sum(reshape(dx, [batch, inWidth, inChannels, multiplier]), 3);
@@ -149,19 +193,19 @@ function spreadSteps(dd: Tensor2D, g: ConvGeometry): Tensor4D {
 }
 
 /**
- * Gradient of the depthwise half with respect to its filter: the correlation of the padded
- * input with `dd [B*T, C*M]` at lags `k * D`, summed over batch and width.
+ * Gradient of the depthwise half with respect to its filter: the correlation of the input with
+ * `dd [B*T, C*M]` at lags `k * D`, summed over batch and width. Padding is not read: a NaN in
+ * `dd` reaches only the taps whose window held real inputs.
  */
 export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
+  if (g.inWidth === 0) return zeros([g.kernelSize, g.inChannels, g.multiplier]);
   if (useDedicatedKernel(FILTER_GRAD_KERNEL)) {
     return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, kernelAttrs(g)) as Tensor3D;
   }
-  const backend = getBackend();
-  // cpu and wasm run it fastest as one depthwise convolution. webgl would compile a shader
-  // whose loops span the whole batch x width filter (it hangs SwiftShader), so there, when
-  // the dedicated kernel is off, and on any other backend, it is one strided product per tap.
-  return backend === 'cpu' || backend === 'wasm' ? filterGradAsConvolution(x, dd, g) :
-                                                   filterGradPerTap(x, dd, g);
+  // The convolution multiplies padding zeros by dd: exact only while dd is finite.
+  return strategy().filterGrad === 'convolution' && allFinite(dd) ?
+      filterGradAsConvolution(x, dd, g) :
+      filterGradPerTap(x, dd, g);
 }
 
 function kernelAttrs(g: ConvGeometry): DepthwiseAttrs {
@@ -178,38 +222,46 @@ function filterGradAsConvolution(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Te
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const views = [reshape(x, [1, batch, inWidth, inChannels]) as Tensor4D,
                  reshape(dd, [batch, plan.outWidth, inChannels, multiplier]) as Tensor4D];
-  const lags = correlate(views[0], views[1], dilation, stride, plan.left, plan.right);
+  const lags = correlate(views[0], views[1], dilation, stride, plan.left, plan.right,
+                         () => allFinite(x), false);
   dispose(views);
   return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]),
                  [kernelSize, inChannels, multiplier]);
 }
 
 /**
- * The filter gradient tap by tap: the input each tap sees (a strided slice of the padded
- * input) times `dd`. Channel-major layouts put the summed batch x width axis last, where tfjs
- * reduces without a transpose.
+ * The filter gradient tap by tap: for each tap, the outputs whose tap reads a real input (a
+ * strided slice of the input) times their `dd`, summed. Channel-major layouts put the summed
+ * batch x width axis last, where tfjs reduces without a transpose.
  */
 function filterGradPerTap(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
-  const {batch, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
+  const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const t = plan.outWidth;
-  const rows = batch * t;
-  const padded = plan.left > 0 || plan.right > 0 ?
-      pad(x, [[0, 0], [plan.left, plan.right], [0, 0]]) :
-      x;
-  const channelMajor = transpose(padded, [2, 0, 1]);  // [C, B, Lp]
-  const ddByChannel = reshape(
-      transpose(reshape(dd, [batch, t, inChannels, multiplier]), [2, 3, 0, 1]),
-      [inChannels, multiplier, rows]);
+  const channelMajor = transpose(x, [2, 0, 1]);  // [C, B, L]
+  const ddByChannel = transpose(reshape(dd, [batch, t, inChannels, multiplier]), [2, 3, 0, 1]);
   // One tap at a time, each reduced at once, so no more than one tap's product is alive.
   const taps = [];
   for (let k = 0; k < kernelSize; k++) {
-    const start = k * dilation;
+    // Outputs t0 <= t < t1 read input t * S + k * D - left, inside [0, L).
+    const offset = k * dilation - plan.left;
+    const t0 = Math.max(0, Math.ceil(-offset / stride));
+    const t1 = Math.min(t, Math.floor((inWidth - 1 - offset) / stride) + 1);
+    if (t1 <= t0) {
+      taps.push(zeros([inChannels, multiplier]));
+      continue;
+    }
+    const n = t1 - t0;
+    const start = t0 * stride + offset;
     taps.push(tidy(() => {
       const seen = stride === 1 ?
-          slice(channelMajor, [0, 0, start], [inChannels, batch, t]) :
+          slice(channelMajor, [0, 0, start], [inChannels, batch, n]) :
           stridedSlice(channelMajor, [0, 0, start],
-                       [inChannels, batch, start + (t - 1) * stride + 1], [1, 1, stride]);
-      return sum(mul(reshape(seen, [inChannels, 1, rows]), ddByChannel), 2);  // [C, M]
+                       [inChannels, batch, start + (n - 1) * stride + 1], [1, 1, stride]);
+      const ddSeen = n === t ? ddByChannel :
+                               slice(ddByChannel, [0, 0, 0, t0], [inChannels, multiplier, batch, n]);
+      return sum(mul(reshape(seen, [inChannels, 1, batch * n]),
+                     reshape(ddSeen, [inChannels, multiplier, batch * n])),
+                 2);  // [C, M]
     }));
   }
   return stack(taps) as Tensor3D;

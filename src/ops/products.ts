@@ -1,4 +1,4 @@
-import {engine, fused, matMul, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, engine, fused, matMul, ones, reshape, Tensor, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {MATMUL_KERNEL} from './kernels/names';
 import {useDedicatedKernel} from './kernels/registry';
@@ -8,8 +8,8 @@ import {useDedicatedKernel} from './kernels/registry';
  * active backend has: cpu's dedicated kernel, or else tfjs's matMul with the transposes done
  * first (wasm's matMul is ~8x slower with a transpose flag).
  */
-export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB = false,
-                        bias: Tensor1D|null = null): Tensor2D {
+function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean,
+                    bias: Tensor1D|null): Tensor2D {
   if (useDedicatedKernel(MATMUL_KERNEL)) {
     return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
                               {transposeA, transposeB}) as Tensor2D;
@@ -20,4 +20,40 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
     return bias == null ? matMul(left, right) :
                           fused.matMul({a: left, b: right, bias}) as Tensor2D;
   });
+}
+
+/**
+ * `op(a) . op(b)` (+ `bias`), differentiable to any order: its gradients are products again,
+ * so they need no gradient of the dedicated kernel.
+ */
+export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB = false,
+                        bias: Tensor1D|null = null): Tensor2D {
+  const f = customGrad((...args: unknown[]) => {
+    const [sa, sb] = args as Tensor2D[];
+    const save = args[args.length - 1] as (tensors: Tensor[]) => void;
+    save([sa, sb]);
+    return {
+      value: rawProduct(sa, sb, transposeA, transposeB, bias == null ? null : args[2] as Tensor1D),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [x, y] = saved as Tensor2D[];
+        const g = dy as Tensor2D;
+        // For C = op(A) op(B): dA = g op(B)^T (transposed back when A was), dB likewise.
+        const grads: Tensor[] = [
+          transposeA ? product(y, g, transposeB, true) : product(g, y, false, !transposeB),
+          transposeB ? product(g, x, true, transposeA) : product(x, g, !transposeA, false),
+        ];
+        if (bias != null) grads.push(sumRows(g));
+        return grads;
+      }
+    };
+  });
+  return (bias == null ? f(a, b) : f(a, b, bias)) as Tensor2D;
+}
+
+/**
+ * Sums a `[N, Q]` matrix over its rows as a `[1, N] x [N, Q]` product: tfjs reduces only over
+ * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
+ */
+export function sumRows(t: Tensor2D): Tensor1D {
+  return tidy(() => reshape(product(ones([1, t.shape[0]]), t), [t.shape[1]]));
 }

@@ -1,10 +1,13 @@
-import {customGrad, env, expandDims, getBackend, ones, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, env, expandDims, getBackend, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkSize, describe, ValueError} from '../errors';
 
-import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
-import {product} from './products';
+import {checkBackendMemory} from './backend_memory';
+import {ConvGeometry, depthwiseForward} from './depthwise';
+import {correlation, filterGradient, inputGradient} from './depthwise_grads';
+import {product, sumRows} from './products';
 import {checkPadding, Padding, planPadding} from './padding';
+import {isRecordingGradients} from './tape';
 import {floatTensor} from './tensors';
 
 /** Layout of the op's input and output: width-major (`'NWC'`) or channel-major (`'NCW'`). */
@@ -98,16 +101,13 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
   checkSize('the output [batch, outWidth, outChannels]', [batch, plan.outWidth, outChannels]);
   checkSize('the padded input [batch, width + padding, inChannels]',
             [batch, inWidth + plan.left + plan.right, inChannels]);
-  return {batch, inWidth, inChannels, kernelSize, multiplier, stride: s.stride,
-          dilation: s.dilation, plan};
-}
-
-/**
- * Sums a `[N, Q]` matrix over its rows as a `[1, N] x [N, Q]` product: tfjs reduces only over
- * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
- */
-function sumRows(t: Tensor2D): Tensor1D {
-  return reshape(product(ones([1, t.shape[0]]), t), [t.shape[1]]);
+  // A stride beyond the padded width leaves one output either way, and a one-tap filter has
+  // no use for its dilation: clamped, no index that a kernel computes can overflow 32 bits
+  // (stride 2**32 + 1 did on wasm, and broke the backend).
+  const paddedWidth = inWidth + plan.left + plan.right;
+  return {batch, inWidth, inChannels, kernelSize, multiplier,
+          stride: Math.min(s.stride, paddedWidth), dilation: kernelSize === 1 ? 1 : s.dilation,
+          plan};
 }
 
 /**
@@ -132,13 +132,15 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
 /**
  * The differentiable core, for checked tensors. Everything, layout changes included, is inside
  * one `customGrad` so that no tfjs gradient is needed (tfjs has none for dilated depthwise
- * convolutions, and wasm has no depthwise backprop kernels at all).
+ * convolutions, and wasm has no depthwise backprop kernels at all). The gradient is itself
+ * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
  */
 function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withBias: boolean) {
   return customGrad((...args: unknown[]) => {
     const [x, dw, pw] = args as [Tensor, Tensor3D, Tensor3D];
     const bias = withBias ? args[3] as Tensor1D : null;
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
+    checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
     const x3 = toBatchedNWC(x, ncw, unbatched);
     const channels = g.inChannels * g.multiplier;
     const rows = g.batch * g.plan.outWidth;
@@ -148,11 +150,18 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
     const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
     const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
                                  [g.batch, g.plan.outWidth, -1]) as Tensor3D);
-    save([x3, dw, pw, d2]);
+    // x3 is x itself for batched NWC input; a view of it would count its bytes again.
+    save(x3 === x ? [x, dw, pw, d2] : [x, dw, pw, d2, x3]);
     return {
       value: fromBatchedNWC(y, ncw, unbatched),
       gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
-        const [sx, sdw, spw, sd2] = saved as [Tensor3D, Tensor3D, Tensor3D, Tensor2D];
+        const [sx0, sdw, spw] = saved as [Tensor, Tensor3D, Tensor3D];
+        checkBackendMemory(g, ncw, 'gradient', spw.shape[2]);
+        // The saved layout copy and d were made where tfjs records nothing: a gradient of this
+        // gradient needs them made again from the inputs, as recorded ops.
+        const again = isRecordingGradients();
+        const sx = again ? toBatchedNWC(sx0, ncw, unbatched) : (saved[4] ?? sx0) as Tensor3D;
+        const sd2 = again ? correlation(sx, sdw, g) : saved[3] as Tensor2D;
         const dy2 = tidy(() => reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D);
         // The narrower of d and dy is the cheaper one to transpose.
         const dpw = tidy(() => reshape(dy2.shape[1] < channels ?
@@ -162,8 +171,8 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const dbias = withBias ? tidy(() => sumRows(dy2)) : null;
         const dd = tidy(() => product(dy2, reshape(spw, [channels, -1]), false, true));
         dy2.dispose();
-        const ddw = tidy(() => depthwiseFilterGrad(sx, dd, g));
-        const dx = tidy(() => fromBatchedNWC(depthwiseInputGrad(dd, sdw, g), ncw, unbatched));
+        const ddw = tidy(() => filterGradient(sx, dd, g));
+        const dx = tidy(() => fromBatchedNWC(inputGradient(dd, sdw, g), ncw, unbatched));
         dd.dispose();
         return dbias == null ? [dx, ddw, dpw] : [dx, ddw, dpw, dbias];
       })

@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import fc from 'fast-check';
+
+import {DepthSeparableConv1d, separableConv1d} from '../src';
+
+import {mismatch} from './helpers';
+import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
+
+// NaN and Inf at random places of the input and of the upstream gradient, for filters of 1 to
+// 64 taps: every backend must put non-finite values exactly where the float64 reference does
+// (wasm once padded filters with zero taps, and 0 x NaN = NaN).
+
+const inBrowser = typeof window !== 'undefined';
+
+function runs(): number {
+  if (!inBrowser) return 200;
+  return tf.getBackend() === 'webgl' ? 30 : 60;
+}
+
+const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity);
+
+const config = fc.record({
+  batch: fc.integer({min: 1, max: 2}),
+  width: fc.integer({min: 1, max: 90}),
+  channels: fc.integer({min: 1, max: 3}),
+  kernel: fc.oneof(fc.integer({min: 1, max: 12}), fc.integer({min: 13, max: 64})),
+  multiplier: fc.integer({min: 1, max: 2}),
+  outChannels: fc.integer({min: 1, max: 3}),
+  stride: fc.integer({min: 1, max: 4}),
+  dilation: fc.integer({min: 1, max: 3}),
+  pad: fc.oneof(fc.constantFrom<'valid'|'same'|'causal'>('valid', 'same', 'causal'),
+                fc.integer({min: 0, max: 5}),
+                fc.tuple(fc.integer({min: 0, max: 5}), fc.integer({min: 0, max: 5}))),
+  ncw: fc.boolean(),
+  seed: fc.integer({min: 0, max: 1e6}),
+  xBad: fc.array(fc.tuple(fc.double({min: 0, max: 1, maxExcluded: true}), nonFinite),
+                 {minLength: 1, maxLength: 3}),
+  gBad: fc.array(fc.tuple(fc.double({min: 0, max: 1, maxExcluded: true}), nonFinite),
+                 {maxLength: 2}),
+}).filter(c => refPadding(c).out >= 1);
+
+type Config = RefConv&{ncw: boolean, seed: number, xBad: Array<[number, number]>,
+                      gBad: Array<[number, number]>};
+
+function take(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return values;
+}
+
+function check(why: string|null): void {
+  if (why != null) throw new Error(why);
+}
+
+/** Puts each `[where in [0, 1), value]` into `a` at that fraction of its length. */
+function spoil(a: Float64Array, bad: Array<[number, number]>): Float64Array {
+  for (const [where, value] of bad) a[Math.floor(where * a.length)] = value;
+  return a;
+}
+
+function checkNonFinite(c: Config): void {
+  const rand = seededRandom(c.seed);
+  const x = spoil(randomArray(c.batch * c.width * c.channels, rand), c.xBad);
+  const dw = randomArray(c.kernel * c.channels * c.multiplier, rand);
+  const pw = randomArray(c.channels * c.multiplier * c.outChannels, rand);
+  const {out} = refPadding(c);
+  const g = spoil(randomArray(c.batch * out * c.outChannels, rand), c.gBad);
+  const toLayout = (a: Float64Array, w: number, ch: number) =>
+      Float32Array.from(c.ncw ? swapLastAxes(a, c.batch, w, ch) : a);
+  const shape = (w: number, ch: number) => c.ncw ? [c.batch, ch, w] : [c.batch, w, ch];
+  const before = tf.memory().numTensors;
+  const xt = tf.tensor(toLayout(x, c.width, c.channels), shape(c.width, c.channels));
+  const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
+  const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
+  const gt = tf.tensor(toLayout(g, out, c.outChannels), shape(out, c.outChannels));
+  const call = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
+      separableConv1d(a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad,
+                      c.dilation, c.ncw ? 'NCW' : 'NWC');
+  const ref = refForward(c, x, dw, pw);
+  const r = refGradients(c, x, dw, pw, g);
+  try {
+    check(mismatch(take(call(xt, dwt, pwt)), toLayout(ref.y, out, c.outChannels), 'y'));
+    const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
+                                        tf.sum(tf.mul(call(a, b, p), gt)))([xt, dwt, pwt]);
+    check(mismatch(take(dx), toLayout(r.dx, c.width, c.channels), 'dx'));
+    check(mismatch(take(ddw), r.ddw, 'ddepthwise'));
+    check(mismatch(take(dpw), r.dpw, 'dpointwise'));
+  } finally {
+    tf.dispose([xt, dwt, pwt, gt]);
+  }
+  const live = tf.memory().numTensors;
+  check(live === before ? null : `${live - before} tensors leaked`);
+}
+
+describe('NaN and Inf stay where the reference puts them (fast-check; seed printed on failure)', () => {
+  it('in x and in the upstream gradient, K = 1-64, any stride, dilation, padding, layout', () => {
+    fc.assert(fc.property(config, c => checkNonFinite(c)), {numRuns: runs()});
+  });
+
+  // The two examples of issue #11 that wasm got wrong, by name.
+  it('a NaN at the end of [1, 2, 3, 4, 5, NaN] stays at the end (K = 1)', () => {
+    const y = separableConv1d(tf.tensor3d([1, 2, 3, 4, 5, NaN], [1, 6, 1]), tf.ones([1, 1, 1]),
+                              tf.ones([1, 1, 1]));
+    expect(Array.from(take(y))).toEqual([1, 2, 3, 4, 5, NaN]);
+  });
+
+  it('an Inf read by the last four windows of K = 5 leaves the first four finite', () => {
+    const y = separableConv1d(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, Infinity, 1, 1, 1], [1, 12, 1]),
+                              tf.ones([5, 1, 1]), tf.ones([1, 1, 1]));
+    expect(Array.from(take(y))).toEqual([15, 20, 25, 30, Infinity, Infinity, Infinity, Infinity]);
+  });
+
+  it('through model.predict with a bias, NaN reaches only the outputs that read it', () => {
+    const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 5, dilationRate: 2,
+                                            padding: 'same', biasInitializer: 'ones'});
+    const xs = Array.from({length: 30}, (_, i) => (i === 17 ? NaN : Math.sin(i)));
+    const x = tf.tensor3d(xs, [1, 30, 1]);
+    const y = take(layer.apply(x) as tf.Tensor);
+    // Width 30, 'same', K = 5, D = 2: input 17 is read by outputs 13, 15, 17, 19, 21.
+    const nan = Array.from(y, (v, i) => (Number.isNaN(v) ? Math.floor(i / 2) : -1)).filter(i => i >= 0);
+    expect(nan).toEqual([13, 13, 15, 15, 17, 17, 19, 19, 21, 21]);
+    x.dispose();
+    for (const w of layer.weights) w.dispose();
+  });
+});

@@ -1,0 +1,61 @@
+import {getBackend, memory} from '@tensorflow/tfjs-core';
+
+import {ValueError} from '../errors';
+
+import {ConvGeometry} from './depthwise';
+import {strategy} from './strategy';
+import {isRecordingGradients} from './tape';
+
+/** Room kept free for what tensors do not count: the backend's own buffers and workspaces. */
+const SLACK_BYTES = 64 * 2 ** 20;
+
+const MIB = 2 ** 20;
+
+/**
+ * An upper estimate of the bytes that one stage of the op keeps alive at once, beyond its
+ * inputs: the depthwise output `d` (twice while pieces of a wide filter are summed), the output
+ * `y`, layout copies for NCW, the padded input of a filter run in pieces; for the gradient
+ * also `dy`, `dd`, its stride-spread copy and the input gradient before the multiplier sum.
+ */
+function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
+                    outChannels: number): number {
+  const {batch: b, inWidth: l, inChannels: c, multiplier: m, stride: s, plan} = g;
+  const t = plan.outWidth;
+  const x = b * l * c;
+  const padded = b * (l + plan.left + plan.right) * c;
+  const d = b * t * c * m;
+  const y = b * t * outChannels;
+  const layout = ncw ? 1 : 0;
+  const pieces = g.kernelSize > 4 ? 2 : 1;
+  const elements = stage === 'forward' ?
+      layout * x + (pieces - 1) * 2 * padded + pieces * d + (1 + layout) * y :
+      (1 + layout) * y + Math.min(d, y) + d + 2 * s * d + 2 * padded + 2 * b * l * c * m +
+          layout * x;
+  return 4 * elements;
+}
+
+/**
+ * Throws a `ValueError` before any kernel runs when a stage of the op would need more memory
+ * than the active backend can address (wasm32: 4 GiB in all, tensors already alive included):
+ * past it tfjs-wasm's allocator returns bad pointers and the backend is corrupted. A forward
+ * pass that tfjs records for a gradient is checked for its gradient too, so that a training
+ * step fails before it starts rather than halfway through.
+ */
+export function checkBackendMemory(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
+                                   outChannels: number): void {
+  const limit = strategy().addressableBytes;
+  if (limit == null) return;
+  const need = stage === 'gradient' || !isRecordingGradients() ?
+      stageBytes(g, ncw, stage, outChannels) :
+      Math.max(stageBytes(g, ncw, 'forward', outChannels),
+               stageBytes(g, ncw, 'gradient', outChannels));
+  const inUse = memory().numBytes;
+  if (inUse + need + SLACK_BYTES <= limit) return;
+  throw new ValueError(
+      `separableConv1d: this ${stage === 'forward' && isRecordingGradients() ? 'training step' : stage} ` +
+      `needs about ${Math.ceil(need / MIB)} MiB (batch ${g.batch}, width ${g.inWidth} -> ${
+          g.plan.outWidth}, ${g.inChannels} channels x multiplier ${g.multiplier}, ${
+          outChannels} output channels) with ${Math.ceil(inUse / MIB)} MiB of tensors alive, ` +
+      `but the ${getBackend()} backend can address ${limit / MIB} MiB in all. Use a smaller ` +
+      `batch, a shorter width or fewer channels (or the cpu backend).`);
+}
