@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {DepthSeparableConv1d, separableConv1d, ValueError} from '../src';
+import {DepthSeparableConv1d, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, separableConv1d, ValueError} from '../src';
 
 import {expectThrowsMatching, liveTensors} from './helpers';
 
@@ -83,6 +83,42 @@ const layerCases: Array<[string, object, RegExp[]]> = [
   ['int32 dtype', {filters: 2, kernelSize: 3, dtype: 'int32'}, [/dtype/, /int32/]],
   ['inChannels 0', {filters: 2, kernelSize: 3, inChannels: 0}, [/inChannels/]],
   ['groups 2', {filters: 2, kernelSize: 3, groups: 2}, [/groups/]],
+  ['strides and a bad stride', {filters: 2, kernelSize: 3, strides: [2], stride: 'x'},
+   [/^stride must/, /'x'/]],
+  ['dilationRate and a bad dilation', {filters: 2, kernelSize: 3, dilationRate: 2, dilation: [2, 2]},
+   [/^dilation must/, /one-element/, /\[2,2\]/]],
+  ['a function as activation', {filters: 2, kernelSize: 3, activation: () => 1},
+   [/activation/, /function/]],
+  ['a Symbol as depthwiseInitializer', {filters: 2, kernelSize: 3, depthwiseInitializer: Symbol('s')},
+   [/depthwiseInitializer/, /Symbol\(s\)/]],
+  ['new Number(2) as filters', {filters: new Number(2), kernelSize: 3}, [/filters/, /new Number\(2\)/]],
+  ['2n as kernelSize', {filters: 2, kernelSize: BigInt(2)}, [/kernelSize/, /2n/]],
+  ['a million-entry padding', {filters: 2, kernelSize: 3, padding: new Array(1e6).fill(1)},
+   [/^padding/, /1000000 entries/, /^.{0,600}$/s]],
+  ['a sparse padding [ , 1]', {filters: 2, kernelSize: 3, padding: [, 1]}, [/^padding/, /undefined,1/]],
+  ['VarianceScaling with scale -1', {filters: 2, kernelSize: 3,
+                                     depthwiseInitializer: {className: 'VarianceScaling', config: {scale: -1}}},
+   [/depthwiseInitializer/, /scale/]],
+  ['an L2 regularizer with l2 -1', {filters: 2, kernelSize: 3,
+                                    pointwiseRegularizer: {className: 'L2', config: {l2: -1}}},
+   [/pointwiseRegularizer/, /l2 >= 0/]],
+  ['MinMaxNorm with minValue > maxValue', {filters: 2, kernelSize: 3,
+                                           biasConstraint: {className: 'MinMaxNorm', config: {minValue: 2, maxValue: 1}}},
+   [/biasConstraint/, /minValue <= maxValue/]],
+  ['dtype {}', {filters: 2, kernelSize: 3, dtype: {}}, [/dtype/, /\{\}/]],
+  ['unknown kernal_size', {filters: 2, kernal_size: 3, kernelSize: 3}, [/'kernal_size'/, /'kernelSize'/]],
+  ['unknown dilation_rate', {filters: 2, kernelSize: 3, dilation_rate: 2}, [/'dilation_rate'/, /'dilationRate'/]],
+  ['unknown depth_multiplier', {filters: 2, kernelSize: 3, depth_multiplier: 2},
+   [/'depth_multiplier'/, /'depthMultiplier'/]],
+  ['unknown pad', {filters: 2, kernelSize: 3, pad: 'same'}, [/'pad'/, /'padding'/]],
+];
+
+// Configs that tfjs-layers accepts but cannot run: found at build, before any weight exists.
+const buildCases: Array<[string, object, RegExp[]]> = [
+  ['a Constant initializer of \'x\'', {depthwiseInitializer: {className: 'Constant', config: {value: 'x'}}},
+   [/depthwiseInitializer/, /depthwise weight/]],
+  ['identity for the 3-D pointwise kernel', {pointwiseInitializer: 'identity'},
+   [/pointwiseInitializer/, /\[1,3,2\]/]],
 ];
 
 describe('bad input gets a clear ValueError and leaks nothing', () => {
@@ -104,6 +140,57 @@ describe('bad input gets a clear ValueError and leaks nothing', () => {
     it(`layer constructor: ${name}`, () =>
            expectClearError(() => new DepthSeparableConv1d(args as never), patterns));
   }
+
+  for (const [name, args, patterns] of buildCases) {
+    it(`layer build: ${name}, leaving nothing allocated`, () => {
+      const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, ...args} as never);
+      expectClearError(() => layer.build([null, 8, 3]), patterns);
+      expect(layer.weights.length).toBe(0);
+    });
+  }
+
+  it('a ragged nested array as x is the same ValueError on every backend', () => {
+    const ragged = [[[1, 2, 3], [4, 5]], [[1, 2, 3], [4, 5, 6]]];
+    for (const bad of [ragged, [[[1, 2, 3]], [[4, 5, 6], [7, 8, 9]]], [[[1, 2, 3], 7]]]) {
+      expectClearError(() => separableConv1d(bad as never, dw, pw), [/x is a ragged nested array/]);
+    }
+  });
+
+  it('errors raised while a model runs the layer name the layer', () => {
+    const model = tfl.sequential({layers: [new DepthSeparableConv1d(
+        {inputShape: [null, 3], filters: 2, kernelSize: 5, name: 'sep_in_model'})]});
+    const short = tf.zeros([1, 3, 3]);
+    const before = liveTensors();
+    expect(() => model.predict(short)).toThrowError(/^sep_in_model: .*output width/);
+    expect(liveTensors()).toBe(before);
+    short.dispose();
+    model.dispose();
+  });
+
+  it('the dedicated kernels, run directly, reject mismatched operands', () => {
+    const backend = tf.getBackend();
+    const attrs = {batch: 2, inWidth: 5, outWidth: 3, kernelSize: 3, stride: 1, dilation: 1,
+                   padLeft: 0};
+    const runs: Array<[string, () => Record<string, tf.Tensor>, object, RegExp]> = [
+      [MATMUL_KERNEL, () => ({a: tf.zeros([2, 3]), b: tf.zeros([4, 2])}),
+       {transposeA: false, transposeB: false}, /inner sizes/],
+      [MATMUL_KERNEL, () => ({a: tf.zeros([2, 3]), b: tf.zeros([3, 2]), bias: tf.zeros([3])}),
+       {transposeA: false, transposeB: false}, /bias/],
+      [INPUT_GRAD_KERNEL, () => ({dd: tf.zeros([6, 4]), filter: tf.zeros([3, 2, 2])}),
+       {...attrs, outWidth: 4}, /do not fit/],
+      [FILTER_GRAD_KERNEL, () => ({x: tf.zeros([2, 5, 2]), dd: tf.zeros([6, 4])}),
+       {...attrs, dilation: -1}, /dilation/],
+    ];
+    let ran = 0;
+    for (const [kernel, inputs, kernelAttrs, pattern] of runs) {
+      if (tf.getKernel(kernel, backend) == null) continue;
+      ran++;
+      const operands = inputs();
+      expectClearError(() => tf.engine().runKernel(kernel, operands, kernelAttrs as never), [pattern]);
+      tf.dispose(Object.values(operands));
+    }
+    if (ran === 0) pending(`no dedicated kernel on ${backend}`);
+  });
 
   it('is a ValueError that is an Error', () => {
     expect(new ValueError('m')).toEqual(jasmine.any(Error));

@@ -69,4 +69,21 @@ describe('Keras SeparableConv1D models load with tf.loadLayersModel', () => {
     expect(model.outputs[0].shape).toEqual([null, 4, 10]);
     model.dispose();
   });
+
+  it('loads a config with entries from a newer Keras, listing them once in a warning', async () => {
+    const topology = JSON.parse(JSON.stringify(kerasSequential));
+    const layers = topology.model_config.config.layers;
+    Object.assign(layers[1].config, {lora_rank: null, quantization_config: {mode: 'int8'}});
+    layers.pop();
+    const warn = spyOn(console, 'warn');
+    const load = () => tfl.loadLayersModel(tf.io.fromMemory(
+        {modelTopology: topology, weightSpecs: kerasWeightSpecs('separable_conv1d', 'd').slice(0, 3),
+         weightData: new Float32Array(46).fill(0.5).buffer}));
+    const models = [await load(), await load()];
+    const ours = warn.calls.allArgs().filter(args => /SeparableConv1D/.test(String(args[0])));
+    expect(ours.length).withContext('one warning for both loads').toBe(1);
+    expect(String(ours[0][0])).toMatch(/loraRank, quantizationConfig/);
+    for (const m of models) m.dispose();
+  });
 });
+

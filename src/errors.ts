@@ -12,12 +12,50 @@ export class ValueError extends Error {
   }
 }
 
-/** Describes a value for an error message: arrays and objects as JSON, the rest as text. */
+/** The longest description an error message quotes; longer ones are cut. */
+const MAX_DESCRIPTION = 200;
+
+/**
+ * Describes a value for an error message: strings quoted, arrays and plain objects as JSON
+ * (holes, NaN and infinities spelled out), functions, symbols, bigints and boxed primitives by
+ * what they are; cut to about 200 characters.
+ */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'number' || value == null) return String(value);
+  const text = describeUncut(value);
+  return text.length <= MAX_DESCRIPTION ? text :
+      `${text.slice(0, MAX_DESCRIPTION)}... (${text.length} characters)`;
+}
+
+function describeUncut(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return `'${value}'`;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'symbol':
+      return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'function':
+      return value.name ? `the function ${value.name}` : 'a function';
+  }
+  if (value === null) return 'null';
+  if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+    return `new ${value.constructor.name}(${describeUncut(value.valueOf())})`;
+  }
+  if (Array.isArray(value) && value.length > MAX_DESCRIPTION) {
+    return `an array of ${value.length} entries, ${describeUncut(value.slice(0, 8))}...`;
+  }
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (_, v: unknown) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) return `<${v}>`;
+      if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint' ||
+          v === undefined) {
+        return `<${describeUncut(v)}>`;
+      }
+      return v;
+    }).replace(/"<([^>]*)>"/g, '$1');
   } catch {
     return String(value);
   }

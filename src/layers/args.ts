@@ -6,7 +6,7 @@ import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import {checkInteger, describe, ValueError} from '../errors';
 import {checkPadding, Padding} from '../ops/padding';
 
-import {resolveSerializable, SerializableIdentifier} from './serializable';
+import {resolveSerializable, SerializableIdentifier, SerializableKind} from './serializable';
 
 /** Layout of the layer's input: `[batch, width, channels]` or `[batch, channels, width]`. */
 export type DataFormat = 'channelsLast'|'channelsFirst';
@@ -87,21 +87,23 @@ export interface LayerSettings {
   biasConstraint: Constraint|null;
 }
 
-/** The value given under either spelling; both given and different is a `ValueError`. */
+/**
+ * The value given under either spelling, each checked under its own name; both given and
+ * different is a `ValueError` naming both.
+ */
 function either<T>(args: Record<string, unknown>, canonical: string, alias: string,
-                   same: (a: T, b: T) => boolean = (a, b) => a === b): T|undefined {
-  const a = args[canonical] as T | undefined;
-  const b = args[alias] as T | undefined;
-  if (a != null && b != null && !same(a, b)) {
-    throw new ValueError(`Both ${canonical} (${describe(a)}) and its alias ${alias} (${
-        describe(b)}) were given, with different values: give one.`);
+                   check: (name: string, value: unknown) => T): T|undefined {
+  const a = args[canonical] == null ? undefined : check(canonical, args[canonical]);
+  const b = args[alias] == null ? undefined : check(alias, args[alias]);
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new ValueError(`Both ${canonical} (${describe(args[canonical])}) and its alias ${
+        alias} (${describe(args[alias])}) were given, with different values: give one.`);
   }
-  return a ?? b ?? undefined;
+  return a ?? b;
 }
 
 /** A width setting given as a number or a one-element array (Keras writes `[3]`). */
-function single(name: string, value: unknown, fallback?: number): number {
-  if (value == null && fallback != null) return fallback;
+function single(name: string, value: unknown): number {
   if (Array.isArray(value)) {
     if (value.length !== 1) {
       throw new ValueError(`${name} must be a number or a one-element array for a 1-D ` +
@@ -112,7 +114,94 @@ function single(name: string, value: unknown, fallback?: number): number {
   return checkInteger(name, value);
 }
 
-const sameWidth = (a: unknown, b: unknown) => single('', a) === single('', b);
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new ValueError(`${name} must be true or false, but got ${describe(value)}.`);
+  }
+  return value;
+}
+
+/** Every argument the constructor takes: its own, and tfjs's `LayerArgs`. */
+export const KNOWN_ARGS: readonly string[] = [
+  'filters', 'outChannels', 'kernelSize', 'strides', 'stride', 'padding', 'dilationRate',
+  'dilation', 'depthMultiplier', 'dataFormat', 'activation', 'useBias', 'bias',
+  'depthwiseInitializer', 'pointwiseInitializer', 'biasInitializer', 'depthwiseRegularizer',
+  'pointwiseRegularizer', 'biasRegularizer', 'activityRegularizer', 'depthwiseConstraint',
+  'pointwiseConstraint', 'biasConstraint', 'inChannels', 'groups',
+  'name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype', 'weights',
+  'inputDType',
+];
+
+/** Edit distance, ignoring case and '_', so `kernal_size` is one edit from `kernelSize`. */
+function distance(a: string, b: string): number {
+  const x = a.replace(/_/g, '').toLowerCase();
+  const y = b.replace(/_/g, '').toLowerCase();
+  let row = Array.from({length: y.length + 1}, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[y.length];
+}
+
+/** The known argument nearest to `name`: one it begins (`pad`: `padding`), else the closest. */
+function nearestArg(name: string): string {
+  const plain = (k: string) => k.replace(/_/g, '').toLowerCase();
+  return KNOWN_ARGS.find(k => plain(name).length >= 3 && plain(k).startsWith(plain(name))) ??
+      KNOWN_ARGS.reduce((best, k) => (distance(name, k) < distance(name, best) ? k : best));
+}
+
+/** The keys of `args` that the constructor does not take. */
+export function unknownArgs(args: object): string[] {
+  return Object.keys(args).filter(k => !KNOWN_ARGS.includes(k));
+}
+
+/** Config values that tfjs-layers accepts but that make no sense: negative penalties, ... */
+function checkSerializableConfig(argName: string, instance: {getClassName(): string,
+                                                             getConfig(): object}|null): void {
+  if (instance == null) return;
+  const config = instance.getConfig() as Record<string, unknown>;
+  const bad = (why: string) => new ValueError(`${argName}: ${instance.getClassName()} ${why}, ` +
+                                              `but got ${describe(config)}.`);
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw bad(`needs a finite ${key}`);
+  }
+  const num = (key: string) => config[key] as number;
+  switch (instance.getClassName()) {
+    case 'L1L2':
+      if (!(num('l1') >= 0 && num('l2') >= 0)) throw bad('needs l1 >= 0 and l2 >= 0');
+      break;
+    case 'MaxNorm':
+      if (!(num('maxValue') >= 0)) throw bad('needs maxValue >= 0');
+      break;
+    case 'MinMaxNorm':
+      if (!(0 <= num('minValue') && num('minValue') <= num('maxValue'))) {
+        throw bad('needs 0 <= minValue <= maxValue');
+      }
+      if (!(num('rate') >= 0 && num('rate') <= 1)) throw bad('needs 0 <= rate <= 1');
+      break;
+  }
+}
+
+/** `resolveSerializable`, with tfjs's own complaints (a bad config) turned into a `ValueError`. */
+function resolveArg<T>(a: Record<string, unknown>, name: string, kind: SerializableKind,
+                       fallback?: string): T|null {
+  let instance: T|null;
+  try {
+    instance = resolveSerializable<T>(a[name] ?? fallback, kind, name);
+  } catch (e) {
+    if (e instanceof ValueError) throw e;
+    throw new ValueError(`${name}: ${describe(a[name])} is not a usable ${kind}: ${
+        (e as Error).message}`);
+  }
+  if (kind === 'regularizer' || kind === 'constraint') {
+    checkSerializableConfig(name, instance as unknown as Parameters<typeof checkSerializableConfig>[1]);
+  }
+  return instance;
+}
 
 /** Checks the args and fills in defaults; throws a `ValueError` naming the bad argument. */
 export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
@@ -121,7 +210,12 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
                          `but got ${describe(args)}.`);
   }
   const a = args as unknown as Record<string, unknown>;
-  const filters = either<number>(a, 'filters', 'outChannels');
+  const unknown = unknownArgs(a);
+  if (unknown.length > 0) {
+    throw new ValueError(`DepthSeparableConv1d: unknown argument ${describe(unknown[0])}; did ` +
+                         `you mean ${describe(nearestArg(unknown[0]))}?`);
+  }
+  const filters = either(a, 'filters', 'outChannels', checkInteger);
   if (filters == null) {
     throw new ValueError(`filters (or outChannels) is required: the number of output channels.`);
   }
@@ -132,10 +226,6 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
   if (dataFormat !== 'channelsLast' && dataFormat !== 'channelsFirst') {
     throw new ValueError(`dataFormat must be 'channelsLast' or 'channelsFirst', but got ${
         describe(dataFormat)}.`);
-  }
-  const useBias = either<boolean>(a, 'useBias', 'bias') ?? true;
-  if (typeof useBias !== 'boolean') {
-    throw new ValueError(`useBias must be true or false, but got ${describe(useBias)}.`);
   }
   const groups = a.groups;
   if (groups != null && groups !== 1) {
@@ -149,30 +239,28 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
                          `leave it null.`);
   }
   const inChannels = a.inChannels == null ? null : checkInteger('inChannels', a.inChannels);
-  const init = (name: string, fallback: string) =>
-      resolveSerializable<Initializer>(a[name] ?? fallback, 'initializer', name)!;
-  const reg = (name: string) => resolveSerializable<Regularizer>(a[name], 'regularizer', name);
-  const con = (name: string) => resolveSerializable<Constraint>(a[name], 'constraint', name);
   return {
-    filters: checkInteger('filters', filters),
+    filters,
     kernelSize: single('kernelSize', a.kernelSize),
-    strides: single('strides', either(a, 'strides', 'stride', sameWidth), 1),
+    strides: either(a, 'strides', 'stride', single) ?? 1,
     padding: checkPadding(args.padding ?? 'valid', 'padding'),
-    dilationRate: single('dilationRate', either(a, 'dilationRate', 'dilation', sameWidth), 1),
+    dilationRate: either(a, 'dilationRate', 'dilation', single) ?? 1,
     depthMultiplier: checkInteger('depthMultiplier', args.depthMultiplier ?? 1),
     dataFormat,
-    useBias,
+    useBias: either(a, 'useBias', 'bias', checkBoolean) ?? true,
     inChannels,
-    activation: resolveSerializable(args.activation ?? 'linear', 'activation', 'activation')!,
-    depthwiseInitializer: init('depthwiseInitializer', 'glorotUniform'),
-    pointwiseInitializer: init('pointwiseInitializer', 'glorotUniform'),
-    biasInitializer: init('biasInitializer', 'zeros'),
-    depthwiseRegularizer: reg('depthwiseRegularizer'),
-    pointwiseRegularizer: reg('pointwiseRegularizer'),
-    biasRegularizer: reg('biasRegularizer'),
-    depthwiseConstraint: con('depthwiseConstraint'),
-    pointwiseConstraint: con('pointwiseConstraint'),
-    biasConstraint: con('biasConstraint'),
+    activation: resolveArg(a, 'activation', 'activation', 'linear')!,
+    depthwiseInitializer: resolveArg<Initializer>(a, 'depthwiseInitializer', 'initializer',
+                                                  'glorotUniform')!,
+    pointwiseInitializer: resolveArg<Initializer>(a, 'pointwiseInitializer', 'initializer',
+                                                  'glorotUniform')!,
+    biasInitializer: resolveArg<Initializer>(a, 'biasInitializer', 'initializer', 'zeros')!,
+    depthwiseRegularizer: resolveArg<Regularizer>(a, 'depthwiseRegularizer', 'regularizer'),
+    pointwiseRegularizer: resolveArg<Regularizer>(a, 'pointwiseRegularizer', 'regularizer'),
+    biasRegularizer: resolveArg<Regularizer>(a, 'biasRegularizer', 'regularizer'),
+    depthwiseConstraint: resolveArg<Constraint>(a, 'depthwiseConstraint', 'constraint'),
+    pointwiseConstraint: resolveArg<Constraint>(a, 'pointwiseConstraint', 'constraint'),
+    biasConstraint: resolveArg<Constraint>(a, 'biasConstraint', 'constraint'),
   };
 }
 
@@ -192,8 +280,9 @@ export function baseLayerArgs(args: DepthSeparableConv1dArgs, s: LayerSettings):
     inputDType: args.inputDType,
   };
   const dtype = args.dtype as unknown;
+  // Keras 3 writes a dtype policy, {className: 'DTypePolicy', config: {name: 'float32'}}.
   const name = dtype != null && typeof dtype === 'object' ?
-      (dtype as {config?: {name?: unknown}}).config?.name :
+      (dtype as {config?: {name?: unknown}}).config?.name ?? dtype :
       dtype;
   if (name != null && name !== 'float32') {
     throw new ValueError(`dtype must be 'float32' (or a float32 dtype policy), but got ${

@@ -8,7 +8,7 @@ import {checkSize, describe, ValueError} from '../errors';
 import {outputWidth} from '../ops/padding';
 import {separableConv1dWithBias} from '../ops/separable_conv1d';
 
-import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings} from './args';
+import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args';
 import {serializeObject} from './serializable';
 
 
@@ -121,6 +121,9 @@ export class DepthSeparableConv1d extends layers.Layer {
     checkSize(`${this.name}: depthwise_kernel`, [this.kernelSize, channels, this.depthMultiplier]);
     checkSize(`${this.name}: pointwise_kernel`,
               [channels * this.depthMultiplier, this.filters]);
+    this.tryWeight('depthwise', [this.kernelSize, channels, this.depthMultiplier]);
+    this.tryWeight('pointwise', [1, channels * this.depthMultiplier, this.filters]);
+    if (this.useBias) this.tryWeight('bias', [this.filters]);
     this.depthwiseKernel = this.addWeight(
         'depthwise_kernel', [this.kernelSize, channels, this.depthMultiplier], 'float32',
         s.depthwiseInitializer, s.depthwiseRegularizer ?? undefined, true,
@@ -140,7 +143,52 @@ export class DepthSeparableConv1d extends layers.Layer {
     this.built = true;
   }
 
+  /**
+   * Makes one weight's initial value, applies its constraint and regularizer to it, and frees
+   * everything: a config that tfjs-layers accepts but cannot run (a Constant of 'x', identity
+   * for a 3-D kernel) fails here, as a `ValueError` naming the argument, before any weight of
+   * the layer exists.
+   */
+  private tryWeight(weight: 'depthwise'|'pointwise'|'bias', shape: number[]): void {
+    const s = this.settings;
+    const parts = [
+      [`${weight}Initializer`, s[`${weight}Initializer`]],
+      [`${weight}Constraint`, s[`${weight}Constraint`]],
+      [`${weight}Regularizer`, s[`${weight}Regularizer`]],
+    ] as const;
+    tidy(() => {
+      let value: Tensor|null = null;
+      for (const [argName, part] of parts) {
+        if (part == null) continue;
+        try {
+          if (value == null) {
+            value = (part as {apply(shape: number[], dtype: 'float32'): Tensor}).apply(shape,
+                                                                                     'float32');
+            if (value.dtype !== 'float32') throw new Error(`it gave dtype '${value.dtype}'`);
+          } else {
+            (part as {apply(x: Tensor): Tensor}).apply(value);
+          }
+        } catch (e) {
+          throw new ValueError(`${this.name}: ${argName} cannot make the ${weight} weight of ` +
+                               `shape ${describe(shape)}: ${(e as Error).message}`);
+        }
+      }
+    });
+  }
+
   override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+    try {
+      return this.callUnnamed(inputs, kwargs);
+    } catch (e) {
+      // In a model, an error must say which layer raised it.
+      if (e instanceof Error && !e.message.startsWith(`${this.name}:`)) {
+        e.message = `${this.name}: ${e.message}`;
+      }
+      throw e;
+    }
+  }
+
+  private callUnnamed(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor3D;
       this.invokeCallHook(inputs, kwargs);
@@ -165,6 +213,24 @@ export class DepthSeparableConv1d extends layers.Layer {
                               this.dilationRate, this.strides);
     return this.dataFormat === 'channelsLast' ? [shape[0], width, this.filters] :
                                                 [shape[0], this.filters, width];
+  }
+
+  /**
+   * Builds the layer from a model.json config. Unlike the constructor, it tolerates entries it
+   * does not know (a model saved by a newer Keras), dropping them with one `console.warn`.
+   */
+  static override fromConfig<T extends serialization.Serializable>(
+      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    const unknown = unknownArgs(config);
+    const fresh = unknown.filter(k => !warnedKeys.has(k));
+    if (fresh.length > 0) {
+      fresh.forEach(k => warnedKeys.add(k));
+      console.warn(`${(cls as unknown as {className: string}).className}: ignoring config ` +
+                   `entries this version does not know: ${fresh.join(', ')}.`);
+    }
+    const known = {...config};
+    for (const k of unknown) delete known[k];
+    return new cls(known);
   }
 
   override getConfig(): serialization.ConfigDict {
@@ -195,6 +261,9 @@ export class DepthSeparableConv1d extends layers.Layer {
   }
 }
 serialization.registerClass(DepthSeparableConv1d);
+
+/** Config keys from newer Keras versions already warned about: each is listed once. */
+const warnedKeys = new Set<string>();
 
 /**
  * The same layer under the Keras class name, so a model.json converted from a Keras

@@ -29,7 +29,8 @@ export function checkPadding(pad: unknown, argName = 'pad'): Padding {
   } else if (typeof pad === 'number') {
     if (Number.isInteger(pad) && pad >= 0) return pad;
   } else if (Array.isArray(pad) && pad.length === 2 &&
-             pad.every(p => typeof p === 'number' && Number.isInteger(p) && p >= 0)) {
+             // Array.from: `every` would skip the hole of a sparse [ , 1].
+             Array.from(pad).every(p => typeof p === 'number' && Number.isInteger(p) && p >= 0)) {
     return [pad[0], pad[1]];
   }
   throw new ValueError(`${argName} must be ${allowed}, but got ${describe(pad)}.`);

@@ -19,6 +19,7 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
   if (value == null) {
     throw new ValueError(`${opName}: ${argName} is required, but got ${value}.`);
   }
+  if (Array.isArray(value)) checkRectangular(value, argName, opName);
   let parsed: Tensor;
   try {
     parsed = tensor(value);
@@ -31,3 +32,23 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
   throw new ValueError(
       `${opName}: ${argName} must hold numbers, but got values of dtype '${parsed.dtype}'.`);
 }
+
+/**
+ * Throws a `ValueError` for a ragged nested array, which tfjs would read by its first rows:
+ * silently shifted values on cpu, a RangeError on wasm.
+ */
+function checkRectangular(value: unknown[], argName: string, opName: string): void {
+  const shape: number[] = [];
+  for (let level: unknown = value; Array.isArray(level); level = level[0]) shape.push(level.length);
+  const walk = (node: unknown, depth: number, path: string) => {
+    const isArray = Array.isArray(node);
+    if (isArray !== depth < shape.length || (isArray && node.length !== shape[depth])) {
+      throw new ValueError(`${opName}: ${argName} is a ragged nested array: ${argName}${path} ${
+          isArray ? `has ${(node as unknown[]).length} entries` : 'is not an array'}, but ${
+          argName}${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`);
+    }
+    if (isArray) (node as unknown[]).forEach((child, i) => walk(child, depth + 1, `${path}[${i}]`));
+  };
+  walk(value, 0, '');
+}
+

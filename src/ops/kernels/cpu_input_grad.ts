@@ -1,6 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {CpuBackend} from './cpu_backend';
+import {checkDepthwise} from './checks';
 import {DepthwiseAttrs, INPUT_GRAD_KERNEL} from './names';
 
 // A dedicated cpu kernel for the depthwise input gradient. Each (example, output step, tap)
@@ -13,12 +14,12 @@ import {DepthwiseAttrs, INPUT_GRAD_KERNEL} from './names';
 
 const inputGrad: KernelFunc = ({inputs, backend, attrs}) => {
   const {dd, filter} = inputs as {dd: TensorInfo, filter: TensorInfo};
+  const [channels, multiplier] = checkDepthwise(INPUT_GRAD_KERNEL, dd, filter, 'filter', attrs);
   const {batch, inWidth, outWidth, kernelSize, stride, dilation, padLeft} =
       attrs as unknown as DepthwiseAttrs;
   const cpu = backend as unknown as CpuBackend;
   const d = cpu.readSync(dd.dataId) as Float32Array;
   const w = cpu.readSync(filter.dataId) as Float32Array;
-  const [, channels, multiplier] = filter.shape;
   const width = channels * multiplier;
   const dx = new Float64Array(batch * inWidth * channels);
   for (let b = 0; b < batch; b++) {

@@ -1,6 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {CpuBackend} from './cpu_backend';
+import {checkMatMul} from './checks';
 import {MATMUL_KERNEL, MatMulAttrs} from './names';
 
 // A dedicated cpu kernel for the three matrix products of the op (the pointwise step, and the
@@ -75,6 +76,7 @@ function rowsDotRows(a: Float32Array, n: number, k: number, bt: Float32Array, m:
 
 const matMul: KernelFunc = ({inputs, backend, attrs}) => {
   const {a, b, bias} = inputs as {a: TensorInfo, b: TensorInfo, bias?: TensorInfo};
+  checkMatMul(MATMUL_KERNEL, a, b, bias, attrs);
   const {transposeA, transposeB} = attrs as unknown as MatMulAttrs;
   const cpu = backend as unknown as CpuBackend;
   const values = (t: TensorInfo) => cpu.readSync(t.dataId) as Float32Array;

@@ -1,5 +1,6 @@
 import {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
 
+import {checkDepthwise} from './checks';
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL} from './names';
 
 // A dedicated WebGL 2 kernel for the depthwise filter gradient, registered with
@@ -80,11 +81,10 @@ export const webglFilterGradConfig: KernelConfig = {
   backendName: 'webgl',
   kernelFunc: ({inputs, backend, attrs}) => {
     const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
-    const {kernelSize, inWidth, outWidth, stride, dilation, padLeft} =
+    const [inChannels, multiplier] = checkDepthwise(FILTER_GRAD_KERNEL, dd, x, 'x', attrs);
+    const {batch, kernelSize, inWidth, outWidth, stride, dilation, padLeft} =
         attrs as unknown as DepthwiseAttrs;
-    const [batch, , inChannels] = x.shape;
-    const channels = dd.shape[1];
-    const multiplier = channels / inChannels;
+    const channels = inChannels * multiplier;
     // About 2 sqrt(T) outputs a chunk keeps both passes' loops short (measured: 0.25 to 1000
     // sqrt(T) were within noise on SwiftShader but for small widths, which like longer chunks).
     const chunk = Math.min(outWidth, Math.ceil(2 * Math.sqrt(outWidth)));
