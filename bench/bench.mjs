@@ -60,7 +60,20 @@ function torchRows() {
 
 const n = (v, digits = 1) => typeof v === 'number' ? v.toFixed(digits) : String(v ?? '');
 
-function markdown(rows, torch) {
+/** The table of filter widths on wasm, finite input and input with one NaN. */
+function widthsTable(widths) {
+  if (widths.length === 0) return '';
+  const head = ['where', 'K', 'ours fwd, finite x', 'ours fwd, one NaN in x', 'separableConv2d fwd',
+                'separableConv2d / ours (finite)', 'separableConv2d / ours (NaN)'];
+  const lines = widths.map(r => [r.where, r.k, n(r.finite), n(r.nan), n(r.sep2d), n(r.finiteRatio, 2),
+                                 n(r.nanRatio, 2)]);
+  return `\n## Filter widths on wasm\n\nRow C's input (B=1 L=16000 C=32 O=64 same, dilation 1). wasm ` +
+      `runs a filter in pieces of the widths XNNPACK has fast loops for (3, 4, 9, 25), padding a ` +
+      `piece with zero taps only when the input is finite; with a NaN in x it runs exact pieces.\n\n` +
+      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
+}
+
+function markdown(rows, torch, widths = []) {
   const torchTrain = Object.fromEntries(torch.map(r => [r.shape, r.oursTrain]));
   const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'depthwise+matMul fwd',
     'best baseline / ours (fwd)', 'ours / (depthwise + matMul alone)', 'ours train step', 'train / fwd',
@@ -85,7 +98,7 @@ function markdown(rows, torch) {
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
       `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
-      `dedicated kernels).\n\n${table}\n`;
+      `dedicated kernels).\n\n${table}\n${widthsTable(widths)}`;
 }
 
 async function main() {
@@ -96,9 +109,11 @@ async function main() {
     else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
   }
   const torch = skip.includes('torch') ? [] : torchRows();
-  const md = markdown(rows, torch);
+  const widths = !skip.includes('node') && existsSync('bench/out/widths.json') ?
+      JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [];
+  const md = markdown(rows, torch, widths);
   writeFileSync('bench/RESULTS.md', md);
-  writeFileSync('bench/results.json', JSON.stringify({rows, torch}, null, 2));
+  writeFileSync('bench/results.json', JSON.stringify({rows, torch, widths}, null, 2));
   console.log('\n' + md);
 }
 main().catch(e => {

@@ -175,3 +175,31 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
   }
   return rows;
 }
+
+/**
+ * wasm runs a filter in pieces of the widths XNNPACK is fast for, padded with zero taps only
+ * when the input is finite (a zero tap times NaN is NaN): the forward on row C's input for
+ * several filter widths, finite and with one NaN sample, against tf.separableConv2d.
+ */
+export async function benchFilterWidths(where: string, reps: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const [b, l, c, o] = [1, 16000, 32, 64];
+  for (const k of [5, 7, 15, 31, 64]) {
+    const s: Shape = {name: `K=${k}`, b, l, c, k, o, dilation: 1, stride: 1, pad: 'same'};
+    const x = tf.randomNormal([b, l, c]) as tf.Tensor3D;
+    const withNaN = tf.tidy(() => tf.where(tf.equal(tf.reshape(tf.range(0, b * l * c), [b, l, c]), 1000),
+                                           tf.fill([b, l, c], NaN), x)) as tf.Tensor3D;
+    const dw = tf.randomNormal([k, c, 1]) as tf.Tensor3D;
+    const pw = tf.randomNormal([1, c, o]) as tf.Tensor3D;
+    const t = await sideBySide({
+      finite: forward(ours(s), x, dw, pw),
+      nan: forward(ours(s), withNaN, dw, pw),
+      sep2d: forward(viaSeparableConv2d(s), x, dw, pw),
+    }, reps);
+    tf.dispose([x, withNaN, dw, pw]);
+    const num = (v: number|string) => typeof v === 'number' ? v : NaN;
+    rows.push({where, k, finite: t.finite, nan: t.nan, sep2d: t.sep2d,
+               finiteRatio: num(t.sep2d) / num(t.finite), nanRatio: num(t.sep2d) / num(t.nan)});
+  }
+  return rows;
+}

@@ -7,7 +7,7 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {benchBackend, Row} from './cases';
+import {benchBackend, benchFilterWidths, Row} from './cases';
 
 async function main() {
   setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -16,7 +16,11 @@ async function main() {
     await tf.setBackend(backend);
     rows.push(...await benchBackend(`Node ${backend}`, 11, row => console.log(JSON.stringify(row))));
   }
+  await tf.setBackend('wasm');
+  const widths = await benchFilterWidths('Node wasm', 11);
+  widths.forEach(row => console.log(JSON.stringify(row)));
   fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
   fs.writeFileSync(path.join('bench', 'out', 'node.json'), JSON.stringify(rows, null, 2));
+  fs.writeFileSync(path.join('bench', 'out', 'widths.json'), JSON.stringify(widths, null, 2));
 }
 main();

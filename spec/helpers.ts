@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** Whether the active backend runs shaders (webgl, webgpu): looser float32 math, slow compiles. */
+export function onGpuBackend(): boolean {
+  return tf.getBackend() === 'webgl' || tf.getBackend() === 'webgpu';
+}
+
 /** Relative tolerance of SPEC's checks: `max|y - ref| <= tol * (1 + max|ref|)`. */
 export function tolerance(): number {
-  return tf.getBackend() === 'webgl' ? 1e-3 : 1e-4;
+  return onGpuBackend() ? 1e-3 : 1e-4;
 }
 
 /**
@@ -37,6 +42,18 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
                             what: string, tol = tolerance()): void {
   const why = mismatch(actual, expected, what, tol);
   expect(why).withContext(what).toBeNull();
+}
+
+/** Reads a tensor synchronously and frees it (fast-check properties here are synchronous). */
+export function take(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  t.dispose();
+  return values;
+}
+
+/** Throws (so fast-check shrinks and prints the seed) when a result is off. */
+export function check(why: string|null): void {
+  if (why != null) throw new Error(why);
 }
 
 /** Live tensors now: compare before and after a call to see that nothing leaked. */

@@ -86,6 +86,11 @@ describe('settings that overflow 32-bit indices', () => {
      });
 });
 
+/** 2^20 samples of 8 channels, a one-tap filter with multiplier `m`, one output channel. */
+function longInput(m: number): tf.Tensor3D[] {
+  return [tf.zeros([1, 2 ** 20, 8]), tf.zeros([1, 8, m]), tf.zeros([1, 8 * m, 1])] as tf.Tensor3D[];
+}
+
 describe('memory the backend cannot address', () => {
   beforeEach(() => {
     if (tf.getBackend() !== 'wasm') pending('wasm32 addresses 4 GiB; other backends report their own limits');
@@ -94,9 +99,7 @@ describe('memory the backend cannot address', () => {
   it('a 4 GiB depthwise output is a ValueError naming the size and the limit, and the backend works on',
      async () => {
        const before = liveTensors();
-       const x = tf.zeros([1, 2 ** 20, 8]) as tf.Tensor3D;
-       const dw = tf.zeros([1, 8, 128]) as tf.Tensor3D;
-       const pw = tf.zeros([1, 1024, 1]) as tf.Tensor3D;
+       const [x, dw, pw] = longInput(128);
        expectThrowsMatching(() => separableConv1d(x, dw, pw), /MiB/, /wasm backend can address 4096 MiB/);
        tf.dispose([x, dw, pw]);
        expect(liveTensors()).toBe(before);
@@ -106,9 +109,7 @@ describe('memory the backend cannot address', () => {
   it('a training step whose gradient would not fit fails before it starts, leaking nothing',
      async () => {
        const before = liveTensors();
-       const x = tf.zeros([1, 2 ** 20, 8]) as tf.Tensor3D;
-       const dw = tf.zeros([1, 8, 64]) as tf.Tensor3D;
-       const pw = tf.zeros([1, 512, 1]) as tf.Tensor3D;
+       const [x, dw, pw] = longInput(64);
        expectThrowsMatching(
            () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(separableConv1d(
                               a as tf.Tensor3D, b as tf.Tensor3D, pw)))([x, dw]),

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
-import {mismatch} from './helpers';
+import {check, mismatch, onGpuBackend, take} from './helpers';
 import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
 
 // NaN and Inf at random places of the input and of the upstream gradient, for filters of 1 to
@@ -14,7 +14,7 @@ const inBrowser = typeof window !== 'undefined';
 
 function runs(): number {
   if (!inBrowser) return 200;
-  return tf.getBackend() === 'webgl' ? 30 : 60;
+  return onGpuBackend() ? 30 : 60;
 }
 
 const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity);
@@ -41,16 +41,6 @@ const config = fc.record({
 
 type Config = RefConv&{ncw: boolean, seed: number, xBad: Array<[number, number]>,
                       gBad: Array<[number, number]>};
-
-function take(t: tf.Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return values;
-}
-
-function check(why: string|null): void {
-  if (why != null) throw new Error(why);
-}
 
 /** Puts each `[where in [0, 1), value]` into `a` at that fraction of its length. */
 function spoil(a: Float64Array, bad: Array<[number, number]>): Float64Array {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
-import {mismatch} from './helpers';
+import {check, mismatch, onGpuBackend, take} from './helpers';
 import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
 
 const inBrowser = typeof window !== 'undefined';
@@ -11,7 +11,7 @@ const inBrowser = typeof window !== 'undefined';
 /** Runs per property: 300 in Node, fewer in the browser (webgl compiles a shader per shape). */
 function runs(): number {
   if (!inBrowser) return 300;
-  return tf.getBackend() === 'webgl' ? 40 : 100;
+  return onGpuBackend() ? 40 : 100;
 }
 
 const padding = fc.oneof(
@@ -33,18 +33,6 @@ const config = fc.record({
 });
 
 type Config = RefConv & {ncw: boolean, seed: number};
-
-/** Reads a tensor synchronously and frees it (fast-check properties here are synchronous). */
-function take(t: tf.Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  t.dispose();
-  return values;
-}
-
-/** Throws (so fast-check shrinks and prints the seed) when a result is off. */
-function check(why: string|null): void {
-  if (why != null) throw new Error(why);
-}
 
 function checkAgainstReference(c: Config): void {
   const rand = seededRandom(c.seed);
