@@ -1,5 +1,5 @@
 // Runs the shared spec files in headless Chromium on the backend named by TFJS_BACKEND
-// (webgl, wasm or cpu). scripts/test.mjs starts it once per backend and reads the RESULT line.
+// (webgl, webgpu, wasm or cpu). scripts/test.mjs starts it once per backend and reads the RESULT line.
 const backend = process.env.TFJS_BACKEND || 'webgl';
 
 /** Counts specs and prints `RESULT {...}` for scripts/test.mjs. */
@@ -19,6 +19,14 @@ function CountReporter(baseReporterDecorator) {
 }
 CountReporter.$inject = ['baseReporterDecorator'];
 
+// WebGL2 through SwiftShader in headless Chromium, as root, in a container.
+const SWIFTSHADER_FLAGS = [
+  '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-quic',
+];
+
 module.exports = config => {
   config.set({
     frameworks: ['jasmine'],
@@ -33,17 +41,17 @@ module.exports = config => {
               {'reporter:count': ['type', CountReporter]}],
     reporters: ['dots', 'count'],
     client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true},
-    browsers: ['ChromiumHeadlessSwiftShader'],
+    browsers: [backend === 'webgpu' ? 'ChromiumHeadlessWebGPU' : 'ChromiumHeadlessSwiftShader'],
     // karma-chrome-launcher gives every launch a fresh --user-data-dir of its own.
     customLaunchers: {
-      ChromiumHeadlessSwiftShader: {
-        base: 'ChromeHeadless',
-        flags: [
-          '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-          '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--disable-quic',
-        ],
+      ChromiumHeadlessSwiftShader: {base: 'ChromeHeadless', flags: SWIFTSHADER_FLAGS},
+      // Not ChromeHeadless: it adds --disable-gpu, with which tfjs-webgpu's dataSync() reads
+      // zeros and the device is later destroyed (measured in Chromium 156).
+      ChromiumHeadlessWebGPU: {
+        base: 'Chrome',
+        flags: ['--headless=new', ...SWIFTSHADER_FLAGS, '--enable-unsafe-webgpu',
+                '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
+                '--use-vulkan=swiftshader'],
       },
     },
     browserNoActivityTimeout: 600000,

@@ -1,5 +1,5 @@
 // `npm test`: type-checks, then runs the same spec files on every backend: jasmine in Node on
-// cpu and wasm, karma in headless Chromium on webgl, wasm and cpu. Ends with one line
+// cpu and wasm, karma in headless Chromium on webgl, webgpu, wasm and cpu. Ends with one line
 // `N passed, N failed` summing every suite. Installs Debian's chromium when it is missing and
 // we are root; otherwise stops with a message naming the package.
 import {spawn, spawnSync} from 'node:child_process';
@@ -65,7 +65,7 @@ async function main() {
     await suite(`node-${backend}`, 'node', ['scripts/run-jasmine.cjs', 'build/spec/node.cjs',
                 `node-${backend}`], {TFJS_BACKEND: backend});
   }
-  const browserSuites = ['webgl', 'wasm', 'cpu'].filter(b => !only || only.includes(`browser-${b}`));
+  const browserSuites = ['webgl', 'webgpu', 'wasm', 'cpu'].filter(b => !only || only.includes(`browser-${b}`));
   if (browserSuites.length > 0) {
     const browserBundle = spawnSync('npx', ['esbuild', 'spec/entry_browser.ts', '--bundle',
                                             '--platform=browser', '--format=iife', '--target=es2020',

@@ -51,6 +51,16 @@ export function take(t: tf.Tensor): Float32Array {
   return values;
 }
 
+/**
+ * Reads a tensor and frees it, letting the event loop run: a long synchronous property on
+ * webgl blocks the page until karma loses it (ping timeout).
+ */
+export async function takeAsync(t: tf.Tensor): Promise<Float32Array> {
+  const values = await t.data() as Float32Array;
+  t.dispose();
+  return values;
+}
+
 /** Throws (so fast-check shrinks and prints the seed) when a result is off. */
 export function check(why: string|null): void {
   if (why != null) throw new Error(why);

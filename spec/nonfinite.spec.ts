@@ -3,7 +3,7 @@ import fc from 'fast-check';
 
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
-import {check, mismatch, onGpuBackend, take} from './helpers';
+import {check, mismatch, onGpuBackend, take, takeAsync} from './helpers';
 import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
 
 // NaN and Inf at random places of the input and of the upstream gradient, for filters of 1 to
@@ -48,7 +48,7 @@ function spoil(a: Float64Array, bad: Array<[number, number]>): Float64Array {
   return a;
 }
 
-function checkNonFinite(c: Config): void {
+async function checkNonFinite(c: Config): Promise<void> {
   const rand = seededRandom(c.seed);
   const x = spoil(randomArray(c.batch * c.width * c.channels, rand), c.xBad);
   const dw = randomArray(c.kernel * c.channels * c.multiplier, rand);
@@ -69,12 +69,12 @@ function checkNonFinite(c: Config): void {
   const ref = refForward(c, x, dw, pw);
   const r = refGradients(c, x, dw, pw, g);
   try {
-    check(mismatch(take(call(xt, dwt, pwt)), toLayout(ref.y, out, c.outChannels), 'y'));
+    check(mismatch(await takeAsync(call(xt, dwt, pwt)), toLayout(ref.y, out, c.outChannels), 'y'));
     const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
                                         tf.sum(tf.mul(call(a, b, p), gt)))([xt, dwt, pwt]);
-    check(mismatch(take(dx), toLayout(r.dx, c.width, c.channels), 'dx'));
-    check(mismatch(take(ddw), r.ddw, 'ddepthwise'));
-    check(mismatch(take(dpw), r.dpw, 'dpointwise'));
+    check(mismatch(await takeAsync(dx), toLayout(r.dx, c.width, c.channels), 'dx'));
+    check(mismatch(await takeAsync(ddw), r.ddw, 'ddepthwise'));
+    check(mismatch(await takeAsync(dpw), r.dpw, 'dpointwise'));
   } finally {
     tf.dispose([xt, dwt, pwt, gt]);
   }
@@ -83,9 +83,10 @@ function checkNonFinite(c: Config): void {
 }
 
 describe('NaN and Inf stay where the reference puts them (fast-check; seed printed on failure)', () => {
-  it('in x and in the upstream gradient, K = 1-64, any stride, dilation, padding, layout', () => {
-    fc.assert(fc.property(config, c => checkNonFinite(c)), {numRuns: runs()});
-  });
+  it('in x and in the upstream gradient, K = 1-64, any stride, dilation, padding, layout',
+     async () => {
+       await fc.assert(fc.asyncProperty(config, c => checkNonFinite(c)), {numRuns: runs()});
+     });
 
   // The two examples of issue #11 that wasm got wrong, by name.
   it('a NaN at the end of [1, 2, 3, 4, 5, NaN] stays at the end (K = 1)', () => {

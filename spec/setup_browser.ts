@@ -1,8 +1,9 @@
-// Browser (karma): the backend named in karma's client config (webgl, wasm or cpu).
+// Browser (karma): the backend named in karma's client config (webgl, webgpu, wasm or cpu).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {specBackend} from './backend';

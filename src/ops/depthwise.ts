@@ -1,4 +1,4 @@
-import {add, depthwiseConv2d, dispose, engine, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
+import {add, depthwiseConv2d, dispose, engine, env, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
 
 import {useDedicatedKernel} from './kernels/registry';
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names';
@@ -43,14 +43,31 @@ function depthwiseCall(x: Tensor4D, filter: Tensor4D, stride: number, dilation: 
   }
   const pads: [[number, number], [number, number], [number, number], [number, number]] =
       [[0, 0], [0, 0], [left, right], [0, 0]];
+  const avoidPacked = strategy().avoidPackedDepthwise?.(rows * taps, dilation) ?? false;
   if (stride === 1 || dilation === 1) {
-    return depthwiseConv2d(x, filter, [1, stride], pads, 'NHWC', [1, dilation]);
+    return withoutPacking(avoidPacked, () => depthwiseConv2d(x, filter, [1, stride], pads, 'NHWC',
+                                                             [1, dilation]));
   }
-  const full = depthwiseConv2d(x, filter, 1, pads, 'NHWC', [1, dilation]);
+  const full = withoutPacking(
+      avoidPacked, () => depthwiseConv2d(x, filter, 1, pads, 'NHWC', [1, dilation]));
   const [n, h, w, c] = full.shape;
   const kept = Math.floor((w - 1) / stride) + 1;
   return stridedSlice(full, [0, 0, 0, 0], [n, h, (kept - 1) * stride + 1, c],
                       [1, 1, stride, 1]) as Tensor4D;
+}
+
+const PACKED_DEPTHWISE_FLAG = 'WEBGL_PACK_DEPTHWISECONV';
+
+/** Runs `fn` with tfjs-webgl's packed depthwise program off when `off` (see `strategy.ts`). */
+function withoutPacking<T>(off: boolean, fn: () => T): T {
+  if (!off) return fn();
+  const before = env().getBool(PACKED_DEPTHWISE_FLAG);
+  env().set(PACKED_DEPTHWISE_FLAG, false);
+  try {
+    return fn();
+  } finally {
+    env().set(PACKED_DEPTHWISE_FLAG, before);
+  }
 }
 
 /** A one-tap filter `w [C]` without the kernel that drops NaN (see `strategy.ts`). */

@@ -2,17 +2,22 @@ import {customGrad, engine, fused, matMul, ones, reshape, Tensor, Tensor1D, Tens
 
 import {MATMUL_KERNEL} from './kernels/names';
 import {useDedicatedKernel} from './kernels/registry';
+import {strategy} from './strategy';
 
 /**
  * `a . b` (either one transposed) plus `bias` when given, for 2-D tensors, the fastest way the
  * active backend has: cpu's dedicated kernel, or else tfjs's matMul with the transposes done
- * first (wasm's matMul is ~8x slower with a transpose flag).
+ * first or by its flags (`strategy.ts`).
  */
 function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean,
                     bias: Tensor1D|null): Tensor2D {
   if (useDedicatedKernel(MATMUL_KERNEL)) {
     return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
                               {transposeA, transposeB}) as Tensor2D;
+  }
+  if (strategy().productTransposes === 'flags') {
+    return bias == null ? matMul(a, b, transposeA, transposeB) :
+                          fused.matMul({a, b, transposeA, transposeB, bias}) as Tensor2D;
   }
   return tidy(() => {
     const left = transposeA ? transpose(a) : a;

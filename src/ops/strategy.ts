@@ -23,12 +23,26 @@ export interface BackendStrategy {
    */
   oneTapLosesNaN: boolean;
   /**
+   * Whether a depthwise call of `taps` taps at `dilation` must avoid tfjs-webgl's packed
+   * depthwise program, which unrolls the filter into code that branches on padding and
+   * dilation: SwiftShader took 16 s to compile it for K = 48, D = 2 and hung on K = 64, D = 2
+   * with 63 zeros each side (the unpacked program: 0.3 s). Null where there is no such program.
+   */
+  avoidPackedDepthwise: ((taps: number, dilation: number) => boolean)|null;
+  /**
    * How the depthwise filter gradient runs when no dedicated kernel does: as one depthwise
    * convolution (batch as height, `dd` as a batch x width filter), fastest on cpu and wasm; or
    * tap by tap, where the convolution would compile a shader spanning the whole batch x width
    * (webgl hung SwiftShader that way).
    */
   filterGrad: 'convolution'|'perTap';
+  /**
+   * How a matrix product with a transposed operand runs: transposed first (`'explicit'`; wasm's
+   * matMul is ~8x slower with a transpose flag), or by matMul's own flags (`'flags'`; webgpu's
+   * 2-D transpose dispatches one workgroup row per 16 rows and fails from 1,048,561 rows, and is
+   * slower than the flag there: 525 against 246 ms on row A's pointwise filter gradient).
+   */
+  productTransposes: 'explicit'|'flags';
   /**
    * Bytes the backend can address in all, or null where it reports its own limit. wasm32 has
    * 4 GiB; past it tfjs-wasm's allocator hands out bad pointers and the backend is corrupted,
@@ -38,15 +52,21 @@ export interface BackendStrategy {
 }
 
 const STRATEGIES: Record<string, BackendStrategy> = {
-  cpu: {fastTaps: null, oneTapLosesNaN: false, filterGrad: 'convolution', addressableBytes: null},
-  wasm: {fastTaps: [3, 4, 9, 25], oneTapLosesNaN: true, filterGrad: 'convolution',
-         addressableBytes: 2 ** 32},
-  webgl: {fastTaps: null, oneTapLosesNaN: false, filterGrad: 'perTap', addressableBytes: null},
+  cpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+        filterGrad: 'convolution', productTransposes: 'explicit', addressableBytes: null},
+  wasm: {fastTaps: [3, 4, 9, 25], oneTapLosesNaN: true, avoidPackedDepthwise: null,
+         filterGrad: 'convolution', productTransposes: 'explicit', addressableBytes: 2 ** 32},
+  webgl: {fastTaps: null, oneTapLosesNaN: false,
+          avoidPackedDepthwise: (taps, dilation) => dilation > 1 || taps > 25,
+          filterGrad: 'perTap', productTransposes: 'explicit', addressableBytes: null},
+  webgpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+           filterGrad: 'perTap', productTransposes: 'flags', addressableBytes: null},
 };
 
-/** Any other backend (webgpu, a user's own) runs the plainest composite. */
-const FALLBACK: BackendStrategy =
-    {fastTaps: null, oneTapLosesNaN: false, filterGrad: 'perTap', addressableBytes: null};
+/** Any other backend (a user's own) runs the plainest composite. */
+const FALLBACK: BackendStrategy = {fastTaps: null, oneTapLosesNaN: false,
+                                   avoidPackedDepthwise: null, filterGrad: 'perTap',
+                                   productTransposes: 'explicit', addressableBytes: null};
 
 /** The strategy of the active backend. */
 export function strategy(): BackendStrategy {
