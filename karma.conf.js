@@ -19,13 +19,7 @@ function CountReporter(baseReporterDecorator) {
 }
 CountReporter.$inject = ['baseReporterDecorator'];
 
-// WebGL2 through SwiftShader in headless Chromium, as root, in a container.
-const SWIFTSHADER_FLAGS = [
-  '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-quic',
-];
+const {SWIFTSHADER, WEBGPU} = require('./scripts/chromium_flags.cjs');
 
 module.exports = config => {
   config.set({
@@ -44,15 +38,9 @@ module.exports = config => {
     browsers: [backend === 'webgpu' ? 'ChromiumHeadlessWebGPU' : 'ChromiumHeadlessSwiftShader'],
     // karma-chrome-launcher gives every launch a fresh --user-data-dir of its own.
     customLaunchers: {
-      ChromiumHeadlessSwiftShader: {base: 'ChromeHeadless', flags: SWIFTSHADER_FLAGS},
-      // Not ChromeHeadless: it adds --disable-gpu, with which tfjs-webgpu's dataSync() reads
-      // zeros and the device is later destroyed (measured in Chromium 156).
-      ChromiumHeadlessWebGPU: {
-        base: 'Chrome',
-        flags: ['--headless=new', ...SWIFTSHADER_FLAGS, '--enable-unsafe-webgpu',
-                '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
-                '--use-vulkan=swiftshader'],
-      },
+      ChromiumHeadlessSwiftShader: {base: 'ChromeHeadless', flags: SWIFTSHADER},
+      // Not ChromeHeadless, which adds --disable-gpu (see scripts/chromium_flags.cjs).
+      ChromiumHeadlessWebGPU: {base: 'Chrome', flags: ['--headless=new', ...WEBGPU]},
     },
     browserNoActivityTimeout: 600000,
     browserDisconnectTimeout: 60000,

@@ -1,5 +1,5 @@
 // `npm run bench`: runs bench/node.ts (Node: wasm, cpu), bench/browser.ts in headless Chromium
-// (webgl, wasm), and PyTorch as a reference row when /usr/bin/python3 has torch; writes
+// (webgl, webgpu, wasm with one thread and with one a core), and PyTorch as a reference row when /usr/bin/python3 has torch; writes
 // bench/RESULTS.md and bench/results.json. Not a test: timings on shared machines are noisy,
 // so every comparison is a ratio measured in the same run.
 //   BENCH_SKIP=browser,torch npm run bench     skips parts
@@ -10,6 +10,9 @@ import {build} from 'esbuild';
 import {chromium} from 'playwright-core';
 
 import {startServer} from '../scripts/serve.mjs';
+import chromiumFlags from '../scripts/chromium_flags.cjs';
+
+const {WEBGPU} = chromiumFlags;
 
 const skip = (process.env.BENCH_SKIP ?? '').split(',');
 const CHROMIUM = process.env.CHROME_BIN || '/usr/bin/chromium';
@@ -23,17 +26,15 @@ async function nodeRows() {
   return JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
 }
 
-async function browserRows() {
+/** The rows of one bench page: `query` picks backends and wasm threads. */
+async function browserRows(query) {
   await build({entryPoints: ['bench/browser.ts'], bundle: true, format: 'iife', outfile: 'bench/out/browser.js',
                ignoreAnnotations: true, logLevel: 'warning'});
   const {server, url} = await startServer('.');
-  const browser = await chromium.launch({executablePath: CHROMIUM, headless: true, args: [
-    '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist',
-    '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic']});
+  const browser = await chromium.launch({executablePath: CHROMIUM, headless: true, args: WEBGPU});
   try {
     const page = await browser.newPage();
-    await page.goto(`${url}/bench/index.html`, {waitUntil: 'domcontentloaded'});
+    await page.goto(`${url}/bench/index.html?${query}`, {waitUntil: 'domcontentloaded'});
     let shown = 0;
     for (let waited = 0; waited < 40 * 60; waited += 5) {
       const state = await page.evaluate(() => ({rows: window.benchRows, error: window.benchError, log: window.benchLog ?? []}));
@@ -74,17 +75,20 @@ function widthsTable(widths) {
 }
 
 function markdown(rows, torch, widths = []) {
-  const torchTrain = Object.fromEntries(torch.map(r => [r.shape, r.oursTrain]));
+  // Each of our rows against PyTorch with as many threads (wasm's thread count; else one).
+  const torchTrain = Object.fromEntries(torch.map(r => [`${r.threads ?? 1}:${r.shape}`, r.oursTrain]));
+  const threadsOf = where => Number(/(\d+) threads?/.exec(where)?.[1] ?? 1);
+  const torchFor = r => torchTrain[`${threadsOf(r.where)}:${r.shape}`];
   const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'depthwise+matMul fwd',
     'best baseline / ours (fwd)', 'ours / (depthwise + matMul alone)', 'ours train step', 'train / fwd',
     'ours fwd / train, kernels off',
-    'separableConv2d train step', 'theirs / ours (train)', 'ours / PyTorch (train)', 'peak MB ours / theirs (step)',
+    'separableConv2d train step', 'theirs / ours (train)', 'ours / PyTorch (train, same threads)', 'peak MB ours / theirs (step)',
     'tensors made per step, ours / theirs', 'tensors, bytes left'];
   const lines = rows.map(r => [r.where, r.shape, n(r.oursFwd), n(r.sep2dFwd), n(r.dwMatMulFwd), n(r.fwdRatio, 2),
     n(r.partsRatio, 2), n(r.oursTrain), n(r.trainOverFwd, 2),
     typeof r.compositeFwd === 'number' ? `${n(r.compositeFwd)} / ${n(r.compositeTrain)}` : '',
     n(r.sep2dTrain), n(r.trainRatio, 1),
-    torchTrain[r.shape] ? n(r.oursTrain / torchTrain[r.shape], 2) : '', `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
+    torchFor(r) ? n(r.oursTrain / torchFor(r), 2) : '', `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
     `${r.oursTensorsMade} / ${r.theirTensorsMade}`,
     `${r.leftTensors}, ${r.leftBytes}`]);
   const torchLines = torch.map(r => [r.where, r.shape, n(r.oursFwd), '', '', '', '', n(r.oursTrain), n(r.oursTrain / r.oursFwd, 2), '', '', '', '', '', '', '']);
@@ -105,7 +109,11 @@ async function main() {
   const rows = [];
   if (!skip.includes('node')) rows.push(...await nodeRows());
   if (!skip.includes('browser')) {
-    if (existsSync(CHROMIUM)) rows.push(...await browserRows());
+    // wasm with one thread beside the other backends, then wasm with one thread a core.
+    if (existsSync(CHROMIUM)) {
+      rows.push(...await browserRows('backends=webgl,webgpu,wasm&threads=1'));
+      rows.push(...await browserRows('backends=wasm'));
+    }
     else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
   }
   const torch = skip.includes('torch') ? [] : torchRows();

@@ -1,10 +1,13 @@
 // The browser half of `npm run bench`, bundled into a page that bench/bench.mjs opens in
-// headless Chromium: webgl and wasm. Leaves the rows in `window.benchRows`.
+// headless Chromium: webgl, webgpu and wasm; `?threads=1` makes wasm run one thread (the page
+// is cross-origin isolated, so by default tfjs-wasm uses one thread a core). Leaves the rows in
+// `window.benchRows`.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
-import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
+import {getThreadsCount, setThreadsCount, setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {benchBackend, Row} from './cases';
 
@@ -16,10 +19,15 @@ async function main() {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   window.benchLog = [];
   const rows: Row[] = [];
-  const backends = new URLSearchParams(location.search).get('backends') ?? 'webgl,wasm';
-  for (const backend of backends.split(',')) {
-    await tf.setBackend(backend);
-    rows.push(...await benchBackend(`Chromium ${backend}`, 7, row => window.benchLog.push(JSON.stringify(row))));
+  const params = new URLSearchParams(location.search);
+  const threads = params.get('threads');
+  if (threads != null) setThreadsCount(Number(threads));
+  for (const backend of (params.get('backends') ?? 'webgl,webgpu,wasm').split(',')) {
+    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
+    const where = backend === 'wasm' ?
+        `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` :
+        `Chromium ${backend}`;
+    rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));
   }
   window.benchRows = rows;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch reference row for `npm run bench` (one thread, float32, channels-first as PyTorch
-works): depthwise Conv1d(groups=C) then pointwise Conv1d(k=1), forward and one training step.
-Prints one JSON list. Optional: bench/bench.mjs runs it only when /usr/bin/python3 has torch."""
+"""PyTorch reference rows for `npm run bench` (one thread, and one a core; float32,
+channels-first as PyTorch works): depthwise Conv1d(groups=C) then pointwise Conv1d(k=1), forward
+and one training step. Prints one JSON list. Optional: bench/bench.mjs runs it only when
+/usr/bin/python3 has torch."""
 import json
+import os
 import statistics
 import time
 
@@ -23,7 +25,14 @@ def median_ms(fn, reps=7):
 
 
 def main():
-    torch.set_num_threads(1)
+    rows = []
+    for threads in sorted({1, os.cpu_count() or 1}):
+        torch.set_num_threads(threads)
+        rows.extend(timed_rows(threads))
+    print(json.dumps(rows))
+
+
+def timed_rows(threads):
     rows = []
     for name, b, l, c, k, o, d, s, pad in SHAPES:
         padding = (d * (k - 1)) // 2 if pad == "same" else 0  # odd effective widths here
@@ -40,9 +49,10 @@ def main():
                 p.grad = None
             pointwise(depthwise(x)).sum().backward()
 
-        rows.append({"where": "PyTorch 1 thread", "shape": name, "oursFwd": median_ms(fwd),
+        rows.append({"where": f"PyTorch {threads} thread{'' if threads == 1 else 's'}",
+                     "threads": threads, "shape": name, "oursFwd": median_ms(fwd),
                      "oursTrain": median_ms(step)})
-    print(json.dumps(rows))
+    return rows
 
 
 if __name__ == "__main__":

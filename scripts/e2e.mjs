@@ -29,24 +29,26 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-const FLAGS = ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const {WEBGPU} = require('./chromium_flags.cjs');
 
 async function main() {
   const {server, url} = await startServer('.');
   const browser = await chromium.launch({executablePath: process.env.CHROME_BIN || '/usr/bin/chromium',
-                                         headless: true, args: FLAGS});
+                                         headless: true, args: WEBGPU});
   try {
-    await check('demo page: trains with a live chart, saves to IndexedDB, reloads identical, predicts', async () => {
+    // The page picks webgpu first where the browser has it (these flags give it one), then webgl.
+    for (const backend of ['webgpu', 'webgl']) {
+    await check(`demo page on ${backend}: trains with a live chart, saves to IndexedDB, reloads identical, predicts`, async () => {
       const page = await browser.newPage({viewport: {width: 1000, height: 900}});
       const errors = [];
       page.on('pageerror', e => errors.push(String(e)));
-      await page.goto(`${url}/demo/web/?train=400&test=200&epochs=3&autostart=1`, {waitUntil: 'domcontentloaded'});
+      const choice = backend === 'webgpu' ? '' : `&backend=${backend}`;
+      await page.goto(`${url}/demo/web/?train=400&test=200&epochs=3&autostart=1${choice}`, {waitUntil: 'domcontentloaded'});
       await page.waitForSelector('body[data-state="trained"], body[data-state="error"]', {timeout: 300000});
       const state = await page.getAttribute('body', 'data-state');
       assert(state === 'trained', `page state ${state}: ${await page.textContent('#status')}`);
-      const backend = await page.getAttribute('body', 'data-backend');
+      const ran = await page.getAttribute('body', 'data-backend');
+      assert(ran === backend, `the page ran on ${ran}, not ${backend}`);
       const points = Number(await page.getAttribute('#chart', 'data-points'));
       assert(points >= 3 * 13, `the chart has ${points} points`);
       assert(await page.$('#predicted'), 'no prediction shown after training');
@@ -59,12 +61,13 @@ async function main() {
       await page.click('#pick-square');
       await page.waitForSelector('#predicted');
       mkdirSync('build', {recursive: true});
-      await page.screenshot({path: 'build/demo-web.png'});
+      await page.screenshot({path: `build/demo-web-${backend}.png`});
       assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
       console.log(`       backend ${backend}, ${points} chart points, test accuracy ${
-          await page.getAttribute('body', 'data-accuracy')}; screenshot build/demo-web.png`);
+          await page.getAttribute('body', 'data-accuracy')}; screenshot build/demo-web-${backend}.png`);
       await page.close();
     });
+    }
 
     await check('<script> bundle after tfjs\'s tf.min.js: op, layer, save and load', async () => {
       const page = await browser.newPage();

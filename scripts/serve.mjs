@@ -10,6 +10,14 @@ const TYPES = {
   '.wasm': 'application/wasm', '.map': 'application/json', '.css': 'text/css', '.bin': 'application/octet-stream',
 };
 
+/**
+ * Cross-origin isolation: with it the page has SharedArrayBuffer, and tfjs-backend-wasm loads
+ * its threaded SIMD binary and runs XNNPACK on several threads. Everything here is same-origin,
+ * so nothing else is needed.
+ */
+const ISOLATION = {'cross-origin-opener-policy': 'same-origin',
+                   'cross-origin-embedder-policy': 'require-corp'};
+
 /** Serves `root` on 127.0.0.1 at `port` (0: any free one). Resolves to {server, url}. */
 export function startServer(root, port = 0) {
   const base = resolve(root);
@@ -23,7 +31,8 @@ export function startServer(root, port = 0) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, {'content-type': TYPES[extname(file)] ?? 'application/octet-stream'});
+      res.writeHead(200, {'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+                          ...ISOLATION});
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

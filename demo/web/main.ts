@@ -1,10 +1,12 @@
-// The browser demo: trains the wave classifier on webgl (falling back to wasm, then cpu) with a
-// live chart, saves to and reloads from IndexedDB, and predicts picked or drawn waves.
+// The browser demo: trains the wave classifier on webgpu where the browser has it (falling back
+// to webgl, wasm, then cpu) with a live chart, saves to and reloads from IndexedDB, and predicts
+// picked or drawn waves.
 // URL parameters: ?train=2000&test=400&epochs=6&autostart=1&backend=webgl
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {accuracy, convnet} from '../models';
@@ -164,7 +166,7 @@ function pickButtons(): void {
 async function main(): Promise<void> {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   const wanted = params.get('backend');
-  for (const name of wanted ? [wanted] : ['webgl', 'wasm', 'cpu']) {
+  for (const name of wanted ? [wanted] : ['webgpu', 'webgl', 'wasm', 'cpu']) {
     try {
       if (await tf.setBackend(name)) break;
     } catch {
