@@ -112,7 +112,8 @@ async function main() {
     // wasm with one thread beside the other backends, then wasm with one thread a core.
     if (existsSync(CHROMIUM)) {
       rows.push(...await browserRows('backends=webgl,webgpu,wasm&threads=1'));
-      rows.push(...await browserRows('backends=wasm'));
+      // tfjs-wasm's default is half the cores (one, on 2 cores): ask for one a core.
+      rows.push(...await browserRows(`backends=wasm&threads=${os.cpus().length}`));
     }
     else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
   }
