@@ -221,14 +221,16 @@ export class DepthSeparableConv1d extends layers.Layer {
    */
   static override fromConfig<T extends serialization.Serializable>(
       cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
-    const unknown = unknownArgs(config);
+    // tfjs-layers' loader adds `customObjects` to every layer config it deserializes.
+    const {customObjects: _, ...fromFile} = config;
+    const unknown = unknownArgs(fromFile);
     const fresh = unknown.filter(k => !warnedKeys.has(k));
     if (fresh.length > 0) {
       fresh.forEach(k => warnedKeys.add(k));
       console.warn(`${(cls as unknown as {className: string}).className}: ignoring config ` +
                    `entries this version does not know: ${fresh.join(', ')}.`);
     }
-    const known = {...config};
+    const known = {...fromFile};
     for (const k of unknown) delete known[k];
     return new cls(known);
   }
