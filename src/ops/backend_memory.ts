@@ -45,14 +45,15 @@ export function checkBackendMemory(g: ConvGeometry, ncw: boolean, stage: 'forwar
                                    outChannels: number): void {
   const limit = strategy().addressableBytes;
   if (limit == null) return;
-  const need = stage === 'gradient' || !isRecordingGradients() ?
+  const training = stage === 'forward' && isRecordingGradients();
+  const need = !training ?
       stageBytes(g, ncw, stage, outChannels) :
       Math.max(stageBytes(g, ncw, 'forward', outChannels),
                stageBytes(g, ncw, 'gradient', outChannels));
   const inUse = memory().numBytes;
   if (inUse + need + SLACK_BYTES <= limit) return;
   throw new ValueError(
-      `separableConv1d: this ${stage === 'forward' && isRecordingGradients() ? 'training step' : stage} ` +
+      `separableConv1d: this ${training ? 'training step' : stage} ` +
       `needs about ${Math.ceil(need / MIB)} MiB (batch ${g.batch}, width ${g.inWidth} -> ${
           g.plan.outWidth}, ${g.inChannels} channels x multiplier ${g.multiplier}, ${
           outChannels} output channels) with ${Math.ceil(inUse / MIB)} MiB of tensors alive, ` +

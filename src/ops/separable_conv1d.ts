@@ -99,12 +99,12 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
   checkSize('the depthwise output [batch, outWidth, inChannels * channelMultiplier]',
             [batch, plan.outWidth, inChannels * multiplier]);
   checkSize('the output [batch, outWidth, outChannels]', [batch, plan.outWidth, outChannels]);
+  const paddedWidth = inWidth + plan.left + plan.right;
   checkSize('the padded input [batch, width + padding, inChannels]',
-            [batch, inWidth + plan.left + plan.right, inChannels]);
+            [batch, paddedWidth, inChannels]);
   // A stride beyond the padded width leaves one output either way, and a one-tap filter has
   // no use for its dilation: clamped, no index that a kernel computes can overflow 32 bits
   // (stride 2**32 + 1 did on wasm, and broke the backend).
-  const paddedWidth = inWidth + plan.left + plan.right;
   return {batch, inWidth, inChannels, kernelSize, multiplier,
           stride: Math.min(s.stride, paddedWidth), dilation: kernelSize === 1 ? 1 : s.dilation,
           plan};
