@@ -11,3 +11,4 @@ import './kernels.spec';
 import './nonfinite.spec';
 import './second_order.spec';
 import './limits.spec';
+import './streaming.spec';

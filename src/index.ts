@@ -15,6 +15,8 @@ export {SerializableIdentifier} from './layers/serializable';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';
 export {KERNELS_FLAG} from './ops/kernels/registry';
 export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names';
+export {createStream, Stream, StreamOptions} from './streaming/stream';
+export {StreamState, BufferState} from './streaming/state';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch';
 
 import {registerKernels} from './ops/kernels/registry';

@@ -5,7 +5,7 @@ import type {Shape} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
 import {checkSize, describe, ValueError} from '../errors';
-import {outputWidth} from '../ops/padding';
+import {outputWidth, Padding} from '../ops/padding';
 import {separableConv1dWithBias} from '../ops/separable_conv1d';
 
 import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args';
@@ -193,15 +193,26 @@ export class DepthSeparableConv1d extends layers.Layer {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor3D;
       this.invokeCallHook(inputs, kwargs);
       this.inputChannels(x.shape);
+      return this.convolve(x, this.padding);
+    });
+  }
+
+  /**
+   * The layer's arithmetic with another padding: a stream (`createStream`) keeps the causal
+   * padding as history and runs each window 'valid'.
+   * @internal
+   */
+  convolve(x: Tensor3D, pad: Padding): Tensor3D {
+    return tidy(() => {
       const y = separableConv1dWithBias(x, this.depthwiseKernel!.read() as Tensor3D,
                                         this.pointwiseKernel!.read() as Tensor3D, {
         stride: this.strides,
-        pad: this.padding,
+        pad,
         dilation: this.dilationRate,
         dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
         bias: (this.bias?.read() ?? null) as Tensor1D | null,
       });
-      return this.settings.activation.apply(y) as Tensor;
+      return this.settings.activation.apply(y) as Tensor3D;
     });
   }
 

@@ -1,0 +1,53 @@
+import {concat, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
+
+/**
+ * How the stream carries one tensor of the offline model: a run of frames along a time axis.
+ */
+export interface Edge {
+  /** The axis of the frames in the stream's tensors: 1 (`[B, n, C]`) or 2 (`[B, C, n]`). */
+  timeAxis: 1|2;
+  /**
+   * Offline the tensor has no time axis (it comes after a global pooling layer); the stream
+   * carries one pooled frame per frame of the pooling layer's input, as `[B, n, C]`.
+   */
+  pooled: boolean;
+  channels: number;
+  /** Input frames per frame of this tensor (the product of the strides before it). */
+  rate: number;
+  /** Input frames that one frame of this tensor depends on. */
+  receptiveField: number;
+  /** How many frames of this tensor the offline model makes from `inputWidth` input frames. */
+  width(inputWidth: number): number;
+}
+
+/** The shape of `n` frames of an edge. */
+export function framesShape(edge: Edge, batch: number, n: number): [number, number, number] {
+  return edge.timeAxis === 1 ? [batch, n, edge.channels] : [batch, edge.channels, n];
+}
+
+/** No frames: what a node gives when nothing new became computable. */
+export function noFrames(edge: Edge, batch: number): Tensor {
+  return zeros(framesShape(edge, batch, 0));
+}
+
+/** The number of frames in `t`. */
+export function frameCount(t: Tensor, edge: Edge): number {
+  return t.shape[edge.timeAxis] as number;
+}
+
+/** Frames `[start, start + size)` of `t` (`size` omitted: to the end). */
+export function sliceFrames(t: Tensor, edge: Edge, start: number, size?: number): Tensor {
+  const n = size ?? frameCount(t, edge) - start;
+  const begin = [0, 0, 0];
+  const sizes = [...t.shape];
+  begin[edge.timeAxis] = start;
+  sizes[edge.timeAxis] = n;
+  return slice(t, begin, sizes);
+}
+
+/** `a` followed by `b` in time. */
+export function joinFrames(a: Tensor, b: Tensor, edge: Edge): Tensor {
+  if (frameCount(a, edge) === 0) return b;
+  if (frameCount(b, edge) === 0) return a;
+  return concat([a, b], edge.timeAxis);
+}

@@ -1,0 +1,377 @@
+import {reshape, Tensor} from '@tensorflow/tfjs-core';
+import {layers, LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
+
+import {describe, ValueError} from '../errors';
+import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
+import {effectiveWidth, Padding} from '../ops/padding';
+
+import {Edge} from './frames';
+import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps';
+
+type Layer = layers.Layer;
+
+/** One node of the plan: a layer call of the model, run as a step. */
+export interface PlanNode {
+  /** The layer's name, for errors and the state. */
+  name: string;
+  /** The nodes whose frames it takes; -1 is the stream's input. */
+  inputs: number[];
+  edge: Edge;
+  step: Step;
+}
+
+/** A model compiled for streaming: nodes in an order where inputs come first. */
+export interface Plan {
+  input: Edge;
+  nodes: PlanNode[];
+}
+
+/** Options of `createStream` that shape the plan. */
+export interface PlanOptions {
+  poolingWindow?: number;
+}
+
+/** A layer that cannot run on a layout the input could also have: try the other one. */
+class LayoutError extends ValueError {}
+
+const IDENTITY_AT_INFERENCE =
+    ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
+const ELEMENTWISE = ['ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU'];
+const MERGES = ['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'];
+const POOLING: Record<string, 'average'|'max'> = {
+  GlobalAveragePooling1D: 'average',
+  GlobalMaxPooling1D: 'max',
+};
+/** Why the layers users most often try do not stream. */
+const WHY_NOT: Record<string, string> = {
+  LSTM: 'recurrent layers are not streamed',
+  GRU: 'recurrent layers are not streamed',
+  SimpleRNN: 'recurrent layers are not streamed',
+  RNN: 'recurrent layers are not streamed',
+  Bidirectional: 'it reads the sequence backwards, from the future',
+  MaxPooling1D: 'pooling over time is not streamed',
+  AveragePooling1D: 'pooling over time is not streamed',
+  Flatten: 'it flattens the time axis into the channels',
+  Reshape: 'it may move or merge the time axis',
+  Permute: 'it may move the time axis',
+  RepeatVector: 'it makes a time axis of its own',
+  Cropping1D: 'cropping the end looks ahead',
+  ZeroPadding1D: 'padding the end looks ahead',
+  UpSampling1D: 'upsampling over time is not streamed',
+  TimeDistributed: 'the wrapped layer is not checked frame by frame',
+  Masking: 'masks are not streamed',
+};
+const SUPPORTED = 'DepthSeparableConv1d / SeparableConv1D (causal or valid), Conv1D (valid), ' +
+    'Dense, Activation, ReLU-style activations, Softmax over channels, BatchNormalization and ' +
+    'LayerNormalization over channels, dropout and noise layers, Add, Multiply, Average, ' +
+    'Maximum, Minimum, Concatenate over channels, GlobalAverage/MaxPooling1D (with ' +
+    'poolingWindow), nested models';
+
+/** Compiles a model or one layer into a plan, or throws a `ValueError` naming the layer. */
+export function compile(target: LayersModel|Layer, options: PlanOptions): Plan {
+  try {
+    return compileWithInputAxis(target, options, 1);
+  } catch (e) {
+    if (!(e instanceof LayoutError)) throw e;
+    try {
+      return compileWithInputAxis(target, options, 2);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+function isModel(layer: Layer): layer is LayersModel {
+  return layer instanceof LayersModel;
+}
+
+function compileWithInputAxis(target: LayersModel|Layer, options: PlanOptions,
+                              timeAxis: 1|2): Plan {
+  const nodes: PlanNode[] = [];
+  if (isModel(target)) {
+    const [inputTensor] = oneEach(target);
+    const input = inputEdge(inputTensor.shape, timeAxis, `the model's input`);
+    const memo = new Map<string, number>();
+    const scope = {prefix: '', inputs: new Map([[inputTensor.id, -1]])};
+    const ctx = {nodes, memo, options, input};
+    compileTensor(target.outputs[0], scope, ctx);
+    return {input, nodes};
+  }
+  const input = inputEdge(layerInputShape(target), timeAxis, `layer '${target.name}'`);
+  const {edge, step} = layerStep(target, [input], options);
+  nodes.push({name: target.name, inputs: [-1], edge, step});
+  return {input, nodes};
+}
+
+/** The one input and one output a stream needs. */
+function oneEach(model: LayersModel): [SymbolicTensor, SymbolicTensor] {
+  if (model.inputs == null || model.outputs == null || model.inputs.length === 0) {
+    throw new ValueError(`createStream: model '${model.name}' has no input yet: give its first ` +
+                         `layer an inputShape (or build it) before streaming it.`);
+  }
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    throw new ValueError(`createStream: model '${model.name}' has ${model.inputs.length} ` +
+                         `inputs and ${model.outputs.length} outputs; a stream takes one of each.`);
+  }
+  return [model.inputs[0], model.outputs[0]];
+}
+
+function inputEdge(shape: (number|null)[], timeAxis: 1|2, what: string): Edge {
+  const channels = shape[timeAxis === 1 ? 2 : 1];
+  if (shape.length !== 3 || channels == null) {
+    throw new LayoutError(`createStream: ${what} must be [batch, frames, channels] (or ` +
+                         `[batch, channels, frames] for channelsFirst) with known channels, ` +
+                         `but has shape ${describe(shape)}.`);
+  }
+  return {timeAxis, pooled: false, channels, rate: 1, receptiveField: 1, width: n => n};
+}
+
+/** The input shape of a single layer given to `createStream`. */
+function layerInputShape(layer: Layer): (number|null)[] {
+  if (layer instanceof DepthSeparableConv1d && !layer.built && layer.inChannels != null) {
+    const shape = layer.dataFormat === 'channelsLast' ? [null, null, layer.inChannels] :
+                                                        [null, layer.inChannels, null];
+    layer.build(shape);
+  }
+  if (!layer.built) {
+    throw new ValueError(`createStream: layer '${layer.name}' is not built: apply it to an ` +
+                         `input once (or give it inChannels) before streaming it.`);
+  }
+  const shape = layer.batchInputShape ?? (layer.inboundNodes.length > 0 ?
+                                              layer.inboundNodes[0].inputShapes as (number|null)[] :
+                                              null);
+  if (shape != null && !Array.isArray(shape[0])) return shape as (number|null)[];
+  if (layer instanceof DepthSeparableConv1d) {
+    const channels = layer.depthwiseKernel!.shape[1];
+    return layer.dataFormat === 'channelsLast' ? [null, null, channels] : [null, channels, null];
+  }
+  throw new ValueError(`createStream: cannot tell the input shape of layer '${layer.name}'; ` +
+                       `stream a model that contains it instead.`);
+}
+
+interface Scope {
+  prefix: string;
+  inputs: Map<number, number>;
+}
+
+interface Context {
+  nodes: PlanNode[];
+  memo: Map<string, number>;
+  options: PlanOptions;
+  input: Edge;
+}
+
+/** Adds the nodes that compute `t` (and what it needs) to the plan; returns its node index. */
+function compileTensor(t: SymbolicTensor, scope: Scope, ctx: Context): number {
+  const bound = scope.inputs.get(t.id);
+  if (bound != null) return bound;
+  const key = `${scope.prefix}${t.id}`;
+  const done = ctx.memo.get(key);
+  if (done != null) return done;
+  const layer = t.sourceLayer;
+  if (layer.getClassName() === 'InputLayer') {
+    throw new ValueError(`createStream: input '${layer.name}' is not the model's input; a ` +
+                         `stream takes one input.`);
+  }
+  const inbound = layer.inboundNodes[t.nodeIndex];
+  const inputs = inbound.inputTensors.map(i => compileTensor(i, scope, ctx));
+  let index: number;
+  if (isModel(layer)) {
+    const [inner, innerOut] = oneEach(layer);
+    index = compileTensor(innerOut, {prefix: `${key}/`, inputs: new Map([[inner.id, inputs[0]]])},
+                          ctx);
+  } else {
+    if ((t.outputTensorIndex ?? 0) !== 0) throw unsupported(layer, 'it has several outputs');
+    const edges = inputs.map(i => i < 0 ? ctx.input : ctx.nodes[i].edge);
+    const {edge, step} = layerStep(layer, edges, ctx.options);
+    ctx.nodes.push({name: layer.name, inputs, edge, step});
+    index = ctx.nodes.length - 1;
+  }
+  ctx.memo.set(key, index);
+  return index;
+}
+
+function unsupported(layer: Layer, why: string, Error = ValueError): ValueError {
+  return new Error(`createStream: layer '${layer.name}' (${layer.getClassName()}) cannot ` +
+                   `stream: ${why}.`);
+}
+
+/** The number of channels a layer makes from its inputs. */
+function outputChannels(layer: Layer, inputs: Edge[], input: Edge): number {
+  const shapes = inputs.map(e => e.pooled ? [null, e.channels] :
+                                            e.timeAxis === 1 ? [null, null, e.channels] :
+                                                               [null, e.channels, null]);
+  const out = layer.computeOutputShape(shapes.length === 1 ? shapes[0] : shapes) as (number|null)[];
+  const channels = out[input.pooled || input.timeAxis === 1 ? out.length - 1 : 1];
+  if (channels == null) throw unsupported(layer, 'its channel count is unknown');
+  return channels;
+}
+
+function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
+  return layer.call(x, {training: false}) as Tensor;
+}
+
+/** Chooses the step for one layer, or throws a `ValueError` saying why it cannot stream. */
+function layerStep(layer: Layer, inputs: Edge[], options: PlanOptions): {edge: Edge, step: Step} {
+  const name = layer.getClassName();
+  const config = layer.getConfig();
+  const [input] = inputs;
+  if (!MERGES.includes(name) && inputs.length !== 1) {
+    throw unsupported(layer, `it takes ${inputs.length} inputs`);
+  }
+  if (layer instanceof DepthSeparableConv1d || name === 'Conv1D') return convStep(layer, input);
+  if (MERGES.includes(name)) return mergeLayerStep(layer, inputs, config);
+  if (name in POOLING) return poolStep(layer, input, POOLING[name], options);
+  if (name in WHY_NOT) throw unsupported(layer, WHY_NOT[name]);
+  const perFrameWhy = perFrameProblem(name, config, input);
+  if (perFrameWhy === undefined) {
+    throw unsupported(layer, `it is not a layer that streams (these do: ${SUPPORTED})`);
+  }
+  if (perFrameWhy != null) throw unsupported(layer, perFrameWhy, LayoutError);
+  const edge = {...input, channels: outputChannels(layer, inputs, input)};
+  const identity = IDENTITY_AT_INFERENCE.includes(name);
+  return {edge, step: frameStep(input, edge, x => identity ? x : callLayer(layer, x))};
+}
+
+/**
+ * Why a layer that acts on each frame alone cannot here (null when it can), or undefined when
+ * it is not such a layer.
+ */
+function perFrameProblem(name: string, config: Record<string, unknown>, input: Edge):
+    string|null|undefined {
+  const rank = input.pooled ? 2 : 3;
+  const channelAxis = input.pooled || input.timeAxis === 1 ? rank - 1 : 1;
+  const timeAxis = input.pooled ? -1 : input.timeAxis;
+  const normal = (axis: number) => axis < 0 ? axis + rank : axis;
+  const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
+      `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
+  if (IDENTITY_AT_INFERENCE.includes(name) || ELEMENTWISE.includes(name)) return null;
+  if (name === 'Dense') return onChannels('it', -1);
+  if (name === 'Activation') return config.activation === 'softmax' ? onChannels('softmax', -1) : null;
+  if (name === 'Softmax') return onChannels('softmax', config.axis as number);
+  if (name === 'BatchNormalization') return onChannels('it', config.axis as number);
+  if (name === 'LayerNormalization') {
+    const axes = ([] as number[]).concat(config.axis as number|number[]).map(normal);
+    return axes.includes(timeAxis) ? 'it normalizes over the time axis' : null;
+  }
+  if (name === 'PReLU') {
+    const shared = ((config.sharedAxes ?? []) as number[]|number);
+    return input.pooled || ([] as number[]).concat(shared).includes(timeAxis) ? null :
+        'its alpha differs frame by frame (share the time axis: sharedAxes)';
+  }
+  return undefined;
+}
+
+interface ConvSettings {
+  kernelSize: number;
+  stride: number;
+  dilation: number;
+  padding: Padding;
+  timeAxis: 1|2;
+}
+
+function convSettings(layer: Layer): ConvSettings {
+  if (layer instanceof DepthSeparableConv1d) {
+    return {kernelSize: layer.kernelSize, stride: layer.strides, dilation: layer.dilationRate,
+            padding: layer.padding, timeAxis: layer.dataFormat === 'channelsLast' ? 1 : 2};
+  }
+  const c = layer.getConfig();
+  const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number;
+  return {kernelSize: first(c.kernelSize), stride: first(c.strides), dilation: first(c.dilationRate),
+          padding: c.padding as Padding, timeAxis: c.dataFormat === 'channelsFirst' ? 2 : 1};
+}
+
+/** Zeros before the input, or a reason the padding cannot stream. */
+function leftPadding(padding: Padding, span: number, conv1d: boolean): number|string {
+  if (padding === 'causal') {
+    return conv1d ? `tf.layers.conv1d cannot run 'causal' padding offline either (tfjs-layers ` +
+                    `4.x throws); use DepthSeparableConv1d, or 'valid'` :
+                    span - 1;
+  }
+  if (padding === 'valid' || padding === 0 || span === 1 && padding === 'same') return 0;
+  if (Array.isArray(padding) && padding[1] === 0) return padding[0];
+  return `its padding ${describe(padding)} adds frames on the right, which looks ahead into ` +
+         `the future; use 'causal' or 'valid'`;
+}
+
+function convStep(layer: Layer, input: Edge): {edge: Edge, step: Step} {
+  const s = convSettings(layer);
+  if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
+  if (s.timeAxis !== input.timeAxis) {
+    throw unsupported(layer, `its dataFormat puts time on axis ${s.timeAxis}, but its input ` +
+                      `has time on axis ${input.timeAxis}`, LayoutError);
+  }
+  const span = effectiveWidth(s.kernelSize, s.dilation);
+  const left = leftPadding(s.padding, span, !(layer instanceof DepthSeparableConv1d));
+  if (typeof left === 'string') throw unsupported(layer, left);
+  const width = (n: number) => n + left < span ? 0 : Math.floor((n + left - span) / s.stride) + 1;
+  const edge: Edge = {
+    timeAxis: input.timeAxis,
+    pooled: false,
+    channels: outputChannels(layer, [input], input),
+    rate: input.rate * s.stride,
+    receptiveField: input.receptiveField + (span - 1) * input.rate,
+    width: n => width(input.width(n)),
+  };
+  const convolve = layer instanceof DepthSeparableConv1d ?
+      (x: Tensor) => layer.convolve(x as never, 'valid') :
+      (x: Tensor) => callLayer(layer, x);
+  return {edge, step: windowStep(input, edge, span, s.stride, left, convolve)};
+}
+
+function poolStep(layer: Layer, input: Edge, kind: 'average'|'max',
+                  options: PlanOptions): {edge: Edge, step: Step} {
+  const window = options.poolingWindow;
+  if (window == null) {
+    throw unsupported(layer, 'a global pooling head streams as a window over the last W ' +
+                      'frames: pass {poolingWindow: W} (e.g. the training width)');
+  }
+  if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
+  if (input.timeAxis !== 1) {
+    throw unsupported(layer, 'it pools axis 1, which holds channels here (channelsFirst)',
+                      LayoutError);
+  }
+  const edge: Edge = {
+    ...input,
+    pooled: true,
+    receptiveField: input.receptiveField + (window - 1) * input.rate,
+  };
+  return {edge, step: poolingStep(input, window, kind)};
+}
+
+function mergeLayerStep(layer: Layer, inputs: Edge[],
+                        config: Record<string, unknown>): {edge: Edge, step: Step} {
+  const [first] = inputs;
+  for (const e of inputs.slice(1)) {
+    if (e.pooled !== first.pooled || e.timeAxis !== first.timeAxis) {
+      throw unsupported(layer, 'its inputs lay out frames differently');
+    }
+    if (e.rate !== first.rate) {
+      throw unsupported(layer, `its inputs have different frame rates (one frame per ${
+          first.rate} and per ${e.rate} input frames): their frames do not line up`);
+    }
+  }
+  const longest = Math.max(...inputs.map(e => e.receptiveField));
+  for (let n = 0; n <= 2 * longest + 4 * first.rate + 16; n++) {
+    const widths = inputs.map(e => e.width(n));
+    if (widths.some(w => w !== widths[0])) {
+      throw unsupported(layer, `its inputs have different widths (${widths.join(' and ')} ` +
+                        `frames from ${n} input frames): their frames do not line up`);
+    }
+  }
+  if (layer.getClassName() === 'Concatenate') {
+    const rank = first.pooled ? 2 : 3;
+    const axis = (config.axis as number) < 0 ? (config.axis as number) + rank : config.axis;
+    const channelAxis = first.pooled || first.timeAxis === 1 ? rank - 1 : 1;
+    if (axis !== channelAxis) throw unsupported(layer, 'it concatenates along the time axis');
+  }
+  const edge: Edge = {...first, channels: outputChannels(layer, inputs, first),
+                      receptiveField: longest};
+  const merge = (xs: Tensor[]) => {
+    if (!first.pooled) return callLayer(layer, xs);
+    const [batch, n] = xs[0].shape;
+    const rows = callLayer(layer, xs.map((x, i) => reshape(x, [batch * n, inputs[i].channels])));
+    return reshape(rows, [batch, n, edge.channels]);
+  };
+  return {edge, step: mergeStep(inputs, edge, merge)};
+}

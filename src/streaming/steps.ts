@@ -1,0 +1,134 @@
+import {avgPool, maxPool, max, mean, reshape, Tensor, Tensor4D, zeros} from '@tensorflow/tfjs-core';
+
+import {Edge, frameCount, framesShape, joinFrames, noFrames, sliceFrames} from './frames';
+
+/**
+ * What a stateful step remembers between pushes: the frames it still needs, and how many
+ * upcoming input frames to skip (a stride longer than the window jumps over inputs).
+ */
+export interface StepState {
+  buffers: Tensor[];
+  skip: number;
+}
+
+/** One node of a compiled stream: turns the new frames of its inputs into its new frames. */
+export interface Step {
+  /** The state of a fresh stream, or null for a step that keeps none. */
+  initialState(batch: number): StepState|null;
+  /** What each buffer holds, checked by `setState`: frames of an edge, at most `maxFrames`. */
+  readonly buffers: {edge: Edge, maxFrames: number}[];
+  /** The largest `skip` a state may have. */
+  readonly maxSkip: number;
+  run(inputs: Tensor[], state: StepState|null, batch: number): {output: Tensor, state: StepState|null};
+}
+
+/**
+ * A window that slides over the input with a stride: convolutions. The buffer starts with the
+ * layer's left padding (zeros, as offline) and holds the frames the next window needs; each
+ * push computes every window that became full, as one 'valid' call.
+ */
+export function windowStep(input: Edge, output: Edge, span: number, stride: number,
+                           leftPadding: number, convolve: (frames: Tensor) => Tensor): Step {
+  return {
+    initialState: batch => ({buffers: [zeros(framesShape(input, batch, leftPadding))], skip: 0}),
+    buffers: [{edge: input, maxFrames: Math.max(span - 1, leftPadding)}],
+    maxSkip: Math.max(stride - span, 0),
+    run([x], state, batch) {
+      const {buffers: [buffer], skip} = state!;
+      const skipped = Math.min(skip, frameCount(x, input));
+      const frames = joinFrames(buffer, skipped > 0 ? sliceFrames(x, input, skipped) : x, input);
+      const width = frameCount(frames, input);
+      if (width < span) {
+        return {output: noFrames(output, batch), state: {buffers: [frames], skip: skip - skipped}};
+      }
+      const windows = Math.floor((width - span) / stride) + 1;
+      const used = windows * stride;
+      return {
+        output: convolve(frames),
+        state: used <= width ? {buffers: [sliceFrames(frames, input, used)], skip: 0} :
+                               {buffers: [sliceFrames(frames, input, width)], skip: used - width},
+      };
+    },
+  };
+}
+
+/**
+ * Global pooling as a window over the last `window` frames: one pooled frame per new frame.
+ * Until `window` frames have come, a frame pools all frames so far (what the offline model
+ * gives for the input so far).
+ */
+export function poolingStep(edge: Edge, window: number, kind: 'average'|'max'): Step {
+  const pool = (frames: Tensor, batch: number): Tensor => {
+    const n = frameCount(frames, edge);
+    const as4d = reshape(frames, [batch, 1, n, edge.channels]) as Tensor4D;
+    const pooled = kind === 'average' ? avgPool(as4d, [1, window], 1, 'valid') :
+                                        maxPool(as4d, [1, window], 1, 'valid');
+    return reshape(pooled, [batch, n - window + 1, edge.channels]);
+  };
+  const reduce = kind === 'average' ? mean : max;
+  return {
+    initialState: batch => ({buffers: [noFrames(edge, batch)], skip: 0}),
+    buffers: [{edge, maxFrames: window - 1}],
+    maxSkip: 0,
+    run([x], state, batch) {
+      const history = frameCount(state!.buffers[0], edge);
+      const fresh = frameCount(x, edge);
+      const frames = joinFrames(state!.buffers[0], x, edge);
+      const total = history + fresh;
+      const keep = Math.min(window - 1, total);
+      const next = {buffers: [sliceFrames(frames, edge, total - keep)], skip: 0};
+      if (fresh === 0) return {output: noFrames(edge, batch), state: next};
+      // Frames whose window reaches back before the first frame: pooled one at a time.
+      const short = Math.min(Math.max(window - 1 - history, 0), fresh);
+      const parts: Tensor[] = [];
+      for (let i = 0; i < short; i++) {
+        parts.push(reduce(sliceFrames(frames, edge, 0, history + i + 1), 1, true));
+      }
+      if (short < fresh) parts.push(pool(sliceFrames(frames, edge, history + short - window + 1), batch));
+      return {output: parts.length === 1 ? parts[0] : joinAll(parts, edge), state: next};
+    },
+  };
+}
+
+function joinAll(parts: Tensor[], edge: Edge): Tensor {
+  return parts.reduce((a, b) => joinFrames(a, b, edge));
+}
+
+/**
+ * A merge of branches (add, concatenate, ...): frame j of each input meets frame j of the
+ * others, so a branch that is ahead waits in a queue.
+ */
+export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]) => Tensor): Step {
+  return {
+    initialState: batch => ({buffers: inputs.map(e => noFrames(e, batch)), skip: 0}),
+    // A branch is never more than one window ahead of another: the receptive field bounds it.
+    buffers: inputs.map(e => ({edge: e, maxFrames: e.receptiveField + e.rate})),
+    maxSkip: 0,
+    run(xs, state, batch) {
+      const queued = xs.map((x, i) => joinFrames(state!.buffers[i], x, inputs[i]));
+      const ready = Math.min(...queued.map((q, i) => frameCount(q, inputs[i])));
+      return {
+        output: ready === 0 ? noFrames(output, batch) :
+                              merge(queued.map((q, i) => sliceFrames(q, inputs[i], 0, ready))),
+        state: {buffers: queued.map((q, i) => sliceFrames(q, inputs[i], ready)), skip: 0},
+      };
+    },
+  };
+}
+
+/** A layer that acts on each frame alone (dense, activation, normalization): no state. */
+export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => Tensor): Step {
+  return {
+    initialState: () => null,
+    buffers: [],
+    maxSkip: 0,
+    run([x], _, batch) {
+      const n = frameCount(x, input);
+      if (n === 0) return {output: noFrames(output, batch), state: null};
+      if (!input.pooled) return {output: apply(x), state: null};
+      // Offline this layer saw [batch, channels]: each pooled frame is one row.
+      const rows = apply(reshape(x, [batch * n, input.channels]));
+      return {output: reshape(rows, [batch, n, output.channels]), state: null};
+    },
+  };
+}

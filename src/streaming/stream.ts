@@ -1,0 +1,184 @@
+import {clone, keep, Tensor, Tensor3D, TensorLike, tidy} from '@tensorflow/tfjs-core';
+import {layers, LayersModel} from '@tensorflow/tfjs-layers';
+
+import {checkInteger, describe, ValueError} from '../errors';
+import {floatTensor} from '../ops/tensors';
+
+import {compile, Plan} from './plan';
+import {decodeState, encodeState, StreamState} from './state';
+import {StepState} from './steps';
+
+/** Options of `createStream`. */
+export interface StreamOptions {
+  /** Examples per push (the first dimension of every chunk). Default 1. */
+  batchSize?: number;
+  /**
+   * For a model with a global pooling layer (`globalAveragePooling1d` /
+   * `globalMaxPooling1d`): the pooled window, in frames of that layer's input (e.g. the width
+   * the model was trained on). Each new frame then gives one pooled output over the last
+   * `poolingWindow` frames. Required when the model has such a layer.
+   */
+  poolingWindow?: number;
+}
+
+const OPTIONS = ['batchSize', 'poolingWindow'];
+
+/**
+ * A causal model run chunk by chunk on a live signal. Made by `createStream`; see there.
+ */
+export class Stream {
+  /** Input frames that one output frame depends on. */
+  readonly receptiveField: number;
+  /** Examples per push. */
+  readonly batchSize: number;
+  private readonly plan: Plan;
+  private states: (StepState|null)[];
+  private disposed = false;
+
+  /** @internal Use `createStream`. */
+  constructor(plan: Plan, batchSize: number) {
+    this.plan = plan;
+    this.batchSize = batchSize;
+    this.receptiveField = plan.nodes[plan.nodes.length - 1].edge.receptiveField;
+    this.states = this.freshStates();
+  }
+
+  private freshStates(): (StepState|null)[] {
+    // Each buffer is made by one op (zeros), with nothing in between to free.
+    return this.plan.nodes.map(n => n.step.initialState(this.batchSize));
+  }
+
+  private buffers(states: (StepState|null)[]): Set<Tensor> {
+    return new Set(states.flatMap(s => s?.buffers ?? []));
+  }
+
+  private checkOpen(method: string): void {
+    if (this.disposed) throw new ValueError(`stream.${method}: the stream has been disposed.`);
+  }
+
+  private checkChunk(x: Tensor): void {
+    const {timeAxis, channels} = this.plan.input;
+    const layout = timeAxis === 1 ? `[${this.batchSize}, n, ${channels}]` :
+                                    `[${this.batchSize}, ${channels}, n]`;
+    if (x.rank !== 3 || x.shape[0] !== this.batchSize || x.shape[3 - timeAxis] !== channels) {
+      throw new ValueError(`stream.push: chunk must have shape ${layout} (batch, ${
+          timeAxis === 1 ? 'frames, channels' : 'channels, frames'}), but got ${
+          describe(x.shape)}.`);
+    }
+  }
+
+  /**
+   * Feeds `chunk` (`[batch, n, channels]`, or `[batch, channels, n]` for a channelsFirst
+   * model; any `n >= 0`) and returns the output frames that became computable:
+   * `[batch, m, outChannels]` (`[batch, outChannels, m]`). Concatenated over the pushes, they are
+   * the offline model's output for the concatenated chunks.
+   */
+  push(chunk: Tensor3D|TensorLike): Tensor3D {
+    this.checkOpen('push');
+    const next: (StepState|null)[] = [];
+    const kept: Tensor[] = [];
+    let output: Tensor3D;
+    try {
+      output = tidy(() => {
+        const x = floatTensor(chunk, 'chunk', 'stream.push');
+        this.checkChunk(x);
+        const outputs: Tensor[] = [];
+        this.plan.nodes.forEach((node, i) => {
+          const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), this.states[i],
+                                    this.batchSize);
+          outputs.push(ran.output);
+          next.push(ran.state);
+        });
+        const last = outputs[outputs.length - 1];
+        // What the stream keeps must be its own: not the caller's chunk, nor what it returns.
+        const own = (t: Tensor) => t === x || t === last ? clone(t) : t;
+        for (const state of next) {
+          if (state == null) continue;
+          state.buffers = state.buffers.map(own);
+          state.buffers.forEach(b => kept.push(keep(b)));
+        }
+        return (last === x ? clone(last) : last) as Tensor3D;
+      });
+    } catch (e) {
+      const current = this.buffers(this.states);
+      kept.filter(t => !current.has(t)).forEach(t => t.dispose());
+      throw e;
+    }
+    const current = this.buffers(next);
+    this.buffers(this.states).forEach(t => current.has(t) || t.dispose());
+    this.states = next;
+    return output;
+  }
+
+  /**
+   * The stream's state as a JSON-safe object: every buffered frame (exactly, as base64
+   * float32) and every stride's phase. `setState` on this stream or another stream of the same
+   * model continues exactly from here.
+   */
+  getState(): StreamState {
+    this.checkOpen('getState');
+    return encodeState(this.batchSize, this.plan.nodes, this.states);
+  }
+
+  /** Continues from a state that `getState()` returned (also from another stream, a worker). */
+  setState(state: StreamState): void {
+    this.checkOpen('setState');
+    const states = decodeState(state, this.batchSize, this.plan.nodes);
+    this.buffers(this.states).forEach(t => t.dispose());
+    this.states = states;
+  }
+
+  /** Back to a fresh stream: the buffers hold zeros (the causal padding) or nothing. */
+  reset(): void {
+    this.checkOpen('reset');
+    this.buffers(this.states).forEach(t => t.dispose());
+    this.states = this.freshStates();
+  }
+
+  /** Frees every tensor the stream holds. Idempotent; other calls then throw. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.buffers(this.states).forEach(t => t.dispose());
+    this.states = [];
+    this.disposed = true;
+  }
+}
+
+/**
+ * Compiles a causal model (a `LayersModel`, or one layer) into a stream that runs on a live
+ * signal chunk by chunk: each push computes only the new output frames, from the new input
+ * frames and the frames each layer keeps (`(K - 1) * D` for a convolution).
+ *
+ * ```js
+ * const stream = createStream(model, {batchSize: 1});
+ * const y = stream.push(chunk);       // [1, n, C] -> [1, m, outChannels]
+ * ```
+ *
+ * Streams: `DepthSeparableConv1d` / `SeparableConv1D` with `'causal'` or `'valid'` padding,
+ * `tf.layers.conv1d` with `'valid'`, layers that act on each frame alone (dense, activation,
+ * batch and layer normalization over channels, dropout), merges of branches whose frames
+ * line up (add, multiply, average, maximum, minimum, concatenate), global pooling as a window
+ * (`poolingWindow`), nested models.
+ *
+ * @throws ValueError naming the layer and why, for a layer that cannot stream (`'same'`
+ *   padding looks ahead; recurrent layers; pooling, flattening or permuting time), before
+ *   anything is allocated.
+ */
+export function createStream(target: LayersModel|layers.Layer, options: StreamOptions = {}): Stream {
+  if (!(target instanceof layers.Layer)) {
+    throw new ValueError(`createStream: expected a LayersModel or a layer, but got ${
+        describe(target)}.`);
+  }
+  if (options == null || typeof options !== 'object') {
+    throw new ValueError(`createStream: options must be an object, but got ${describe(options)}.`);
+  }
+  const unknown = Object.keys(options).filter(k => !OPTIONS.includes(k));
+  if (unknown.length > 0) {
+    throw new ValueError(`createStream: unknown option ${describe(unknown[0])}; the options are ${
+        OPTIONS.join(', ')}.`);
+  }
+  const batchSize = checkInteger('createStream: batchSize', options.batchSize ?? 1);
+  const poolingWindow = options.poolingWindow == null ? undefined :
+      checkInteger('createStream: poolingWindow', options.poolingWindow);
+  return new Stream(compile(target, {poolingWindow}), batchSize);
+}
