@@ -48,3 +48,26 @@ export async function accuracy(model: tfl.LayersModel, x: tf.Tensor, labels: Int
   values.forEach((v, i) => right += v === labels[i] ? 1 : 0);
   return right / labels.length;
 }
+
+/**
+ * A temporal convolutional network for streaming: residual blocks of a causal
+ * DepthSeparableConv1d (K = 3, dilation d), add, layer normalization; a dense head per frame.
+ * Receptive field 1 + 2 * sum(dilations).
+ */
+export function causalTcn(channels: number, dilations: number[], outputs = 3,
+                          seed = 1): tfl.LayersModel {
+  const input = tfl.input({shape: [null, channels]});
+  let t = input as tfl.SymbolicTensor;
+  let n = seed;
+  const init = () => tfl.initializers.glorotUniform({seed: n++});
+  for (const d of dilations) {
+    const y = depthSeparableConv1d({filters: channels, kernelSize: 3, dilationRate: d,
+                                    padding: 'causal', activation: 'relu',
+                                    depthwiseInitializer: init(), pointwiseInitializer: init(),
+                                    biasInitializer: 'ones'}).apply(t) as tfl.SymbolicTensor;
+    t = tfl.layers.layerNormalization({}).apply(
+            tfl.layers.add().apply([t, y]) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
+  }
+  const out = tfl.layers.dense({units: outputs, kernelInitializer: init()}).apply(t) as tfl.SymbolicTensor;
+  return tfl.model({inputs: input, outputs: out});
+}

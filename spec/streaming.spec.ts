@@ -3,6 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
 
+import {causalTcn as tcn} from '../demo/models';
+
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
 
@@ -379,24 +381,6 @@ describe('createStream', () => {
     model.dispose();
   });
 });
-
-/** The bench's TCN shape: residual blocks of causal separable convs, layer norm, a dense head. */
-export function tcn(channels: number, dilations: number[], seed = 1): tfl.LayersModel {
-  const input = tfl.input({shape: [null, channels]});
-  let t = input as tfl.SymbolicTensor;
-  let n = seed;
-  const init = () => tfl.initializers.glorotUniform({seed: n++});
-  for (const d of dilations) {
-    const y = depthSeparableConv1d({filters: channels, kernelSize: 3, dilationRate: d,
-                                    padding: 'causal', activation: 'relu',
-                                    depthwiseInitializer: init(), pointwiseInitializer: init(),
-                                    biasInitializer: 'ones'}).apply(t) as tfl.SymbolicTensor;
-    t = tfl.layers.layerNormalization({}).apply(
-            tfl.layers.add().apply([t, y]) as tfl.SymbolicTensor) as tfl.SymbolicTensor;
-  }
-  const out = tfl.layers.dense({units: 3, kernelInitializer: init()}).apply(t) as tfl.SymbolicTensor;
-  return tfl.model({inputs: input, outputs: out});
-}
 
 /** Causal features, global average pooling, a softmax head. */
 function classifier(seed: number): tfl.LayersModel {

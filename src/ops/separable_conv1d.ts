@@ -135,25 +135,33 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
  * convolutions, and wasm has no depthwise backprop kernels at all). The gradient is itself
  * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
  */
+function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, dw: Tensor3D,
+                 pw: Tensor3D, bias: Tensor1D|null) {
+  checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
+  const x3 = toBatchedNWC(x, ncw, unbatched);
+  const channels = g.inChannels * g.multiplier;
+  const rows = g.batch * g.plan.outWidth;
+  // Each stage runs in its own tidy and keeps only its result, and the step frees what it
+  // has used up at once: tf.memory() counts every view as bytes, and the step's peak is
+  // measured against tfjs's own.
+  const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
+  const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
+                               [g.batch, g.plan.outWidth, -1]) as Tensor3D);
+  return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2};
+}
+
 function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withBias: boolean) {
   return customGrad((...args: unknown[]) => {
     const [x, dw, pw] = args as [Tensor, Tensor3D, Tensor3D];
     const bias = withBias ? args[3] as Tensor1D : null;
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
-    checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
-    const x3 = toBatchedNWC(x, ncw, unbatched);
+    const {value, x3, d2} = forward(g, ncw, unbatched, x, dw, pw, bias);
     const channels = g.inChannels * g.multiplier;
     const rows = g.batch * g.plan.outWidth;
-    // Each stage runs in its own tidy and keeps only its result, and the step frees what it
-    // has used up at once: tf.memory() counts every view as bytes, and the step's peak is
-    // measured against tfjs's own.
-    const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
-    const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
-                                 [g.batch, g.plan.outWidth, -1]) as Tensor3D);
     // x3 is x itself for batched NWC input; a view of it would count its bytes again.
     save(x3 === x ? [x, dw, pw, d2] : [x, dw, pw, d2, x3]);
     return {
-      value: fromBatchedNWC(y, ncw, unbatched),
+      value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
         const [sx0, sdw, spw] = saved as [Tensor, Tensor3D, Tensor3D];
         checkBackendMemory(g, ncw, 'gradient', spw.shape[2]);
@@ -207,6 +215,11 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     const pwT = floatTensor(pointwiseFilter, 'pointwiseFilter', OP);
     const biasT = options.bias == null ? null : floatTensor(options.bias, 'bias', OP);
     const g = geometry(xT, dwT, pwT, biasT, s);
+    if (!isRecordingGradients()) {
+      // Inference (predict, a stream): nothing can ask for a gradient, so nothing is saved.
+      return withinBackendLimits(g, () => forward(g, s.dataFormat === 'NCW', xT.rank === 2, xT,
+                                                  dwT as Tensor3D, pwT as Tensor3D, biasT as Tensor1D | null).value as T);
+    }
     const f = differentiable(g, s.dataFormat === 'NCW', xT.rank === 2, biasT != null);
     return withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
                                                          f(xT, dwT, pwT, biasT)) as T);

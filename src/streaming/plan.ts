@@ -6,6 +6,7 @@ import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
 import {effectiveWidth, Padding} from '../ops/padding';
 
 import {Edge} from './frames';
+import {callLayer, frameFunction, perFrameProblem} from './frame_layers';
 import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps';
 
 type Layer = layers.Layer;
@@ -34,9 +35,6 @@ export interface PlanOptions {
 /** A layer that cannot run on a layout the input could also have: try the other one. */
 class LayoutError extends ValueError {}
 
-const IDENTITY_AT_INFERENCE =
-    ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
-const ELEMENTWISE = ['ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU'];
 const MERGES = ['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'];
 const POOLING: Record<string, 'average'|'max'> = {
   GlobalAveragePooling1D: 'average',
@@ -207,10 +205,6 @@ function outputChannels(layer: Layer, inputs: Edge[], input: Edge): number {
   return channels;
 }
 
-function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
-  return layer.call(x, {training: false}) as Tensor;
-}
-
 /** Chooses the step for one layer, or throws a `ValueError` saying why it cannot stream. */
 function layerStep(layer: Layer, inputs: Edge[], options: PlanOptions): {edge: Edge, step: Step} {
   const name = layer.getClassName();
@@ -229,37 +223,8 @@ function layerStep(layer: Layer, inputs: Edge[], options: PlanOptions): {edge: E
   }
   if (perFrameWhy != null) throw unsupported(layer, perFrameWhy, LayoutError);
   const edge = {...input, channels: outputChannels(layer, inputs, input)};
-  const identity = IDENTITY_AT_INFERENCE.includes(name);
-  return {edge, step: frameStep(input, edge, x => identity ? x : callLayer(layer, x))};
-}
-
-/**
- * Why a layer that acts on each frame alone cannot here (null when it can), or undefined when
- * it is not such a layer.
- */
-function perFrameProblem(name: string, config: Record<string, unknown>, input: Edge):
-    string|null|undefined {
-  const rank = input.pooled ? 2 : 3;
-  const channelAxis = input.pooled || input.timeAxis === 1 ? rank - 1 : 1;
-  const timeAxis = input.pooled ? -1 : input.timeAxis;
-  const normal = (axis: number) => axis < 0 ? axis + rank : axis;
-  const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
-      `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
-  if (IDENTITY_AT_INFERENCE.includes(name) || ELEMENTWISE.includes(name)) return null;
-  if (name === 'Dense') return onChannels('it', -1);
-  if (name === 'Activation') return config.activation === 'softmax' ? onChannels('softmax', -1) : null;
-  if (name === 'Softmax') return onChannels('softmax', config.axis as number);
-  if (name === 'BatchNormalization') return onChannels('it', config.axis as number);
-  if (name === 'LayerNormalization') {
-    const axes = ([] as number[]).concat(config.axis as number|number[]).map(normal);
-    return axes.includes(timeAxis) ? 'it normalizes over the time axis' : null;
-  }
-  if (name === 'PReLU') {
-    const shared = ((config.sharedAxes ?? []) as number[]|number);
-    return input.pooled || ([] as number[]).concat(shared).includes(timeAxis) ? null :
-        'its alpha differs frame by frame (share the time axis: sharedAxes)';
-  }
-  return undefined;
+  const {apply, rows} = frameFunction(layer, input);
+  return {edge, step: frameStep(input, edge, apply, rows)};
 }
 
 interface ConvSettings {

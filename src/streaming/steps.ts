@@ -105,7 +105,14 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
     buffers: inputs.map(e => ({edge: e, maxFrames: e.receptiveField + e.rate})),
     maxSkip: 0,
     run(xs, state, batch) {
-      const queued = xs.map((x, i) => joinFrames(state!.buffers[i], x, inputs[i]));
+      const {buffers} = state!;
+      const widths = xs.map((x, i) => frameCount(x, inputs[i]));
+      // The usual case, branches in step: nothing waits, nothing to slice.
+      if (buffers.every((b, i) => frameCount(b, inputs[i]) === 0) &&
+          widths.every(w => w === widths[0])) {
+        return {output: widths[0] === 0 ? noFrames(output, batch) : merge(xs), state};
+      }
+      const queued = xs.map((x, i) => joinFrames(buffers[i], x, inputs[i]));
       const ready = Math.min(...queued.map((q, i) => frameCount(q, inputs[i])));
       return {
         output: ready === 0 ? noFrames(output, batch) :
@@ -116,8 +123,12 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
   };
 }
 
-/** A layer that acts on each frame alone (dense, activation, normalization): no state. */
-export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => Tensor): Step {
+/**
+ * A layer that acts on each frame alone (dense, activation, normalization): no state. With
+ * `rows`, it runs on the frames as the rows of `[batch * n, channels]`.
+ */
+export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => Tensor,
+                          rows: boolean): Step {
   return {
     initialState: () => null,
     buffers: [],
@@ -125,10 +136,9 @@ export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => 
     run([x], _, batch) {
       const n = frameCount(x, input);
       if (n === 0) return {output: noFrames(output, batch), state: null};
-      if (!input.pooled) return {output: apply(x), state: null};
-      // Offline this layer saw [batch, channels]: each pooled frame is one row.
-      const rows = apply(reshape(x, [batch * n, input.channels]));
-      return {output: reshape(rows, [batch, n, output.channels]), state: null};
+      if (!rows) return {output: apply(x), state: null};
+      const y = apply(reshape(x, [batch * n, input.channels]));
+      return {output: reshape(y, [batch, n, output.channels]), state: null};
     },
   };
 }

@@ -1,0 +1,79 @@
+import {add, mean, mul, rsqrt, square, sub, Tensor} from '@tensorflow/tfjs-core';
+import {layers} from '@tensorflow/tfjs-layers';
+
+import {Edge} from './frames';
+
+type Layer = layers.Layer;
+
+const IDENTITY_AT_INFERENCE =
+    ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
+const ELEMENTWISE = ['ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU'];
+
+/** A layer's own arithmetic at inference, on tensors (no symbolic bookkeeping). */
+export function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
+  return layer.call(x, {training: false}) as Tensor;
+}
+
+/**
+ * Why a layer that acts on each frame alone cannot here (null when it can), or undefined when
+ * it is not such a layer.
+ */
+export function perFrameProblem(name: string, config: Record<string, unknown>, input: Edge):
+    string|null|undefined {
+  const rank = input.pooled ? 2 : 3;
+  const channelAxis = input.pooled || input.timeAxis === 1 ? rank - 1 : 1;
+  const timeAxis = input.pooled ? -1 : input.timeAxis;
+  const normal = (axis: number) => axis < 0 ? axis + rank : axis;
+  const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
+      `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
+  if (IDENTITY_AT_INFERENCE.includes(name) || ELEMENTWISE.includes(name)) return null;
+  if (name === 'Dense') return onChannels('it', -1);
+  if (name === 'Activation') return config.activation === 'softmax' ? onChannels('softmax', -1) : null;
+  if (name === 'Softmax') return onChannels('softmax', config.axis as number);
+  if (name === 'BatchNormalization') return onChannels('it', config.axis as number);
+  if (name === 'LayerNormalization') {
+    const axes = ([] as number[]).concat(config.axis as number|number[]).map(normal);
+    return axes.includes(timeAxis) ? 'it normalizes over the time axis' : null;
+  }
+  if (name === 'PReLU') {
+    const shared = ((config.sharedAxes ?? []) as number[]|number);
+    return input.pooled || ([] as number[]).concat(shared).includes(timeAxis) ? null :
+        'its alpha differs frame by frame (share the time axis: sharedAxes)';
+  }
+  return undefined;
+}
+
+/**
+ * How a layer that acts on each frame alone runs on new frames: `rows` when it runs on the
+ * frames as rows of a matrix `[batch * n, channels]` (what a pooled layer saw offline, and
+ * what a dense layer does in one product instead of reshaping a rank-3 input each push).
+ */
+export function frameFunction(layer: Layer, input: Edge): {apply: (x: Tensor) => Tensor, rows: boolean} {
+  const name = layer.getClassName();
+  if (IDENTITY_AT_INFERENCE.includes(name)) return {apply: x => x, rows: false};
+  if (name === 'Dense') return {apply: x => callLayer(layer, x), rows: input.timeAxis === 1};
+  if (name === 'LayerNormalization' && !input.pooled && input.timeAxis === 1) {
+    const c = layer.getConfig();
+    if (([] as number[]).concat(c.axis as number|number[]).every(a => a === 2 || a === -1)) {
+      return {apply: channelNormalization(layer, c.epsilon as number), rows: false};
+    }
+  }
+  return {apply: x => callLayer(layer, x), rows: input.pooled};
+}
+
+/**
+ * Layer normalization over the last axis in 9 kernels: tfjs-layers' own tiles the moments,
+ * gamma and beta to the input's shape first (16 kernels), which dominates a one-frame push.
+ * Same formula: (x - mean) / sqrt(variance + epsilon) * gamma + beta.
+ */
+function channelNormalization(layer: Layer, epsilon: number): (x: Tensor) => Tensor {
+  const [gamma, beta] = ['gamma', 'beta'].map(
+      n => layer.weights.find(w => w.originalName.endsWith(`/${n}`)) ?? null);
+  return x => {
+    const centered = sub(x, mean(x, -1, true));
+    let y = mul(centered, rsqrt(add(mean(square(centered), -1, true), epsilon)));
+    if (gamma != null) y = mul(y, gamma.read());
+    if (beta != null) y = add(y, beta.read());
+    return y;
+  };
+}
