@@ -50,7 +50,7 @@ const thrown = (e: unknown) => `throws: ${(e as Error).message.split('\n')[0].sl
  * each once in turn, so that all of them see the same state of the machine (wasm heap growth,
  * other load). A run that throws in warm-up is left out and reported as the error.
  */
-async function sideBySide(runs: Record<string, () => Promise<void>>,
+export async function sideBySide(runs: Record<string, () => Promise<void>>,
                           reps: number): Promise<Record<string, number|string>> {
   const result: Record<string, number|string> = {};
   const times: Record<string, number[]> = {};

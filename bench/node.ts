@@ -8,9 +8,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import {benchBackend, benchFilterWidths, Row} from './cases';
+import {benchStreaming} from './streaming';
 
 async function main() {
   setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  const parts = (process.env.BENCH_SKIP ?? '').split(',');
+  const streaming: Row[] = [];
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    const row = await benchStreaming(`Node ${backend}`, 11);
+    console.log(JSON.stringify(row));
+    streaming.push(row);
+  }
+  fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
+  fs.writeFileSync(path.join('bench', 'out', 'node-streaming.json'), JSON.stringify(streaming, null, 2));
+  if (parts.includes('ops')) return;
   const rows: Row[] = [];
   for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {
     await tf.setBackend(backend);

@@ -3,6 +3,7 @@ import {customGrad, engine, fused, matMul, ones, reshape, Tensor, Tensor1D, Tens
 import {MATMUL_KERNEL} from './kernels/names';
 import {useDedicatedKernel} from './kernels/registry';
 import {strategy} from './strategy';
+import {isRecordingGradients} from './tape';
 
 /**
  * `a . b` (either one transposed) plus `bias` when given, for 2-D tensors, the fastest way the
@@ -33,6 +34,8 @@ function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: b
  */
 export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB = false,
                         bias: Tensor1D|null = null): Tensor2D {
+  // Inference: nothing records a gradient, so the customGrad wrapper would only cost time.
+  if (!isRecordingGradients()) return rawProduct(a, b, transposeA, transposeB, bias);
   const f = customGrad((...args: unknown[]) => {
     const [sa, sb] = args as Tensor2D[];
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;

@@ -1,4 +1,4 @@
-import {reshape, Tensor} from '@tensorflow/tfjs-core';
+import {add, mul, reshape, Tensor} from '@tensorflow/tfjs-core';
 import {layers, LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {describe, ValueError} from '../errors';
@@ -332,7 +332,10 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
   }
   const edge: Edge = {...first, channels: outputChannels(layer, inputs, first),
                       receptiveField: longest};
+  // tfjs-layers' Add and Multiply copy their first input before folding in the others.
+  const fold = {Add: add, Multiply: mul}[layer.getClassName()];
   const merge = (xs: Tensor[]) => {
+    if (fold != null) return xs.reduce((a, b) => fold(a, b));
     if (!first.pooled) return callLayer(layer, xs);
     const [batch, n] = xs[0].shape;
     const rows = callLayer(layer, xs.map((x, i) => reshape(x, [batch * n, inputs[i].channels])));
