@@ -2,7 +2,7 @@
 // (webgl, webgpu, wasm with one thread and with one a core), and PyTorch as a reference row when /usr/bin/python3 has torch; writes
 // bench/RESULTS.md and bench/results.json. Not a test: timings on shared machines are noisy,
 // so every comparison is a ratio measured in the same run.
-//   BENCH_SKIP=browser,torch npm run bench     skips parts
+//   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,9 @@ async function nodeRows() {
                external: ['@tensorflow/*'], ignoreAnnotations: true, logLevel: 'warning'});
   await new Promise((done, fail) => spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'})
                                         .on('close', code => code === 0 ? done() : fail(new Error(`node bench exit ${code}`))));
-  return JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
+  const streaming = JSON.parse(readFileSync('bench/out/node-streaming.json', 'utf8'));
+  const opsRows = skip.includes('ops') ? [] : JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
+  return {rows: opsRows, streaming};
 }
 
 /** The rows of one bench page: `query` picks backends and wasm threads. */
@@ -37,11 +39,12 @@ async function browserRows(query) {
     await page.goto(`${url}/bench/index.html?${query}`, {waitUntil: 'domcontentloaded'});
     let shown = 0;
     for (let waited = 0; waited < 40 * 60; waited += 5) {
-      const state = await page.evaluate(() => ({rows: window.benchRows, error: window.benchError, log: window.benchLog ?? []}));
+      const state = await page.evaluate(() => ({rows: window.benchRows, streaming: window.benchStreaming,
+                                                error: window.benchError, log: window.benchLog ?? []}));
       for (const line of state.log.slice(shown)) console.log(line);
       shown = state.log.length;
       if (state.error) throw new Error(state.error);
-      if (state.rows) return state.rows;
+      if (state.rows) return {rows: state.rows, streaming: state.streaming};
       await new Promise(r => setTimeout(r, 5000));
     }
     throw new Error('the browser bench did not finish in 40 minutes');
@@ -74,7 +77,7 @@ function widthsTable(widths) {
       [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
 }
 
-function markdown(rows, torch, widths = []) {
+function markdown(rows, torch, widths = [], opsDate = null) {
   // Each of our rows against PyTorch with as many threads (wasm's thread count; else one).
   const torchTrain = Object.fromEntries(torch.map(r => [`${r.threads ?? 1}:${r.shape}`, r.oursTrain]));
   const threadsOf = where => Number(/(\d+) threads?/.exec(where)?.[1] ?? 1);
@@ -102,27 +105,67 @@ function markdown(rows, torch, widths = []) {
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
       `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
-      `dedicated kernels).\n\n${table}\n${widthsTable(widths)}`;
+      `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate} (this run skipped them).` : ''}` +
+      `\n\n${table}\n${widthsTable(widths)}`;
+}
+
+/** The streaming table: a one-frame push against predict on the receptive field, and more. */
+function streamingTable(streaming) {
+  if (streaming.length === 0) return '';
+  const head = ['where', 'push 1 frame', 'predict on 127 frames', 'latency: predict / push',
+                'stream, 20-frame chunks (frames/s)', 'predict, whole sequence (frames/s)',
+                'throughput: stream / predict', 'real-time factor, 1-frame pushes',
+                'real-time factor, 20-frame chunks', 'max rel. diff vs predict', 'tensors, bytes left'];
+  const lines = streaming.map(r => [r.where, n(r.pushMs, 2), n(r.predictWindowMs, 2), n(r.latencyRatio, 1),
+    n(r.streamFps, 0), n(r.predictFps, 0), n(r.throughputRatio, 2), n(r.rtfFrame, 3), n(r.rtfChunk, 4),
+    Number(r.maxRelDiff).toExponential(1), r.left]);
+  return `\n## Streaming\n\nA causal TCN (6 residual blocks of DepthSeparableConv1d K=3, dilations ` +
+      `1-32, 64 channels, layer normalization, a dense head; receptive field 127 frames) on a live ` +
+      `signal with \`createStream\`, against \`model.predict\` on the last 127 frames for each new frame ` +
+      `(latency) and on the whole 1000-frame sequence (throughput). Median ms, \`await data()\` ` +
+      `included. Real-time factor: compute time per second of a 100 frames/s signal (below 1 keeps ` +
+      `up). Targets: latency ratio >= 10 on Node wasm; throughput ratio >= 0.5.\n\n` +
+      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
+}
+
+/** What an earlier run stored, for the parts this run skips. */
+function previous() {
+  return existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')) : {};
 }
 
 async function main() {
+  const before = previous();
+  const today = new Date().toISOString().slice(0, 10);
+  const opsSkipped = skip.includes('ops');
   const rows = [];
-  if (!skip.includes('node')) rows.push(...await nodeRows());
+  const streaming = [];
+  if (!skip.includes('node')) {
+    const node = await nodeRows();
+    rows.push(...node.rows);
+    streaming.push(...node.streaming);
+  }
   if (!skip.includes('browser')) {
     // wasm with one thread beside the other backends, then wasm with one thread a core.
     if (existsSync(CHROMIUM)) {
-      rows.push(...await browserRows('backends=webgl,webgpu,wasm&threads=1'));
+      const page = await browserRows(`backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}`);
+      rows.push(...page.rows);
+      streaming.push(...page.streaming);
       // tfjs-wasm's default is half the cores (one, on 2 cores): ask for one a core.
-      rows.push(...await browserRows(`backends=wasm&threads=${os.cpus().length}`));
+      if (!opsSkipped) rows.push(...(await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`)).rows);
     }
     else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
   }
-  const torch = skip.includes('torch') ? [] : torchRows();
-  const widths = !skip.includes('node') && existsSync('bench/out/widths.json') ?
-      JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [];
-  const md = markdown(rows, torch, widths);
+  // BENCH_SKIP=ops: the op tables of the last full run are kept, with their date.
+  const ops = opsSkipped ? {rows: before.rows ?? [], torch: before.torch ?? [], widths: before.widths ?? [],
+                            date: before.opsDate ?? 'an earlier run'} :
+      {rows, torch: skip.includes('torch') ? [] : torchRows(),
+       widths: !skip.includes('node') && existsSync('bench/out/widths.json') ?
+           JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [],
+       date: today};
+  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + streamingTable(streaming);
   writeFileSync('bench/RESULTS.md', md);
-  writeFileSync('bench/results.json', JSON.stringify({rows, torch, widths}, null, 2));
+  writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths,
+                                                      opsDate: ops.date, streaming, streamingDate: today}, null, 2));
   console.log('\n' + md);
 }
 main().catch(e => {

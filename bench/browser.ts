@@ -10,15 +10,17 @@ import '@tensorflow/tfjs-backend-webgpu';
 import {getThreadsCount, setThreadsCount, setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {benchBackend, Row} from './cases';
+import {benchStreaming} from './streaming';
 
 declare global {
-  interface Window { benchRows?: Row[]; benchError?: string; benchLog: string[] }
+  interface Window { benchRows?: Row[]; benchStreaming?: Row[]; benchError?: string; benchLog: string[] }
 }
 
 async function main() {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
   window.benchLog = [];
   const rows: Row[] = [];
+  const streaming: Row[] = [];
   const params = new URLSearchParams(location.search);
   const threads = params.get('threads');
   if (threads != null) setThreadsCount(Number(threads));
@@ -27,8 +29,16 @@ async function main() {
     const where = backend === 'wasm' ?
         `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` :
         `Chromium ${backend}`;
-    rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));
+    if (params.get('streaming') !== 'no') {
+      const row = await benchStreaming(where, 7);
+      window.benchLog.push(JSON.stringify(row));
+      streaming.push(row);
+    }
+    if (params.get('ops') !== 'no') {
+      rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));
+    }
   }
+  window.benchStreaming = streaming;
   window.benchRows = rows;
 }
 main().catch(e => window.benchError = String(e && e.stack || e));

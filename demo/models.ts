@@ -8,13 +8,19 @@ import {CLASSES} from './waves';
 
 type ConvArgs = {
   filters: number, kernelSize: number, strides?: number, dilationRate?: number,
-                 depthMultiplier?: number, inputShape?: number[]};
+                 depthMultiplier?: number, inputShape?: (number|null)[]};
 
-/** Three conv blocks (one strided, one dilated), global average pooling and a softmax. */
-export function convnet(width: number, separable: boolean, seed = 1): tfl.Sequential {
+/**
+ * Three conv blocks (one strided, one dilated), global average pooling and a softmax. The
+ * separable net is causal (each output sees only the past), so it also runs on a live signal
+ * with `createStream`; tfjs's conv1d has no causal padding, so the baseline pads 'same' (the
+ * same parameters and arithmetic per output). `width` null: any width.
+ */
+export function convnet(width: number|null, separable: boolean, seed = 1): tfl.Sequential {
   let n = 0;
   const conv = (a: ConvArgs) => {
-    const common = {padding: 'same' as const, activation: 'relu' as const};
+    const common = {padding: separable ? 'causal' as const : 'same' as const,
+                    activation: 'relu' as const};
     const init = () => tfl.initializers.glorotUniform({seed: seed + n++});
     const name = `${separable ? 'sepconv' : 'conv'}${n / (separable ? 2 : 1) + 1}`;
     if (separable) {
@@ -71,3 +77,30 @@ export function causalTcn(channels: number, dilations: number[], outputs = 3,
   const out = tfl.layers.dense({units: outputs, kernelInitializer: init()}).apply(t) as tfl.SymbolicTensor;
   return tfl.model({inputs: input, outputs: out});
 }
+
+/**
+ * What a stream of `model` (`createStream(model, {poolingWindow})`) gives for `signal`, computed
+ * offline: the features before the global pooling layer for the whole signal at once, then for
+ * each frame the pooled window of the last `poolingWindow` feature frames (fewer at the start)
+ * through the layers after the pooling. `[1, frames, classes]`. The model's input width must
+ * be free (null).
+ */
+export function windowedPredict(model: tfl.LayersModel, signal: tf.Tensor3D,
+                                poolingWindow: number): tf.Tensor3D {
+  const at = model.layers.findIndex(l => /^Global(Average|Max)Pooling1D$/.test(l.getClassName()));
+  const features = tfl.model({inputs: model.inputs,
+                              outputs: model.layers[at].input as tfl.SymbolicTensor});
+  const pool = model.layers[at].getClassName() === 'GlobalMaxPooling1D' ? tf.max : tf.mean;
+  return tf.tidy(() => {
+    const f = features.predict(signal) as tf.Tensor3D;
+    const [, frames, channels] = f.shape;
+    const pooled = Array.from({length: frames}, (_, t) => {
+      const from = Math.max(0, t - poolingWindow + 1);
+      return pool(tf.slice(f, [0, from, 0], [1, t + 1 - from, channels]), 1);
+    });
+    let y = tf.concat(pooled, 0);
+    for (const layer of model.layers.slice(at + 1)) y = layer.apply(y) as tf.Tensor;
+    return tf.reshape(y, [1, frames, -1]) as tf.Tensor3D;
+  });
+}
+
