@@ -31,14 +31,68 @@ function assert(condition, message) {
 
 const {WEBGPU} = require('./chromium_flags.cjs');
 
+/**
+ * A mono 16-bit 48 kHz wav for Chromium's fake microphone: a square wave whose pitch steps
+ * between 20 and 60 Hz, so the live classifier has something to hear.
+ */
+function writeFakeAudio(path, seconds = 4) {
+  const rate = 48000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + 2 * samples);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + 2 * samples, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(2 * rate, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(2 * samples, 40);
+  for (let i = 0; i < samples; i++) {
+    const hz = 20 + 20 * Math.floor(2 * i / rate % 3);
+    const value = (i * hz / rate) % 1 < 0.5 ? 0.25 : -0.25;
+    wav.writeInt16LE(Math.round(value * 32767), 44 + 2 * i);
+  }
+  mkdirSync('build', {recursive: true});
+  writeFileSync(path, wav);
+}
+
+/**
+ * Streams a live signal in the demo page, stops, and returns what the page measured: the
+ * largest difference between its streamed outputs and the offline model on the same samples.
+ */
+async function liveCheck(page, button, minFrames = 40) {
+  await page.click(button);
+  await page.waitForFunction(n => Number(document.body.dataset.liveFrames ?? 0) >= n, minFrames,
+                             {timeout: 120000});
+  await page.click('#live-stop');
+  await page.waitForSelector('body[data-state="live-checked"], body[data-state="error"]', {timeout: 120000});
+  const state = await page.getAttribute('body', 'data-state');
+  assert(state === 'live-checked', `live ${button}: ${await page.textContent('#status')}`);
+  const diff = Number(await page.getAttribute('body', 'data-live-max-diff'));
+  const samples = Number(await page.getAttribute('body', 'data-live-samples'));
+  assert(samples >= 2 * minFrames, `live ${button}: ${samples} samples`);
+  assert(diff <= 1e-3, `live ${button}: streamed outputs differ from the offline model by ${diff}`);
+  return {diff, samples};
+}
+
 async function main() {
   const {server, url} = await startServer('.');
+  const fakeAudio = 'build/fake-microphone.wav';
+  writeFakeAudio(fakeAudio);
   const browser = await chromium.launch({executablePath: process.env.CHROME_BIN || '/usr/bin/chromium',
-                                         headless: true, args: WEBGPU});
+                                         headless: true,
+                                         args: [...WEBGPU, '--use-fake-ui-for-media-stream',
+                                                '--use-fake-device-for-media-stream',
+                                                `--use-file-for-fake-audio-capture=${fakeAudio}`]});
   try {
     // The page picks webgpu first where the browser has it (these flags give it one), then webgl.
     for (const backend of ['webgpu', 'webgl']) {
-    await check(`demo page on ${backend}: trains with a live chart, saves to IndexedDB, reloads identical, predicts`, async () => {
+    await check(`demo page on ${backend}: trains with a live chart, saves to IndexedDB, reloads identical, predicts, ` +
+                `streams live${backend === 'webgl' ? ' waves and microphone' : ' waves'} exactly`, async () => {
       const page = await browser.newPage({viewport: {width: 1000, height: 900}});
       const errors = [];
       page.on('pageerror', e => errors.push(String(e)));
@@ -60,6 +114,13 @@ async function main() {
       assert(await page.getAttribute('body', 'data-reload-identical') === 'true', 'reloaded model predicts differently');
       await page.click('#pick-square');
       await page.waitForSelector('#predicted');
+      const waves = await liveCheck(page, '#live-waves');
+      console.log(`       live waves: ${waves.samples} samples streamed, max |diff| vs offline ${waves.diff.toExponential(1)}`);
+      if (backend === 'webgl') {
+        const mic = await liveCheck(page, '#live-mic');
+        console.log(`       live microphone (fake capture of ${fakeAudio}): ${mic.samples} samples, ` +
+                    `max |diff| vs offline ${mic.diff.toExponential(1)}`);
+      }
       mkdirSync('build', {recursive: true});
       await page.screenshot({path: `build/demo-web-${backend}.png`});
       assert(errors.length === 0, `page errors: ${errors.join('; ')}`);

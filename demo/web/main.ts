@@ -1,6 +1,7 @@
 // The browser demo: trains the wave classifier on webgpu where the browser has it (falling back
-// to webgl, wasm, then cpu) with a live chart, saves to and reloads from IndexedDB, and predicts
-// picked or drawn waves.
+// to webgl, wasm, then cpu) with a live chart, saves to and reloads from IndexedDB, predicts
+// picked or drawn waves, and classifies a live signal (generated waves or the microphone) as it
+// arrives, through createStream.
 // URL parameters: ?train=2000&test=400&epochs=6&autostart=1&backend=webgl
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -10,6 +11,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
 import {accuracy, convnet} from '../models';
+import {CHUNK, LiveRun, LiveSource, microphoneSource, wavesSource} from './live';
 import {CLASSES, makeDataset, rng, wave} from '../waves';
 
 const params = new URLSearchParams(location.search);
@@ -88,7 +90,8 @@ async function train(): Promise<void> {
   const data = makeDataset(opts.train, opts.width, 1);
   const test = makeDataset(opts.test, opts.width, 2);
   model?.dispose();
-  model = convnet(opts.width, true);
+  // Any width: the same model classifies the live signal.
+  model = convnet(null, true);
   const lines: string[] = [];
   model.summary(undefined, undefined, line => lines.push(line));
   $('summary').textContent = lines.join('\n');
@@ -115,7 +118,9 @@ async function train(): Promise<void> {
   tf.dispose([data.x, data.y, test.x, test.y]);
   document.body.dataset.accuracy = acc.toFixed(3);
   await predict();
-  for (const id of ['train', 'save', 'predict']) $<HTMLButtonElement>(id).disabled = false;
+  for (const id of ['train', 'save', 'predict', 'live-waves', 'live-mic']) {
+    $<HTMLButtonElement>(id).disabled = false;
+  }
   status(`trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) in ${
       ((performance.now() - start) / 1000).toFixed(1)} s`, 'trained');
 }
@@ -138,6 +143,67 @@ async function reload(): Promise<void> {
   document.body.dataset.reloadIdentical = String(same);
   status(`reloaded from ${STORE}: predictions ${same ? 'identical' : 'DIFFERENT'}`, 'reloaded');
   await predict();
+}
+
+const COLORS = ['#c33', '#36c', '#3a7', '#c80'];
+/** The last frames of class probabilities, for the live trace. */
+const trace: Float32Array[] = [];
+let live: {run: LiveRun, source: LiveSource}|null = null;
+
+function drawTrace(): void {
+  const canvas = $<HTMLCanvasElement>('live');
+  const ctx = canvas.getContext('2d')!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  CLASSES.forEach((name, c) => {
+    ctx.strokeStyle = COLORS[c];
+    ctx.beginPath();
+    trace.forEach((p, i) => {
+      const x = (i / 199) * canvas.width;
+      const y = canvas.height - 4 - p[c] * (canvas.height - 8);
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+    ctx.fillStyle = COLORS[c];
+    ctx.fillText(name, 6 + 70 * c, 12);
+  });
+}
+
+/** Starts classifying `source` live: one output frame per two samples (the strided layer). */
+async function startLive(source: LiveSource): Promise<void> {
+  if (live) await stopLive();
+  trace.length = 0;
+  document.body.dataset.liveFrames = '0';
+  // The global pooling sees width / 2 frames of the strided layer: the training window.
+  const run = new LiveRun(model!, opts.width / 2, (p, frames) => {
+    for (let f = 0; f < frames; f++) trace.push(p.slice(f * CLASSES.length, (f + 1) * CLASSES.length));
+    trace.splice(0, Math.max(0, trace.length - 200));
+    const last = trace[trace.length - 1];
+    const best = last.indexOf(Math.max(...last));
+    $('live-class').textContent = `now: ${CLASSES[best]} (${(100 * last[best]).toFixed(0)}%)`;
+    document.body.dataset.liveFrames = String(run.frames);
+    drawTrace();
+  });
+  live = {run, source};
+  $<HTMLButtonElement>('live-stop').disabled = false;
+  status(`live: ${source.name}, ${CHUNK}-sample chunks through createStream`, 'live');
+  await source.start(samples => run.feed(samples));
+}
+
+/** Stops the live signal and checks the streamed outputs against the offline model. */
+async function stopLive(): Promise<void> {
+  if (!live) return;
+  const {run, source} = live;
+  live = null;
+  source.stop();
+  await run.stop();
+  $<HTMLButtonElement>('live-stop').disabled = true;
+  const diff = await run.check();
+  const push = [...run.pushTimes].sort((a, b) => a - b)[run.pushTimes.length >> 1] ?? 0;
+  document.body.dataset.liveMaxDiff = String(diff);
+  document.body.dataset.liveSamples = String(run.samples.length);
+  status(`live: ${run.samples.length} samples, ${run.frames} outputs, ${push.toFixed(1)} ms a push; ` +
+         `the offline model on the same samples differs by at most ${diff.toExponential(1)}`,
+         'live-checked');
 }
 
 function pickButtons(): void {
@@ -182,6 +248,12 @@ async function main(): Promise<void> {
   $('save').onclick = () => save().catch(e => status(`error: ${e.message}`, 'error'));
   $('reload').onclick = () => reload().catch(e => status(`error: ${e.message}`, 'error'));
   $('predict').onclick = () => predict();
+  const failed = (e: Error) => status(`error: ${e.message}`, 'error');
+  $('live-waves').onclick = () => startLive(wavesSource(opts.width, name => {
+    $('live-source').textContent = `playing: ${name}`;
+  })).catch(failed);
+  $('live-mic').onclick = () => startLive(microphoneSource()).catch(failed);
+  $('live-stop').onclick = () => stopLive().catch(failed);
   status('ready: press Train', 'ready');
   if (params.get('autostart') === '1') await train().catch(e => status(`error: ${e.message}`, 'error'));
 }
