@@ -294,14 +294,87 @@ describe('createStream', () => {
     model.dispose();
   });
 
-  it('holds no more tensors or bytes after a thousand one-frame pushes', async () => {
+  it('streams strided branches that line up, nested models, max pooling and other merges',
+     async () => {
+       const init = (seed: number) => tfl.initializers.randomNormal({seed, stddev: 0.5});
+       const input = tfl.input({shape: [null, 3]});
+       // Two branches at half the frame rate: causal K=4 stride 2, and conv1d K=1 stride 2.
+       const a = depthSeparableConv1d({filters: 4, kernelSize: 4, strides: 2, padding: 'causal',
+                                       depthwiseInitializer: init(1), pointwiseInitializer: init(2)})
+                     .apply(input) as tfl.SymbolicTensor;
+       const b = tfl.layers.conv1d({filters: 4, kernelSize: 1, strides: 2, kernelInitializer: init(3)})
+                     .apply(input) as tfl.SymbolicTensor;
+       const inner = tfl.sequential({layers: [
+         tfl.layers.dense({inputShape: [null, 4], units: 4, kernelInitializer: init(4)}),
+         tfl.layers.activation({activation: 'softmax'}),
+       ]});
+       const merged = [
+         tfl.layers.multiply().apply([a, b]), tfl.layers.average().apply([a, b]),
+         tfl.layers.maximum().apply([a, inner.apply(b) as tfl.SymbolicTensor]),
+       ] as tfl.SymbolicTensor[];
+       const joined = tfl.layers.concatenate().apply(merged) as tfl.SymbolicTensor;
+       const valid = depthSeparableConv1d({filters: 2, kernelSize: 3, dilationRate: 2,
+                                           padding: 'valid', depthwiseInitializer: init(5),
+                                           pointwiseInitializer: init(6)})
+                         .apply(joined) as tfl.SymbolicTensor;
+       const model = tfl.model({inputs: input, outputs: valid});
+       const x = seededTensor([2, 31, 3], 13);
+       const want = await takeAsync(model.predict(x) as tf.Tensor);
+       const stream = createStream(model, {batchSize: 2});
+       expect(stream.receptiveField).toBe(1 + 3 * 1 + 4 * 2);
+       const got = joinTime(await streamInChunks(stream, x, [1, 2, 0, 3, 5, 1, 19]), 2, 2);
+       expect(mismatch(got, want, 'strided branches', streamTolerance())).toBeNull();
+       stream.dispose();
+
+       // Global max pooling over the last 5 frames, then a dense head.
+       const pooled = tfl.sequential({layers: [
+         depthSeparableConv1d({inputShape: [null, 3], filters: 3, kernelSize: 2, padding: 'causal',
+                               depthwiseInitializer: init(7), pointwiseInitializer: init(8)}),
+         tfl.layers.globalMaxPooling1d({}),
+         tfl.layers.dense({units: 2, kernelInitializer: init(9)}),
+       ]});
+       const maxStream = createStream(pooled, {poolingWindow: 5, batchSize: 2});
+       const streamed = joinTime(await streamInChunks(maxStream, x, [4, 27]), 2, 2);
+       // While the window still reaches the start, a frame pools the whole input so far: what
+       // predict gives on it.
+       for (const t of [0, 3, 4]) {
+         const sofar = tf.slice(x, [0, 0, 0], [2, t + 1, 3]);
+         const p = await takeAsync(pooled.predict(sofar) as tf.Tensor);
+         sofar.dispose();
+         for (let n = 0; n < 2; n++) {
+           const row = streamed.slice((n * 31 + t) * 2, (n * 31 + t) * 2 + 2);
+           expect(mismatch(row, p.slice(n * 2, n * 2 + 2), `max pool frame ${t}`,
+                           streamTolerance())).toBeNull();
+         }
+       }
+       // Later, the last 5 frames of the features of the whole input.
+       const features = await takeAsync(pooled.layers[0].apply(x) as tf.Tensor);  // [2, 31, 3]
+       const head = pooled.layers[2];
+       for (const t of [5, 17, 30]) {
+         const windowMax = tf.tidy(() => tf.max(tf.slice(tf.tensor3d(features, [2, 31, 3]),
+                                                         [0, t - 4, 0], [2, 5, 3]), 1));
+         const want = await takeAsync(tf.tidy(() => head.apply(windowMax) as tf.Tensor));
+         windowMax.dispose();
+         for (let n = 0; n < 2; n++) {
+           const row = streamed.slice((n * 31 + t) * 2, (n * 31 + t) * 2 + 2);
+           expect(mismatch(row, want.slice(n * 2, n * 2 + 2), `max pool frame ${t}`,
+                           streamTolerance())).toBeNull();
+         }
+       }
+       maxStream.dispose();
+       tf.dispose(x);
+       model.dispose();
+       pooled.dispose();
+     });
+
+  it('holds no more tensors or bytes after thousands of one-frame pushes', async () => {
     const model = tcn(4, [1, 2]);
     const stream = createStream(model);
     const x = seededTensor([1, 1, 4], 2);
     stream.push(x).dispose();
     const tensors = liveTensors();
     const bytes = tf.memory().numBytes;
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < (onGpuBackend() ? 1000 : 3000); i++) {
       stream.push(x).dispose();
       if (i % 100 === 0) await tf.nextFrame();
     }

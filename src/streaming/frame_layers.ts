@@ -1,4 +1,4 @@
-import {add, mean, mul, rsqrt, square, sub, Tensor} from '@tensorflow/tfjs-core';
+import {add, batchNorm, mean, mul, reshape, rsqrt, square, squaredDifference, sub, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 
 import {Edge} from './frames';
@@ -62,15 +62,24 @@ export function frameFunction(layer: Layer, input: Edge): {apply: (x: Tensor) =>
 }
 
 /**
- * Layer normalization over the last axis in 9 kernels: tfjs-layers' own tiles the moments,
+ * Layer normalization over the last axis in few kernels: tfjs-layers' own tiles the moments,
  * gamma and beta to the input's shape first (16 kernels), which dominates a one-frame push.
- * Same formula: (x - mean) / sqrt(variance + epsilon) * gamma + beta.
+ * Same formula: (x - mean) / sqrt(variance + epsilon) * gamma + beta. One frame (the usual
+ * push) has one mean and one variance, which tfjs's batchNorm kernel broadcasts as they are:
+ * the kernel tfjs-layers ends in, in 4 kernels; more frames take 9 elementwise ones.
  */
 function channelNormalization(layer: Layer, epsilon: number): (x: Tensor) => Tensor {
   const [gamma, beta] = ['gamma', 'beta'].map(
       n => layer.weights.find(w => w.originalName.endsWith(`/${n}`)) ?? null);
   return x => {
-    const centered = sub(x, mean(x, -1, true));
+    const mu = mean(x, -1, true);
+    const channels = x.shape[x.rank - 1];
+    if (x.size === channels) {
+      const variance = mean(squaredDifference(x, mu), -1, true);
+      return batchNorm(x, reshape(mu, [1]), reshape(variance, [1]), beta?.read() as Tensor1D,
+                       gamma?.read() as Tensor1D, epsilon);
+    }
+    const centered = sub(x, mu);
     let y = mul(centered, rsqrt(add(mean(square(centered), -1, true), epsilon)));
     if (gamma != null) y = mul(y, gamma.read());
     if (beta != null) y = add(y, beta.read());
