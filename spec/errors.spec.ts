@@ -156,6 +156,24 @@ describe('bad input gets a clear ValueError and leaks nothing', () => {
     }
   });
 
+  it('a tensor or symbolic tensor from another copy of tfjs says two copies are loaded', () => {
+    // What another copy's objects look like here: a tensor's fields, not this copy's classes.
+    const foreignTensor = {dataId: {}, shape: [1, 8, 3], dtype: 'float32', size: 24, rank: 3};
+    const foreignSymbolic = {sourceLayer: {}, nodeIndex: 0, shape: [null, 8, 3], dtype: 'float32', rank: 3};
+    expectClearError(() => separableConv1d(foreignTensor as never, dw, pw),
+                     [/x is a tensor from another copy of @tensorflow\/tfjs-core/,
+                      new RegExp(`uses \\(${tf.version_core.replace(/\./g, '\\.')}\\)`),
+                      /npm ls @tensorflow\/tfjs-core/, /npm dedupe/]);
+    expectClearError(() => separableConv1d(x, dw, foreignTensor as never),
+                     [/pointwiseFilter is a tensor from another copy/]);
+    const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, inChannels: 3, name: 'twin'});
+    layer.build([null, 8, 3]);
+    expectClearError(() => layer.apply(foreignSymbolic as never),
+                     [/^twin: .*x is a symbolic tensor from another copy of @tensorflow\/tfjs-layers/,
+                      /the model is built with another tfjs/]);
+    for (const w of layer.weights) w.dispose();
+  });
+
   it('errors raised while a model runs the layer name the layer', () => {
     const model = tfl.sequential({layers: [new DepthSeparableConv1d(
         {inputShape: [null, 3], filters: 2, kernelSize: 5, name: 'sep_in_model'})]});

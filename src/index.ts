@@ -7,18 +7,18 @@
  *
  * @packageDocumentation
  */
-export {ValueError} from './errors';
-export {DataFormat1D, separableConv1d} from './ops/separable_conv1d';
-export {Padding, PaddingMode} from './ops/padding';
-export {DataFormat, DepthSeparableConv1dArgs} from './layers/args';
-export {SerializableIdentifier} from './layers/serializable';
-export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d';
-export {KERNELS_FLAG} from './ops/kernels/registry';
-export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names';
-export {createStream, Stream, StreamOptions} from './streaming/stream';
-export {StreamState, BufferState} from './streaming/state';
-export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch';
+export {ValueError} from './errors.js';
+export {DataFormat1D, separableConv1d} from './ops/separable_conv1d.js';
+export {Padding, PaddingMode} from './ops/padding.js';
+export {DataFormat, DepthSeparableConv1dArgs} from './layers/args.js';
+export {SerializableIdentifier} from './layers/serializable.js';
+export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d.js';
+export {KERNELS_FLAG} from './ops/kernels/registry.js';
+export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names.js';
+export {createStream, Stream, StreamOptions} from './streaming/stream.js';
+export {StreamState, BufferState} from './streaming/state.js';
+export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch.js';
 
-import {registerKernels} from './ops/kernels/registry';
+import {registerKernels} from './ops/kernels/registry.js';
 
 registerKernels();

@@ -1,7 +1,7 @@
 import {add, matMul, reshape, squeeze, Tensor, tensor, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
 
-import {describe, ValueError} from '../errors';
-import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
+import {describe, ValueError} from '../errors.js';
+import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 
 /** A state-dict entry: a tensor, or its shape and row-major values (e.g. from JSON). */
 export type TorchTensor = Tensor|{shape: number[], data: ArrayLike<number>};

@@ -3,10 +3,10 @@ import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {Initializer} from '@tensorflow/tfjs-layers/dist/initializers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 
-import {checkInteger, describe, ValueError} from '../errors';
-import {checkPadding, Padding} from '../ops/padding';
+import {checkInteger, describe, ValueError} from '../errors.js';
+import {checkPadding, Padding} from '../ops/padding.js';
 
-import {resolveSerializable, SerializableIdentifier, SerializableKind} from './serializable';
+import {resolveSerializable, SerializableIdentifier, SerializableKind} from './serializable.js';
 
 /** Layout of the layer's input: `[batch, width, channels]` or `[batch, channels, width]`. */
 export type DataFormat = 'channelsLast'|'channelsFirst';

@@ -4,12 +4,12 @@ import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Shape} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
-import {checkSize, describe, ValueError} from '../errors';
-import {outputWidth, Padding} from '../ops/padding';
-import {separableConv1dWithBias} from '../ops/separable_conv1d';
+import {checkSize, describe, ValueError} from '../errors.js';
+import {outputWidth, Padding} from '../ops/padding.js';
+import {separableConv1dWithBias} from '../ops/separable_conv1d.js';
 
-import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args';
-import {serializeObject} from './serializable';
+import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args.js';
+import {serializeObject} from './serializable.js';
 
 
 /**

@@ -1,7 +1,7 @@
 import {serialization} from '@tensorflow/tfjs-core';
 import {constraints, initializers, regularizers} from '@tensorflow/tfjs-layers';
 
-import {describe, ValueError} from '../errors';
+import {describe, ValueError} from '../errors.js';
 
 /**
  * How initializers, regularizers, constraints and activations are named in args and configs:

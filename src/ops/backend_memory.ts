@@ -1,10 +1,10 @@
 import {getBackend, memory} from '@tensorflow/tfjs-core';
 
-import {ValueError} from '../errors';
+import {ValueError} from '../errors.js';
 
-import {ConvGeometry} from './depthwise';
-import {strategy} from './strategy';
-import {isRecordingGradients} from './tape';
+import {ConvGeometry} from './depthwise.js';
+import {strategy} from './strategy.js';
+import {isRecordingGradients} from './tape.js';
 
 /** Room kept free for what tensors do not count: the backend's own buffers and workspaces. */
 const SLACK_BYTES = 64 * 2 ** 20;

@@ -1,10 +1,10 @@
 import {add, depthwiseConv2d, dispose, engine, env, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
 
-import {useDedicatedKernel} from './kernels/registry';
-import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names';
-import {effectiveWidth, PaddingPlan} from './padding';
-import {strategy} from './strategy';
-import {TapPiece, tapPieces} from './tap_pieces';
+import {useDedicatedKernel} from './kernels/registry.js';
+import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names.js';
+import {effectiveWidth, PaddingPlan} from './padding.js';
+import {strategy} from './strategy.js';
+import {TapPiece, tapPieces} from './tap_pieces.js';
 
 /** The sizes and settings that the forward pass fixed, shared by its gradients. */
 export interface ConvGeometry {

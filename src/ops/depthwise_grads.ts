@@ -1,6 +1,6 @@
 import {customGrad, reshape, Tensor, Tensor2D, Tensor3D} from '@tensorflow/tfjs-core';
 
-import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise';
+import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise.js';
 
 // The depthwise half's three bilinear maps as differentiable ops: the correlation F(x, w), its
 // input gradient G(dd, w) and its filter gradient H(x, dd). They are one trilinear form,

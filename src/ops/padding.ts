@@ -1,4 +1,4 @@
-import {checkInteger, describe, ValueError} from '../errors';
+import {checkInteger, describe, ValueError} from '../errors.js';
 
 /** The named padding modes, as in tf.keras: TensorFlow's `'same'`, and `'causal'` (left only). */
 export type PaddingMode = 'valid'|'same'|'causal';

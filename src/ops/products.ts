@@ -1,9 +1,9 @@
 import {customGrad, engine, fused, matMul, ones, reshape, Tensor, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
 
-import {MATMUL_KERNEL} from './kernels/names';
-import {useDedicatedKernel} from './kernels/registry';
-import {strategy} from './strategy';
-import {isRecordingGradients} from './tape';
+import {MATMUL_KERNEL} from './kernels/names.js';
+import {useDedicatedKernel} from './kernels/registry.js';
+import {strategy} from './strategy.js';
+import {isRecordingGradients} from './tape.js';
 
 /**
  * `a . b` (either one transposed) plus `bias` when given, for 2-D tensors, the fastest way the

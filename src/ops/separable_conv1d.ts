@@ -1,14 +1,14 @@
 import {customGrad, env, expandDims, getBackend, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
-import {checkInteger, checkSize, describe, ValueError} from '../errors';
+import {checkInteger, checkSize, describe, ValueError} from '../errors.js';
 
-import {checkBackendMemory} from './backend_memory';
-import {ConvGeometry, depthwiseForward} from './depthwise';
-import {correlation, filterGradient, inputGradient} from './depthwise_grads';
-import {product, sumRows} from './products';
-import {checkPadding, Padding, planPadding} from './padding';
-import {isRecordingGradients} from './tape';
-import {floatTensor} from './tensors';
+import {checkBackendMemory} from './backend_memory.js';
+import {ConvGeometry, depthwiseForward} from './depthwise.js';
+import {correlation, filterGradient, inputGradient} from './depthwise_grads.js';
+import {product, sumRows} from './products.js';
+import {checkPadding, Padding, planPadding} from './padding.js';
+import {isRecordingGradients} from './tape.js';
+import {floatTensor} from './tensors.js';
 
 /** Layout of the op's input and output: width-major (`'NWC'`) or channel-major (`'NCW'`). */
 export type DataFormat1D = 'NWC'|'NCW';

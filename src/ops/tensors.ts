@@ -1,6 +1,7 @@
-import {cast, Rank, Tensor, tensor, TensorLike} from '@tensorflow/tfjs-core';
+import {cast, Rank, Tensor, tensor, TensorLike, version_core} from '@tensorflow/tfjs-core';
+import {version_layers} from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors';
+import {ValueError} from '../errors.js';
 
 /**
  * Turns a tensor or TensorLike argument into a float32 tensor, as tfjs ops do: numeric
@@ -19,6 +20,8 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
   if (value == null) {
     throw new ValueError(`${opName}: ${argName} is required, but got ${value}.`);
   }
+  const foreign = typeof value === 'object' ? fromAnotherCopy(value) : null;
+  if (foreign != null) throw new ValueError(`${opName}: ${argName} is ${foreign}`);
   if (Array.isArray(value)) checkRectangular(value, argName, opName);
   let parsed: Tensor;
   try {
@@ -52,3 +55,27 @@ function checkRectangular(value: unknown[], argName: string, opName: string): vo
   walk(value, 0, '');
 }
 
+
+/**
+ * What a value that is not this copy's tensor but has a tensor's fields is, with how to fix it;
+ * null for anything else. Two copies of tfjs in one program (a project's
+ * `@tensorflow/tfjs@4.10` beside a newer tfjs-core that this package got) share one engine but
+ * not their classes, so their tensors fail `instanceof` here and tfjs's own message names
+ * neither copy.
+ */
+function fromAnotherCopy(value: object): string|null {
+  const has = (...keys: string[]) => keys.every(k => k in value);
+  const fix = 'Two copies of tfjs are loaded. Run `npm ls @tensorflow/tfjs-core ' +
+      '@tensorflow/tfjs-layers`, then install this package next to the one tfjs your project ' +
+      'uses (the same version of @tensorflow/tfjs, or of tfjs-core and tfjs-layers) and run ' +
+      '`npm dedupe`; a bundler can alias both packages to one path.';
+  if (has('sourceLayer', 'nodeIndex', 'shape', 'dtype')) {
+    return `a symbolic tensor from another copy of @tensorflow/tfjs-layers than the one this ` +
+           `package uses (${version_layers}): the model is built with another tfjs. ${fix}`;
+  }
+  if (has('dataId', 'shape', 'dtype', 'size')) {
+    return `a tensor from another copy of @tensorflow/tfjs-core than the one this package uses ` +
+           `(${version_core}). ${fix}`;
+  }
+  return null;
+}

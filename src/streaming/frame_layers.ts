@@ -1,7 +1,7 @@
 import {add, batchNorm, mean, mul, reshape, rsqrt, square, squaredDifference, sub, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 
-import {Edge} from './frames';
+import {Edge} from './frames.js';
 
 type Layer = layers.Layer;
 

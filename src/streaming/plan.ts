@@ -1,13 +1,13 @@
 import {add, mul, reshape, Tensor} from '@tensorflow/tfjs-core';
 import {layers, LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
-import {describe, ValueError} from '../errors';
-import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d';
-import {effectiveWidth, Padding} from '../ops/padding';
+import {describe, ValueError} from '../errors.js';
+import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
+import {effectiveWidth, Padding} from '../ops/padding.js';
 
-import {Edge} from './frames';
-import {callLayer, frameFunction, perFrameProblem} from './frame_layers';
-import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps';
+import {Edge} from './frames.js';
+import {callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
+import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps.js';
 
 type Layer = layers.Layer;
 

@@ -1,10 +1,10 @@
 import {Tensor, tensor} from '@tensorflow/tfjs-core';
 
-import {describe, ValueError} from '../errors';
+import {describe, ValueError} from '../errors.js';
 
-import {framesShape} from './frames';
-import {PlanNode} from './plan';
-import {StepState} from './steps';
+import {framesShape} from './frames.js';
+import {PlanNode} from './plan.js';
+import {StepState} from './steps.js';
 
 /** The tag every saved state carries, so a state from something else is refused by name. */
 export const STATE_FORMAT = 'tfjs-depth-separable-conv1d/stream';

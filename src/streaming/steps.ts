@@ -1,6 +1,6 @@
 import {avgPool, maxPool, max, mean, reshape, Tensor, Tensor4D, zeros} from '@tensorflow/tfjs-core';
 
-import {Edge, frameCount, framesShape, joinFrames, noFrames, sliceFrames} from './frames';
+import {Edge, frameCount, framesShape, joinFrames, noFrames, sliceFrames} from './frames.js';
 
 /**
  * What a stateful step remembers between pushes: the frames it still needs, and how many

@@ -1,12 +1,12 @@
 import {clone, keep, Tensor, Tensor3D, TensorLike, tidy} from '@tensorflow/tfjs-core';
 import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 
-import {checkInteger, describe, ValueError} from '../errors';
-import {floatTensor} from '../ops/tensors';
+import {checkInteger, describe, ValueError} from '../errors.js';
+import {floatTensor} from '../ops/tensors.js';
 
-import {compile, Plan} from './plan';
-import {decodeState, encodeState, StreamState} from './state';
-import {StepState} from './steps';
+import {compile, Plan} from './plan.js';
+import {decodeState, encodeState, StreamState} from './state.js';
+import {StepState} from './steps.js';
 
 /** Options of `createStream`. */
 export interface StreamOptions {

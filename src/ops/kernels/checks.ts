@@ -1,8 +1,8 @@
 import {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {describe, ValueError} from '../../errors';
+import {describe, ValueError} from '../../errors.js';
 
-import {DepthwiseAttrs, MatMulAttrs} from './names';
+import {DepthwiseAttrs, MatMulAttrs} from './names.js';
 
 // The dedicated kernels are public names (`tf.engine().runKernel(MATMUL_KERNEL, ...)` works),
 // so each checks its inputs and attributes: mismatched operands would otherwise read past

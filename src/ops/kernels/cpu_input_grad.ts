@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {CpuBackend} from './cpu_backend';
-import {checkDepthwise} from './checks';
-import {DepthwiseAttrs, INPUT_GRAD_KERNEL} from './names';
+import {CpuBackend} from './cpu_backend.js';
+import {checkDepthwise} from './checks.js';
+import {DepthwiseAttrs, INPUT_GRAD_KERNEL} from './names.js';
 
 // A dedicated cpu kernel for the depthwise input gradient. Each (example, output step, tap)
 // adds its share of dd back to the input row that tap read; padding, stride and dilation are

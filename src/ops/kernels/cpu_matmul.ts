@@ -1,8 +1,8 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {CpuBackend} from './cpu_backend';
-import {checkMatMul} from './checks';
-import {MATMUL_KERNEL, MatMulAttrs} from './names';
+import {CpuBackend} from './cpu_backend.js';
+import {checkMatMul} from './checks.js';
+import {MATMUL_KERNEL, MatMulAttrs} from './names.js';
 
 // A dedicated cpu kernel for the three matrix products of the op (the pointwise step, and the
 // gradients of its input and its filter). tfjs-cpu's BatchMatMul runs at about 0.4 GFLOP/s

@@ -1,8 +1,8 @@
 import {env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core';
 
-import {cpuInputGradConfig} from './cpu_input_grad';
-import {cpuMatMulConfig} from './cpu_matmul';
-import {webglFilterGradConfig} from './webgl_filter_grad';
+import {cpuInputGradConfig} from './cpu_input_grad.js';
+import {cpuMatMulConfig} from './cpu_matmul.js';
+import {webglFilterGradConfig} from './webgl_filter_grad.js';
 
 /**
  * The tfjs flag that turns the dedicated kernels on (the default) or off; off, every backend

@@ -1,7 +1,7 @@
 import {KernelConfig, TensorInfo} from '@tensorflow/tfjs-core';
 
-import {checkDepthwise} from './checks';
-import {DepthwiseAttrs, FILTER_GRAD_KERNEL} from './names';
+import {checkDepthwise} from './checks.js';
+import {DepthwiseAttrs, FILTER_GRAD_KERNEL} from './names.js';
 
 // A dedicated WebGL 2 kernel for the depthwise filter gradient, registered with
 // tf.registerKernel. tfjs's own kernels express it badly: as a depthwise convolution it needs
