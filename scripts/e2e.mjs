@@ -2,8 +2,8 @@
 // (Playwright), the <script>-tag bundle after tfjs's UMD bundle, and the npm package itself
 // (pack contents, CommonJS with the @tensorflow/tfjs umbrella, the ESM build in a bundler).
 // Needs `npm run build` and `npm run build:web` first (scripts/test.mjs runs them).
-import {execFileSync} from 'node:child_process';
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {build} from 'esbuild';
@@ -79,6 +79,42 @@ async function liveCheck(page, button, minFrames = 40) {
   return {diff, samples};
 }
 
+/** `npm pack` into build/; returns the tarball's path. */
+function packTarball() {
+  const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', 'build'],
+                                         {encoding: 'utf8'}));
+  return `${process.cwd()}/build/${info.filename}`;
+}
+
+/**
+ * A fresh project in `dir` with the packed package unpacked in node_modules, and tfjs: this
+ * checkout's (linked) when `version` is null, else that version from the npm registry (kept
+ * between runs). Returns the folder.
+ */
+function consumerProject(dir, tarball, version) {
+  const modules = `${dir}/node_modules`;
+  mkdirSync(modules, {recursive: true});
+  writeFileSync(`${dir}/package.json`, JSON.stringify({name: 'consumer', private: true}));
+  if (version == null) {
+    rmSync(`${modules}/@tensorflow`, {recursive: true, force: true});
+    symlinkSync(`${process.cwd()}/node_modules/@tensorflow`, `${modules}/@tensorflow`);
+  } else if (!existsSync(`${modules}/@tensorflow/tfjs-core/package.json`) ||
+             require(`${process.cwd()}/${modules}/@tensorflow/tfjs-core/package.json`).version !== version) {
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--no-save', '--ignore-scripts',
+                         ...['core', 'layers', 'backend-cpu', 'backend-wasm', 'backend-webgl']
+                             .map(p => `@tensorflow/tfjs-${p}@${version}`)],
+                 {cwd: dir, stdio: ['ignore', 'ignore', 'inherit']});
+  }
+  const target = `${modules}/tfjs-depth-separable-conv1d`;
+  rmSync(target, {recursive: true, force: true});
+  mkdirSync(target);
+  execFileSync('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
+  for (const f of ['consumer.mjs', 'consumer.cjs', 'consumer_webgl.mjs']) {
+    writeFileSync(`${dir}/${f}`, readFileSync(`spec/e2e/${f}`));
+  }
+  return dir;
+}
+
 async function main() {
   const {server, url} = await startServer('.');
   const fakeAudio = 'build/fake-microphone.wav';
@@ -149,6 +185,90 @@ async function main() {
     await browser.close();
     server.close();
   }
+
+  // The package as a user installs it: packed, unpacked into fresh projects beside tfjs 4.22
+  // (this checkout's) and 4.0.0 (the oldest the peer range allows, from the npm registry).
+  const tarball = packTarball();
+  const projects = {'4.22': consumerProject('build/consumer-4.22', tarball, null),
+                    '4.0.0': null};
+  for (const [version, label] of [['4.22', 'the newest tfjs 4'], ['4.0.0', 'the oldest tfjs the peer range allows']]) {
+    await check(`the packed package in a fresh Node project with ${label} (${version}): ESM on cpu and wasm ` +
+                `(op, gradient, layer, fit, fileSystem save/load, stream), CommonJS`, async () => {
+      const dir = projects[version] ??= consumerProject(`build/consumer-${version}`, tarball, version);
+      for (const script of [['consumer.mjs', 'cpu'], ['consumer.mjs', 'wasm'], ['consumer.cjs']]) {
+        const out = execFileSync('node', script, {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+        const line = JSON.parse(out.trim().split('\n').pop());
+        assert(line.ok, `${script.join(' ')}: ${out}`);
+        if (version !== '4.22') assert(line.tfjs === version, `${script.join(' ')} ran tfjs ${line.tfjs}`);
+      }
+      console.log(`       ${dir}: ESM cpu and wasm, CommonJS ran on tfjs ${version}`);
+    });
+  }
+
+  for (const version of ['4.22', '4.0.0']) {
+    await check(`webgl in Chromium with tfjs ${version}: the op, its gradients (the dedicated webgl kernel) and ` +
+                `the layer give cpu's numbers`, async () => {
+      const dir = projects[version];
+      assert(dir, `no tfjs ${version} project`);
+      await build({entryPoints: [`${dir}/consumer_webgl.mjs`], absWorkingDir: process.cwd(), bundle: true,
+                   format: 'iife', outfile: `${dir}/consumer_webgl.js`, logLevel: 'silent',
+                   nodePaths: [`${dir}/node_modules`]});
+      writeFileSync(`${dir}/webgl.html`, '<!doctype html><script src="consumer_webgl.js"></script>');
+      const {server, url} = await startServer('.');
+      const browser = await chromium.launch({executablePath: process.env.CHROME_BIN || '/usr/bin/chromium',
+                                             headless: true, args: WEBGPU});
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${url}/${dir}/webgl.html`);
+        await page.waitForFunction(() => window.result !== undefined, null, {timeout: 120000});
+        const result = await page.evaluate(() => window.result);
+        assert(!result.error, result.error);
+        assert(result.backend === 'webgl', `ran on ${result.backend}`);
+        if (version !== '4.22') assert(result.tfjs === version, `ran tfjs ${result.tfjs}`);
+        assert(result.worst <= 1e-3, `webgl differs from cpu by ${result.worst}`);
+        console.log(`       tfjs ${result.tfjs} webgl vs cpu: max relative difference ${result.worst.toExponential(1)}`);
+      } finally {
+        await browser.close();
+        server.close();
+      }
+    });
+  }
+
+  await check('two copies of tfjs (4.0.0 beside 4.22): a ValueError that says so, for tensors and models', async () => {
+    const old = projects['4.0.0'];
+    assert(old, 'no tfjs 4.0.0 project');
+    // The package from the 4.22 project keeps its tfjs; the program's tensors and models are 4.0.0's.
+    const script = `
+      const tf = require('@tensorflow/tfjs-core'); const tfl = require('@tensorflow/tfjs-layers');
+      require('@tensorflow/tfjs-backend-cpu');
+      const lib = require(${JSON.stringify(`${process.cwd()}/build/consumer-4.22/node_modules/tfjs-depth-separable-conv1d`)});
+      const messages = [];
+      try { lib.separableConv1d(tf.ones([1, 4, 1]), tf.ones([2, 1, 1]), tf.ones([1, 1, 1])); } catch (e) { messages.push(e.message); }
+      try { tfl.sequential({layers: [new lib.DepthSeparableConv1d({inputShape: [4, 1], filters: 1, kernelSize: 2})]}); }
+      catch (e) { messages.push(e.message); }
+      console.log(JSON.stringify(messages));`;
+    const messages = JSON.parse(execFileSync('node', ['-e', script], {cwd: old, encoding: 'utf8'}).trim().split('\n').pop());
+    assert(messages.length === 2, `expected two errors, got ${JSON.stringify(messages)}`);
+    assert(/another copy of @tensorflow\/tfjs-core/.test(messages[0]) && /npm ls/.test(messages[0]), messages[0]);
+    assert(/another copy of @tensorflow\/tfjs-layers/.test(messages[1]) && /dedupe/.test(messages[1]), messages[1]);
+  });
+
+  await check('source maps of the package embed their sources; publint and arethetypeswrong report nothing', async () => {
+    const root = `${projects['4.22']}/node_modules/tfjs-depth-separable-conv1d`;
+    const maps = execFileSync('find', [root, '-name', '*.map'], {encoding: 'utf8'}).trim().split('\n');
+    assert(maps.length > 10, `only ${maps.length} maps`);
+    for (const map of maps) {
+      const m = JSON.parse(readFileSync(map, 'utf8'));
+      assert(Array.isArray(m.sourcesContent) && m.sourcesContent.length === m.sources.length &&
+             m.sourcesContent.every(c => typeof c === 'string' && c.length > 0), `${map} lacks sourcesContent`);
+    }
+    const publint = execFileSync('node', ['node_modules/publint/src/cli.js', root, '--strict'], {encoding: 'utf8'});
+    assert(/All good/.test(publint), `publint: ${publint}`);
+    const attw = spawnSync('node', ['node_modules/@arethetypeswrong/cli/dist/index.js', tarball, '--format', 'ascii'],
+                           {encoding: 'utf8'});
+    assert(attw.status === 0 && /No problems found/.test(attw.stdout), `arethetypeswrong: ${attw.stdout}${attw.stderr}`);
+    console.log(`       ${maps.length} maps with sources; publint: all good; arethetypeswrong: no problems`);
+  });
 
   await check('npm pack: types and builds in, no specs, fixtures or demo', async () => {
     const [info] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],

@@ -1,2 +1,3 @@
 import './setup_node';
 import './specs';
+import './node/file_system.spec';

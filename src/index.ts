@@ -10,7 +10,7 @@
 export {ValueError} from './errors.js';
 export {DataFormat1D, separableConv1d} from './ops/separable_conv1d.js';
 export {Padding, PaddingMode} from './ops/padding.js';
-export {DataFormat, DepthSeparableConv1dArgs} from './layers/args.js';
+export {DataFormat, DepthSeparableConv1dArgs, DepthSeparableConv1dCommonArgs, SerializedObject} from './layers/args.js';
 export {SerializableIdentifier} from './layers/serializable.js';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d.js';
 export {KERNELS_FLAG} from './ops/kernels/registry.js';

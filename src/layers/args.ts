@@ -1,68 +1,91 @@
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+// Type-only deep imports (tfjs-layers does not export these types from its index); e2e
+// compiles the packed .d.ts against the oldest and newest tfjs the peer range allows.
+import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type {Initializer} from '@tensorflow/tfjs-layers/dist/initializers';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
+import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers';
+import type {ActivationIdentifier} from '@tensorflow/tfjs-layers/dist/keras_format/activation_config';
+import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {checkPadding, Padding} from '../ops/padding.js';
 
-import {resolveSerializable, SerializableIdentifier, SerializableKind} from './serializable.js';
+import {resolveSerializable, SerializableKind} from './serializable.js';
 
 /** Layout of the layer's input: `[batch, width, channels]` or `[batch, channels, width]`. */
 export type DataFormat = 'channelsLast'|'channelsFirst';
 
+/** A class name with its config, as Keras and tfjs write them in model.json. */
+export interface SerializedObject {
+  className: string;
+  config?: object;
+}
+
 /**
- * Arguments of `DepthSeparableConv1d`. Canonical names follow tfjs / Keras; the PyTorch /
- * Lucid spellings (`outChannels`, `stride`, `dilation`, `bias`) are accepted too, and giving
- * both spellings with different values is an error.
+ * The arguments of `DepthSeparableConv1d` other than the output channel count. Canonical names
+ * follow tfjs / Keras; the PyTorch / Lucid spellings (`outChannels`, `stride`, `dilation`,
+ * `bias`) are accepted too, and giving both spellings with different values is an error.
  */
-export interface DepthSeparableConv1dArgs extends LayerArgs {
-  /** Output channels. Required, or `outChannels`. */
-  filters?: number;
-  /** Lucid / PyTorch spelling of `filters`. */
-  outChannels?: number;
+export interface DepthSeparableConv1dCommonArgs extends LayerArgs {
   /** Width of the depthwise filter, a number or `[number]`. */
   kernelSize: number|[number];
-  /** Step between outputs (default 1), a number or `[number]`. */
+  /** Step between outputs, a number or `[number]`. Default 1. */
   strides?: number|[number];
   /** Lucid / PyTorch spelling of `strides`. */
   stride?: number|[number];
   /**
-   * `'valid'` (default), `'same'` (TensorFlow's rule), `'causal'`, `p` zeros on both sides or
-   * `[left, right]` zeros.
+   * `'valid'`, `'same'` (TensorFlow's rule), `'causal'` (all padding on the left), `p` zeros
+   * on both sides (PyTorch / Lucid) or `[left, right]` zeros. Default `'valid'`.
    */
   padding?: Padding;
-  /** Spacing between filter taps (default 1), a number or `[number]`. */
+  /** Spacing between filter taps, a number or `[number]`. Default 1. */
   dilationRate?: number|[number];
   /** Lucid / PyTorch spelling of `dilationRate`. */
   dilation?: number|[number];
-  /** Depthwise filters per input channel (default 1). */
+  /** Depthwise filters per input channel. Default 1. */
   depthMultiplier?: number;
-  /** `'channelsLast'` (default) or `'channelsFirst'` (PyTorch / Lucid layout). */
+  /** `'channelsLast'` or `'channelsFirst'` (PyTorch / Lucid layout). Default `'channelsLast'`. */
   dataFormat?: DataFormat;
-  /** Activation applied to the output, e.g. `'relu'`; default linear. */
-  activation?: SerializableIdentifier;
-  /** Whether to add a bias after the pointwise step (default true). */
+  /** Activation applied to the output, as in `tf.layers.conv1d`. Default `'linear'`. */
+  activation?: ActivationIdentifier;
+  /** Whether to add a bias after the pointwise step. Default true. */
   useBias?: boolean;
   /** Lucid / PyTorch spelling of `useBias`. */
   bias?: boolean;
-  depthwiseInitializer?: SerializableIdentifier;
-  pointwiseInitializer?: SerializableIdentifier;
-  biasInitializer?: SerializableIdentifier;
-  depthwiseRegularizer?: SerializableIdentifier;
-  pointwiseRegularizer?: SerializableIdentifier;
-  biasRegularizer?: SerializableIdentifier;
+  /** Initializer of `depthwise_kernel`. Default `'glorotUniform'`. */
+  depthwiseInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  /** Initializer of `pointwise_kernel`. Default `'glorotUniform'`. */
+  pointwiseInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  /** Initializer of `bias`. Default `'zeros'`. */
+  biasInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  /** Regularizer of `depthwise_kernel`. Default none. */
+  depthwiseRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  /** Regularizer of `pointwise_kernel`. Default none. */
+  pointwiseRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  /** Regularizer of `bias`. Default none. */
+  biasRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
   /** Must be null: tfjs-layers 4.x cannot apply activity regularizers to any layer. */
   activityRegularizer?: null;
-  depthwiseConstraint?: SerializableIdentifier;
-  pointwiseConstraint?: SerializableIdentifier;
-  biasConstraint?: SerializableIdentifier;
+  /** Constraint on `depthwise_kernel`, applied after each optimizer step. Default none. */
+  depthwiseConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  /** Constraint on `pointwise_kernel`, applied after each optimizer step. Default none. */
+  pointwiseConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  /** Constraint on `bias`, applied after each optimizer step. Default none. */
+  biasConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
   /**
    * Input channels, when known before the input (Lucid's `in_channels`). Without an input
    * shape, the layer's input shape becomes `[null, inChannels]` (or `[inChannels, null]`).
+   * Default: from the input.
    */
   inChannels?: number;
 }
+
+/**
+ * Arguments of `DepthSeparableConv1d`: the common ones and the output channel count, as
+ * `filters` (tfjs / Keras) or `outChannels` (Lucid / PyTorch); one of them is required.
+ */
+export type DepthSeparableConv1dArgs = DepthSeparableConv1dCommonArgs&
+    ({/** Output channels. */ filters: number, outChannels?: number}|
+     {filters?: number, /** Lucid / PyTorch spelling of `filters`. */ outChannels: number});
 
 /** The layer's settings after defaults, aliases and checks. */
 export interface LayerSettings {

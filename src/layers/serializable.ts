@@ -59,6 +59,12 @@ function findClass(name: string, kind: SerializableKind): Entry|undefined {
 /**
  * Turns an identifier into an instance of `kind`, or null for none. Throws a `ValueError`
  * naming the argument for an unknown name or a wrong object.
+ *
+ * Why not tfjs-layers' own lookup: its `getInitializer` / `getRegularizer` / `getConstraint` /
+ * `getActivation` are not exported from the package (only from `dist/` paths that may move),
+ * accept only tfjs's camelCase names (not the `'glorot_uniform'`, `'L2'` or `'l1'` that Keras
+ * writes in model.json), and report an unknown name as `Unknown initializer: x` without the
+ * argument or a list of what exists.
  */
 export function resolveSerializable<T>(identifier: unknown, kind: SerializableKind,
                                        argName: string): T|null {

@@ -7,6 +7,10 @@ import {ValueError} from '../errors.js';
  * Turns a tensor or TensorLike argument into a float32 tensor, as tfjs ops do: numeric
  * TensorLike values are parsed as float32; a tensor that is not float32, and non-numeric
  * values, are a `ValueError` naming the argument. Call inside `tidy`: it may allocate.
+ *
+ * Why not tfjs-core's `convertToTensor`: it throws a plain `Error`, reads a ragged nested
+ * array by its first rows (silently shifted values on cpu, a RangeError on wasm), and calls a
+ * tensor of another tfjs copy "not a Tensor or TensorLike" without naming the cause.
  */
 export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: string,
                                             opName: string): Tensor<R> {
