@@ -109,7 +109,7 @@ function consumerProject(dir, tarball, version) {
   rmSync(target, {recursive: true, force: true});
   mkdirSync(target);
   execFileSync('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
-  for (const f of ['consumer.mjs', 'consumer.cjs', 'consumer_webgl.mjs']) {
+  for (const f of ['consumer.mjs', 'consumer.cjs', 'consumer_webgl.mjs', 'consumer_types.ts']) {
     writeFileSync(`${dir}/${f}`, readFileSync(`spec/e2e/${f}`));
   }
   return dir;
@@ -193,7 +193,7 @@ async function main() {
                     '4.0.0': null};
   for (const [version, label] of [['4.22', 'the newest tfjs 4'], ['4.0.0', 'the oldest tfjs the peer range allows']]) {
     await check(`the packed package in a fresh Node project with ${label} (${version}): ESM on cpu and wasm ` +
-                `(op, gradient, layer, fit, fileSystem save/load, stream), CommonJS`, async () => {
+                `(op, gradient, layer, fit, fileSystem save/load, stream), CommonJS, types`, async () => {
       const dir = projects[version] ??= consumerProject(`build/consumer-${version}`, tarball, version);
       for (const script of [['consumer.mjs', 'cpu'], ['consumer.mjs', 'wasm'], ['consumer.cjs']]) {
         const out = execFileSync('node', script, {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
@@ -201,7 +201,29 @@ async function main() {
         assert(line.ok, `${script.join(' ')}: ${out}`);
         if (version !== '4.22') assert(line.tfjs === version, `${script.join(' ')} ran tfjs ${line.tfjs}`);
       }
-      console.log(`       ${dir}: ESM cpu and wasm, CommonJS ran on tfjs ${version}`);
+      // The .d.ts files import some types from tfjs-layers' dist/ folder: each must be there.
+      const pkg = `${dir}/node_modules/tfjs-depth-separable-conv1d`;
+      const declarations = execFileSync('find', [`${pkg}/dist`, '-name', '*.d.ts'], {encoding: 'utf8'}).trim().split('\n');
+      for (const file of declarations) {
+        for (const [, names, from] of readFileSync(file, 'utf8').matchAll(/import(?: type)? \{([^}]*)\} from '(@tensorflow\/[^']+\/dist\/[^']+)'/g)) {
+          const target = `${dir}/node_modules/${from}.d.ts`;
+          assert(existsSync(target), `${file} imports ${from}, which tfjs ${version} does not have`);
+          const text = readFileSync(target, 'utf8');
+          for (const name of names.split(',').map(n => n.trim()).filter(Boolean)) {
+            assert(new RegExp(`export (declare )?(type|interface|class|abstract class|function|const) ${name}\\b|export \\{[^}]*\\b${name}\\b`).test(text),
+                   `${from} in tfjs ${version} does not export ${name}`);
+          }
+        }
+      }
+      // A TypeScript program against the package, in each module resolution users have.
+      for (const resolution of [['node16', 'node16'], ['nodenext', 'nodenext'], ['esnext', 'bundler']]) {
+        const tsc = spawnSync('node', [`${process.cwd()}/node_modules/typescript/bin/tsc`, '--noEmit', '--strict',
+                                       '--skipLibCheck', '--module', resolution[0], '--moduleResolution', resolution[1],
+                                       '--target', 'es2020', 'consumer_types.ts'], {cwd: dir, encoding: 'utf8'});
+        assert(tsc.status === 0, `tsc --moduleResolution ${resolution[1]}: ${tsc.stdout}${tsc.stderr}`);
+      }
+      console.log(`       ${dir}: ESM cpu and wasm, CommonJS ran on tfjs ${version}; types compile (node16, nodenext, ` +
+                  `bundler) and every dist/ type import exists`);
     });
   }
 
@@ -317,21 +339,23 @@ async function main() {
     assert(!code.includes('makeTensor('), 'tfjs-core was bundled in');
   });
 
-  await check('the README examples run (op, layer, Torch weights) against the built package', async () => {
+  await check('the README examples run against the packed package, as a user would (by its name)', async () => {
+    const dir = projects['4.22'];
+    assert(dir, 'no tfjs 4.22 project');
     const readme = readFileSync('README.md', 'utf8');
     const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1]);
-    const runnable = blocks.filter(b => b.includes("from 'tfjs-depth-separable-conv1d'"));
-    assert(runnable.length >= 1, 'no runnable example in the README');
-    mkdirSync('build/readme', {recursive: true});
+    const runnable = blocks.filter(b => /from 'tfjs-depth-separable-conv1d(\/node)?'/.test(b));
+    assert(runnable.length >= 3, `only ${runnable.length} runnable examples in the README`);
     for (const [i, block] of runnable.entries()) {
-      const file = `build/readme/example${i}.mjs`;
-      const code = block.replace("from 'tfjs-depth-separable-conv1d'", `from '${process.cwd()}/dist/cjs/index.js'`)
-                       .replace("from '@tensorflow/tfjs'", `from '${process.cwd()}/node_modules/@tensorflow/tfjs/dist/tf.node.js'`);
-      writeFileSync(file, code + '\nconsole.log("example ran");\n');
-      const out = execFileSync('node', [file], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
-      assert(out.includes('example ran'), `README example ${i} did not finish: ${out}`);
+      const file = `readme_example${i}.mjs`;
+      writeFileSync(`${dir}/${file}`, block + '\nconsole.log("example ran");\n');
+      const run = spawnSync('node', [file], {cwd: dir, encoding: 'utf8'});
+      assert(run.stdout.includes('example ran'), `README example ${i} failed:\n${block}\n${run.stdout}${run.stderr}`);
     }
-    console.log(`       ${runnable.length} README example(s) ran`);
+    const pkg = require('../package.json');
+    const cdn = /cdn\.jsdelivr\.net\/npm\/tfjs-depth-separable-conv1d@([^/]+)\//.exec(readme);
+    assert(cdn && cdn[1] === pkg.version, `the README's CDN line pins ${cdn?.[1]}, the package is ${pkg.version}`);
+    console.log(`       ${runnable.length} README examples ran; the CDN line pins ${pkg.version}`);
   });
 
   console.log('RESULT ' + JSON.stringify(counts));
