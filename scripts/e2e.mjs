@@ -339,6 +339,24 @@ async function main() {
     assert(!code.includes('makeTensor('), 'tfjs-core was bundled in');
   });
 
+  await check('API docs build without warnings; every layer argument has a description and its default', async () => {
+    const run = spawnSync('node', ['node_modules/typedoc/bin/typedoc', '--out', 'build/docs', '--json', 'build/docs.json',
+                                   '--treatWarningsAsErrors'], {encoding: 'utf8'});
+    assert(run.status === 0, `typedoc: ${run.stdout}${run.stderr}`);
+    const find = (node, name) => node.name === name ? node :
+        (node.children ?? []).map(c => find(c, name)).find(Boolean);
+    const args = find(JSON.parse(readFileSync('build/docs.json', 'utf8')), 'DepthSeparableConv1dCommonArgs');
+    assert(args, 'DepthSeparableConv1dCommonArgs is not in the docs');
+    const text = c => (c.comment?.summary ?? []).map(p => p.text).join('');
+    const own = args.children.filter(c => !c.inheritedFrom);
+    for (const prop of own) {
+      assert(text(prop).length > 0, `${prop.name} has no description`);
+      assert(!prop.flags.isOptional || /Default|spelling of|Must be null/.test(text(prop)),
+             `${prop.name} does not say its default: ${text(prop)}`);
+    }
+    console.log(`       ${own.length} arguments described, each optional one with its default`);
+  });
+
   await check('the README examples run against the packed package, as a user would (by its name)', async () => {
     const dir = projects['4.22'];
     assert(dir, 'no tfjs 4.22 project');
