@@ -23,7 +23,16 @@ async function main() {
   const streaming: Row[] = [];
   const params = new URLSearchParams(location.search);
   const threads = params.get('threads');
-  if (threads != null) setThreadsCount(Number(threads));
+  if (threads != null) {
+    // tfjs-wasm caps its thread pool at half of navigator.hardwareConcurrency (its backend.cc:
+    // "2 threads per core"), which is one thread on a 2-core machine whatever setThreadsCount
+    // asks: the page reports twice the cores it wants threads for, before wasm starts.
+    const wanted = Number(threads);
+    if (navigator.hardwareConcurrency < 2 * wanted) {
+      Object.defineProperty(navigator, 'hardwareConcurrency', {get: () => 2 * wanted, configurable: true});
+    }
+    setThreadsCount(wanted);
+  }
   for (const backend of (params.get('backends') ?? 'webgl,webgpu,wasm').split(',')) {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
     const where = backend === 'wasm' ?
