@@ -3,6 +3,7 @@
 // bench/RESULTS.md and bench/results.json. Not a test: timings on shared machines are noisy,
 // so every comparison is a ratio measured in the same run.
 //   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
+//   BENCH_ONLY=threads npm run bench            reruns only the Chromium wasm rows with one thread a core
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -133,8 +134,27 @@ function previous() {
   return existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')) : {};
 }
 
+/**
+ * BENCH_ONLY=threads: only the page with one wasm thread a core; its rows replace the last run's
+ * rows of that page (the last four Chromium wasm rows), everything else is kept.
+ */
+async function threadsOnly(before) {
+  const page = await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`);
+  const wasmRows = before.rows.map((r, i) => [r, i]).filter(([r]) => r.where.startsWith('Chromium wasm'));
+  const replaced = new Set(wasmRows.slice(-page.rows.length).map(([, i]) => i));
+  const rows = before.rows.filter((_, i) => !replaced.has(i)).concat(page.rows);
+  const today = new Date().toISOString().slice(0, 10);
+  const md = markdown(rows, before.torch ?? [], before.widths ?? [],
+                      `${before.opsDate}, except the Chromium wasm rows with one thread a core (${today})`) +
+      streamingTable(before.streaming ?? []);
+  writeFileSync('bench/RESULTS.md', md);
+  writeFileSync('bench/results.json', JSON.stringify({...before, rows}, null, 2));
+  console.log('\n' + md);
+}
+
 async function main() {
   const before = previous();
+  if (process.env.BENCH_ONLY === 'threads') return threadsOnly(before);
   const today = new Date().toISOString().slice(0, 10);
   const opsSkipped = skip.includes('ops');
   const rows = [];

@@ -11,8 +11,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'path';
 
-import {fileSystem} from './fs_io';
 import {createStream} from '../src';
+import {fileSystem} from '../src/node';
 
 import {accuracy, convnet, windowedPredict} from './models';
 import {CLASSES, makeDataset} from './waves';
