@@ -78,8 +78,12 @@ function fromAnotherCopy(value: object): string|null {
            `package uses (${version_layers}): the model is built with another tfjs. ${fix}`;
   }
   if (has('dataId', 'shape', 'dtype', 'size')) {
-    return `a tensor from another copy of @tensorflow/tfjs-core than the one this package uses ` +
-           `(${version_core}). ${fix}`;
+    // A tensor of another copy passes `instanceof` (tfjs-core defines Symbol.hasInstance by
+    // duck typing, and the copies share one engine), so this one lacks a tensor's methods.
+    return `an object with a tensor's fields but not its methods (this package uses ` +
+           `@tensorflow/tfjs-core ${version_core}): a tensor copied by postMessage or ` +
+           `structuredClone (send its data and shape, and make a tensor on this side), or one ` +
+           `of an incompatible copy of tfjs. ${fix}`;
   }
   return null;
 }
