@@ -279,8 +279,9 @@ serialization.registerClass(DepthSeparableConv1d);
 const warnedKeys = new Set<string>();
 
 /**
- * The same layer under the Keras class name, so a model.json converted from a Keras
- * `SeparableConv1D` loads with `tf.loadLayersModel`.
+ * `DepthSeparableConv1d` under Keras's class name: a subclass that changes only the name it
+ * registers and saves, so a model.json converted from a Keras `SeparableConv1D` loads with
+ * `tf.loadLayersModel`, and models built with it save under Keras's name.
  */
 export class SeparableConv1D extends DepthSeparableConv1d {
   /** The Keras class name, as converted Keras models write it in model.json. */
