@@ -106,7 +106,7 @@ function markdown(rows, torch, widths = [], opsDate = null) {
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
       `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
-      `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate} (this run skipped them).` : ''}` +
+      `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate}.` : ''}` +
       `\n\n${table}\n${widthsTable(widths)}`;
 }
 
