@@ -367,14 +367,14 @@ describe('createStream', () => {
        pooled.dispose();
      });
 
-  it('holds no more tensors or bytes after thousands of one-frame pushes', async () => {
+  it('holds no more tensors or bytes after 10,000 one-frame pushes (1,000 on GPU backends)', async () => {
     const model = tcn(4, [1, 2]);
     const stream = createStream(model);
     const x = seededTensor([1, 1, 4], 2);
     stream.push(x).dispose();
     const tensors = liveTensors();
     const bytes = tf.memory().numBytes;
-    for (let i = 0; i < (onGpuBackend() ? 1000 : 3000); i++) {
+    for (let i = 0; i < (onGpuBackend() ? 1000 : 10000); i++) {
       stream.push(x).dispose();
       if (i % 100 === 0) await tf.nextFrame();
     }
