@@ -415,6 +415,8 @@ describe('createStream', () => {
        },
        /'prod'.*frame rates/],
     ];
+    const identity = tfl.input({shape: [null, 2]});
+    cases.push([() => tfl.model({inputs: identity, outputs: identity}), /outputs its input unchanged/]);
     for (const [make, pattern] of cases) {
       const model = make();
       const before = liveTensors();
@@ -429,6 +431,8 @@ describe('createStream', () => {
     expectThrowsMatching(() => createStream(model, {batchSize: 0}), /batchSize/);
     expectThrowsMatching(() => createStream(model, {bacthSize: 2} as never), /unknown option 'bacthSize'/);
     expectThrowsMatching(() => createStream({} as never), /LayersModel or a layer/);
+    const unbuilt = depthSeparableConv1d({filters: 2, kernelSize: 3, padding: 'causal', name: 'later'});
+    expectThrowsMatching(() => createStream(unbuilt), /'later' is not built/);
     const stream = createStream(model);
     const bad = [tf.zeros([2, 3, 2]), tf.zeros([1, 3, 5]), tf.zeros([1, 3, 2], 'int32')];
     const before = liveTensors();

@@ -92,7 +92,10 @@ function compileWithInputAxis(target: LayersModel|Layer, options: PlanOptions,
     const memo = new Map<string, number>();
     const scope = {prefix: '', inputs: new Map([[inputTensor.id, -1]])};
     const ctx = {nodes, memo, options, input};
-    compileTensor(target.outputs[0], scope, ctx);
+    if (compileTensor(target.outputs[0], scope, ctx) < 0) {
+      throw new ValueError(`createStream: model '${target.name}' outputs its input unchanged: ` +
+                           `there is nothing to stream.`);
+    }
     return {input, nodes};
   }
   const input = inputEdge(layerInputShape(target), timeAxis, `layer '${target.name}'`);
