@@ -3,7 +3,7 @@
 // bench/RESULTS.md and bench/results.json. Not a test: timings on shared machines are noisy,
 // so every comparison is a ratio measured in the same run.
 //   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
-//   BENCH_ONLY=threads npm run bench            reruns only the Chromium wasm rows with one thread a core
+//   BENCH_ONLY=threads|webgpu npm run bench     reruns only the Chromium wasm rows with one thread a core, or webgpu's
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -135,17 +135,22 @@ function previous() {
 }
 
 /**
- * BENCH_ONLY=threads: only the page with one wasm thread a core; its rows replace the last run's
- * rows of that page (the last four Chromium wasm rows), everything else is kept.
+ * BENCH_ONLY=threads or webgpu: only that page (Chromium wasm with one thread a core, or
+ * webgpu); its rows replace the last run's rows of the same page, everything else is kept.
  */
-async function threadsOnly(before) {
-  const page = await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`);
-  const wasmRows = before.rows.map((r, i) => [r, i]).filter(([r]) => r.where.startsWith('Chromium wasm'));
-  const replaced = new Set(wasmRows.slice(-page.rows.length).map(([, i]) => i));
+async function pageOnly(before, only) {
+  const threads = only === 'threads';
+  const page = await browserRows(threads ? `backends=wasm&threads=${os.cpus().length}&streaming=no` :
+                                           'backends=webgpu&streaming=no');
+  const mine = before.rows.map((r, i) => [r, i])
+      .filter(([r]) => threads ? r.where.startsWith('Chromium wasm') : r.where === 'Chromium webgpu');
+  // The threads page's rows are the last wasm ones (the one-thread page comes first).
+  const replaced = new Set(mine.slice(-page.rows.length).map(([, i]) => i));
   const rows = before.rows.filter((_, i) => !replaced.has(i)).concat(page.rows);
   const today = new Date().toISOString().slice(0, 10);
   const md = markdown(rows, before.torch ?? [], before.widths ?? [],
-                      `${before.opsDate}, except the Chromium wasm rows with one thread a core (${today})`) +
+                      `${before.opsDate}, except the ${threads ? 'Chromium wasm rows with one thread a core' :
+                                                              'webgpu rows'} (${today})`) +
       streamingTable(before.streaming ?? []);
   writeFileSync('bench/RESULTS.md', md);
   writeFileSync('bench/results.json', JSON.stringify({...before, rows}, null, 2));
@@ -154,7 +159,7 @@ async function threadsOnly(before) {
 
 async function main() {
   const before = previous();
-  if (process.env.BENCH_ONLY === 'threads') return threadsOnly(before);
+  if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY)) return pageOnly(before, process.env.BENCH_ONLY);
   const today = new Date().toISOString().slice(0, 10);
   const opsSkipped = skip.includes('ops');
   const rows = [];
