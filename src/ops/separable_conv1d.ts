@@ -215,12 +215,14 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     const pwT = floatTensor(pointwiseFilter, 'pointwiseFilter', OP);
     const biasT = options.bias == null ? null : floatTensor(options.bias, 'bias', OP);
     const g = geometry(xT, dwT, pwT, biasT, s);
+    const [ncw, unbatched] = [s.dataFormat === 'NCW', xT.rank === 2];
     if (!isRecordingGradients()) {
       // Inference (predict, a stream): nothing can ask for a gradient, so nothing is saved.
-      return withinBackendLimits(g, () => forward(g, s.dataFormat === 'NCW', xT.rank === 2, xT,
-                                                  dwT as Tensor3D, pwT as Tensor3D, biasT as Tensor1D | null).value as T);
+      return withinBackendLimits(g, () => forward(g, ncw, unbatched, xT, dwT as Tensor3D,
+                                                  pwT as Tensor3D, biasT as Tensor1D | null)
+                                              .value as T);
     }
-    const f = differentiable(g, s.dataFormat === 'NCW', xT.rank === 2, biasT != null);
+    const f = differentiable(g, ncw, unbatched, biasT != null);
     return withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
                                                          f(xT, dwT, pwT, biasT)) as T);
   });

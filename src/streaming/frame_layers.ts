@@ -1,7 +1,7 @@
 import {add, batchNorm, mean, mul, reshape, rsqrt, square, squaredDifference, sub, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 
-import {Edge} from './frames.js';
+import {Edge, offlineAxes} from './frames.js';
 
 type Layer = layers.Layer;
 
@@ -20,9 +20,7 @@ export function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
  */
 export function perFrameProblem(name: string, config: Record<string, unknown>, input: Edge):
     string|null|undefined {
-  const rank = input.pooled ? 2 : 3;
-  const channelAxis = input.pooled || input.timeAxis === 1 ? rank - 1 : 1;
-  const timeAxis = input.pooled ? -1 : input.timeAxis;
+  const {rank, channelAxis, timeAxis} = offlineAxes(input);
   const normal = (axis: number) => axis < 0 ? axis + rank : axis;
   const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
       `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;

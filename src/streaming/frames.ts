@@ -1,4 +1,4 @@
-import {concat, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
+import {concat, reshape, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
 
 /**
  * How the stream carries one tensor of the offline model: a run of frames along a time axis.
@@ -50,4 +50,25 @@ export function joinFrames(a: Tensor, b: Tensor, edge: Edge): Tensor {
   if (frameCount(a, edge) === 0) return b;
   if (frameCount(b, edge) === 0) return a;
   return concat([a, b], edge.timeAxis);
+}
+
+/**
+ * The axes of the tensor as the offline model has it: rank 2 after pooling (no time axis,
+ * `timeAxis` -1), else rank 3 with channels last or, channels-first, on axis 1.
+ */
+export function offlineAxes(edge: Edge): {rank: number, channelAxis: number, timeAxis: number} {
+  if (edge.pooled) return {rank: 2, channelAxis: 1, timeAxis: -1};
+  return {rank: 3, channelAxis: edge.timeAxis === 1 ? 2 : 1, timeAxis: edge.timeAxis};
+}
+
+/**
+ * Runs `f` on frames `[B, n, C]` as the rows `[B * n, C]` of a matrix (what a layer after
+ * pooling saw offline), giving `[B, n, outChannels]`. `xs` are the inputs' frames, `edges`
+ * their edges.
+ */
+export function onRows(xs: Tensor[], edges: Edge[], outChannels: number,
+                       f: (rows: Tensor[]) => Tensor): Tensor {
+  const [batch, n] = xs[0].shape;
+  const rows = f(xs.map((x, i) => reshape(x, [batch * n, edges[i].channels])));
+  return reshape(rows, [batch, n, outChannels]);
 }

@@ -1,11 +1,11 @@
-import {add, mul, reshape, Tensor} from '@tensorflow/tfjs-core';
+import {add, mul, Tensor} from '@tensorflow/tfjs-core';
 import {layers, LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {describe, ValueError} from '../errors.js';
 import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 import {effectiveWidth, Padding} from '../ops/padding.js';
 
-import {Edge} from './frames.js';
+import {Edge, offlineAxes, onRows} from './frames.js';
 import {callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
 import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps.js';
 
@@ -199,11 +199,12 @@ function unsupported(layer: Layer, why: string, Error = ValueError): ValueError 
 
 /** The number of channels a layer makes from its inputs. */
 function outputChannels(layer: Layer, inputs: Edge[], input: Edge): number {
-  const shapes = inputs.map(e => e.pooled ? [null, e.channels] :
-                                            e.timeAxis === 1 ? [null, null, e.channels] :
-                                                               [null, e.channels, null]);
+  const shapes = inputs.map(e => {
+    const {rank, channelAxis} = offlineAxes(e);
+    return Array.from({length: rank}, (_, a) => a === channelAxis ? e.channels : null);
+  });
   const out = layer.computeOutputShape(shapes.length === 1 ? shapes[0] : shapes) as (number|null)[];
-  const channels = out[input.pooled || input.timeAxis === 1 ? out.length - 1 : 1];
+  const channels = out[offlineAxes(input).channelAxis];
   if (channels == null) throw unsupported(layer, 'its channel count is unknown');
   return channels;
 }
@@ -328,9 +329,8 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
     }
   }
   if (layer.getClassName() === 'Concatenate') {
-    const rank = first.pooled ? 2 : 3;
+    const {rank, channelAxis} = offlineAxes(first);
     const axis = (config.axis as number) < 0 ? (config.axis as number) + rank : config.axis;
-    const channelAxis = first.pooled || first.timeAxis === 1 ? rank - 1 : 1;
     if (axis !== channelAxis) throw unsupported(layer, 'it concatenates along the time axis');
   }
   const edge: Edge = {...first, channels: outputChannels(layer, inputs, first),
@@ -339,10 +339,8 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
   const fold = {Add: add, Multiply: mul}[layer.getClassName()];
   const merge = (xs: Tensor[]) => {
     if (fold != null) return xs.reduce((a, b) => fold(a, b));
-    if (!first.pooled) return callLayer(layer, xs);
-    const [batch, n] = xs[0].shape;
-    const rows = callLayer(layer, xs.map((x, i) => reshape(x, [batch * n, inputs[i].channels])));
-    return reshape(rows, [batch, n, edge.channels]);
+    return first.pooled ? onRows(xs, inputs, edge.channels, rows => callLayer(layer, rows)) :
+                          callLayer(layer, xs);
   };
   return {edge, step: mergeStep(inputs, edge, merge)};
 }

@@ -1,6 +1,6 @@
 import {avgPool, maxPool, max, mean, reshape, Tensor, Tensor4D, zeros} from '@tensorflow/tfjs-core';
 
-import {Edge, frameCount, framesShape, joinFrames, noFrames, sliceFrames} from './frames.js';
+import {Edge, frameCount, framesShape, joinFrames, noFrames, onRows, sliceFrames} from './frames.js';
 
 /**
  * What a stateful step remembers between pushes: the frames it still needs, and how many
@@ -136,9 +136,8 @@ export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => 
     run([x], _, batch) {
       const n = frameCount(x, input);
       if (n === 0) return {output: noFrames(output, batch), state: null};
-      if (!rows) return {output: apply(x), state: null};
-      const y = apply(reshape(x, [batch * n, input.channels]));
-      return {output: reshape(y, [batch, n, output.channels]), state: null};
+      return {output: rows ? onRows([x], [input], output.channels, ([r]) => apply(r)) : apply(x),
+              state: null};
     },
   };
 }
