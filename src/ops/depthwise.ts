@@ -1,4 +1,4 @@
-import {add, depthwiseConv2d, dispose, engine, env, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
+import {add, avgPool, depthwiseConv2d, dispose, engine, env, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
 
 import {useDedicatedKernel} from './kernels/registry.js';
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names.js';
@@ -19,14 +19,19 @@ export interface ConvGeometry {
 }
 
 /**
- * Whether every value of `t` is finite, from one sum read back: a sum is finite only if all its
- * terms are (one that overflows merely sends the caller down its exact path).
+ * Whether every value of `t` is finite, from one reduction read back: a sum (or mean) is finite
+ * only if all its terms are (one that overflows merely sends the caller down its exact path).
  */
 function allFinite(t: Tensor): boolean {
-  const total = sum(t);
-  const value = total.dataSync()[0];
-  total.dispose();
-  return Number.isFinite(value);
+  const channels = t.rank === 0 ? 1 : t.shape[t.rank - 1];
+  const means = tidy(() => strategy().finiteCheck === 'averagePool' && t.size > 0 ?
+      // Per channel, over everything else; a clamp may turn NaN into -Infinity, still not finite.
+      avgPool(reshape(t, [1, t.size / channels, 1, channels]) as Tensor4D,
+              [t.size / channels, 1], 1, 'valid') :
+      sum(t));
+  const values = means.dataSync();
+  means.dispose();
+  return values.every(Number.isFinite);
 }
 
 /**
@@ -97,28 +102,46 @@ function runPiece(x: Tensor4D, filter: Tensor4D, piece: TapPiece, stride: number
 
 /**
  * `depthwiseCall`, in pieces where the backend's kernel is fast only for some filter widths
- * (wasm: see `strategy.ts`). `dataFinite` says whether `x` is all finite, asked only where zero
- * taps would help; `split` allows more than one piece (a batch x width filter runs as one).
+ * (wasm: see `strategy.ts`). Zero taps that pad a piece to a fast width read inputs that no
+ * real tap of that output reads, exact only where those are finite (0 x NaN = NaN, 0 x Inf =
+ * NaN). One reduction read back checks that, on the smaller side: `source` (the data `x`
+ * holds, or the smaller tensor `x` was spread from) before the call, or the result after it,
+ * where a zero tap that met a non-finite value has left a NaN (the call then runs again
+ * without zero taps). `split` allows more than one piece (a batch x width filter runs as one).
  */
 function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number, left: number,
-                   right: number, dataFinite: () => boolean, split = true): Tensor4D {
+                   right: number, source: Tensor, split = true): Tensor4D {
   const fast = strategy().fastTaps;
-  const k = filter.shape[1];
+  const [, k, c, m] = filter.shape;
   if (fast == null || filter.shape[0] !== 1) {
     return depthwiseCall(x, filter, stride, dilation, left, right);
   }
   const width = x.shape[2] + left + right;
+  const outWidth = Math.floor((width - effectiveWidth(k, dilation)) / stride) + 1;
   const chooseFrom = (zeroTapsAllowed: boolean) => split ?
       tapPieces(k, fast, zeroTapsAllowed) :
       [{first: 0, taps: k, runAs: zeroTapsAllowed ? fast.find(n => n >= k) ?? k : k}];
-  let pieces = chooseFrom(true);
-  const zeroTaps = pieces.reduce((s, p) => s + p.runAs - p.taps, 0);
-  // Zero taps read inputs that no real tap of that output reads: harmless only when those
-  // are finite (0 x NaN = NaN). Very dilated filters skip them rather than double the width.
-  if (zeroTaps > 0 && !(zeroTaps * dilation <= width && dataFinite())) pieces = chooseFrom(false);
+  const run = (pieces: TapPiece[]) =>
+      runPieces(x, filter, pieces, stride, dilation, left, right, outWidth);
+  const padded = chooseFrom(true);
+  const zeroTaps = padded.reduce((s, p) => s + p.runAs - p.taps, 0);
+  if (zeroTaps === 0) return run(padded);
+  // Very dilated filters skip zero taps rather than double the width.
+  if (zeroTaps * dilation > width) return run(chooseFrom(false));
+  if (source.size <= x.shape[0] * x.shape[1] * outWidth * c * m) {
+    return run(allFinite(source) ? padded : chooseFrom(false));
+  }
+  const y = run(padded);
+  if (allFinite(y)) return y;
+  y.dispose();
+  return run(chooseFrom(false));
+}
+
+/** The pieces of `correlate`, each run on its slice of the padded input, summed. */
+function runPieces(x: Tensor4D, filter: Tensor4D, pieces: TapPiece[], stride: number,
+                   dilation: number, left: number, right: number, outWidth: number): Tensor4D {
   if (pieces.length === 1) return runPiece(x, filter, pieces[0], stride, dilation, left, right);
   const [n, h, , c] = x.shape;
-  const outWidth = Math.floor((width - effectiveWidth(k, dilation)) / stride) + 1;
   const padded = pad(x, [[0, 0], [0, 0], [left, right], [0, 0]]);
   // A running sum, so no more than two pieces' outputs are alive at once.
   let total: Tensor4D|null = null;
@@ -141,7 +164,7 @@ function correlate1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: nu
   const [b, l, c] = x.shape;
   const [k, , m] = filter.shape;
   const views = [reshape(x, [b, 1, l, c]) as Tensor4D, reshape(filter, [1, k, c, m]) as Tensor4D];
-  const y = correlate(views[0], views[1], stride, dilation, left, right, () => allFinite(x));
+  const y = correlate(views[0], views[1], stride, dilation, left, right, x);
   // tf.memory() counts views as bytes: drop these before making the output's.
   dispose(views);
   return reshape(y, [b, y.shape[2], c * m]);
@@ -192,8 +215,7 @@ export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeomet
       spread;
   if (kept !== spread) spread.dispose();
   const flipped = reshape(reverse(filter, 0), [1, kernelSize, channels, 1]) as Tensor4D;
-  const dx = correlate(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0),
-                       () => allFinite(dd));
+  const dx = correlate(kept, flipped, 1, dilation, Math.max(left, 0), Math.max(right, 0), dd);
   dispose([kept, flipped]);
   if (multiplier === 1) return reshape(dx, [batch, inWidth, inChannels]);
   return sum(reshape(dx, [batch, inWidth, inChannels, multiplier]), 3);
@@ -219,10 +241,15 @@ export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry):
   if (useDedicatedKernel(FILTER_GRAD_KERNEL)) {
     return engine().runKernel(FILTER_GRAD_KERNEL, {x, dd}, kernelAttrs(g)) as Tensor3D;
   }
-  // The convolution multiplies padding zeros by dd: exact only while dd is finite.
-  return strategy().filterGrad === 'convolution' && allFinite(dd) ?
-      filterGradAsConvolution(x, dd, g) :
-      filterGradPerTap(x, dd, g);
+  if (strategy().filterGrad === 'convolution') {
+    const lags = filterGradAsConvolution(x, dd, g);
+    // It multiplies the padding's zeros by dd: exact only where those dd are finite, and a
+    // NaN in the lags shows where they were not (one small reduction, read back).
+    const {left, right} = g.plan;
+    if (left + right === 0 || allFinite(lags)) return lags;
+    lags.dispose();
+  }
+  return filterGradPerTap(x, dd, g);
 }
 
 function kernelAttrs(g: ConvGeometry): DepthwiseAttrs {
@@ -239,8 +266,7 @@ function filterGradAsConvolution(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Te
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const views = [reshape(x, [1, batch, inWidth, inChannels]) as Tensor4D,
                  reshape(dd, [batch, plan.outWidth, inChannels, multiplier]) as Tensor4D];
-  const lags = correlate(views[0], views[1], dilation, stride, plan.left, plan.right,
-                         () => allFinite(x), false);
+  const lags = correlate(views[0], views[1], dilation, stride, plan.left, plan.right, x, false);
   dispose(views);
   return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]),
                  [kernelSize, inChannels, multiplier]);
