@@ -45,25 +45,35 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** What a run that throws reports instead of a time (tfjs throws for some baselines). */
 const thrown = (e: unknown) => `throws: ${(e as Error).message.split('\n')[0].slice(0, 70)}`;
 
+/** Sampling time a side-by-side comparison aims for, per run: medians of fewer samples of a
+ * sub-millisecond op wander by 20% on a shared machine. */
+const BUDGET_MS = 250;
+const MAX_ROUNDS = 201;
+
 /**
- * Median ms of each of `runs`, side by side: two warm-up rounds, then `reps` rounds that run
- * each once in turn, so that all of them see the same state of the machine (wasm heap growth,
- * other load). A run that throws in warm-up is left out and reported as the error.
+ * Median ms of each of `runs`, side by side: two warm-up rounds, then at least `reps` rounds
+ * (more for fast runs, up to BUDGET_MS of sampling each) that run each once in turn, so that
+ * all of them see the same state of the machine (wasm heap growth, other load). A run that
+ * throws in warm-up is left out and reported as the error.
  */
 export async function sideBySide(runs: Record<string, () => Promise<void>>,
                           reps: number): Promise<Record<string, number|string>> {
   const result: Record<string, number|string> = {};
   const times: Record<string, number[]> = {};
+  let slowest = 0;
   for (const [name, run] of Object.entries(runs)) {
     try {
       await run();
+      const start = performance.now();
       await run();
+      slowest = Math.max(slowest, performance.now() - start);
       times[name] = [];
     } catch (e) {
       result[name] = thrown(e);
     }
   }
-  for (let i = 0; i < reps; i++) {
+  const rounds = Math.max(reps, Math.min(MAX_ROUNDS, Math.ceil(BUDGET_MS / slowest)));
+  for (let i = 0; i < rounds; i++) {
     for (const name of Object.keys(times)) {
       const start = performance.now();
       await runs[name]();
