@@ -16,8 +16,10 @@ export function seededOperands(c: RefConv, seed: number) {
 }
 
 /**
- * Runs the forward pass and the gradients of sum(y) of one NWC config on given data against the
- * reference (gradients only where x is finite), checks that nothing leaked, and returns y.
+ * Runs the forward pass and the gradients for a seeded random upstream gradient of one NWC
+ * config on given data against the reference (gradients only where x is finite), checks that
+ * nothing leaked, and returns y. (A constant upstream gradient would hide a product that reads
+ * it in the wrong order.)
  */
 export async function checkNWC(c: RefConv, x: Float64Array, dw: Float64Array, pw: Float64Array,
                                tol?: number): Promise<Float32Array> {
@@ -31,15 +33,16 @@ export async function checkNWC(c: RefConv, x: Float64Array, dw: Float64Array, pw
   const y = f(xt, dwt, pwt);
   const values = await y.data() as Float32Array;
   expectClose(values, ref.y, 'y', tol);
-  const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(f(a, b, p)))(
-      [xt, dwt, pwt]);
+  const g = randomArray(ref.y.length, seededRandom(ref.y.length));
+  const gt = tf.tensor(Float32Array.from(g), y.shape);
+  const [dx, ddw, dpw] = tf.grads(f)([xt, dwt, pwt], gt);
   if (Array.from(x).every(Number.isFinite)) {
-    const r = refGradients(c, x, dw, pw, new Float64Array(ref.y.length).fill(1));
+    const r = refGradients(c, x, dw, pw, g);
     expectClose(await dx.data(), r.dx, 'dx', tol);
     expectClose(await ddw.data(), r.ddw, 'ddepthwise', tol);
     expectClose(await dpw.data(), r.dpw, 'dpointwise', tol);
   }
-  tf.dispose([xt, dwt, pwt, y, dx, ddw, dpw]);
+  tf.dispose([xt, dwt, pwt, y, gt, dx, ddw, dpw]);
   expect(liveTensors()).toBe(before);
   return values;
 }

@@ -8,7 +8,7 @@ import {isRecordingGradients} from './tape.js';
 /**
  * `a . b` (either one transposed) plus `bias` when given, for 2-D tensors, the fastest way the
  * active backend has: cpu's dedicated kernel, or else tfjs's matMul with the transposes done
- * first or by its flags (`strategy.ts`).
+ * first (directly or tiled) or by its flags (`strategy.ts`).
  */
 function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean,
                     bias: Tensor1D|null): Tensor2D {
@@ -20,12 +20,31 @@ function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: b
     return bias == null ? matMul(a, b, transposeA, transposeB) :
                           fused.matMul({a, b, transposeA, transposeB, bias}) as Tensor2D;
   }
+  const direct = strategy().productTransposes === 'explicit';
   return tidy(() => {
-    const left = transposeA ? transpose(a) : a;
-    const right = transposeB ? transpose(b) : b;
+    const left = !transposeA ? a : direct ? transpose(a) : tiledTranspose(a);
+    const right = !transposeB ? b : direct ? transpose(b) : tiledTranspose(b);
     return bias == null ? matMul(left, right) :
                           fused.matMul({a: left, b: right, bias}) as Tensor2D;
   });
+}
+
+/** Below this many elements a matrix transposes directly: its writes stay in cache anyway. */
+const TILED_FROM = 2 ** 16;
+
+/**
+ * `t` transposed in two passes that each move memory in order: blocks of up to 64 rows
+ * transposed within themselves, then whole runs of a block moved (`strategy.ts`, 'tiled').
+ */
+function tiledTranspose(t: Tensor2D): Tensor2D {
+  const [rows, columns] = t.shape;
+  let tile = 64;
+  while (rows % tile !== 0) tile /= 2;
+  if (tile < 8 || t.size < TILED_FROM) return transpose(t);
+  return tidy(() => reshape(transpose(transpose(reshape(t, [rows / tile, tile, columns]),
+                                                [0, 2, 1]),
+                                      [1, 0, 2]),
+                            [columns, rows]));
 }
 
 /**

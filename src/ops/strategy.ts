@@ -49,11 +49,15 @@ export interface BackendStrategy {
   finiteCheck: 'sum'|'averagePool';
   /**
    * How a matrix product with a transposed operand runs: transposed first (`'explicit'`; wasm's
-   * matMul is ~8x slower with a transpose flag), or by matMul's own flags (`'flags'`; webgpu's
-   * 2-D transpose dispatches one workgroup row per 16 rows and fails from 1,048,561 rows, and is
-   * slower than the flag there: 525 against 246 ms on row A's pointwise filter gradient).
+   * matMul is ~8x slower with a transpose flag), transposed first in two passes (`'tiled'`:
+   * tfjs-wasm's transpose writes with a stride of the row count, and where that is a multiple
+   * of 1024 floats every write lands in the same cache sets: 8192 x 128 took 22 ms, 8200 x 128
+   * 1.2; in tiles of 64 rows it takes 0.8-1.2 ms, and row B's training step ~20 ms less), or by
+   * matMul's own flags (`'flags'`; webgpu's 2-D transpose dispatches one workgroup row per 16
+   * rows and fails from 1,048,561 rows, and is slower than the flag there: 525 against 246 ms
+   * on row A's pointwise filter gradient).
    */
-  productTransposes: 'explicit'|'flags';
+  productTransposes: 'explicit'|'tiled'|'flags';
   /**
    * Bytes the backend can address in all, or null where it reports its own limit. wasm32 has
    * 4 GiB; past it tfjs-wasm's allocator hands out bad pointers and the backend is corrupted,
@@ -67,7 +71,7 @@ const STRATEGIES: Record<string, BackendStrategy> = {
         filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'explicit',
         addressableBytes: null},
   wasm: {fastTaps: [3, 4, 9, 25], oneTapLosesNaN: true, avoidPackedDepthwise: null,
-         filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'explicit',
+         filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'tiled',
          addressableBytes: 2 ** 32},
   webgl: {fastTaps: null, oneTapLosesNaN: false,
           avoidPackedDepthwise: (taps, dilation) => dilation > 1 && (taps - 1) * dilation + 1 > 64,
