@@ -15,7 +15,9 @@ const MIB = 2 ** 20;
  * An upper estimate of the bytes that one stage of the op keeps alive at once, beyond its
  * inputs: the depthwise output `d` (twice while pieces of a wide filter are summed), the output
  * `y`, layout copies for NCW, the padded input of a filter run in pieces; for the gradient
- * also `dy`, `dd`, its stride-spread copy and the input gradient before the multiplier sum.
+ * also `dy`, `dd`, its stride-spread copy, the input gradient before the multiplier sum, and
+ * the narrower of `d` and `dy` transposed for the pointwise filter gradient (twice: a tiled
+ * transpose keeps its first pass alive during the second).
  */
 function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
                     outChannels: number): number {
@@ -29,7 +31,7 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
   const pieces = g.kernelSize > 4 ? 2 : 1;
   const elements = stage === 'forward' ?
       layout * x + (pieces - 1) * 2 * padded + pieces * d + (1 + layout) * y :
-      (1 + layout) * y + Math.min(d, y) + d + 2 * s * d + 2 * padded + 2 * b * l * c * m +
+      (1 + layout) * y + 2 * Math.min(d, y) + d + 2 * s * d + 2 * padded + 2 * b * l * c * m +
           layout * x;
   return 4 * elements;
 }
