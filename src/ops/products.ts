@@ -42,10 +42,13 @@ function tiledTranspose(t: Tensor2D): Tensor2D {
   while (rows % tile !== 0) tile /= 2;
   if (tile < 8 || t.size < TILED_FROM) return transpose(t);
   const blocks = tidy(() => transpose(reshape(t, [rows / tile, tile, columns]), [0, 2, 1]));
-  // Freed at once: a step's peak bytes would otherwise hold a third copy of t.
+  // Each pass's input freed at once: a step's peak bytes would otherwise hold a third copy of t
+  // (tf.memory() counts a reshaped view's bytes again, too).
   const moved = transpose(blocks, [1, 0, 2]);
   blocks.dispose();
-  return tidy(() => reshape(moved, [columns, rows]));
+  const transposed = reshape(moved, [columns, rows]) as Tensor2D;
+  moved.dispose();
+  return transposed;
 }
 
 /**
