@@ -15,6 +15,8 @@ type Layer = layers.Layer;
 export interface PlanNode {
   /** The layer's name, for errors and the state. */
   name: string;
+  /** The layer this node runs (its weights are read at every push). */
+  layer: Layer;
   /** The nodes whose frames it takes; -1 is the stream's input. */
   inputs: number[];
   edge: Edge;
@@ -100,7 +102,7 @@ function compileWithInputAxis(target: LayersModel|Layer, options: PlanOptions,
   }
   const input = inputEdge(layerInputShape(target), timeAxis, `layer '${target.name}'`);
   const {edge, step} = layerStep(target, [input], options);
-  nodes.push({name: target.name, inputs: [-1], edge, step});
+  nodes.push({name: target.name, layer: target, inputs: [-1], edge, step});
   return {input, nodes};
 }
 
@@ -185,7 +187,7 @@ function compileTensor(t: SymbolicTensor, scope: Scope, ctx: Context): number {
     if ((t.outputTensorIndex ?? 0) !== 0) throw unsupported(layer, 'it has several outputs');
     const edges = inputs.map(i => i < 0 ? ctx.input : ctx.nodes[i].edge);
     const {edge, step} = layerStep(layer, edges, ctx.options);
-    ctx.nodes.push({name: layer.name, inputs, edge, step});
+    ctx.nodes.push({name: layer.name, layer, inputs, edge, step});
     index = ctx.nodes.length - 1;
   }
   ctx.memo.set(key, index);

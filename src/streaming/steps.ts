@@ -11,8 +11,19 @@ export interface StepState {
   skip: number;
 }
 
+/**
+ * What a step computes, for code that runs the plan another way (the typed-array program):
+ * the step kind and the settings its `run` closes over. The layer itself is on the plan node.
+ */
+export type StepInfo =
+    {kind: 'window', span: number, stride: number, leftPadding: number}|
+    {kind: 'pooling', window: number, pool: 'average'|'max'}|
+    {kind: 'merge'}|
+    {kind: 'frame', rows: boolean};
+
 /** One node of a compiled stream: turns the new frames of its inputs into its new frames. */
 export interface Step {
+  readonly info: StepInfo;
   /** The state of a fresh stream, or null for a step that keeps none. */
   initialState(batch: number): StepState|null;
   /** What each buffer holds, checked by `setState`: frames of an edge, at most `maxFrames`. */
@@ -30,6 +41,7 @@ export interface Step {
 export function windowStep(input: Edge, output: Edge, span: number, stride: number,
                            leftPadding: number, convolve: (frames: Tensor) => Tensor): Step {
   return {
+    info: {kind: 'window', span, stride, leftPadding},
     initialState: batch => ({buffers: [zeros(framesShape(input, batch, leftPadding))], skip: 0}),
     buffers: [{edge: input, maxFrames: Math.max(span - 1, leftPadding)}],
     maxSkip: Math.max(stride - span, 0),
@@ -67,6 +79,7 @@ export function poolingStep(edge: Edge, window: number, kind: 'average'|'max'): 
   };
   const reduce = kind === 'average' ? mean : max;
   return {
+    info: {kind: 'pooling', window, pool: kind},
     initialState: batch => ({buffers: [noFrames(edge, batch)], skip: 0}),
     buffers: [{edge, maxFrames: window - 1}],
     maxSkip: 0,
@@ -100,6 +113,7 @@ function joinAll(parts: Tensor[], edge: Edge): Tensor {
  */
 export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]) => Tensor): Step {
   return {
+    info: {kind: 'merge'},
     initialState: batch => ({buffers: inputs.map(e => noFrames(e, batch)), skip: 0}),
     // A branch is never more than one window ahead of another: the receptive field bounds it.
     buffers: inputs.map(e => ({edge: e, maxFrames: e.receptiveField + e.rate})),
@@ -130,6 +144,7 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
 export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => Tensor,
                           rows: boolean): Step {
   return {
+    info: {kind: 'frame', rows},
     initialState: () => null,
     buffers: [],
     maxSkip: 0,
