@@ -53,7 +53,7 @@ const opCases: Array<[string, () => OpArgs, RegExp[]]> = [
   ['unknown data format', () => [x, dw, pw, 1, 'valid', 1, 'NHWC' as never],
    [/dataFormat/, /'NHWC'/, /'NCW'/]],
   ['output width < 1', () => [tf.zeros([1, 2, 3]) as tf.Tensor3D, dw, pw, 1, 'valid', 2],
-   [/output width/, /L=2/, /K=3/, /D=2/, /S=1/, /valid/]],
+   [/^separableConv1d: the output width/, /L=2/, /K=3/, /D=2/, /S=1/, /valid/]],
   ['empty batch', () => [tf.zeros([0, 8, 3]) as tf.Tensor3D, dw, pw], [/x/, /at least one/]],
   ['missing x', () => [undefined as never, dw, pw], [/x/, /required/]],
 ];
@@ -273,5 +273,42 @@ describe('bad input gets a clear ValueError and leaks nothing', () => {
     specs[0].shape = [4, 3, 1];
     await expectAsync(tfl.loadLayersModel(tf.io.fromMemory({...a, weightSpecs: specs})))
         .toBeRejectedWithError(/shape|depthwise_kernel/i);
+  });
+});
+
+describe('sizes known at build are clear errors, before any allocation', () => {
+  for (const [dataFormat, inputShape, goodShape] of [
+         ['channelsLast', [10, 2], [1, 30, 2]], ['channelsFirst', [2, 10], [1, 2, 30]]] as const) {
+    it(`a kernel wider than the input width known at build (${dataFormat}) is a named error ` +
+       'before any weight exists; the layer builds on the next good input', () => {
+      const args = {filters: 4, kernelSize: 20, name: 'wide', dataFormat};
+      const widthError = [/^wide: the output width would be -9/, /L=10/, /K=20/, /D=1/, /S=1/, /'valid'/];
+      const layer = new DepthSeparableConv1d({inputShape: [...inputShape], ...args});
+      expectClearError(() => tfl.sequential({layers: [layer]}), widthError);
+      expect(layer.weights.length).toBe(0);
+      expectClearError(() => new DepthSeparableConv1d(args).computeOutputShape([null, ...inputShape]),
+                       widthError);
+      const good = tf.ones([...goodShape]);
+      const y = layer.apply(good) as tf.Tensor;
+      expect(y.shape).toEqual(dataFormat === 'channelsLast' ? [1, 11, 4] : [1, 4, 11]);
+      tf.dispose([y, good]);
+      for (const w of layer.weights) w.dispose();
+    });
+  }
+
+  it('weights the backend cannot address are refused before allocation (wasm), and a fresh model works', () => {
+    if (tf.getBackend() !== 'wasm') pending('wasm32 addresses 4 GiB; elsewhere a weight may hold 2^31 - 1 floats');
+    // 2e9 floats (8 GB) pass the size check of one tfjs tensor; on wasm they cannot be addressed.
+    const huge = new DepthSeparableConv1d({filters: 4, kernelSize: 1e9, padding: 'same', name: 'huge'});
+    expectClearError(() => huge.build([null, null, 2]),
+                     [/^huge: building the weights needs about \d+ MiB/, /depthwise_kernel \[1000000000, 2, 1\]/,
+                      /wasm backend can address 4096 MiB/]);
+    expect(huge.weights.length).toBe(0);
+    const model = tfl.sequential({layers: [new DepthSeparableConv1d({inputShape: [8, 2], filters: 4, kernelSize: 3})]});
+    const x = tf.ones([1, 8, 2]);
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([1, 6, 4]);
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });

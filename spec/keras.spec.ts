@@ -70,6 +70,25 @@ describe('Keras SeparableConv1D models load with tf.loadLayersModel', () => {
     model.dispose();
   });
 
+  it('refuses kernel_size [1e9] for a width-10 input as a named error, before any weight exists', async () => {
+    const topology = JSON.parse(JSON.stringify(kerasSequential));
+    const layers = topology.model_config.config.layers;
+    layers[0].config.batch_input_shape = [null, 10, 2];
+    // 2e9 weights: within a tfjs tensor's 2^31 - 1, so only the width check can stop them.
+    Object.assign(layers[1].config, {kernel_size: [1e9], padding: 'valid', depth_multiplier: 1,
+                                     dilation_rate: [1]});
+    const before = liveTensors();
+    const started = Date.now();
+    await expectAsync(tfl.loadLayersModel(tf.io.fromMemory(
+        {modelTopology: topology, weightSpecs: kerasWeightSpecs('separable_conv1d', 'dense'),
+         weightData: new ArrayBuffer(0)})))
+        .toBeRejectedWithError(
+            /^separable_conv1d: the output width would be .*L=10, kernel size K=1000000000, dilation D=1/);
+    expect(liveTensors()).withContext('tensors left by the failed load').toBe(before);
+    expect(Date.now() - started).withContext('ms to refuse it (8 GB of weights were made before)')
+        .toBeLessThan(5000);
+  });
+
   it('loads a config with entries from a newer Keras, listing them once in a warning', async () => {
     const topology = JSON.parse(JSON.stringify(kerasSequential));
     const layers = topology.model_config.config.layers;

@@ -7,6 +7,7 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import {checkSize, describe, ValueError} from '../errors.js';
 import {outputWidth, Padding} from '../ops/padding.js';
 import {separableConv1dWithBias} from '../ops/separable_conv1d.js';
+import {checkWeightMemory} from '../ops/backend_memory.js';
 
 import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args.js';
 import {serializeObject} from './serializable.js';
@@ -114,22 +115,41 @@ export class DepthSeparableConv1d extends layers.Layer {
     return channels;
   }
 
+  /**
+   * The output width for an input shape (null for a variable width), by the op's rule: a
+   * `ValueError` naming the layer, L, K, D, S and the padding when it would be below 1.
+   */
+  private outputWidthOf(shape: Shape): number|null {
+    const widthAxis = this.dataFormat === 'channelsLast' ? 1 : 2;
+    return outputWidth(this.padding, shape[widthAxis], this.kernelSize, this.dilationRate,
+                       this.strides, this.name);
+  }
+
+  /**
+   * Checks the input shape and the size of the weights, then makes them: a bad width or a
+   * kernel the backend cannot hold fails before any weight exists.
+   */
   override build(inputShape: Shape|Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const channels = this.inputChannels(shape);
+    this.outputWidthOf(shape);
     const s = this.settings;
-    checkSize(`${this.name}: depthwise_kernel`, [this.kernelSize, channels, this.depthMultiplier]);
-    checkSize(`${this.name}: pointwise_kernel`,
-              [channels * this.depthMultiplier, this.filters]);
-    this.tryWeight('depthwise', [this.kernelSize, channels, this.depthMultiplier]);
-    this.tryWeight('pointwise', [1, channels * this.depthMultiplier, this.filters]);
+    const depthwiseShape = [this.kernelSize, channels, this.depthMultiplier];
+    const pointwiseShape = [1, channels * this.depthMultiplier, this.filters];
+    checkSize(`${this.name}: depthwise_kernel`, depthwiseShape);
+    checkSize(`${this.name}: pointwise_kernel`, pointwiseShape);
+    checkWeightMemory(this.name, {depthwise_kernel: depthwiseShape,
+                                  pointwise_kernel: pointwiseShape,
+                                  ...(this.useBias ? {bias: [this.filters]} : {})});
+    this.tryWeight('depthwise', depthwiseShape);
+    this.tryWeight('pointwise', pointwiseShape);
     if (this.useBias) this.tryWeight('bias', [this.filters]);
     this.depthwiseKernel = this.addWeight(
-        'depthwise_kernel', [this.kernelSize, channels, this.depthMultiplier], 'float32',
+        'depthwise_kernel', depthwiseShape, 'float32',
         s.depthwiseInitializer, s.depthwiseRegularizer ?? undefined, true,
         s.depthwiseConstraint ?? undefined);
     this.pointwiseKernel = this.addWeight(
-        'pointwise_kernel', [1, channels * this.depthMultiplier, this.filters], 'float32',
+        'pointwise_kernel', pointwiseShape, 'float32',
         s.pointwiseInitializer, s.pointwiseRegularizer ?? undefined, true,
         s.pointwiseConstraint ?? undefined);
     this.bias = this.useBias ?
@@ -219,9 +239,7 @@ export class DepthSeparableConv1d extends layers.Layer {
   override computeOutputShape(inputShape: Shape|Shape[]): Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     this.inputChannels(shape);
-    const widthAxis = this.dataFormat === 'channelsLast' ? 1 : 2;
-    const width = outputWidth(this.padding, shape[widthAxis], this.kernelSize,
-                              this.dilationRate, this.strides);
+    const width = this.outputWidthOf(shape);
     return this.dataFormat === 'channelsLast' ? [shape[0], width, this.filters] :
                                                 [shape[0], this.filters, width];
   }

@@ -37,6 +37,22 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
 }
 
 /**
+ * Throws a `ValueError` when `need` more bytes, beside the tensors alive, would exceed what the
+ * active backend can address; `what` needs them (`detail` says for what), `advice` says how to
+ * ask for less.
+ */
+function checkAddressable(need: number, what: string, detail: string, advice: string): void {
+  const limit = strategy().addressableBytes;
+  if (limit == null) return;
+  const inUse = memory().numBytes;
+  if (inUse + need + SLACK_BYTES <= limit) return;
+  throw new ValueError(
+      `${what} needs about ${Math.ceil(need / MIB)} MiB (${detail}) with ${
+          Math.ceil(inUse / MIB)} MiB of tensors alive, but the ${getBackend()} backend can ` +
+      `address ${limit / MIB} MiB in all. ${advice}`);
+}
+
+/**
  * Throws a `ValueError` before any kernel runs when a stage of the op would need more memory
  * than the active backend can address (wasm32: 4 GiB in all, tensors already alive included):
  * past it tfjs-wasm's allocator returns bad pointers and the backend is corrupted. A forward
@@ -45,20 +61,30 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
  */
 export function checkBackendMemory(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
                                    outChannels: number): void {
-  const limit = strategy().addressableBytes;
-  if (limit == null) return;
   const training = stage === 'forward' && isRecordingGradients();
   const need = !training ?
       stageBytes(g, ncw, stage, outChannels) :
       Math.max(stageBytes(g, ncw, 'forward', outChannels),
                stageBytes(g, ncw, 'gradient', outChannels));
-  const inUse = memory().numBytes;
-  if (inUse + need + SLACK_BYTES <= limit) return;
-  throw new ValueError(
-      `separableConv1d: this ${training ? 'training step' : stage} ` +
-      `needs about ${Math.ceil(need / MIB)} MiB (batch ${g.batch}, width ${g.inWidth} -> ${
-          g.plan.outWidth}, ${g.inChannels} channels x multiplier ${g.multiplier}, ${
-          outChannels} output channels) with ${Math.ceil(inUse / MIB)} MiB of tensors alive, ` +
-      `but the ${getBackend()} backend can address ${limit / MIB} MiB in all. Use a smaller ` +
-      `batch, a shorter width or fewer channels (or the cpu backend).`);
+  checkAddressable(
+      need, `separableConv1d: this ${training ? 'training step' : stage}`,
+      `batch ${g.batch}, width ${g.inWidth} -> ${g.plan.outWidth}, ${g.inChannels} channels x ` +
+          `multiplier ${g.multiplier}, ${outChannels} output channels`,
+      'Use a smaller batch, a shorter width or fewer channels (or the cpu backend).');
+}
+
+/**
+ * Throws a `ValueError` before a layer creates its weights when the active backend cannot
+ * address them (wasm32: 4 GiB, tensors already alive included), for the same reason as
+ * `checkBackendMemory`. While it builds, the layer also holds a trial value of one weight and
+ * that value's constraint projection: twice the largest weight is counted beside them all.
+ */
+export function checkWeightMemory(layerName: string, weights: Record<string, number[]>): void {
+  const sizes = Object.values(weights).map(shape => shape.reduce((a, b) => a * b, 1));
+  const need = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes));
+  checkAddressable(
+      need, `${layerName}: building the weights`,
+      Object.entries(weights).map(([name, shape]) => `${name} [${shape.join(', ')}]`).join(', '),
+      'Use a smaller kernelSize, depthMultiplier or filters, fewer input channels, or the cpu ' +
+          'backend.');
 }

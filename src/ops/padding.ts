@@ -59,16 +59,17 @@ function sides(pad: Padding, inWidth: number, kernelSize: number, dilation: numb
 
 /**
  * The padding and output width for an input of `inWidth`, following SPEC.md. Throws a
- * `ValueError` naming L, K, D, S and the padding when the output would be empty.
+ * `ValueError` naming `caller` (the op, or a layer), L, K, D, S and the padding when the output
+ * would be empty.
  */
 export function planPadding(pad: Padding, inWidth: number, kernelSize: number, dilation: number,
-                            stride: number): PaddingPlan {
+                            stride: number, caller: string): PaddingPlan {
   const [left, right] = sides(pad, inWidth, kernelSize, dilation, stride);
   const e = effectiveWidth(kernelSize, dilation);
   const outWidth = Math.floor((inWidth + left + right - e) / stride) + 1;
   if (!(outWidth >= 1)) {
     throw new ValueError(
-        `The output width would be ${outWidth} (< 1): input width L=${inWidth}, ` +
+        `${caller}: the output width would be ${outWidth} (< 1): input width L=${inWidth}, ` +
         `kernel size K=${kernelSize}, dilation D=${dilation}, stride S=${stride}, ` +
         `padding ${describe(pad)} (${left} left, ${right} right); the padded input must be at ` +
         `least (K - 1) * D + 1 = ${e} wide.`);
@@ -77,12 +78,12 @@ export function planPadding(pad: Padding, inWidth: number, kernelSize: number, d
 }
 
 /**
- * The output width for an input width that may be unknown (`null`, variable length): used by
- * `computeOutputShape`.
+ * The output width for an input width that may be unknown (`null`, variable length), checked
+ * as `planPadding` checks it: a layer's `build` and `computeOutputShape`.
  */
 export function outputWidth(pad: Padding, inWidth: number|null, kernelSize: number,
-                            dilation: number, stride: number): number|null {
+                            dilation: number, stride: number, caller: string): number|null {
   if (inWidth == null) return null;
-  checkInteger('input width', inWidth, 0);
-  return planPadding(pad, inWidth, kernelSize, dilation, stride).outWidth;
+  checkInteger(`${caller}: input width`, inWidth, 0);
+  return planPadding(pad, inWidth, kernelSize, dilation, stride, caller).outWidth;
 }

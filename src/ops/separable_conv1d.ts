@@ -95,7 +95,7 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
     throw new ValueError(`${OP}: x must hold at least one example, but got shape ${
         describe(x.shape)}.`);
   }
-  const plan = planPadding(s.pad, inWidth, kernelSize, s.dilation, s.stride);
+  const plan = planPadding(s.pad, inWidth, kernelSize, s.dilation, s.stride, OP);
   checkSize('the depthwise output [batch, outWidth, inChannels * channelMultiplier]',
             [batch, plan.outWidth, inChannels * multiplier]);
   checkSize('the output [batch, outWidth, outChannels]', [batch, plan.outWidth, outChannels]);
