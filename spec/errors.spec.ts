@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {DepthSeparableConv1d, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, separableConv1d, ValueError} from '../src';
+import {createStream, DepthSeparableConv1d, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, separableConv1d, ValueError} from '../src';
 
 import {expectThrowsMatching, liveTensors} from './helpers';
 
@@ -20,6 +20,13 @@ function expectClearError(call: Call, patterns: RegExp[]): void {
 let x: tf.Tensor3D;
 let dw: tf.Tensor3D;
 let pw: tf.Tensor3D;
+
+/** A tensor that was disposed: its shape and dtype are still there, its data is not. */
+function disposedTensor(shape: number[]): tf.Tensor3D {
+  const t: tf.Tensor = tf.zeros(shape);
+  t.dispose();
+  return t as tf.Tensor3D;
+}
 
 const opCases: Array<[string, () => OpArgs, RegExp[]]> = [
   ['x of rank 1', () => [tf.zeros([5]) as never, dw, pw], [/x/, /rank/, /1/]],
@@ -56,6 +63,11 @@ const opCases: Array<[string, () => OpArgs, RegExp[]]> = [
    [/^separableConv1d: the output width/, /L=2/, /K=3/, /D=2/, /S=1/, /valid/]],
   ['empty batch', () => [tf.zeros([0, 8, 3]) as tf.Tensor3D, dw, pw], [/x/, /at least one/]],
   ['missing x', () => [undefined as never, dw, pw], [/x/, /required/]],
+  ['disposed x', () => [disposedTensor([2, 8, 3]), dw, pw], [/^separableConv1d: x is a disposed tensor/]],
+  ['disposed depthwiseFilter', () => [x, disposedTensor([3, 3, 2]), pw],
+   [/^separableConv1d: depthwiseFilter is a disposed tensor/]],
+  ['disposed pointwiseFilter', () => [x, dw, disposedTensor([1, 6, 4])],
+   [/^separableConv1d: pointwiseFilter is a disposed tensor/]],
 ];
 
 const layerCases: Array<[string, object, RegExp[]]> = [
@@ -276,7 +288,30 @@ describe('bad input gets a clear ValueError and leaks nothing', () => {
   });
 });
 
-describe('sizes known at build are clear errors, before any allocation', () => {
+describe('disposed tensors and sizes known at build are clear errors, before any allocation', () => {
+  it('layer.apply of a disposed tensor names the input before building, and the layer works next', () => {
+    const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'gone'});
+    expectClearError(() => layer.apply(disposedTensor([1, 8, 3])), [/^gone: the input is a disposed tensor/]);
+    expect(layer.weights.length).withContext('weights made for a disposed input').toBe(0);
+    const good = tf.ones([1, 8, 3]);
+    const y = layer.apply(good) as tf.Tensor;
+    expect(y.shape).toEqual([1, 6, 2]);
+    tf.dispose([y, good]);
+    for (const w of layer.weights) w.dispose();
+  });
+
+  it('stream.push of a disposed chunk names the chunk, and the stream goes on', () => {
+    const layer = new DepthSeparableConv1d({inChannels: 3, filters: 2, kernelSize: 3, padding: 'causal'});
+    const stream = createStream(layer);
+    expectClearError(() => stream.push(disposedTensor([1, 4, 3])), [/^stream\.push: chunk is a disposed tensor/]);
+    const good = tf.ones([1, 4, 3]);
+    const y = stream.push(good as tf.Tensor3D);
+    expect(y.shape).toEqual([1, 4, 2]);
+    tf.dispose([y, good]);
+    stream.dispose();
+    for (const w of layer.weights) w.dispose();
+  });
+
   for (const [dataFormat, inputShape, goodShape] of [
          ['channelsLast', [10, 2], [1, 30, 2]], ['channelsFirst', [2, 10], [1, 2, 30]]] as const) {
     it(`a kernel wider than the input width known at build (${dataFormat}) is a named error ` +

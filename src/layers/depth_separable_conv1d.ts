@@ -196,6 +196,19 @@ export class DepthSeparableConv1d extends layers.Layer {
     });
   }
 
+  /**
+   * As `Layer.apply`, refusing a disposed input first: tfjs would build the weights, then fail
+   * with a TypeError reading the tensor's backend.
+   */
+  override apply(...args: Parameters<layers.Layer['apply']>): ReturnType<layers.Layer['apply']> {
+    const [inputs] = args;
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (x instanceof Tensor && x.isDisposed) {
+      throw new ValueError(`${this.name}: the input is a disposed tensor.`);
+    }
+    return super.apply(...args);
+  }
+
   override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
     try {
       return this.callUnnamed(inputs, kwargs);

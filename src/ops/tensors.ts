@@ -5,8 +5,9 @@ import {ValueError} from '../errors.js';
 
 /**
  * Turns a tensor or TensorLike argument into a float32 tensor, as tfjs ops do: numeric
- * TensorLike values are parsed as float32; a tensor that is not float32, and non-numeric
- * values, are a `ValueError` naming the argument. Call inside `tidy`: it may allocate.
+ * TensorLike values are parsed as float32; a disposed tensor, a tensor that is not float32,
+ * and non-numeric values are a `ValueError` naming the argument. Call inside `tidy`: it may
+ * allocate.
  *
  * Why not tfjs-core's `convertToTensor`: it throws a plain `Error`, reads a ragged nested
  * array by its first rows (silently shifted values on cpu, a RangeError on wasm), and calls a
@@ -15,6 +16,9 @@ import {ValueError} from '../errors.js';
 export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: string,
                                             opName: string): Tensor<R> {
   if (value instanceof Tensor) {
+    // A disposed tensor keeps its shape and dtype but not its data: tfjs would fail later with
+    // a TypeError reading its backend.
+    if (value.isDisposed) throw new ValueError(`${opName}: ${argName} is a disposed tensor.`);
     if (value.dtype !== 'float32') {
       throw new ValueError(
           `${opName}: ${argName} must be a float32 tensor, but got dtype '${value.dtype}'.`);
