@@ -3,7 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, DepthSeparableConv1d, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, separableConv1d, ValueError} from '../src';
 
-import {expectThrowsMatching, liveTensors} from './helpers';
+import {expectClose, expectThrowsMatching, liveTensors} from './helpers';
+import {randomArray, refForward, seededRandom} from './reference';
 
 type Call = () => unknown;
 type OpArgs = Parameters<typeof separableConv1d>;
@@ -63,6 +64,17 @@ const opCases: Array<[string, () => OpArgs, RegExp[]]> = [
    [/^separableConv1d: the output width/, /L=2/, /K=3/, /D=2/, /S=1/, /valid/]],
   ['empty batch', () => [tf.zeros([0, 8, 3]) as tf.Tensor3D, dw, pw], [/x/, /at least one/]],
   ['missing x', () => [undefined as never, dw, pw], [/x/, /required/]],
+  ['dilation 2^31 with same padding', () => [x, dw, pw, 1, 'same', 2 ** 31],
+   [/^separableConv1d: the padded input/, /2147483647/]],
+  // tfjs read these by the first row: NaN for the missing value, the extra one dropped.
+  ['Float32Array rows of unequal length',
+   () => [[[Float32Array.of(1, 2, 3), Float32Array.of(4, 5), Float32Array.of(6, 7, 8)]] as never, dw, pw],
+   [/^separableConv1d: x is a ragged nested array: x\[0\]\[1\] has 2 entries, but x\[0\]\[0\] has 3/]],
+  ['a longer Float32Array row',
+   () => [[[Float32Array.of(1, 2, 3), Float32Array.of(4, 5, 6, 7), Float32Array.of(6, 7, 8)]] as never, dw, pw],
+   [/^separableConv1d: x is a ragged nested array: x\[0\]\[1\] has 4 entries/]],
+  ['a string beside Float64Array rows', () => [[[Float64Array.of(1, 2, 3), [1, 'a', 3]]] as never, dw, pw],
+   [/^separableConv1d: x must hold numbers, but x\[0\]\[1\]\[1\] is 'a'/]],
   ['disposed x', () => [disposedTensor([2, 8, 3]), dw, pw], [/^separableConv1d: x is a disposed tensor/]],
   ['disposed depthwiseFilter', () => [x, disposedTensor([3, 3, 2]), pw],
    [/^separableConv1d: depthwiseFilter is a disposed tensor/]],
@@ -345,5 +357,32 @@ describe('disposed tensors and sizes known at build are clear errors, before any
     expect(y.shape).toEqual([1, 6, 4]);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+describe('TensorLike operands with typed-array rows', () => {
+  it('read Float64Array, Int16Array and Float32Array rows as numbers, as the reference does', async () => {
+    const rand = seededRandom(19);
+    const conv = {batch: 2, width: 4, channels: 3, kernel: 2, multiplier: 1, outChannels: 2, stride: 1,
+                  dilation: 1, pad: 'valid' as const};
+    const xs = Array.from({length: 2 * 4 * 3}, () => Math.round(rand() * 20 - 10));
+    const dwValues = randomArray(2 * 3, rand);
+    const pwValues = randomArray(3 * 2, rand);
+    const {y: expected} = refForward(conv, xs, dwValues, pwValues);
+    const rows = (make: (v: number[]) => ArrayLike<number>) =>
+        [0, 1].map(b => [0, 1, 2, 3].map(w => make(xs.slice((b * 4 + w) * 3, (b * 4 + w + 1) * 3))));
+    const dwT = tf.tensor3d(Float32Array.from(dwValues), [2, 3, 1]);
+    const pwT = tf.tensor3d(Float32Array.from(pwValues), [1, 3, 2]);
+    for (const [name, make] of [['Float64Array', (v: number[]) => Float64Array.from(v)],
+                                ['Int16Array', (v: number[]) => Int16Array.from(v)],
+                                ['Float32Array', (v: number[]) => Float32Array.from(v)]] as const) {
+      const before = liveTensors();
+      const y = separableConv1d(rows(make) as unknown as tf.Tensor3D, dwT, pwT);
+      expect(y.shape).withContext(name).toEqual([2, 3, 2]);
+      expectClose(await y.data(), expected, `${name} rows`);
+      y.dispose();
+      expect(liveTensors()).withContext(name).toBe(before);
+    }
+    tf.dispose([dwT, pwT]);
   });
 });

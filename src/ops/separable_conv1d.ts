@@ -96,11 +96,12 @@ function geometry(x: Tensor, dw: Tensor, pw: Tensor, bias: Tensor|null,
         describe(x.shape)}.`);
   }
   const plan = planPadding(s.pad, inWidth, kernelSize, s.dilation, s.stride, OP);
-  checkSize('the depthwise output [batch, outWidth, inChannels * channelMultiplier]',
+  checkSize(`${OP}: the depthwise output [batch, outWidth, inChannels * channelMultiplier]`,
             [batch, plan.outWidth, inChannels * multiplier]);
-  checkSize('the output [batch, outWidth, outChannels]', [batch, plan.outWidth, outChannels]);
+  checkSize(`${OP}: the output [batch, outWidth, outChannels]`,
+            [batch, plan.outWidth, outChannels]);
   const paddedWidth = inWidth + plan.left + plan.right;
-  checkSize('the padded input [batch, width + padding, inChannels]',
+  checkSize(`${OP}: the padded input [batch, width + padding, inChannels]`,
             [batch, paddedWidth, inChannels]);
   // A stride beyond the padded width leaves one output either way, and a one-tap filter has
   // no use for its dilation: clamped, no index that a kernel computes can overflow 32 bits

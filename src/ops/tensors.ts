@@ -1,7 +1,7 @@
 import {cast, Rank, Tensor, tensor, TensorLike, version_core} from '@tensorflow/tfjs-core';
 import {version_layers} from '@tensorflow/tfjs-layers';
 
-import {ValueError} from '../errors.js';
+import {describe, ValueError} from '../errors.js';
 
 /**
  * Turns a tensor or TensorLike argument into a float32 tensor, as tfjs ops do: numeric
@@ -16,13 +16,7 @@ import {ValueError} from '../errors.js';
 export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: string,
                                             opName: string): Tensor<R> {
   if (value instanceof Tensor) {
-    // A disposed tensor keeps its shape and dtype but not its data: tfjs would fail later with
-    // a TypeError reading its backend.
-    if (value.isDisposed) throw new ValueError(`${opName}: ${argName} is a disposed tensor.`);
-    if (value.dtype !== 'float32') {
-      throw new ValueError(
-          `${opName}: ${argName} must be a float32 tensor, but got dtype '${value.dtype}'.`);
-    }
+    checkFloatTensor(value, argName, opName);
     return value as Tensor<R>;
   }
   if (value == null) {
@@ -30,7 +24,15 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
   }
   const foreign = typeof value === 'object' ? fromAnotherCopy(value) : null;
   if (foreign != null) throw new ValueError(`${opName}: ${argName} is ${foreign}`);
-  if (Array.isArray(value)) checkRectangular(value, argName, opName);
+  if (isLevel(value)) {
+    const {shape, typed} = nestedShape(value, argName, opName);
+    // tfjs reads a typed array inside nested arrays by its class: a Float64Array row as one
+    // NaN, a longer Float32Array row cut to the first row's length.
+    if (typed) {
+      const parsed: Tensor = tensor(flatNumbers(value, shape, argName, opName), shape);
+      return parsed as Tensor<R>;
+    }
+  }
   let parsed: Tensor;
   try {
     parsed = tensor(value);
@@ -45,24 +47,72 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
 }
 
 /**
- * Throws a `ValueError` for a ragged nested array, which tfjs would read by its first rows:
- * silently shifted values on cpu, a RangeError on wasm.
+ * Throws a `ValueError` naming the argument for a tensor that is disposed or not float32.
  */
-function checkRectangular(value: unknown[], argName: string, opName: string): void {
-  const shape: number[] = [];
-  for (let level: unknown = value; Array.isArray(level); level = level[0]) shape.push(level.length);
-  const walk = (node: unknown, depth: number, path: string) => {
-    const isArray = Array.isArray(node);
-    if (isArray !== depth < shape.length || (isArray && node.length !== shape[depth])) {
-      throw new ValueError(`${opName}: ${argName} is a ragged nested array: ${argName}${path} ${
-          isArray ? `has ${(node as unknown[]).length} entries` : 'is not an array'}, but ${
-          argName}${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`);
-    }
-    if (isArray) (node as unknown[]).forEach((child, i) => walk(child, depth + 1, `${path}[${i}]`));
-  };
-  walk(value, 0, '');
+export function checkFloatTensor(value: Tensor, argName: string, opName: string): void {
+  // A disposed tensor keeps its shape and dtype but not its data: tfjs would fail later with a
+  // TypeError reading its backend.
+  if (value.isDisposed) throw new ValueError(`${opName}: ${argName} is a disposed tensor.`);
+  if (value.dtype !== 'float32') {
+    throw new ValueError(
+        `${opName}: ${argName} must be a float32 tensor, but got dtype '${value.dtype}'.`);
+  }
 }
 
+/** A typed array (not a DataView): one level of a nested TensorLike, as an array is. */
+function isTypedArray(value: unknown): value is ArrayLike<unknown> {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+function isLevel(value: unknown): value is ArrayLike<unknown> {
+  return Array.isArray(value) || isTypedArray(value);
+}
+
+/**
+ * The shape of a nested array whose levels are arrays or typed arrays, and whether a typed
+ * array is among them. Throws a `ValueError` for a ragged one, which tfjs would read by its
+ * first rows: silently shifted values on cpu, a RangeError on wasm.
+ */
+function nestedShape(value: ArrayLike<unknown>, argName: string,
+                     opName: string): {shape: number[], typed: boolean} {
+  const shape: number[] = [];
+  for (let level: unknown = value; isLevel(level); level = level[0]) shape.push(level.length);
+  let typed = false;
+  const walk = (node: unknown, depth: number, path: string) => {
+    const isArray = isLevel(node);
+    if (isArray !== depth < shape.length || (isArray && node.length !== shape[depth])) {
+      throw new ValueError(`${opName}: ${argName} is a ragged nested array: ${argName}${path} ${
+          isArray ? `has ${node.length} entries` : 'is not an array'}, but ${
+          argName}${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`);
+    }
+    if (isTypedArray(node)) typed = true;
+    if (isArray) Array.from(node, (child, i) => walk(child, depth + 1, `${path}[${i}]`));
+  };
+  walk(value, 0, '');
+  return {shape, typed};
+}
+
+/** The numbers of a rectangular nested array of `shape`, in order; each must be a number. */
+function flatNumbers(value: ArrayLike<unknown>, shape: number[], argName: string,
+                     opName: string): Float32Array {
+  const flat = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let next = 0;
+  const walk = (node: ArrayLike<unknown>, depth: number, path: string) => {
+    for (let i = 0; i < node.length; i++) {
+      const child = node[i];
+      if (depth + 1 < shape.length) {
+        walk(child as ArrayLike<unknown>, depth + 1, `${path}[${i}]`);
+      } else if (typeof child === 'number') {
+        flat[next++] = child;
+      } else {
+        throw new ValueError(`${opName}: ${argName} must hold numbers, but ${argName}${path}[${
+            i}] is ${describe(child)}.`);
+      }
+    }
+  };
+  walk(value, 0, '');
+  return flat;
+}
 
 /**
  * What a value that is not this copy's tensor but has a tensor's fields is, with how to fix it;
