@@ -386,3 +386,53 @@ describe('TensorLike operands with typed-array rows', () => {
     tf.dispose([dwT, pwT]);
   });
 });
+
+describe('the layer checks what tfjs-layers would take and break on', () => {
+  for (const channels of [0, NaN, 2.5, -3]) {
+    it(`an input shape with ${channels} channels is a named error before any weight exists`, () => {
+      const layer = new DepthSeparableConv1d({inputShape: [8, channels], filters: 2, kernelSize: 3, name: 'chan'});
+      expectClearError(() => tfl.sequential({layers: [layer]}),
+                       [/^chan: the input's channel count \(axis 2, channelsLast\) must be an integer >= 1/,
+                        new RegExp(`\\[null,8,${channels}\\]`)]);
+      expect(layer.weights.length).toBe(0);
+    });
+  }
+
+  it('setWeights checks every value before assigning any, and the layer works on', async () => {
+    const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'sw'});
+    layer.build([null, 8, 3]);
+    const kept = await Promise.all(layer.getWeights().map(w => w.data()));
+    const fresh = () => [tf.fill([3, 3, 1], 0.5), tf.fill([1, 3, 2], 0.25), tf.fill([2], 1)];
+    const withBias = (bias: unknown) => {
+      const w: unknown[] = fresh();
+      (w[2] as tf.Tensor).dispose();
+      w[2] = bias;
+      return w;
+    };
+    const cases: Array<[string, () => unknown[], RegExp]> = [
+      ['a disposed pointwise kernel', () => { const w = fresh(); w[1].dispose(); return w; },
+       /^sw: setWeights: weights\[1\] \(pointwise_kernel\) is a disposed tensor/],
+      ['an int32 bias', () => withBias(tf.zeros([2], 'int32')),
+       /^sw: setWeights: weights\[2\] \(bias\) must be a float32 tensor, but got dtype 'int32'/],
+      ['a mis-shaped bias', () => withBias(tf.zeros([3])),
+       /^sw: setWeights: weights\[2\] \(bias\) must have shape \[2\], but got \[3\]/],
+      ['an array', () => withBias([1, 2]), /^sw: setWeights: weights\[2\] .* must be a tensor, but got \[1,2\]/],
+      ['two values', () => withBias(null).slice(0, 2), /^sw: setWeights takes 3 tensors/],
+    ];
+    for (const [what, values, pattern] of cases) {
+      const weights = values();
+      expectClearError(() => layer.setWeights(weights as tf.Tensor[]), [pattern]);
+      const now = await Promise.all(layer.getWeights().map(w => w.data()));
+      expect(now).withContext(`weights after ${what}: none assigned`).toEqual(kept);
+      tf.dispose(weights.filter(w => w instanceof tf.Tensor) as tf.Tensor[]);
+    }
+    const good = fresh();
+    layer.setWeights(good);
+    const x = tf.ones([1, 8, 3]);
+    const y = layer.apply(x) as tf.Tensor;
+    // Each output: 3 channels x 3 taps x 0.5, times 0.25, plus 1.
+    expect(Array.from(await y.data())).toEqual(new Array(12).fill(3 * 3 * 0.5 * 0.25 + 1));
+    tf.dispose([...good, x, y]);
+    for (const w of layer.weights) w.dispose();
+  });
+});

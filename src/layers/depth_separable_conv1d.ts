@@ -8,6 +8,7 @@ import {checkSize, describe, ValueError} from '../errors.js';
 import {outputWidth, Padding} from '../ops/padding.js';
 import {separableConv1dWithBias} from '../ops/separable_conv1d.js';
 import {checkWeightMemory} from '../ops/backend_memory.js';
+import {checkFloatTensor} from '../ops/tensors.js';
 
 import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args.js';
 import {serializeObject} from './serializable.js';
@@ -106,6 +107,10 @@ export class DepthSeparableConv1d extends layers.Layer {
     if (channels == null) {
       throw new ValueError(`${this.name}: the channel axis (${this.channelAxis}, ${
           this.dataFormat}) of the input must be known, but got shape ${describe(shape)}.`);
+    }
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new ValueError(`${this.name}: the input's channel count (axis ${this.channelAxis}, ${
+          this.dataFormat}) must be an integer >= 1, but got shape ${describe(shape)}.`);
     }
     const expected = this.depthwiseKernel?.shape[1] ?? this.inChannels;
     if (expected != null && channels !== expected) {
@@ -207,6 +212,36 @@ export class DepthSeparableConv1d extends layers.Layer {
       throw new ValueError(`${this.name}: the input is a disposed tensor.`);
     }
     return super.apply(...args);
+  }
+
+  /**
+   * As `Layer.setWeights`, with every value checked before any is assigned: tfjs assigns them
+   * one by one, so a bad value left those before it replaced, and a disposed one left its
+   * variable without data (every later call of the layer overflowed the stack).
+   */
+  override setWeights(weights: Tensor[]): void {
+    const expected = this.weights;
+    // Without the name scope that `apply` adds to a weight's name.
+    const names = expected.map(w => w.originalName.split('/').pop()!);
+    if (!Array.isArray(weights) || weights.length !== expected.length) {
+      const got = Array.isArray(weights) ? weights.length : describe(weights);
+      throw new ValueError(`${this.name}: setWeights takes ${expected.length} tensors (${
+          names.join(', ')}), but got ${got}.`);
+    }
+    weights.forEach((w, i) => {
+      const argName = `weights[${i}] (${names[i]})`;
+      if (!(w instanceof Tensor)) {
+        throw new ValueError(`${this.name}: setWeights: ${argName} must be a tensor, but got ${
+            describe(w)}.`);
+      }
+      checkFloatTensor(w, argName, `${this.name}: setWeights`);
+      if (w.shape.length !== expected[i].shape.length ||
+          w.shape.some((d, j) => d !== expected[i].shape[j])) {
+        throw new ValueError(`${this.name}: setWeights: ${argName} must have shape ${
+            describe(expected[i].shape)}, but got ${describe(w.shape)}.`);
+      }
+    });
+    super.setWeights(weights);
   }
 
   override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
