@@ -398,6 +398,14 @@ describe('the layer checks what tfjs-layers would take and break on', () => {
     });
   }
 
+  it('build and computeOutputShape given no shape name the layer', () => {
+    const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'shapeless'});
+    for (const call of [() => layer.build(undefined as never), () => layer.computeOutputShape(null as never)]) {
+      expectClearError(call, [/^shapeless: the input shape must be an array, but got (undefined|null)/]);
+    }
+    expect(layer.weights.length).toBe(0);
+  });
+
   it('setWeights checks every value before assigning any, and the layer works on', async () => {
     const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'sw'});
     layer.build([null, 8, 3]);

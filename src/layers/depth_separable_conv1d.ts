@@ -95,6 +95,15 @@ export class DepthSeparableConv1d extends layers.Layer {
     return this.dataFormat === 'channelsLast' ? 2 : 1;
   }
 
+  /** The shape of the (one) input that tfjs-layers passes to `build` or `computeOutputShape`. */
+  private firstShape(inputShape: Shape|Shape[]): Shape {
+    if (!Array.isArray(inputShape)) {
+      throw new ValueError(`${this.name}: the input shape must be an array, but got ${
+          describe(inputShape)}.`);
+    }
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+  }
+
   /** The input channel count of a shape, checked against `inChannels` and the built layer. */
   private inputChannels(shape: Shape): number {
     if (shape.length !== 3) {
@@ -135,7 +144,7 @@ export class DepthSeparableConv1d extends layers.Layer {
    * kernel the backend cannot hold fails before any weight exists.
    */
   override build(inputShape: Shape|Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = this.firstShape(inputShape);
     const channels = this.inputChannels(shape);
     this.outputWidthOf(shape);
     const s = this.settings;
@@ -285,7 +294,7 @@ export class DepthSeparableConv1d extends layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape|Shape[]): Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = this.firstShape(inputShape);
     this.inputChannels(shape);
     const width = this.outputWidthOf(shape);
     return this.dataFormat === 'channelsLast' ? [shape[0], width, this.filters] :
