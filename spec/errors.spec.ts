@@ -398,6 +398,31 @@ describe('the layer checks what tfjs-layers would take and break on', () => {
     });
   }
 
+  it('a bad weights argument fails at build before any weight exists; a good one is used', async () => {
+    const gone = tf.ones([3, 3, 1]);
+    gone.dispose();
+    const pointwise = tf.ones([1, 3, 2]);
+    const bias = tf.ones([2]);
+    for (const [weights, pattern] of [
+           [[gone, pointwise, bias], /^wa: the weights argument: weights\[0\] \(depthwise_kernel\) is a disposed tensor/],
+           [[pointwise, pointwise, bias], /^wa: the weights argument: weights\[0\] \(depthwise_kernel\) must have shape \[3,3,1\]/],
+           [[pointwise], /^wa: the weights argument takes 3 tensors \(depthwise_kernel, pointwise_kernel, bias\), but got 1/],
+         ] as Array<[tf.Tensor[], RegExp]>) {
+      const layer = new DepthSeparableConv1d({inputShape: [8, 3], filters: 2, kernelSize: 3, name: 'wa', weights});
+      expectClearError(() => tfl.sequential({layers: [layer]}), [pattern]);
+      expect(layer.weights.length).toBe(0);
+    }
+    const depthwise = tf.fill([3, 3, 1], 2);
+    const model = tfl.sequential({layers: [new DepthSeparableConv1d(
+        {inputShape: [8, 3], filters: 2, kernelSize: 3, weights: [depthwise, pointwise, bias]})]});
+    const x = tf.ones([1, 8, 3]);
+    const y = model.predict(x) as tf.Tensor;
+    // 3 channels x 3 taps x 2, summed by the pointwise ones, plus the bias 1.
+    expect(Array.from(await y.data())).toEqual(new Array(12).fill(3 * 3 * 2 + 1));
+    tf.dispose([x, y, depthwise, pointwise, bias]);
+    model.dispose();
+  });
+
   it('build and computeOutputShape given no shape name the layer', () => {
     const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'shapeless'});
     for (const call of [() => layer.build(undefined as never), () => layer.computeOutputShape(null as never)]) {

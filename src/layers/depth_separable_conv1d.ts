@@ -152,9 +152,16 @@ export class DepthSeparableConv1d extends layers.Layer {
     const pointwiseShape = [1, channels * this.depthMultiplier, this.filters];
     checkSize(`${this.name}: depthwise_kernel`, depthwiseShape);
     checkSize(`${this.name}: pointwise_kernel`, pointwiseShape);
-    checkWeightMemory(this.name, {depthwise_kernel: depthwiseShape,
-                                  pointwise_kernel: pointwiseShape,
-                                  ...(this.useBias ? {bias: [this.filters]} : {})});
+    const shapes: Record<string, number[]> = {depthwise_kernel: depthwiseShape,
+                                              pointwise_kernel: pointwiseShape,
+                                              ...(this.useBias ? {bias: [this.filters]} : {})};
+    checkWeightMemory(this.name, shapes);
+    // tfjs-layers sets the `weights` argument once the layer is built: checked now, a bad one
+    // fails before any weight exists.
+    if (this.initialWeights != null) {
+      this.checkWeightValues('the weights argument', this.initialWeights,
+                             Object.entries(shapes).map(([name, shape]) => ({name, shape})));
+    }
     this.tryWeight('depthwise', depthwiseShape);
     this.tryWeight('pointwise', pointwiseShape);
     if (this.useBias) this.tryWeight('bias', [this.filters]);
@@ -229,28 +236,37 @@ export class DepthSeparableConv1d extends layers.Layer {
    * variable without data (every later call of the layer overflowed the stack).
    */
   override setWeights(weights: Tensor[]): void {
-    const expected = this.weights;
     // Without the name scope that `apply` adds to a weight's name.
-    const names = expected.map(w => w.originalName.split('/').pop()!);
-    if (!Array.isArray(weights) || weights.length !== expected.length) {
-      const got = Array.isArray(weights) ? weights.length : describe(weights);
-      throw new ValueError(`${this.name}: setWeights takes ${expected.length} tensors (${
-          names.join(', ')}), but got ${got}.`);
+    this.checkWeightValues('setWeights', weights, this.weights.map(
+        w => ({name: w.originalName.split('/').pop()!, shape: w.shape as number[]})));
+    super.setWeights(weights);
+  }
+
+  /**
+   * Throws a `ValueError` naming `what` (setWeights, or the `weights` argument) and the weight
+   * unless `values` are float32 tensors, not disposed, of the weights' shapes.
+   */
+  private checkWeightValues(what: string, values: unknown,
+                            expected: Array<{name: string, shape: number[]}>): void {
+    const caller = `${this.name}: ${what}`;
+    if (!Array.isArray(values) || values.length !== expected.length) {
+      const got = Array.isArray(values) ? values.length : describe(values);
+      throw new ValueError(`${caller} takes ${expected.length} tensors (${
+          expected.map(w => w.name).join(', ')}), but got ${got}.`);
     }
-    weights.forEach((w, i) => {
-      const argName = `weights[${i}] (${names[i]})`;
+    values.forEach((w: unknown, i) => {
+      const {name, shape} = expected[i];
+      const argName = `weights[${i}] (${name})`;
       if (!(w instanceof Tensor)) {
-        throw new ValueError(`${this.name}: setWeights: ${argName} must be a tensor, but got ${
-            describe(w)}.`);
+        throw new ValueError(`${caller}: ${argName} must be a tensor, but got ${describe(w)}.`);
       }
-      checkFloatTensor(w, argName, `${this.name}: setWeights`);
-      if (w.shape.length !== expected[i].shape.length ||
-          w.shape.some((d, j) => d !== expected[i].shape[j])) {
-        throw new ValueError(`${this.name}: setWeights: ${argName} must have shape ${
-            describe(expected[i].shape)}, but got ${describe(w.shape)}.`);
+      const given = w as Tensor;
+      checkFloatTensor(given, argName, caller);
+      if (given.shape.length !== shape.length || given.shape.some((d, j) => d !== shape[j])) {
+        throw new ValueError(`${caller}: ${argName} must have shape ${describe(shape)}, but got ${
+            describe(given.shape)}.`);
       }
     });
-    super.setWeights(weights);
   }
 
   override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
