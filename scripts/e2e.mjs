@@ -109,10 +109,46 @@ function consumerProject(dir, tarball, version) {
   rmSync(target, {recursive: true, force: true});
   mkdirSync(target);
   execFileSync('tar', ['xzf', tarball, '-C', target, '--strip-components=1']);
-  for (const f of ['consumer.mjs', 'consumer.cjs', 'consumer_webgl.mjs', 'consumer_types.ts']) {
+  for (const f of ['consumer.mjs', 'consumer.cjs', 'consumer_webgl.mjs', 'consumer_types.ts', 'consumer_types_invalid.ts']) {
     writeFileSync(`${dir}/${f}`, readFileSync(`spec/e2e/${f}`));
   }
   return dir;
+}
+
+/** The module settings TypeScript users have: [--module, --moduleResolution, the extensions compiled]. */
+const TYPE_MODES = [['node16', 'node16', ['mts', 'cts']], ['nodenext', 'nodenext', ['mts', 'cts']],
+                    ['esnext', 'bundler', ['ts']]];
+
+/**
+ * Compiles the consumer's type programs in `dir` under one module resolution with skipLibCheck,
+ * as ESM (.mts) and CommonJS (.cts) copies where the resolution tells them apart. Returns the
+ * problems: a line marked `must not compile` that compiles (its types decayed to `any`, say), or
+ * an error anywhere else.
+ */
+function typeProblems(dir, [module, resolution, extensions]) {
+  const files = extensions.flatMap(ext => ['consumer_types', 'consumer_types_invalid'].map(name => {
+    writeFileSync(`${dir}/${name}.${ext}`, readFileSync(`spec/e2e/${name}.ts`));
+    return `${name}.${ext}`;
+  }));
+  const tsc = spawnSync('node', [`${process.cwd()}/node_modules/typescript/bin/tsc`, '--noEmit', '--strict',
+                                 '--skipLibCheck', '--module', module, '--moduleResolution', resolution,
+                                 '--target', 'es2020', ...files], {cwd: dir, encoding: 'utf8'});
+  const output = `${tsc.stdout}${tsc.stderr}`;
+  const errors = new Map();
+  for (const [, file, line, message] of output.matchAll(/^(\S+)\((\d+),\d+\): error (TS\d+: .*)$/gm)) {
+    errors.set(`${file}:${line}`, message);
+  }
+  const problems = output.split('\n').filter(l => /error TS/.test(l) && !/^\S+\(\d+,\d+\): error/.test(l));
+  for (const file of files) {
+    readFileSync(`${dir}/${file}`, 'utf8').split('\n').forEach((text, i) => {
+      const where = `${file}:${i + 1}`;
+      const marked = text.includes('// must not compile');
+      if (marked && !errors.has(where)) problems.push(`${where} compiles: ${text.trim()}`);
+      if (!marked && errors.has(where)) problems.push(`${where}: ${errors.get(where)}`);
+    });
+  }
+  if (tsc.status === 0 || errors.size === 0) problems.push(`tsc exited with ${tsc.status}: ${output}`);
+  return problems.map(p => `--moduleResolution ${resolution}: ${p}`);
 }
 
 async function main() {
@@ -201,12 +237,14 @@ async function main() {
         assert(line.ok, `${script.join(' ')}: ${out}`);
         if (version !== '4.22') assert(line.tfjs === version, `${script.join(' ')} ran tfjs ${line.tfjs}`);
       }
-      // The .d.ts files import some types from tfjs-layers' dist/ folder: each must be there.
+      // The .d.ts files import some types from tfjs-layers' dist/ folder: each must be there,
+      // named with .js (an ESM program under node16/nodenext resolves no path without it).
       const pkg = `${dir}/node_modules/tfjs-depth-separable-conv1d`;
       const declarations = execFileSync('find', [`${pkg}/dist`, '-name', '*.d.ts'], {encoding: 'utf8'}).trim().split('\n');
       for (const file of declarations) {
         for (const [, names, from] of readFileSync(file, 'utf8').matchAll(/import(?: type)? \{([^}]*)\} from '(@tensorflow\/[^']+\/dist\/[^']+)'/g)) {
-          const target = `${dir}/node_modules/${from}.d.ts`;
+          assert(from.endsWith('.js'), `${file} imports ${from} without .js: ESM projects under node16/nodenext cannot resolve it`);
+          const target = `${dir}/node_modules/${from.slice(0, -'.js'.length)}.d.ts`;
           assert(existsSync(target), `${file} imports ${from}, which tfjs ${version} does not have`);
           const text = readFileSync(target, 'utf8');
           for (const name of names.split(',').map(n => n.trim()).filter(Boolean)) {
@@ -215,15 +253,12 @@ async function main() {
           }
         }
       }
-      // A TypeScript program against the package, in each module resolution users have.
-      for (const resolution of [['node16', 'node16'], ['nodenext', 'nodenext'], ['esnext', 'bundler']]) {
-        const tsc = spawnSync('node', [`${process.cwd()}/node_modules/typescript/bin/tsc`, '--noEmit', '--strict',
-                                       '--skipLibCheck', '--module', resolution[0], '--moduleResolution', resolution[1],
-                                       '--target', 'es2020', 'consumer_types.ts'], {cwd: dir, encoding: 'utf8'});
-        assert(tsc.status === 0, `tsc --moduleResolution ${resolution[1]}: ${tsc.stdout}${tsc.stderr}`);
-      }
+      // TypeScript programs against the package, in each module resolution users have.
+      const problems = TYPE_MODES.flatMap(mode => typeProblems(dir, mode));
+      assert(problems.length === 0, `types (skipLibCheck on):\n${problems.join('\n')}`);
       console.log(`       ${dir}: ESM cpu and wasm, CommonJS ran on tfjs ${version}; types compile (node16, nodenext, ` +
-                  `bundler) and every dist/ type import exists`);
+                  `bundler; ESM and CommonJS; skipLibCheck), none is any, the invalid programs fail on each ` +
+                  `marked line; every dist/ type import exists`);
     });
   }
 

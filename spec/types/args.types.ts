@@ -18,6 +18,10 @@ export function programs(model: tfl.LayersModel): unknown[] {
     new DepthSeparableConv1d({kernelSize: 3}),
     // @ts-expect-error an activation tfjs does not have (tf.layers.conv1d rejects it too)
     new DepthSeparableConv1d({filters: 8, kernelSize: 3, activation: 'rleu'}),
+    // @ts-expect-error LayerArgs' name is a string (the tfjs-layers types are there, not any)
+    new DepthSeparableConv1d({filters: 8, kernelSize: 3, name: 5}),
+    // @ts-expect-error not an initializer (tfjs-layers' Initializer type)
+    new DepthSeparableConv1d({filters: 8, kernelSize: 3, depthwiseInitializer: 5}),
     // @ts-expect-error a padding mode that does not exist
     new DepthSeparableConv1d({filters: 8, kernelSize: 3, padding: 'full'}),
     // @ts-expect-error kernelSize is required

@@ -1,10 +1,12 @@
-// Type-only deep imports (tfjs-layers does not export these types from its index); e2e
-// compiles the packed .d.ts against the oldest and newest tfjs the peer range allows.
-import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints';
-import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers';
-import type {ActivationIdentifier} from '@tensorflow/tfjs-layers/dist/keras_format/activation_config';
-import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers';
+// Type-only deep imports (tfjs-layers does not export these types from its index). The `.js`
+// makes them resolve in ESM projects under node16/nodenext, where an extensionless path fails
+// and skipLibCheck would turn the types into `any`; e2e compiles the packed .d.ts against the
+// oldest and newest tfjs the peer range allows, in every module resolution.
+import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
+import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type {ActivationIdentifier} from '@tensorflow/tfjs-layers/dist/keras_format/activation_config.js';
+import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers.js';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {checkPadding, Padding} from '../ops/padding.js';

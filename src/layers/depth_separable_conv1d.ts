@@ -1,8 +1,8 @@
 import {serialization, Tensor, Tensor1D, Tensor3D, tidy, Variable} from '@tensorflow/tfjs-core';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints.js';
 import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Shape} from '@tensorflow/tfjs-layers';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types.js';
 
 import {checkSize, describe, ValueError} from '../errors.js';
 import {outputWidth, Padding} from '../ops/padding.js';
