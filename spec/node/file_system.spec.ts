@@ -135,6 +135,8 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
     let size: number;
     /** The files load opened, to show that a refused entry was never opened. */
     let opened: string[];
+    /** Run just before load opens a file, to swap it after the checks. */
+    let beforeOpen: (file: string) => void;
     beforeEach(async () => {
       m = model();
       await m.save(fileSystem(folder));
@@ -143,8 +145,10 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       fs.writeFileSync(path.join(root, 'secret.bin'), Buffer.alloc(size, 7));
       fs.mkdirSync(path.join(root, 'elsewhere'));
       const open = fs.promises.open;
+      beforeOpen = () => undefined;
       spyOn(fs.promises, 'open').and.callFake(((file: fs.PathLike, ...rest: unknown[]) => {
         opened.push(String(file));
+        beforeOpen(String(file));
         return (open as (...a: unknown[]) => Promise<fs.promises.FileHandle>)(file, ...rest);
       }) as typeof fs.promises.open);
     });
@@ -243,6 +247,29 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       const rss = process.memoryUsage().rss;
       await expectRefused(path.basename(weightsFile(folder)), /holds 8589934592 bytes/);
       expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 2 ** 20);
+    });
+
+    it('a weights file swapped after the checks, before the open, is refused without blocking', async () => {
+      const target = fs.realpathSync(weightsFile(folder));
+      const swaps: [string, () => void, RegExp][] = [
+        ['a FIFO', () => execFileSync('mkfifo', [target]), /was replaced while it was being opened/],
+        ['a symlink out', () => fs.symlinkSync(path.join(root, 'secret.bin'), target),
+         /was replaced by a symlink while it was being opened/],
+      ];
+      const original = fs.readFileSync(target);
+      for (const [what, swap, message] of swaps) {
+        beforeOpen = file => {
+          if (file !== target) return;
+          fs.rmSync(target);
+          swap();
+        };
+        const before = liveTensors();
+        await expectAsync(tfl.loadLayersModel(fileSystem(folder))).withContext(what).toBeRejectedWithError(message);
+        expect(liveTensors()).toBe(before);
+        beforeOpen = () => undefined;
+        fs.rmSync(target);
+        fs.writeFileSync(target, original);
+      }
     });
 
     it('files that together hold fewer bytes than the weights need', async () => {
