@@ -367,7 +367,7 @@ async function main() {
     const project = JSON.parse(readFileSync('build/docs.json', 'utf8'));
     const text = parts => (parts ?? []).map(p => p.text ?? '').join('');
     const landing = text(project.readme);
-    assert(landing.startsWith(readFileSync('docs/api-index.md', 'utf8').split('\n')[0]),
+    assert(landing.trim().startsWith(readFileSync('docs/api-index.md', 'utf8').split('\n')[0]),
            `the landing page is not docs/api-index.md: ${landing.slice(0, 80)}`);
     assert(!/^## Quick start/m.test(landing), 'the landing page is the README');
     const modules = project.children.map(m => m.name).sort();
