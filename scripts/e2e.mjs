@@ -3,7 +3,7 @@
 // (pack contents, CommonJS with the @tensorflow/tfjs umbrella, the ESM build in a bundler).
 // Needs `npm run build` and `npm run build:web` first (scripts/test.mjs runs them).
 import {execFileSync, spawnSync} from 'node:child_process';
-import {existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {build} from 'esbuild';
@@ -396,23 +396,90 @@ async function main() {
     console.log(`       ${own.length} arguments described, each optional one with its default`);
   });
 
-  await check('the README examples run against the packed package, as a user would (by its name)', async () => {
+  await check('API docs: a landing page of their own, modules named by import path, internals grouped apart, ' +
+              'the layer\'s arguments listed on its union type, the guides as pages, no code in headings', async () => {
+    assert(existsSync('build/docs.json'), 'no build/docs.json: the typedoc check above did not run');
+    const project = JSON.parse(readFileSync('build/docs.json', 'utf8'));
+    const text = parts => (parts ?? []).map(p => p.text ?? '').join('');
+    const landing = text(project.readme);
+    assert(landing.trim().startsWith(readFileSync('docs/api-index.md', 'utf8').split('\n')[0]),
+           `the landing page is not docs/api-index.md: ${landing.slice(0, 80)}`);
+    assert(!/^## Quick start/m.test(landing), 'the landing page is the README');
+    const modules = project.children.map(m => m.name).sort();
+    assert(modules.join() === 'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node',
+           `modules are named ${modules}`);
+    const main = project.children.find(m => m.name === 'tfjs-depth-separable-conv1d');
+    const group = title => (main.groups.find(g => g.title === title)?.children ?? [])
+        .map(id => main.children.find(c => c.id === id)?.name);
+    const internals = group('Internals').sort();
+    assert(internals.join() === 'FILTER_GRAD_KERNEL,INPUT_GRAD_KERNEL,KERNELS_FLAG,MATMUL_KERNEL',
+           `the Internals group holds ${internals}`);
+    for (const title of ['Functions', 'Classes', 'Variables']) {
+      assert(!group(title).some(n => /KERNEL/.test(n)), `${title} holds an internal: ${group(title)}`);
+    }
+    const union = main.children.find(c => c.name === 'DepthSeparableConv1dArgs');
+    const common = main.children.find(c => c.name === 'DepthSeparableConv1dCommonArgs');
+    const listed = text(union.comment?.summary);
+    const missing = ['filters', 'outChannels', ...common.children.filter(c => !c.inheritedFrom).map(c => c.name)]
+        .filter(name => !listed.includes(`\`${name}\``));
+    assert(missing.length === 0, `DepthSeparableConv1dArgs does not list ${missing.join(', ')}`);
+    const documents = (project.documents ?? []).map(d => d.name.split('/').pop()).sort();
+    for (const page of ['README', 'streaming', 'interop', 'backends', 'performance', 'internals', 'testing']) {
+      assert(documents.includes(page), `the API docs lack the page ${page}: ${documents}`);
+    }
+    for (const page of ['README.md', 'docs/api-index.md', ...require('../package.json').files.filter(f => f.startsWith('docs/'))]) {
+      const code = readFileSync(page, 'utf8').replace(/^```[\s\S]*?^```$/gm, '').match(/^#+ .*`.*$/m);
+      assert(!code, `${page} has code in a heading (typedoc shows it as "()"): ${code}`);
+    }
+    const html = readFileSync('build/docs/index.html', 'utf8');
+    assert(!/Quick start/.test(html), 'the API docs\' index page shows the README');
+    for (const page of ['index.html', ...readdirSync('build/docs/documents').map(f => `documents/${f}`)]) {
+      const empty = readFileSync(`build/docs/${page}`, 'utf8').match(/>[^<>]*\S \(\)</);
+      assert(!empty, `build/docs/${page} shows a heading with its code dropped: ${empty}`);
+    }
+    console.log(`       landing docs/api-index.md; modules ${modules.join(', ')}; Internals: ${internals.join(', ')}; ` +
+                `${documents.length} guide pages`);
+  });
+
+  await check('README and docs links resolve, in the repository and in the packed package (which ships the docs pages)', async () => {
+    const {deadLinks, markdownPages} = await import('./check-links.mjs');
+    const pages = markdownPages('.');
+    const packed = `${projects['4.22']}/node_modules/tfjs-depth-separable-conv1d`;
+    const shipped = markdownPages(packed);
+    for (const page of pages.filter(p => p !== 'docs/api-index.md')) {
+      assert(shipped.includes(page), `${page} is not in the packed package (package.json "files")`);
+    }
+    const dead = [...deadLinks('.', pages).map(d => ({...d, where: 'repository'})),
+                  ...deadLinks(packed, shipped).map(d => ({...d, where: 'package'}))];
+    assert(dead.length === 0, `dead links: ${dead.map(d => `${d.where} ${d.page}: ${d.link} (${d.problem})`).join('; ')}`);
+    console.log(`       ${pages.length} pages in the repository, ${shipped.length} in the package: no dead link`);
+  });
+
+  await check('the README\'s and docs pages\' examples run against the packed package as pasted (by its name), ' +
+              'print what they say; quick start <= 20 lines; install today from the tarball, registry and CDN after the release', async () => {
     const dir = projects['4.22'];
     assert(dir, 'no tfjs 4.22 project');
-    const readme = readFileSync('README.md', 'utf8');
-    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map(m => m[1]);
-    const runnable = blocks.filter(b => /from 'tfjs-depth-separable-conv1d(\/node)?'/.test(b));
-    assert(runnable.length >= 3, `only ${runnable.length} runnable examples in the README`);
-    for (const [i, block] of runnable.entries()) {
-      const file = `readme_example${i}.mjs`;
-      writeFileSync(`${dir}/${file}`, block + '\nconsole.log("example ran");\n');
-      const run = spawnSync('node', [file], {cwd: dir, encoding: 'utf8'});
-      assert(run.stdout.includes('example ran'), `README example ${i} failed:\n${block}\n${run.stdout}${run.stderr}`);
-    }
+    const {runDocExamples} = await import('./doc-examples.mjs');
     const pkg = require('../package.json');
+    const pages = ['README.md', ...pkg.files.filter(f => f.startsWith('docs/'))];
+    const {ran, skipped} = await runDocExamples(dir, pages);
+    const count = page => ran.filter(r => r.page === page && r.lang === 'js').length;
+    for (const [page, least] of [['README.md', 3], ['docs/streaming.md', 2], ['docs/interop.md', 1], ['docs/backends.md', 1]]) {
+      assert(count(page) >= least, `only ${count(page)} runnable examples in ${page}`);
+    }
+    const quick = ran.find(r => r.page === 'README.md');
+    assert(quick.lines <= 20, `the quick start has ${quick.lines} lines`);
+    assert(/^\/\/ prints: /m.test(quick.code), 'the quick start does not say what it prints');
+    const readme = readFileSync('README.md', 'utf8');
+    const tarball = `${pkg.name}-${pkg.version}.tgz`;
+    assert(readme.includes('npm pack') && readme.includes(`npm install @tensorflow/tfjs ../${pkg.name}/${tarball}`),
+           `the README does not say how to install ${tarball} today`);
+    assert(/\*\*After the release\*\*[^]*npm install @tensorflow\/tfjs tfjs-depth-separable-conv1d/.test(readme) &&
+           /\*\*after\s+the\s+release\*\*,\s+from\s+the\s+CDN/.test(readme), 'the registry and CDN lines are not marked "after the release"');
     const cdn = /cdn\.jsdelivr\.net\/npm\/tfjs-depth-separable-conv1d@([^/]+)\//.exec(readme);
     assert(cdn && cdn[1] === pkg.version, `the README's CDN line pins ${cdn?.[1]}, the package is ${pkg.version}`);
-    console.log(`       ${runnable.length} README examples ran; the CDN line pins ${pkg.version}`);
+    console.log(`       ${ran.length} examples ran (${pages.map(p => `${p.replace('docs/', '')} ${ran.filter(r => r.page === p).length}`).join(', ')}); ` +
+                `quick start ${quick.lines} lines${skipped.length ? `; skipped: ${skipped.map(s => `${s.page} block ${s.index} (${s.why})`).join(', ')}` : ''}`);
   });
 
   console.log('RESULT ' + JSON.stringify(counts));

@@ -6,6 +6,7 @@
  * the depthwise filter gradient). `tf.env().set(KERNELS_FLAG, false)` turns them off.
  *
  * @packageDocumentation
+ * @module tfjs-depth-separable-conv1d
  */
 export {ValueError} from './errors.js';
 export {DataFormat1D, separableConv1d} from './ops/separable_conv1d.js';

@@ -4,5 +4,6 @@
  * entry so that browser bundles never see `fs`.
  *
  * @packageDocumentation
+ * @module tfjs-depth-separable-conv1d/node
  */
 export {fileSystem} from './node/file_system.js';

@@ -82,8 +82,29 @@ export interface DepthSeparableConv1dCommonArgs extends LayerArgs {
 }
 
 /**
- * Arguments of `DepthSeparableConv1d`: the common ones and the output channel count, as
- * `filters` (tfjs / Keras) or `outChannels` (Lucid / PyTorch); one of them is required.
+ * Arguments of `DepthSeparableConv1d`: the output channel count, as `filters` (tfjs / Keras) or
+ * `outChannels` (Lucid / PyTorch), one of them required, and every argument of
+ * {@link DepthSeparableConv1dCommonArgs}, where each one is described:
+ *
+ * | argument | Lucid / PyTorch spelling | default |
+ * | --- | --- | --- |
+ * | `filters` | `outChannels` | required |
+ * | `kernelSize` | | required |
+ * | `strides` | `stride` | 1 |
+ * | `padding` | | `'valid'` |
+ * | `dilationRate` | `dilation` | 1 |
+ * | `depthMultiplier` | | 1 |
+ * | `dataFormat` | | `'channelsLast'` |
+ * | `activation` | | linear |
+ * | `useBias` | `bias` | true |
+ * | `depthwiseInitializer`, `pointwiseInitializer`, `biasInitializer` | | glorotUniform, glorotUniform, zeros |
+ * | `depthwiseRegularizer`, `pointwiseRegularizer`, `biasRegularizer` | | none |
+ * | `activityRegularizer` | | must be null |
+ * | `depthwiseConstraint`, `pointwiseConstraint`, `biasConstraint` | | none |
+ * | `inChannels` | | from the input |
+ *
+ * and tfjs's own layer arguments (`name`, `inputShape`, `batchInputShape`, `trainable`, `dtype`,
+ * ...).
  */
 export type DepthSeparableConv1dArgs = DepthSeparableConv1dCommonArgs&
     ({/** Output channels. */ filters: number, outChannels?: number}|

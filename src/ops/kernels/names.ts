@@ -2,11 +2,23 @@ import {NamedAttrMap} from '@tensorflow/tfjs-core';
 
 // Names and attributes of the op's dedicated kernels, shared by the backends that have them.
 
-/** The depthwise input gradient: inputs `dd [B*T, C*M]`, `filter [K, C, M]`; gives `[B, L, C]`. */
+/**
+ * The depthwise input gradient: inputs `dd [B*T, C*M]`, `filter [K, C, M]`; gives `[B, L, C]`.
+ *
+ * @group Internals
+ */
 export const INPUT_GRAD_KERNEL = 'DepthSeparableConv1dInputGrad';
-/** The depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`; gives `[K, C, M]`. */
+/**
+ * The depthwise filter gradient: inputs `x [B, L, C]`, `dd [B*T, C*M]`; gives `[K, C, M]`.
+ *
+ * @group Internals
+ */
 export const FILTER_GRAD_KERNEL = 'DepthSeparableConv1dFilterGrad';
-/** A matrix product: inputs `a`, `b` (2-D), optionally `bias`; see `MatMulAttrs`. */
+/**
+ * A matrix product: inputs `a`, `b` (2-D), optionally `bias`; see `MatMulAttrs`.
+ *
+ * @group Internals
+ */
 export const MATMUL_KERNEL = 'DepthSeparableConv1dMatMul';
 
 /** The geometry the depthwise kernels need beyond their inputs' shapes. */

@@ -7,6 +7,8 @@ import {webglFilterGradConfig} from './webgl_filter_grad.js';
 /**
  * The tfjs flag that turns the dedicated kernels on (the default) or off; off, every backend
  * runs the op as a composite of tfjs's own ops. `tf.env().set(KERNELS_FLAG, false)`.
+ *
+ * @group Internals
  */
 export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
 
