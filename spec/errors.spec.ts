@@ -423,6 +423,16 @@ describe('the layer checks what tfjs-layers would take and break on', () => {
     model.dispose();
   });
 
+  it('a bad argument of a named layer names it; fromConfig of a non-object says so', () => {
+    expectClearError(() => new DepthSeparableConv1d({name: 'named', filters: 2, kernelSize: -1}),
+                     [/^named: kernelSize must be an integer >= 1, but got -1/]);
+    for (const config of [null, 5, []]) {
+      expectClearError(() => DepthSeparableConv1d.fromConfig(DepthSeparableConv1d, config as never),
+                       [new RegExp(`^DepthSeparableConv1d: the config must be an object, but got ${
+                           config === null ? 'null' : JSON.stringify(config).replace(/[[\]]/g, '\\$&')}`)]);
+    }
+  });
+
   it('build and computeOutputShape given no shape name the layer', () => {
     const layer = new DepthSeparableConv1d({filters: 2, kernelSize: 3, name: 'shapeless'});
     for (const call of [() => layer.build(undefined as never), () => layer.computeOutputShape(null as never)]) {

@@ -89,6 +89,13 @@ describe('Keras SeparableConv1D models load with tf.loadLayersModel', () => {
         .toBeLessThan(5000);
   });
 
+  it('a bad value in a SeparableConv1D config is a ValueError naming the layer', async () => {
+    const topology = JSON.parse(JSON.stringify(kerasSequential));
+    topology.model_config.config.layers[1].config.kernel_size = ['3'];
+    await expectAsync(tfl.loadLayersModel(tf.io.fromMemory({modelTopology: topology})))
+        .toBeRejectedWithError(/^separable_conv1d: kernelSize must be an integer >= 1, but got '3'/);
+  });
+
   it('loads a config with entries from a newer Keras, listing them once in a warning', async () => {
     const topology = JSON.parse(JSON.stringify(kerasSequential));
     const layers = topology.model_config.config.layers;

@@ -71,7 +71,13 @@ export class DepthSeparableConv1d extends layers.Layer {
   bias: LayerVariable|null = null;
 
   constructor(args: DepthSeparableConv1dArgs) {
-    const settings = layerSettings(args);
+    let settings: LayerSettings;
+    try {
+      settings = layerSettings(args);
+    } catch (e) {
+      // A model.json names each layer: a bad config must say which one it is.
+      throw namedAfter((args as {name?: unknown}|null)?.name, e);
+    }
     super(baseLayerArgs(args, settings));
     this.settings = settings;
     ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides,
@@ -274,10 +280,7 @@ export class DepthSeparableConv1d extends layers.Layer {
       return this.callUnnamed(inputs, kwargs);
     } catch (e) {
       // In a model, an error must say which layer raised it.
-      if (e instanceof Error && !e.message.startsWith(`${this.name}:`)) {
-        e.message = `${this.name}: ${e.message}`;
-      }
-      throw e;
+      throw namedAfter(this.name, e);
     }
   }
 
@@ -323,6 +326,10 @@ export class DepthSeparableConv1d extends layers.Layer {
    */
   static override fromConfig<T extends serialization.Serializable>(
       cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    if (config == null || typeof config !== 'object' || Array.isArray(config)) {
+      throw new ValueError(`${(cls as unknown as {className: string}).className}: the config ` +
+                           `must be an object, but got ${describe(config)}.`);
+    }
     // tfjs-layers' loader adds `customObjects` to every layer config it deserializes.
     const {customObjects: _, ...fromFile} = config;
     const unknown = unknownArgs(fromFile);
@@ -365,6 +372,14 @@ export class DepthSeparableConv1d extends layers.Layer {
   }
 }
 serialization.registerClass(DepthSeparableConv1d);
+
+/** `error` with its message prefixed by `name` (when it is a name), unless it starts with it. */
+function namedAfter(name: unknown, error: unknown): unknown {
+  if (typeof name === 'string' && error instanceof Error && !error.message.startsWith(`${name}:`)) {
+    error.message = `${name}: ${error.message}`;
+  }
+  return error;
+}
 
 /** Config keys from newer Keras versions already warned about: each is listed once. */
 const warnedKeys = new Set<string>();

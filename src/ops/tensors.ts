@@ -85,8 +85,13 @@ function nestedShape(value: ArrayLike<unknown>, argName: string,
           isArray ? `has ${node.length} entries` : 'is not an array'}, but ${
           argName}${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`);
     }
-    if (isTypedArray(node)) typed = true;
-    if (isArray) Array.from(node, (child, i) => walk(child, depth + 1, `${path}[${i}]`));
+    if (isTypedArray(node)) {
+      typed = true;
+      // Its entries are numbers (or bigints, which flatNumbers refuses): nothing to walk.
+      if (depth + 1 === shape.length) return;
+    }
+    if (!isArray) return;
+    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
   };
   walk(value, 0, '');
   return {shape, typed};
