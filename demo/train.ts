@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   await compareWithConv1d(model, data, test);
 
   const saveResult = await model.save(fileSystem(opts.out));
-  console.log(`Saved to ${opts.out}/model.json + weights.bin ` +
+  console.log(`Saved to ${opts.out}/model.json + weights-*.bin ` +
               `(${saveResult.modelArtifactsInfo.weightDataBytes} bytes of weights).`);
   const loaded = await tfl.loadLayersModel(fileSystem(opts.out));
   const [a, b] = [model.predict(test.x) as tf.Tensor, loaded.predict(test.x) as tf.Tensor];
