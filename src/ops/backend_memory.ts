@@ -37,6 +37,15 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
 }
 
 /**
+ * The bytes that new tensors may still take on the active backend, keeping room for what
+ * tensors do not count; null where the backend reports its own limit.
+ */
+export function addressableRoom(): number|null {
+  const limit = strategy().addressableBytes;
+  return limit == null ? null : limit - memory().numBytes - SLACK_BYTES;
+}
+
+/**
  * Throws a `ValueError` before any kernel runs when a stage of the op would need more memory
  * than the active backend can address (wasm32: 4 GiB in all, tensors already alive included):
  * past it tfjs-wasm's allocator returns bad pointers and the backend is corrupted. A forward

@@ -6,8 +6,9 @@ import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 import {effectiveWidth, Padding} from '../ops/padding.js';
 
 import {Edge, offlineAxes, onRows} from './frames.js';
-import {callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
+import {activationProblem, callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
 import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps.js';
+import {PoolKind} from './window_reduce.js';
 
 type Layer = layers.Layer;
 
@@ -34,11 +35,16 @@ export interface PlanOptions {
   poolingWindow?: number;
 }
 
-/** A layer that cannot run on a layout the input could also have: try the other one. */
-class LayoutError extends ValueError {}
+/**
+ * A layer that cannot run on a layout the input could also have: try the other one.
+ */
+class LayoutError extends ValueError {
+  /** How many layers compiled before this one (-1: none, the input itself does not fit). */
+  depth: number|null = null;
+}
 
 const MERGES = ['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'];
-const POOLING: Record<string, 'average'|'max'> = {
+const POOLING: Record<string, PoolKind> = {
   GlobalAveragePooling1D: 'average',
   GlobalMaxPooling1D: 'max',
 };
@@ -75,8 +81,9 @@ export function compile(target: LayersModel|Layer, options: PlanOptions): Plan {
     if (!(e instanceof LayoutError)) throw e;
     try {
       return compileWithInputAxis(target, options, 2);
-    } catch {
-      throw e;
+    } catch (other) {
+      // The layout that got further names the layer that really cannot stream.
+      throw !(other instanceof LayoutError) || (other.depth ?? 0) > (e.depth ?? 0) ? other : e;
     }
   }
 }
@@ -122,9 +129,11 @@ function oneEach(model: LayersModel): [SymbolicTensor, SymbolicTensor] {
 function inputEdge(shape: (number|null)[], timeAxis: 1|2, what: string): Edge {
   const channels = shape[timeAxis === 1 ? 2 : 1];
   if (shape.length !== 3 || channels == null) {
-    throw new LayoutError(`createStream: ${what} must be [batch, frames, channels] (or ` +
-                         `[batch, channels, frames] for channelsFirst) with known channels, ` +
-                         `but has shape ${describe(shape)}.`);
+    const e = new LayoutError(`createStream: ${what} must be [batch, frames, channels] (or ` +
+                              `[batch, channels, frames] for channelsFirst) with known ` +
+                              `channels, but has shape ${describe(shape)}.`);
+    e.depth = -1;
+    throw e;
   }
   return {timeAxis, pooled: false, channels, rate: 1, receptiveField: 1, width: n => n};
 }
@@ -178,6 +187,17 @@ function compileTensor(t: SymbolicTensor, scope: Scope, ctx: Context): number {
   }
   const inbound = layer.inboundNodes[t.nodeIndex];
   const inputs = inbound.inputTensors.map(i => compileTensor(i, scope, ctx));
+  try {
+    return compileLayer(layer, t, key, inputs, ctx);
+  } catch (e) {
+    if (e instanceof LayoutError && e.depth == null) e.depth = ctx.nodes.length;
+    throw e;
+  }
+}
+
+/** Compiles one layer call (or a nested model) whose inputs are compiled. */
+function compileLayer(layer: Layer, t: SymbolicTensor, key: string, inputs: number[],
+                      ctx: Context): number {
   let index: number;
   if (isModel(layer)) {
     const [inner, innerOut] = oneEach(layer);
@@ -272,6 +292,8 @@ function convStep(layer: Layer, input: Edge): {edge: Edge, step: Step} {
     throw unsupported(layer, `its dataFormat puts time on axis ${s.timeAxis}, but its input ` +
                       `has time on axis ${input.timeAxis}`, LayoutError);
   }
+  const activation = activationProblem(layer.getConfig().activation, input);
+  if (activation != null) throw unsupported(layer, activation);
   const span = effectiveWidth(s.kernelSize, s.dilation);
   const left = leftPadding(s.padding, span, !(layer instanceof DepthSeparableConv1d));
   if (typeof left === 'string') throw unsupported(layer, left);
@@ -290,7 +312,7 @@ function convStep(layer: Layer, input: Edge): {edge: Edge, step: Step} {
   return {edge, step: windowStep(input, edge, span, s.stride, left, convolve)};
 }
 
-function poolStep(layer: Layer, input: Edge, kind: 'average'|'max',
+function poolStep(layer: Layer, input: Edge, kind: PoolKind,
                   options: PlanOptions): {edge: Edge, step: Step} {
   const window = options.poolingWindow;
   if (window == null) {

@@ -1,6 +1,7 @@
-import {avgPool, maxPool, max, mean, reshape, Tensor, Tensor4D, zeros} from '@tensorflow/tfjs-core';
+import {Tensor, zeros} from '@tensorflow/tfjs-core';
 
 import {Edge, frameCount, framesShape, joinFrames, noFrames, onRows, sliceFrames} from './frames.js';
+import {PoolKind, poolWindows} from './window_reduce.js';
 
 /**
  * What a stateful step remembers between pushes: the frames it still needs, and how many
@@ -67,44 +68,25 @@ export function windowStep(input: Edge, output: Edge, span: number, stride: numb
 /**
  * Global pooling as a window over the last `window` frames: one pooled frame per new frame.
  * Until `window` frames have come, a frame pools all frames so far (what the offline model
- * gives for the input so far).
+ * gives for the input so far). The buffer holds the last `window - 1` frames (fewer at the
+ * start).
  */
-export function poolingStep(edge: Edge, window: number, kind: 'average'|'max'): Step {
-  const pool = (frames: Tensor, batch: number): Tensor => {
-    const n = frameCount(frames, edge);
-    const as4d = reshape(frames, [batch, 1, n, edge.channels]) as Tensor4D;
-    const pooled = kind === 'average' ? avgPool(as4d, [1, window], 1, 'valid') :
-                                        maxPool(as4d, [1, window], 1, 'valid');
-    return reshape(pooled, [batch, n - window + 1, edge.channels]);
-  };
-  const reduce = kind === 'average' ? mean : max;
+export function poolingStep(edge: Edge, window: number, kind: PoolKind): Step {
   return {
     info: {kind: 'pooling', window, pool: kind},
     initialState: batch => ({buffers: [noFrames(edge, batch)], skip: 0}),
     buffers: [{edge, maxFrames: window - 1}],
     maxSkip: 0,
     run([x], state, batch) {
-      const history = frameCount(state!.buffers[0], edge);
       const fresh = frameCount(x, edge);
       const frames = joinFrames(state!.buffers[0], x, edge);
-      const total = history + fresh;
+      const total = frameCount(frames, edge);
       const keep = Math.min(window - 1, total);
       const next = {buffers: [sliceFrames(frames, edge, total - keep)], skip: 0};
       if (fresh === 0) return {output: noFrames(edge, batch), state: next};
-      // Frames whose window reaches back before the first frame: pooled one at a time.
-      const short = Math.min(Math.max(window - 1 - history, 0), fresh);
-      const parts: Tensor[] = [];
-      for (let i = 0; i < short; i++) {
-        parts.push(reduce(sliceFrames(frames, edge, 0, history + i + 1), 1, true));
-      }
-      if (short < fresh) parts.push(pool(sliceFrames(frames, edge, history + short - window + 1), batch));
-      return {output: parts.length === 1 ? parts[0] : joinAll(parts, edge), state: next};
+      return {output: poolWindows(frames, window, fresh, kind), state: next};
     },
   };
-}
-
-function joinAll(parts: Tensor[], edge: Edge): Tensor {
-  return parts.reduce((a, b) => joinFrames(a, b, edge));
 }
 
 /**

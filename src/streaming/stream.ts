@@ -4,6 +4,7 @@ import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {floatTensor} from '../ops/tensors.js';
 
+import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
@@ -40,6 +41,7 @@ export class Stream {
     this.plan = plan;
     this.batchSize = batchSize;
     this.receptiveField = plan.nodes[plan.nodes.length - 1].edge.receptiveField;
+    checkStreamBuffers(plan.nodes, batchSize);
     this.states = this.freshStates();
   }
 
