@@ -13,3 +13,4 @@ import './second_order.spec';
 import './limits.spec';
 import './streaming.spec';
 import './streaming_exact.spec';
+import './streaming_reach.spec';

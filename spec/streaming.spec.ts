@@ -7,7 +7,7 @@ import {causalTcn as tcn} from '../demo/models';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {int, joinTime, offline, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
+import {expectRefusals, int, joinTime, offline, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
 
 /**
  * A random causal model of the kinds the stream supports: separable convolutions (causal or
@@ -302,7 +302,8 @@ describe('createStream', () => {
     const bytes = tf.memory().numBytes;
     for (let i = 0; i < (onGpuBackend() ? 1000 : 10000); i++) {
       stream.push(x).dispose();
-      if (i % 100 === 0) await tf.nextFrame();
+      // Often enough on a loaded GPU emulation that the browser still answers karma's pings.
+      if (i % 20 === 0) await tf.nextFrame();
     }
     expect(liveTensors()).toBe(tensors);
     expect(tf.memory().numBytes).toBe(bytes);
@@ -315,12 +316,13 @@ describe('createStream', () => {
     const cases: [() => tfl.LayersModel, RegExp][] = [
       [() => tfl.sequential({layers: [depthSeparableConv1d({inputShape: [10, 2], filters: 2,
                                                             kernelSize: 3, padding: 'same',
-                                                            name: 'ahead'})]}),
-       /'ahead'.*looks ahead/],
-      [() => tfl.sequential({layers: [tfl.layers.lstm({inputShape: [10, 2], units: 2,
-                                                       returnSequences: true, name: 'rnn',
-                                                       recurrentInitializer: 'glorotUniform'})]}),
-       /'rnn' \(LSTM\).*recurrent/],
+                                                            strides: 2, name: 'ahead'})]}),
+       /'ahead'.*'same' padding at stride 2.*whole length.*explicit padding \[0, 1\]/],
+      [() => tfl.sequential({layers: [tfl.layers.bidirectional({
+         inputShape: [10, 2], name: 'both',
+         layer: tfl.layers.lstm({units: 2, returnSequences: true,
+                                 recurrentInitializer: 'glorotUniform'}) as tfl.RNN})]}),
+       /'both' \(Bidirectional\).*backwards/],
       [() => tfl.sequential({layers: [tfl.layers.flatten({inputShape: [10, 2], name: 'flat'})]}),
        /'flat'.*flattens/],
       [() => tfl.sequential({layers: [tfl.layers.globalAveragePooling1d({inputShape: [10, 2],
@@ -343,13 +345,7 @@ describe('createStream', () => {
     ];
     const identity = tfl.input({shape: [null, 2]});
     cases.push([() => tfl.model({inputs: identity, outputs: identity}), /outputs its input unchanged/]);
-    for (const [make, pattern] of cases) {
-      const model = make();
-      const before = liveTensors();
-      expectThrowsMatching(() => createStream(model), /createStream/, pattern);
-      expect(liveTensors()).toBe(before);
-      model.dispose();
-    }
+    expectRefusals(cases);
   });
 
   it('rejects bad chunks, options and states with a clear error, and keeps working', async () => {

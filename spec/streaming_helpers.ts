@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {Stream} from '../src';
+import {createStream, Stream} from '../src';
 
-import {onGpuBackend, takeAsync} from './helpers';
+import {expectThrowsMatching, liveTensors, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
 
 /** The issue's tolerance: the stream against the offline model on the same backend. */
@@ -124,4 +124,19 @@ export async function kernelCount(f: () => tf.Tensor): Promise<number> {
   const info = await tf.profile(f);
   tf.dispose(info.result as tf.Tensor);
   return info.kernels.length;
+}
+
+/**
+ * Expects `createStream` on each made model or layer to throw a `ValueError` matching its
+ * pattern, allocating nothing; then frees it.
+ */
+export function expectRefusals(cases: [() => tfl.LayersModel|tfl.layers.Layer, RegExp][]): void {
+  for (const [make, pattern] of cases) {
+    const target = make();
+    const before = liveTensors();
+    expectThrowsMatching(() => createStream(target), /createStream/, pattern);
+    expect(liveTensors()).toBe(before);
+    if (target instanceof tfl.LayersModel) target.dispose();
+    else target.weights.forEach(w => w.dispose());
+  }
 }
