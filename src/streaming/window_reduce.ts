@@ -1,4 +1,4 @@
-import {add, cast, concat, div, fill, isNaN as isNaNOp, max, maximum, mean, slice, Tensor, tensor3d, where} from '@tensorflow/tfjs-core';
+import {add, cast, concat, div, fill, isNaN as isNaNOp, matMul, max, maximum, slice, Tensor, tensor3d, where} from '@tensorflow/tfjs-core';
 
 /** How a pooling window reduces its frames. */
 export type PoolKind = 'average'|'max';
@@ -44,8 +44,12 @@ function slidingReduce(x: Tensor, window: number, n: number,
 export function poolWindows(x: Tensor, window: number, n: number, kind: PoolKind): Tensor {
   const [batch, total, channels] = x.shape as [number, number, number];
   const history = total - n;
-  // One frame of output pools the whole of x: tfjs's own reduction, exactly as offline.
-  if (n === 1 && total <= window) return kind === 'average' ? mean(x, 1, true) : max(x, 1, true);
+  // One frame of output (the usual push) pools the whole of x in one kernel. The mean as a
+  // product with a row of 1 / total: tfjs-wasm reduces a middle axis by transposing first
+  // (mean of [1, 100, 128] over frames: 2.4 ms, the product 0.03).
+  if (n === 1 && total <= window) {
+    return kind === 'average' ? matMul(fill([1, 1, total], 1 / total), x) : max(x, 1, true);
+  }
   const missing = Math.max(window - 1 - history, 0);
   if (kind === 'average') {
     const sums = slidingReduce(padWith(x, missing, 0), window, n, add);
