@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, depthSeparableConv1d, Stream} from '../src';
+import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
 
 import {matchboxnet} from './fixtures/matchboxnet';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
@@ -225,6 +225,32 @@ describe('createStream reach', () => {
        }
        model.dispose();
      });
+
+  it('streams a channels-first same layer: [batch, C, n] chunks, then flush', async () => {
+    const layer = new DepthSeparableConv1d({inChannels: 3, filters: 2, kernelSize: 4, dilationRate: 2,
+                                            padding: 'same', dataFormat: 'channelsFirst',
+                                            depthwiseInitializer: init(8), pointwiseInitializer: init(9)});
+    const x = seededTensor([2, 3, 21], 14);
+    const want = await takeAsync(layer.apply(x) as tf.Tensor);
+    const stream = createStream(layer, {batchSize: 2});
+    // E = 7: 3 zeros on each side.
+    expect(stream.delay).toBe(3);
+    const outs = [];
+    let at = 0;
+    for (const n of [1, 5, 0, 2, 13]) {
+      const chunk = tf.slice(x, [0, 0, at], [2, 3, n]);
+      outs.push(stream.push(chunk as tf.Tensor3D));
+      chunk.dispose();
+      at += n;
+    }
+    outs.push(stream.flush());
+    expect(outs.map(o => o.shape[2])).toEqual([0, 3, 0, 2, 13, 3]);
+    const joined = tf.concat(outs, 2);
+    expect(mismatch(await takeAsync(joined), want, 'channels-first same', streamTolerance())).toBeNull();
+    tf.dispose([...outs, joined, x]);
+    stream.dispose();
+    layer.weights.forEach(w => w.dispose());
+  });
 
   it('continues through JSON mid-signal with delay queues, then flushes as predict', async () => {
     const input = tfl.input({shape: [null, 3]});
