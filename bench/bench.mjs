@@ -29,6 +29,14 @@ async function nodeRows() {
   return {rows: opsRows, streaming};
 }
 
+/** bench/streaming_reach.ts (Node wasm, cpu): MatchboxNet streamed with its delay, as markdown. */
+async function reachTable() {
+  await build({entryPoints: ['bench/streaming_reach.ts'], bundle: true, platform: 'node', outfile: 'build/bench-reach.cjs',
+               external: ['@tensorflow/*'], ignoreAnnotations: true, logLevel: 'warning'});
+  execFileSync('node', ['build/bench-reach.cjs'], {stdio: 'inherit'});
+  return readFileSync('bench/out/streaming-reach.md', 'utf8');
+}
+
 /** The rows of one bench page: `query` picks backends and wasm threads. */
 async function browserRows(query) {
   await build({entryPoints: ['bench/browser.ts'], bundle: true, format: 'iife', outfile: 'bench/out/browser.js',
@@ -187,7 +195,8 @@ async function main() {
        widths: !skip.includes('node') && existsSync('bench/out/widths.json') ?
            JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [],
        date: today};
-  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + streamingTable(streaming);
+  const reach = skip.includes('node') ? '' : await reachTable();
+  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + streamingTable(streaming) + reach;
   writeFileSync('bench/RESULTS.md', md);
   writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths,
                                                       opsDate: ops.date, streaming, streamingDate: today}, null, 2));

@@ -12,3 +12,5 @@ import './nonfinite.spec';
 import './second_order.spec';
 import './limits.spec';
 import './streaming.spec';
+import './streaming_exact.spec';
+import './streaming_reach.spec';

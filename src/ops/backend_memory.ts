@@ -37,19 +37,26 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
 }
 
 /**
+ * The bytes that new tensors may still take on the active backend, keeping room for what
+ * tensors do not count; null where the backend reports its own limit.
+ */
+export function addressableRoom(): number|null {
+  const limit = strategy().addressableBytes;
+  return limit == null ? null : limit - memory().numBytes - SLACK_BYTES;
+}
+
+/**
  * Throws a `ValueError` when `need` more bytes, beside the tensors alive, would exceed what the
  * active backend can address; `what` needs them (`detail` says for what), `advice` says how to
  * ask for less.
  */
 function checkAddressable(need: number, what: string, detail: string, advice: string): void {
-  const limit = strategy().addressableBytes;
-  if (limit == null) return;
-  const inUse = memory().numBytes;
-  if (inUse + need + SLACK_BYTES <= limit) return;
+  const room = addressableRoom();
+  if (room == null || need <= room) return;
   throw new ValueError(
       `${what} needs about ${Math.ceil(need / MIB)} MiB (${detail}) with ${
-          Math.ceil(inUse / MIB)} MiB of tensors alive, but the ${getBackend()} backend can ` +
-      `address ${limit / MIB} MiB in all. ${advice}`);
+          Math.ceil(memory().numBytes / MIB)} MiB of tensors alive, but the ${getBackend()} ` +
+      `backend can address ${strategy().addressableBytes! / MIB} MiB in all. ${advice}`);
 }
 
 /**

@@ -8,6 +8,21 @@ type Layer = layers.Layer;
 const IDENTITY_AT_INFERENCE =
     ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
 const ELEMENTWISE = ['ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU'];
+/** tfjs activations that normalise over the last axis; every other one acts on each value. */
+const OVER_LAST_AXIS = ['softmax', 'logSoftmax'];
+
+/**
+ * Why an activation (a name from a layer's config) applied to a tensor of `edge` reads other
+ * frames (null when it does not): softmax and logSoftmax normalise over the last axis, which
+ * is time in channels-first frames.
+ */
+export function activationProblem(activation: unknown, edge: Edge): string|null {
+  if (!OVER_LAST_AXIS.includes(activation as string)) return null;
+  const {rank, channelAxis} = offlineAxes(edge);
+  return channelAxis === rank - 1 ? null :
+      `its activation '${activation}' normalizes over the last axis, which is the time axis ` +
+      `here (channels first): each output would read the whole signal`;
+}
 
 /** A layer's own arithmetic at inference, on tensors (no symbolic bookkeeping). */
 export function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
@@ -25,10 +40,18 @@ export function perFrameProblem(name: string, config: Record<string, unknown>, i
   const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
       `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
   if (IDENTITY_AT_INFERENCE.includes(name) || ELEMENTWISE.includes(name)) return null;
-  if (name === 'Dense') return onChannels('it', -1);
-  if (name === 'Activation') return config.activation === 'softmax' ? onChannels('softmax', -1) : null;
+  // Dense multiplies the last axis: the time axis of channels-first frames.
+  if (name === 'Dense') return onChannels('it', -1) ?? activationProblem(config.activation, input);
+  if (name === 'Activation') return activationProblem(config.activation, input);
   if (name === 'Softmax') return onChannels('softmax', config.axis as number);
-  if (name === 'BatchNormalization') return onChannels('it', config.axis as number);
+  if (name === 'BatchNormalization') {
+    // tfjs 4.22's cpu batchNorm kernel cycles the moments over the last axis, whatever their
+    // shape: on channels-first frames even predict's answer depends on the width.
+    return onChannels('it', config.axis as number) ??
+        (channelAxis === rank - 1 ? null : 'it normalizes channels that are not the last axis, ' +
+         `which tfjs's batchNorm kernel does not broadcast exactly (offline its answer depends ` +
+         `on the width); put it in a channels-last part of the model`);
+  }
   if (name === 'LayerNormalization') {
     const axes = ([] as number[]).concat(config.axis as number|number[]).map(normal);
     return axes.includes(timeAxis) ? 'it normalizes over the time axis' : null;

@@ -1,4 +1,4 @@
-import {concat, reshape, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
+import {concat, fill, reshape, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
 
 /**
  * How the stream carries one tensor of the offline model: a run of frames along a time axis.
@@ -16,6 +16,12 @@ export interface Edge {
   rate: number;
   /** Input frames that one frame of this tensor depends on. */
   receptiveField: number;
+  /**
+   * Input frames by which the stream's frames of this tensor lag the input: the right padding
+   * of the windows before it (each in input frames), which only the end of the signal (flush)
+   * fills. 0 on a causal path.
+   */
+  delay: number;
   /** How many frames of this tensor the offline model makes from `inputWidth` input frames. */
   width(inputWidth: number): number;
 }
@@ -28,6 +34,11 @@ export function framesShape(edge: Edge, batch: number, n: number): [number, numb
 /** No frames: what a node gives when nothing new became computable. */
 export function noFrames(edge: Edge, batch: number): Tensor {
   return zeros(framesShape(edge, batch, 0));
+}
+
+/** `n` frames that all hold `value` (a window's padding). */
+export function constantFrames(edge: Edge, batch: number, n: number, value: number): Tensor {
+  return value === 0 ? zeros(framesShape(edge, batch, n)) : fill(framesShape(edge, batch, n), value);
 }
 
 /** The number of frames in `t`. */

@@ -6,8 +6,10 @@ import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 import {effectiveWidth, Padding} from '../ops/padding.js';
 
 import {Edge, offlineAxes, onRows} from './frames.js';
-import {callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
-import {frameStep, mergeStep, poolingStep, Step, windowStep} from './steps.js';
+import {activationProblem, callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
+import {recurrentStep} from './recurrent.js';
+import {CellKind, frameStep, mergeStep, poolingStep, Step, windowStep, WindowShape} from './steps.js';
+import {PoolKind} from './window_reduce.js';
 
 type Layer = layers.Layer;
 
@@ -34,23 +36,25 @@ export interface PlanOptions {
   poolingWindow?: number;
 }
 
-/** A layer that cannot run on a layout the input could also have: try the other one. */
-class LayoutError extends ValueError {}
+/**
+ * A layer that cannot run on a layout the input could also have: try the other one.
+ */
+class LayoutError extends ValueError {
+  /** How many layers compiled before this one (-1: none, the input itself does not fit). */
+  depth: number|null = null;
+}
 
 const MERGES = ['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate'];
-const POOLING: Record<string, 'average'|'max'> = {
+const POOLING: Record<string, PoolKind> = {
   GlobalAveragePooling1D: 'average',
   GlobalMaxPooling1D: 'max',
 };
+const LOCAL_POOLING: Record<string, PoolKind> = {AveragePooling1D: 'average', MaxPooling1D: 'max'};
+const RECURRENT: readonly string[] = ['GRU', 'LSTM', 'SimpleRNN'] satisfies CellKind[];
 /** Why the layers users most often try do not stream. */
 const WHY_NOT: Record<string, string> = {
-  LSTM: 'recurrent layers are not streamed',
-  GRU: 'recurrent layers are not streamed',
-  SimpleRNN: 'recurrent layers are not streamed',
-  RNN: 'recurrent layers are not streamed',
+  RNN: 'a generic RNN layer with its own cell is not streamed (GRU, LSTM and SimpleRNN are)',
   Bidirectional: 'it reads the sequence backwards, from the future',
-  MaxPooling1D: 'pooling over time is not streamed',
-  AveragePooling1D: 'pooling over time is not streamed',
   Flatten: 'it flattens the time axis into the channels',
   Reshape: 'it may move or merge the time axis',
   Permute: 'it may move the time axis',
@@ -61,10 +65,11 @@ const WHY_NOT: Record<string, string> = {
   TimeDistributed: 'the wrapped layer is not checked frame by frame',
   Masking: 'masks are not streamed',
 };
-const SUPPORTED = 'DepthSeparableConv1d / SeparableConv1D (causal or valid), Conv1D (valid), ' +
-    'Dense, Activation, ReLU-style activations, Softmax over channels, BatchNormalization and ' +
-    'LayerNormalization over channels, dropout and noise layers, Add, Multiply, Average, ' +
-    'Maximum, Minimum, Concatenate over channels, GlobalAverage/MaxPooling1D (with ' +
+const SUPPORTED = 'DepthSeparableConv1d / SeparableConv1D and Conv1D (causal, valid, same at ' +
+    'stride 1, [left, right], p), Dense, Activation, ReLU-style activations, Softmax over ' +
+    'channels, BatchNormalization and LayerNormalization over channels, dropout and noise ' +
+    'layers, Add, Multiply, Average, Maximum, Minimum, Concatenate over channels, ' +
+    'Max/AveragePooling1D, GRU, LSTM, SimpleRNN, GlobalAverage/MaxPooling1D (with ' +
     'poolingWindow), nested models';
 
 /** Compiles a model or one layer into a plan, or throws a `ValueError` naming the layer. */
@@ -75,8 +80,9 @@ export function compile(target: LayersModel|Layer, options: PlanOptions): Plan {
     if (!(e instanceof LayoutError)) throw e;
     try {
       return compileWithInputAxis(target, options, 2);
-    } catch {
-      throw e;
+    } catch (other) {
+      // The layout that got further names the layer that really cannot stream.
+      throw !(other instanceof LayoutError) || (other.depth ?? 0) > (e.depth ?? 0) ? other : e;
     }
   }
 }
@@ -122,11 +128,13 @@ function oneEach(model: LayersModel): [SymbolicTensor, SymbolicTensor] {
 function inputEdge(shape: (number|null)[], timeAxis: 1|2, what: string): Edge {
   const channels = shape[timeAxis === 1 ? 2 : 1];
   if (shape.length !== 3 || channels == null) {
-    throw new LayoutError(`createStream: ${what} must be [batch, frames, channels] (or ` +
-                         `[batch, channels, frames] for channelsFirst) with known channels, ` +
-                         `but has shape ${describe(shape)}.`);
+    const e = new LayoutError(`createStream: ${what} must be [batch, frames, channels] (or ` +
+                              `[batch, channels, frames] for channelsFirst) with known ` +
+                              `channels, but has shape ${describe(shape)}.`);
+    e.depth = -1;
+    throw e;
   }
-  return {timeAxis, pooled: false, channels, rate: 1, receptiveField: 1, width: n => n};
+  return {timeAxis, pooled: false, channels, rate: 1, receptiveField: 1, delay: 0, width: n => n};
 }
 
 /** The input shape of a single layer given to `createStream`. */
@@ -178,6 +186,17 @@ function compileTensor(t: SymbolicTensor, scope: Scope, ctx: Context): number {
   }
   const inbound = layer.inboundNodes[t.nodeIndex];
   const inputs = inbound.inputTensors.map(i => compileTensor(i, scope, ctx));
+  try {
+    return compileLayer(layer, t, key, inputs, ctx);
+  } catch (e) {
+    if (e instanceof LayoutError && e.depth == null) e.depth = ctx.nodes.length;
+    throw e;
+  }
+}
+
+/** Compiles one layer call (or a nested model) whose inputs are compiled. */
+function compileLayer(layer: Layer, t: SymbolicTensor, key: string, inputs: number[],
+                      ctx: Context): number {
   let index: number;
   if (isModel(layer)) {
     const [inner, innerOut] = oneEach(layer);
@@ -222,6 +241,8 @@ function layerStep(layer: Layer, inputs: Edge[], options: PlanOptions): {edge: E
   if (layer instanceof DepthSeparableConv1d || name === 'Conv1D') return convStep(layer, input);
   if (MERGES.includes(name)) return mergeLayerStep(layer, inputs, config);
   if (name in POOLING) return poolStep(layer, input, POOLING[name], options);
+  if (name in LOCAL_POOLING) return localPoolStep(layer, input, LOCAL_POOLING[name]);
+  if (RECURRENT.includes(name)) return recurrentLayerStep(layer, input, name as CellKind);
   if (name in WHY_NOT) throw unsupported(layer, WHY_NOT[name]);
   const perFrameWhy = perFrameProblem(name, config, input);
   if (perFrameWhy === undefined) {
@@ -252,45 +273,141 @@ function convSettings(layer: Layer): ConvSettings {
           padding: c.padding as Padding, timeAxis: c.dataFormat === 'channelsFirst' ? 2 : 1};
 }
 
-/** Zeros before the input, or a reason the padding cannot stream. */
-function leftPadding(padding: Padding, span: number, conv1d: boolean): number|string {
-  if (padding === 'causal') {
-    return conv1d ? `tf.layers.conv1d cannot run 'causal' padding offline either (tfjs-layers ` +
-                    `4.x throws); use DepthSeparableConv1d, or 'valid'` :
-                    span - 1;
+/**
+ * The zeros a window adds on each side, or why its padding cannot stream: 'same' at a stride
+ * pads according to the whole length. `explicit`: the layer takes [left, right] padding (this
+ * package's), which the message then suggests.
+ */
+function windowSides(padding: Padding, span: number, stride: number,
+                     explicit: boolean): [number, number]|string {
+  if (padding === 'causal') return [span - 1, 0];
+  if (padding === 'valid') return [0, 0];
+  if (padding === 'same') {
+    if (span === 1) return [0, 0];
+    const total = span - 1;
+    if (stride === 1) return [Math.floor(total / 2), total - Math.floor(total / 2)];
+    const even = Math.max(span - stride, 0);
+    const suggestion = explicit ?
+        `explicit padding [${Math.floor(even / 2)}, ${even - Math.floor(even / 2)}] (what 'same' ` +
+            `gives for a length that is a multiple of ${stride})` :
+        `'valid', or DepthSeparableConv1d with explicit [left, right] padding`;
+    return `'same' padding at stride ${stride} pads according to the whole length of the ` +
+           `signal (its padding differs with the length mod ${stride}), so it cannot stream ` +
+           `exactly; use ${suggestion}`;
   }
-  if (padding === 'valid' || padding === 0 || span === 1 && padding === 'same') return 0;
-  if (Array.isArray(padding) && padding[1] === 0) return padding[0];
-  return `its padding ${describe(padding)} adds frames on the right, which looks ahead into ` +
-         `the future; use 'causal' or 'valid'`;
+  if (typeof padding === 'number') return [padding, padding];
+  return [padding[0], padding[1]];
+}
+
+/** The edge after a window of `shape` on `input`, with `channels` channels. */
+function windowEdge(input: Edge, shape: WindowShape, channels: number): Edge {
+  const {span, stride, leftPadding, rightPadding} = shape;
+  const width = (n: number) => n + leftPadding + rightPadding < span ? 0 :
+      Math.floor((n + leftPadding + rightPadding - span) / stride) + 1;
+  return {
+    timeAxis: input.timeAxis,
+    pooled: false,
+    channels,
+    rate: input.rate * stride,
+    receptiveField: input.receptiveField + (span - 1) * input.rate,
+    delay: input.delay + rightPadding * input.rate,
+    width: n => width(input.width(n)),
+  };
+}
+
+/**
+ * Runs `f` with the layer's padding set to 'valid': a stream keeps tfjs-layers' padding
+ * (Conv1D, pooling) as frames of its own buffer and runs each window 'valid'.
+ */
+function withValidPadding(layer: Layer, f: () => Tensor): Tensor {
+  const settable = layer as unknown as {padding: string};
+  const padding = settable.padding;
+  if (padding === 'valid') return f();
+  settable.padding = 'valid';
+  try {
+    return f();
+  } finally {
+    settable.padding = padding;
+  }
 }
 
 function convStep(layer: Layer, input: Edge): {edge: Edge, step: Step} {
   const s = convSettings(layer);
+  const ours = layer instanceof DepthSeparableConv1d;
   if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
   if (s.timeAxis !== input.timeAxis) {
     throw unsupported(layer, `its dataFormat puts time on axis ${s.timeAxis}, but its input ` +
                       `has time on axis ${input.timeAxis}`, LayoutError);
   }
+  const activation = activationProblem(layer.getConfig().activation, input);
+  if (activation != null) throw unsupported(layer, activation);
+  if (s.padding === 'causal' && !ours) {
+    throw unsupported(layer, `tf.layers.conv1d cannot run 'causal' padding offline either ` +
+                      `(tfjs-layers 4.x throws); use DepthSeparableConv1d, 'valid' or 'same'`);
+  }
   const span = effectiveWidth(s.kernelSize, s.dilation);
-  const left = leftPadding(s.padding, span, !(layer instanceof DepthSeparableConv1d));
-  if (typeof left === 'string') throw unsupported(layer, left);
-  const width = (n: number) => n + left < span ? 0 : Math.floor((n + left - span) / s.stride) + 1;
-  const edge: Edge = {
-    timeAxis: input.timeAxis,
-    pooled: false,
-    channels: outputChannels(layer, [input], input),
-    rate: input.rate * s.stride,
-    receptiveField: input.receptiveField + (span - 1) * input.rate,
-    width: n => width(input.width(n)),
-  };
-  const convolve = layer instanceof DepthSeparableConv1d ?
-      (x: Tensor) => layer.convolve(x as never, 'valid') :
-      (x: Tensor) => callLayer(layer, x);
-  return {edge, step: windowStep(input, edge, span, s.stride, left, convolve)};
+  const sides = windowSides(s.padding, span, s.stride, ours);
+  if (typeof sides === 'string') throw unsupported(layer, sides);
+  const shape = {span, stride: s.stride, leftPadding: sides[0], rightPadding: sides[1]};
+  const edge = windowEdge(input, shape, outputChannels(layer, [input], input));
+  const convolve = ours ? (x: Tensor) => layer.convolve(x as never, 'valid') :
+                          (x: Tensor) => withValidPadding(layer, () => callLayer(layer, x));
+  return {edge, step: windowStep(input, edge, shape, convolve)};
 }
 
-function poolStep(layer: Layer, input: Edge, kind: 'average'|'max',
+/**
+ * Max or average pooling over time as a sliding window. 'same' streams at stride 1 for max
+ * pooling (its padding, -Infinity, never wins); average pooling's 'same' divides by the frames
+ * inside the signal, which a window of zeros cannot give.
+ */
+function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, step: Step} {
+  if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
+  if (input.timeAxis !== 1) {
+    throw unsupported(layer, 'it pools axis 1, which holds channels here (channelsFirst)',
+                      LayoutError);
+  }
+  const c = layer.getConfig();
+  const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number;
+  const span = first(c.poolSize);
+  const stride = first(c.strides ?? c.poolSize);
+  if (c.padding === 'same' && kind === 'average' && span > 1) {
+    throw unsupported(layer, `average pooling with 'same' padding divides the first and last ` +
+                      `windows by the frames inside the signal, which does not stream; use 'valid'`);
+  }
+  const sides = windowSides(c.padding as Padding, span, stride, false);
+  if (typeof sides === 'string') throw unsupported(layer, sides.replace(/; use .*/, `; use 'valid'`));
+  const shape = {span, stride, leftPadding: sides[0], rightPadding: sides[1]};
+  const edge = windowEdge(input, shape, input.channels);
+  const pool = (x: Tensor) => withValidPadding(layer, () => callLayer(layer, x));
+  return {edge, step: windowStep(input, edge, shape, pool, {kind: 'localPooling', pool: kind, ...shape},
+                                 kind === 'max' ? -Infinity : 0)};
+}
+
+/** GRU, LSTM or SimpleRNN, unidirectional, run cell by cell with the state carried. */
+function recurrentLayerStep(layer: Layer, input: Edge, kind: CellKind): {edge: Edge, step: Step} {
+  const c = layer.getConfig();
+  if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
+  if (input.timeAxis !== 1) {
+    throw unsupported(layer, 'it reads time on axis 1, which holds channels here ' +
+                      '(channelsFirst)', LayoutError);
+  }
+  if (c.goBackwards) throw unsupported(layer, 'goBackwards reads the signal from its end');
+  if (c.stateful) {
+    throw unsupported(layer, 'it is stateful: offline its answer depends on earlier calls; ' +
+                      'the stream carries the state itself');
+  }
+  const units = c.units as number;
+  const returnSequences = c.returnSequences === true;
+  const edge: Edge = {
+    ...input,
+    pooled: !returnSequences,
+    channels: units,
+    receptiveField: Infinity,
+  };
+  return {edge, step: recurrentStep(layer, kind, input, edge, units, returnSequences)};
+}
+
+function poolStep(layer: Layer, input: Edge, kind: PoolKind,
                   options: PlanOptions): {edge: Edge, step: Step} {
   const window = options.poolingWindow;
   if (window == null) {
@@ -323,7 +440,9 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
     }
   }
   const longest = Math.max(...inputs.map(e => e.receptiveField));
-  for (let n = 0; n <= 2 * longest + 4 * first.rate + 16; n++) {
+  const finite = Math.max(...inputs.map(e => Number.isFinite(e.receptiveField) ? e.receptiveField : 1));
+  const delays = Math.max(...inputs.map(e => e.delay));
+  for (let n = 0; n <= 2 * (finite + delays) + 4 * first.rate + 16; n++) {
     const widths = inputs.map(e => e.width(n));
     if (widths.some(w => w !== widths[0])) {
       throw unsupported(layer, `its inputs have different widths (${widths.join(' and ')} ` +
@@ -336,7 +455,8 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
     if (axis !== channelAxis) throw unsupported(layer, 'it concatenates along the time axis');
   }
   const edge: Edge = {...first, channels: outputChannels(layer, inputs, first),
-                      receptiveField: longest};
+                      receptiveField: longest,
+                      delay: Math.max(...inputs.map(e => e.delay))};
   // tfjs-layers' Add and Multiply copy their first input before folding in the others.
   const fold = {Add: add, Multiply: mul}[layer.getClassName()];
   const merge = (xs: Tensor[]) => {

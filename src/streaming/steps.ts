@@ -1,6 +1,7 @@
-import {avgPool, maxPool, max, mean, reshape, Tensor, Tensor4D, zeros} from '@tensorflow/tfjs-core';
+import {Tensor} from '@tensorflow/tfjs-core';
 
-import {Edge, frameCount, framesShape, joinFrames, noFrames, onRows, sliceFrames} from './frames.js';
+import {constantFrames, Edge, frameCount, joinFrames, noFrames, onRows, sliceFrames} from './frames.js';
+import {PoolKind, poolWindows} from './window_reduce.js';
 
 /**
  * What a stateful step remembers between pushes: the frames it still needs, and how many
@@ -11,15 +12,40 @@ export interface StepState {
   skip: number;
 }
 
+/** Where a sliding window reads: its width, its stride, the padding offline adds each side. */
+export interface WindowShape {
+  span: number;
+  stride: number;
+  leftPadding: number;
+  /** Added only when the signal ends (`flush`): the frames by which the window lags. */
+  rightPadding: number;
+}
+
+/** The cells of the recurrent layers that stream. */
+export type CellKind = 'GRU'|'LSTM'|'SimpleRNN';
+
 /**
  * What a step computes, for code that runs the plan another way (the typed-array program):
  * the step kind and the settings its `run` closes over. The layer itself is on the plan node.
+ * - `window`: a convolution over a sliding window (buffer: the frames the next window needs,
+ *   starting with `leftPadding` zeros);
+ * - `localPooling`: max or average pooling over a sliding window, as `window` (for max, the
+ *   padding is -Infinity);
+ * - `pooling`: global pooling over the last `window` frames (buffer: the last `window - 1`);
+ * - `merge`: branches meet frame by frame (buffer per input: its frames the others have not
+ *   reached yet);
+ * - `frame`: each frame alone (no buffer);
+ * - `recurrent`: a GRU / LSTM / SimpleRNN cell frame by frame (buffers: its states h (and c
+ *   for LSTM) as one frame `[B, 1, units]`, or no frame before the first input frame, which
+ *   means zeros); `returnSequences` false gives pooled frames.
  */
 export type StepInfo =
-    {kind: 'window', span: number, stride: number, leftPadding: number}|
-    {kind: 'pooling', window: number, pool: 'average'|'max'}|
+    ({kind: 'window'} & WindowShape)|
+    ({kind: 'localPooling', pool: PoolKind} & WindowShape)|
+    {kind: 'pooling', window: number, pool: PoolKind}|
     {kind: 'merge'}|
-    {kind: 'frame', rows: boolean};
+    {kind: 'frame', rows: boolean}|
+    {kind: 'recurrent', cell: CellKind, units: number, returnSequences: boolean};
 
 /** One node of a compiled stream: turns the new frames of its inputs into its new frames. */
 export interface Step {
@@ -30,23 +56,35 @@ export interface Step {
   readonly buffers: {edge: Edge, maxFrames: number}[];
   /** The largest `skip` a state may have. */
   readonly maxSkip: number;
-  run(inputs: Tensor[], state: StepState|null, batch: number): {output: Tensor, state: StepState|null};
+  /**
+   * Turns the new frames of the inputs into the new output frames. `end`: the signal ends
+   * after these frames (`flush`): a window reads its right padding too.
+   */
+  run(inputs: Tensor[], state: StepState|null, batch: number,
+      end?: boolean): {output: Tensor, state: StepState|null};
 }
 
 /**
- * A window that slides over the input with a stride: convolutions. The buffer starts with the
- * layer's left padding (zeros, as offline) and holds the frames the next window needs; each
- * push computes every window that became full, as one 'valid' call.
+ * A window that slides over the input with a stride: convolutions and local pooling. The
+ * buffer starts with the layer's left padding (`padValue`, as offline) and holds the frames
+ * the next window needs; each push computes every window that became full, as one 'valid'
+ * call; the end of the signal adds the right padding.
  */
-export function windowStep(input: Edge, output: Edge, span: number, stride: number,
-                           leftPadding: number, convolve: (frames: Tensor) => Tensor): Step {
+export function windowStep(input: Edge, output: Edge, shape: WindowShape,
+                           convolve: (frames: Tensor) => Tensor,
+                           info: StepInfo = {kind: 'window', ...shape}, padValue = 0): Step {
+  const {span, stride, leftPadding, rightPadding} = shape;
   return {
-    info: {kind: 'window', span, stride, leftPadding},
-    initialState: batch => ({buffers: [zeros(framesShape(input, batch, leftPadding))], skip: 0}),
+    info,
+    initialState: batch => ({buffers: [constantFrames(input, batch, leftPadding, padValue)],
+                             skip: 0}),
     buffers: [{edge: input, maxFrames: Math.max(span - 1, leftPadding)}],
     maxSkip: Math.max(stride - span, 0),
-    run([x], state, batch) {
+    run([newFrames], state, batch, end = false) {
       const {buffers: [buffer], skip} = state!;
+      const x = end && rightPadding > 0 ?
+          joinFrames(newFrames, constantFrames(input, batch, rightPadding, padValue), input) :
+          newFrames;
       const skipped = Math.min(skip, frameCount(x, input));
       const frames = joinFrames(buffer, skipped > 0 ? sliceFrames(x, input, skipped) : x, input);
       const width = frameCount(frames, input);
@@ -67,44 +105,25 @@ export function windowStep(input: Edge, output: Edge, span: number, stride: numb
 /**
  * Global pooling as a window over the last `window` frames: one pooled frame per new frame.
  * Until `window` frames have come, a frame pools all frames so far (what the offline model
- * gives for the input so far).
+ * gives for the input so far). The buffer holds the last `window - 1` frames (fewer at the
+ * start).
  */
-export function poolingStep(edge: Edge, window: number, kind: 'average'|'max'): Step {
-  const pool = (frames: Tensor, batch: number): Tensor => {
-    const n = frameCount(frames, edge);
-    const as4d = reshape(frames, [batch, 1, n, edge.channels]) as Tensor4D;
-    const pooled = kind === 'average' ? avgPool(as4d, [1, window], 1, 'valid') :
-                                        maxPool(as4d, [1, window], 1, 'valid');
-    return reshape(pooled, [batch, n - window + 1, edge.channels]);
-  };
-  const reduce = kind === 'average' ? mean : max;
+export function poolingStep(edge: Edge, window: number, kind: PoolKind): Step {
   return {
     info: {kind: 'pooling', window, pool: kind},
     initialState: batch => ({buffers: [noFrames(edge, batch)], skip: 0}),
     buffers: [{edge, maxFrames: window - 1}],
     maxSkip: 0,
     run([x], state, batch) {
-      const history = frameCount(state!.buffers[0], edge);
       const fresh = frameCount(x, edge);
       const frames = joinFrames(state!.buffers[0], x, edge);
-      const total = history + fresh;
+      const total = frameCount(frames, edge);
       const keep = Math.min(window - 1, total);
       const next = {buffers: [sliceFrames(frames, edge, total - keep)], skip: 0};
       if (fresh === 0) return {output: noFrames(edge, batch), state: next};
-      // Frames whose window reaches back before the first frame: pooled one at a time.
-      const short = Math.min(Math.max(window - 1 - history, 0), fresh);
-      const parts: Tensor[] = [];
-      for (let i = 0; i < short; i++) {
-        parts.push(reduce(sliceFrames(frames, edge, 0, history + i + 1), 1, true));
-      }
-      if (short < fresh) parts.push(pool(sliceFrames(frames, edge, history + short - window + 1), batch));
-      return {output: parts.length === 1 ? parts[0] : joinAll(parts, edge), state: next};
+      return {output: poolWindows(frames, window, fresh, kind), state: next};
     },
   };
-}
-
-function joinAll(parts: Tensor[], edge: Edge): Tensor {
-  return parts.reduce((a, b) => joinFrames(a, b, edge));
 }
 
 /**
@@ -115,8 +134,7 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
   return {
     info: {kind: 'merge'},
     initialState: batch => ({buffers: inputs.map(e => noFrames(e, batch)), skip: 0}),
-    // A branch is never more than one window ahead of another: the receptive field bounds it.
-    buffers: inputs.map(e => ({edge: e, maxFrames: e.receptiveField + e.rate})),
+    buffers: inputs.map(e => ({edge: e, maxFrames: mergeLead(e, output.delay)})),
     maxSkip: 0,
     run(xs, state, batch) {
       const {buffers} = state!;
@@ -135,6 +153,17 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
       };
     },
   };
+}
+
+/**
+ * The most frames of `e` that can wait for the other inputs of a merge whose output lags by
+ * `delay`: the frames `e` is ahead by its smaller delay, plus a window of the receptive field
+ * and a frame of rounding for strided or valid paths (a recurrent path, of unbounded
+ * receptive field, is never ahead by more than its delay).
+ */
+function mergeLead(e: Edge, delay: number): number {
+  const window = Number.isFinite(e.receptiveField) ? e.receptiveField : 0;
+  return window + e.rate + Math.ceil((delay - e.delay) / e.rate) + 1;
 }
 
 /**

@@ -1,9 +1,10 @@
-import {clone, keep, Tensor, Tensor3D, TensorLike, tidy} from '@tensorflow/tfjs-core';
+import {clone, keep, Tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
 import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {floatTensor} from '../ops/tensors.js';
 
+import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
@@ -24,11 +25,19 @@ export interface StreamOptions {
 const OPTIONS = ['batchSize', 'poolingWindow'];
 
 /**
- * A causal model run chunk by chunk on a live signal. Made by `createStream`; see there.
+ * A model run chunk by chunk on a live signal, `delay` frames behind it. Made by
+ * `createStream`; see there.
  */
 export class Stream {
-  /** Input frames that one output frame depends on. */
+  /** Input frames that one output frame depends on (Infinity after a recurrent layer). */
   readonly receptiveField: number;
+  /**
+   * Input frames by which the outputs lag the input (0 for a causal model): the right padding
+   * of the model's non-causal windows, added along each path. At stride 1, after n input
+   * frames the stream has returned `max(0, n - delay)` outputs of a model that keeps the
+   * length; `flush()` returns the rest.
+   */
+  readonly delay: number;
   /** Examples per push. */
   readonly batchSize: number;
   private readonly plan: Plan;
@@ -40,6 +49,8 @@ export class Stream {
     this.plan = plan;
     this.batchSize = batchSize;
     this.receptiveField = plan.nodes[plan.nodes.length - 1].edge.receptiveField;
+    this.delay = plan.nodes[plan.nodes.length - 1].edge.delay;
+    checkStreamBuffers(plan.nodes, batchSize);
     this.states = this.freshStates();
   }
 
@@ -75,6 +86,31 @@ export class Stream {
    */
   push(chunk: Tensor3D|TensorLike): Tensor3D {
     this.checkOpen('push');
+    return this.advance(chunk, false);
+  }
+
+  /**
+   * Ends the signal: returns the output frames still held back (the last `delay` input
+   * frames' worth), computed with the right padding `predict` adds at the end, then resets
+   * the stream for a new signal. The pushes' outputs followed by these are `predict` on the
+   * whole input.
+   */
+  flush(): Tensor3D {
+    this.checkOpen('flush');
+    const {timeAxis, channels} = this.plan.input;
+    const shape: [number, number, number] = timeAxis === 1 ? [this.batchSize, 0, channels] :
+                                                             [this.batchSize, channels, 0];
+    const empty = zeros(shape) as Tensor3D;
+    try {
+      return this.advance(empty, true);
+    } finally {
+      empty.dispose();
+      this.reset();
+    }
+  }
+
+  /** Runs the plan on new frames (`end`: the last ones) and keeps the new states. */
+  private advance(chunk: Tensor3D|TensorLike, end: boolean): Tensor3D {
     const next: (StepState|null)[] = [];
     const kept: Tensor[] = [];
     let output: Tensor3D;
@@ -85,7 +121,7 @@ export class Stream {
         const outputs: Tensor[] = [];
         this.plan.nodes.forEach((node, i) => {
           const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), this.states[i],
-                                    this.batchSize);
+                                    this.batchSize, end);
           outputs.push(ran.output);
           next.push(ran.state);
         });
@@ -145,24 +181,33 @@ export class Stream {
 }
 
 /**
- * Compiles a causal model (a `LayersModel`, or one layer) into a stream that runs on a live
- * signal chunk by chunk: each push computes only the new output frames, from the new input
- * frames and the frames each layer keeps (`(K - 1) * D` for a convolution).
+ * Compiles a model (a `LayersModel`, or one layer) into a stream that runs on a live signal
+ * chunk by chunk: each push computes only the new output frames, from the new input frames
+ * and what each layer keeps (`(K - 1) * D` frames for a convolution, the state of a recurrent
+ * layer, the frames a merge waits for). Each output comes as soon as every input it reads has
+ * arrived: `delay` input frames late for a model with right padding ('same'), which `flush()`
+ * adds at the end of the signal. The pushes' outputs followed by `flush()` equal `predict` on
+ * the whole input.
  *
  * ```js
  * const stream = createStream(model, {batchSize: 1});
  * const y = stream.push(chunk);       // [1, n, C] -> [1, m, outChannels]
+ * const rest = stream.flush();        // the last `stream.delay` frames' outputs; then reset
  * ```
  *
- * Streams: `DepthSeparableConv1d` / `SeparableConv1D` with `'causal'` or `'valid'` padding,
- * `tf.layers.conv1d` with `'valid'`, layers that act on each frame alone (dense, activation,
- * batch and layer normalization over channels, dropout), merges of branches whose frames
- * line up (add, multiply, average, maximum, minimum, concatenate), global pooling as a window
- * (`poolingWindow`), nested models.
+ * Streams: `DepthSeparableConv1d` / `SeparableConv1D` with `'causal'`, `'valid'`, `'same'` at
+ * stride 1, `[left, right]` and `p` at any stride; `tf.layers.conv1d` with `'valid'` or
+ * `'same'` at stride 1; layers that act on each frame alone (dense, activation, batch and
+ * layer normalization over channels, dropout); merges of branches whose frames line up (add,
+ * multiply, average, maximum, minimum, concatenate), whatever their delays; `GRU`, `LSTM`,
+ * `SimpleRNN` (unidirectional; without `returnSequences` one output per frame, the answer for
+ * the signal so far); `maxPooling1d` / `averagePooling1d` ('valid', and 'same' at stride 1
+ * for max); global pooling as a window (`poolingWindow`); nested models.
  *
  * @throws ValueError naming the layer and why, for a layer that cannot stream (`'same'`
- *   padding looks ahead; recurrent layers; pooling, flattening or permuting time), before
- *   anything is allocated.
+ *   padding at a stride; `Bidirectional`, `goBackwards`, stateful layers; softmax or
+ *   normalization over time; flattening or permuting time), or buffers too large for the
+ *   backend at this batch size, before anything is allocated.
  */
 export function createStream(target: LayersModel|layers.Layer, options: StreamOptions = {}): Stream {
   if (!(target instanceof layers.Layer)) {

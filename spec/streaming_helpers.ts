@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {createStream, Stream} from '../src';
+
+import {expectThrowsMatching, liveTensors, onGpuBackend, takeAsync} from './helpers';
+import {randomArray, seededRandom} from './reference';
+
+/** The issue's tolerance: the stream against the offline model on the same backend. */
+export function streamTolerance(): number {
+  return onGpuBackend() ? 1e-3 : 1e-5;
+}
+
+export type Rand = () => number;
+export const int = (rand: Rand, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+export const pick = <T>(rand: Rand, items: readonly T[]) => items[Math.floor(rand() * items.length)];
+
+export function seededTensor(shape: [number, number, number], seed: number): tf.Tensor3D {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor3d(Float32Array.from(randomArray(n, seededRandom(seed))), shape);
+}
+
+/** Feeds `x` in chunks of the given sizes; returns the outputs joined along time. */
+export async function streamInChunks(stream: Stream, x: tf.Tensor3D, sizes: number[],
+                              timeAxis = 1): Promise<Float32Array[]> {
+  const parts: Float32Array[] = [];
+  let at = 0;
+  for (const n of sizes) {
+    const begin = [0, 0, 0];
+    const size = [...x.shape];
+    begin[timeAxis] = at;
+    size[timeAxis] = n;
+    const chunk = tf.slice(x, begin, size);
+    const y = stream.push(chunk);
+    chunk.dispose();
+    parts.push(await takeAsync(timeAxis === 1 ? y : tf.tidy(() => {
+      const t = tf.transpose(y, [0, 2, 1]);
+      y.dispose();
+      return t;
+    })));
+    at += n;
+  }
+  return parts;
+}
+
+/** Joins per-push outputs [B, m_i, C] (flattened) into the layout of one [B, sum m_i, C]. */
+export function joinTime(parts: Float32Array[], batch: number, channels: number): Float32Array {
+  const frames = parts.map(p => p.length / (batch * channels));
+  const total = frames.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(batch * total * channels);
+  let offset = 0;
+  parts.forEach((p, k) => {
+    for (let b = 0; b < batch; b++) {
+      out.set(p.subarray(b * frames[k] * channels, (b + 1) * frames[k] * channels),
+              (b * total + offset) * channels);
+    }
+    offset += frames[k];
+  });
+  return out;
+}
+
+/** A random split of `width` into chunks, with empty chunks and single frames among them. */
+export function randomChunks(rand: Rand, width: number): number[] {
+  const sizes: number[] = [];
+  let left = width;
+  while (left > 0) {
+    const n = Math.min(left, pick(rand, [0, 1, 1, 2, 3, 5, 7, 13, width]));
+    sizes.push(n);
+    left -= n;
+  }
+  if (rand() < 0.3) sizes.push(0);
+  return sizes;
+}
+
+/** The offline answer, or null when the model makes no output frame from this width. */
+export function offline(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor|null {
+  try {
+    return model.predict(x) as tf.Tensor;
+  } catch {
+    return null;
+  }
+}
+
+
+/**
+ * Float64 reference of a global pooling head streamed with a window: frame t pools frames
+ * `[max(0, t - window + 1), t]` of `features` (`[batch, n, channels]`), NaN if any is NaN.
+ */
+export function windowedPooling(features: Float32Array, batch: number, n: number, channels: number,
+                                window: number, kind: 'average'|'max'): Float64Array {
+  const out = new Float64Array(batch * n * channels);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < n; t++) {
+      for (let c = 0; c < channels; c++) {
+        let acc = kind === 'average' ? 0 : -Infinity;
+        let nan = false;
+        const from = Math.max(0, t - window + 1);
+        for (let s = from; s <= t; s++) {
+          const v = features[(b * n + s) * channels + c];
+          nan = nan || Number.isNaN(v);
+          acc = kind === 'average' ? acc + v : Math.max(acc, v);
+        }
+        out[(b * n + t) * channels + c] = nan ? NaN : kind === 'average' ? acc / (t + 1 - from) : acc;
+      }
+    }
+  }
+  return out;
+}
+
+/** Chunk sizes drawn from `sizes` until they cover `width`: many pushes after buffers fill. */
+export function manyPushes(rand: Rand, width: number, sizes: readonly number[]): number[] {
+  const out: number[] = [];
+  let left = width;
+  while (left > 0) {
+    const n = Math.min(left, pick(rand, sizes));
+    out.push(n);
+    left -= n;
+  }
+  return out;
+}
+
+/** The number of kernels `f` runs (its result is freed). */
+export async function kernelCount(f: () => tf.Tensor): Promise<number> {
+  const info = await tf.profile(f);
+  tf.dispose(info.result as tf.Tensor);
+  return info.kernels.length;
+}
+
+/**
+ * Expects `createStream` on each made model or layer to throw a `ValueError` matching its
+ * pattern, allocating nothing; then frees it.
+ */
+export function expectRefusals(cases: [() => tfl.LayersModel|tfl.layers.Layer, RegExp][]): void {
+  for (const [make, pattern] of cases) {
+    const target = make();
+    const before = liveTensors();
+    expectThrowsMatching(() => createStream(target), /createStream/, pattern);
+    expect(liveTensors()).toBe(before);
+    if (target instanceof tfl.LayersModel) target.dispose();
+    else target.weights.forEach(w => w.dispose());
+  }
+}

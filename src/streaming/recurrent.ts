@@ -1,0 +1,66 @@
+import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-core';
+import {layers} from '@tensorflow/tfjs-layers';
+
+import {Edge, frameCount, noFrames} from './frames.js';
+import {CellKind, Step} from './steps.js';
+
+/** What the stream needs of a tfjs-layers recurrent cell (GRUCell, LSTMCell, SimpleRNNCell). */
+interface Cell {
+  call(inputs: Tensor[], kwargs: {training: boolean}): Tensor[];
+  dropoutMask?: Tensor|Tensor[]|null;
+  recurrentDropoutMask?: Tensor|Tensor[]|null;
+}
+
+/** The number of state tensors each cell carries: h, and c for an LSTM. */
+export const CELL_STATES: Record<CellKind, number> = {GRU: 1, LSTM: 2, SimpleRNN: 1};
+
+/**
+ * tfjs-layers' recurrent layers cache their dropout masks on the cell and free them at the
+ * next call of the layer; a stream calls the cell itself, so it drops them the same way (at
+ * inference they are ones, but a mask freed by an earlier tidy must not be reused).
+ */
+function dropMasks(cell: Cell): void {
+  for (const key of ['dropoutMask', 'recurrentDropoutMask'] as const) {
+    if (cell[key] != null) {
+      dispose(cell[key] as Tensor|Tensor[]);
+      cell[key] = null;
+    }
+  }
+}
+
+/**
+ * A unidirectional recurrent layer frame by frame: the layer's own cell, called on each new
+ * frame with the states the stream carries (zeros before the first frame, as tfjs-layers
+ * starts), so each output equals the offline one. With `returnSequences` the output is the
+ * sequence; without it, one pooled frame per new frame: the layer's answer for the signal so
+ * far. A push runs the cell once per frame, as `predict` does.
+ */
+export function recurrentStep(layer: layers.Layer, kind: CellKind, input: Edge, output: Edge,
+                              units: number, returnSequences: boolean): Step {
+  const cell = (layer as unknown as {cell: Cell}).cell;
+  const stateEdge: Edge = {...output, timeAxis: 1, pooled: false, channels: units};
+  const count = CELL_STATES[kind];
+  return {
+    info: {kind: 'recurrent', cell: kind, units, returnSequences},
+    initialState: batch => ({buffers: Array.from({length: count}, () => noFrames(stateEdge, batch)),
+                             skip: 0}),
+    buffers: Array.from({length: count}, () => ({edge: stateEdge, maxFrames: 1})),
+    maxSkip: 0,
+    run([x], state, batch) {
+      const n = frameCount(x, input);
+      if (n === 0) return {output: noFrames(output, batch), state};
+      let states = state!.buffers.map(b => frameCount(b, stateEdge) === 0 ?
+                                               zeros([batch, units]) : reshape(b, [batch, units]));
+      const outputs: Tensor[] = [];
+      dropMasks(cell);
+      for (const frame of unstack(x, 1)) {
+        const [y, ...next] = cell.call([frame, ...states], {training: false});
+        outputs.push(y);
+        states = next;
+      }
+      dropMasks(cell);
+      return {output: stack(outputs, 1),
+              state: {buffers: states.map(s => reshape(s, [batch, 1, units])), skip: 0}};
+    },
+  };
+}
