@@ -1,0 +1,98 @@
+import {getBackend, Tensor, tensor} from '@tensorflow/tfjs-core';
+
+import {framesShape} from '../frames.js';
+import {Plan} from '../plan.js';
+import {StepState} from '../steps.js';
+
+import {Program} from './program.js';
+
+/**
+ * Chunks of more input frames than this run through tfjs's kernels on wasm instead of the
+ * program, where XNNPACK's SIMD products beat scalar JS loops once a push has enough frames to
+ * fill them. Measured on the bench TCN (bench/streaming.ts, the 'switch' rows): the program
+ * wins up to about this many frames; cpu (tfjs's own kernels are JS loops) and webgl / webgpu
+ * (a readback of the chunk and an upload of the result, against ~100 kernel dispatches) run
+ * the program at every size.
+ */
+export const WASM_PROGRAM_MAX_FRAMES = 64;
+
+/**
+ * The typed-array program beside a stream's tensor steps, and which of the two holds the
+ * current state: the program's buffers after a program push, the tensors after a tensor push,
+ * `setState` or `reset`. The state moves over (in the tensor steps' form, so the JSON of
+ * `getState` is the same) only when the other path runs next.
+ */
+export class FastPath {
+  private programCurrent = false;
+  private tensorsCurrent = true;
+
+  private constructor(private readonly program: Program, private readonly plan: Plan,
+                      private readonly batch: number, private readonly backend: string) {}
+
+  /** The fast path for a plan, or null when the program does not cover every node. */
+  static compile(plan: Plan, batch: number): FastPath|null {
+    const backend = getBackend();
+    const program = Program.compile(plan, batch, backend);
+    return program == null ? null : new FastPath(program, plan, batch, backend);
+  }
+
+  /**
+   * Whether a push of `frames` input frames runs here rather than through the tensor steps:
+   * when it is faster, and on the backend the program was compiled for (whose NaN rules it
+   * follows; after a `tf.setBackend` the tensor steps run).
+   */
+  takes(frames: number): boolean {
+    const backend = getBackend();
+    return backend === this.backend && (backend !== 'wasm' || frames <= WASM_PROGRAM_MAX_FRAMES);
+  }
+
+  /**
+   * Runs a chunk given as values in the input layout; returns the new output values in the
+   * output layout (a fresh array the caller owns) and the output frame count.
+   * `tensors` is the tensor steps' state, read when it is newer than the program's.
+   */
+  run(values: Float32Array, frames: number, tensors: (StepState|null)[]):
+      {values: Float32Array, frames: number} {
+    if (!this.programCurrent) {
+      this.program.importStates(tensors.map((s, i) => s == null ? null : {
+        skip: s.skip,
+        buffers: s.buffers.map((b, j) => ({
+          data: b.dataSync() as Float32Array,
+          n: b.shape[this.plan.nodes[i].step.buffers[j].edge.timeAxis] as number,
+        })),
+      }));
+      this.programCurrent = true;
+    }
+    this.tensorsCurrent = false;
+    const out = this.program.run(values, frames);
+    const size = this.batch * out.n * this.program.output.channels;
+    return {values: out.data.slice(0, size), frames: out.n};
+  }
+
+  /** `run` on a tensor chunk: one read of the chunk, one tensor made of the result. */
+  runTensor(chunk: Tensor, timeAxis: 1|2, tensors: (StepState|null)[]): Tensor {
+    const {values, frames} = this.run(chunk.dataSync() as Float32Array, chunk.shape[timeAxis] as number,
+                                      tensors);
+    return tensor(values, framesShape(this.program.output, this.batch, frames), 'float32');
+  }
+
+  /**
+   * The program's state as the tensor steps' (new tensors the caller then owns), or null when
+   * the tensors are already current.
+   */
+  tensorStates(): (StepState|null)[]|null {
+    if (this.tensorsCurrent) return null;
+    this.tensorsCurrent = true;
+    return this.program.exportStates().map((s, i) => s == null ? null : {
+      skip: s.skip,
+      buffers: s.buffers.map((b, j) => tensor(
+          b.data, framesShape(this.plan.nodes[i].step.buffers[j].edge, this.batch, b.n), 'float32')),
+    });
+  }
+
+  /** The tensor steps changed the state (a tensor push, setState, reset): they hold it now. */
+  tensorsChanged(): void {
+    this.programCurrent = false;
+    this.tensorsCurrent = true;
+  }
+}
