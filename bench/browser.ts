@@ -39,9 +39,9 @@ async function main() {
         `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` :
         `Chromium ${backend}`;
     if (params.get('streaming') !== 'no') {
-      const row = await benchStreaming(where, 7);
-      window.benchLog.push(JSON.stringify(row));
-      streaming.push(row);
+      const rows = await benchStreaming(where, 7);
+      rows.forEach(row => window.benchLog.push(JSON.stringify(row)));
+      streaming.push(...rows);
     }
     if (params.get('ops') !== 'no') {
       rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));

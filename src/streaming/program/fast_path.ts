@@ -16,6 +16,20 @@ import {Program} from './program.js';
  */
 export const WASM_PROGRAM_MAX_FRAMES = 64;
 
+let programEnabled = true;
+let wasmMaxFrames = WASM_PROGRAM_MAX_FRAMES;
+
+/**
+ * Whether streams made from now on may run the typed-array program (true by default; false:
+ * the tensor steps alone, as before the program), and up to how many frames a push runs it on
+ * wasm: for the bench's comparisons.
+ * @internal
+ */
+export function setProgramEnabled(enabled: boolean, maxWasmFrames = WASM_PROGRAM_MAX_FRAMES): void {
+  programEnabled = enabled;
+  wasmMaxFrames = maxWasmFrames;
+}
+
 /**
  * The typed-array program beside a stream's tensor steps, and which of the two holds the
  * current state: the program's buffers after a program push, the tensors after a tensor push,
@@ -31,6 +45,7 @@ export class FastPath {
 
   /** The fast path for a plan, or null when the program does not cover every node. */
   static compile(plan: Plan, batch: number): FastPath|null {
+    if (!programEnabled) return null;
     const backend = getBackend();
     const program = Program.compile(plan, batch, backend);
     return program == null ? null : new FastPath(program, plan, batch, backend);
@@ -43,7 +58,7 @@ export class FastPath {
    */
   takes(frames: number): boolean {
     const backend = getBackend();
-    return backend === this.backend && (backend !== 'wasm' || frames <= WASM_PROGRAM_MAX_FRAMES);
+    return backend === this.backend && (backend !== 'wasm' || frames <= wasmMaxFrames);
   }
 
   /**
