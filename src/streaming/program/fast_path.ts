@@ -18,16 +18,20 @@ export const WASM_PROGRAM_MAX_FRAMES = 64;
 
 let programEnabled = true;
 let wasmMaxFrames = WASM_PROGRAM_MAX_FRAMES;
+let simdEnabled = true;
 
 /**
  * Whether streams made from now on may run the typed-array program (true by default; false:
- * the tensor steps alone, as before the program), and up to how many frames a push runs it on
- * wasm: for the bench's comparisons.
+ * the tensor steps alone, as before the program), up to how many frames a push runs it on
+ * wasm, and whether its products may use wasm SIMD (else its JS loops): for the bench's
+ * comparisons and the specs.
  * @internal
  */
-export function setProgramEnabled(enabled: boolean, maxWasmFrames = WASM_PROGRAM_MAX_FRAMES): void {
+export function setProgramEnabled(enabled: boolean, maxWasmFrames = WASM_PROGRAM_MAX_FRAMES,
+                                  simd = true): void {
   programEnabled = enabled;
   wasmMaxFrames = maxWasmFrames;
+  simdEnabled = simd;
 }
 
 /**
@@ -47,7 +51,7 @@ export class FastPath {
   static compile(plan: Plan, batch: number): FastPath|null {
     if (!programEnabled) return null;
     const backend = getBackend();
-    const program = Program.compile(plan, batch, backend);
+    const program = Program.compile(plan, batch, backend, simdEnabled);
     return program == null ? null : new FastPath(program, plan, batch, backend);
   }
 

@@ -6,6 +6,7 @@ import {ArrayActivation, arrayActivation, cappedRelu, leakyRelu, thresholdedRelu
 import {Scratch} from './frames.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
+import {SimdKernel, SimdRows} from './simd/simd.js';
 import {LayerWeights} from './weights.js';
 
 type Layer = layers.Layer;
@@ -21,14 +22,15 @@ type RowMap = (x: Float32Array, rows: number, out: Float32Array) => void;
  * normalizations over channels, dropout (the identity at inference). Undefined for a layer or
  * setting it does not know.
  */
-export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number, backend: string):
+export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number, backend: string,
+                          simd: SimdKernel|null):
     ProgramNode|undefined {
   const name = layer.getClassName();
   const stateless = {exportState: () => null, importState: () => {}};
   if (IDENTITY_AT_INFERENCE.includes(name)) {
     return {refresh: () => {}, run: ([x]) => x, ...stateless};
   }
-  const compiled = rowMap(layer, input, output.channels, backend);
+  const compiled = rowMap(layer, input, output.channels, backend, simd);
   if (compiled == null) return undefined;
   const out = new Scratch(n => new Float32Array(n));
   return {
@@ -50,7 +52,7 @@ function activationMap(activation: ArrayActivation|null, C: number): RowMap {
   };
 }
 
-function rowMap(layer: Layer, input: Edge, O: number, backend: string):
+function rowMap(layer: Layer, input: Edge, O: number, backend: string, simd: SimdKernel|null):
     {refresh(): void, map: RowMap}|undefined {
   const name = layer.getClassName();
   const config = layer.getConfig();
@@ -74,7 +76,7 @@ function rowMap(layer: Layer, input: Edge, O: number, backend: string):
     case 'Softmax':
       return activation(arrayActivation('softmax', backend));
     case 'Dense':
-      return dense(layer, C, O, backend);
+      return dense(layer, C, O, backend, simd);
     case 'BatchNormalization':
       return batchNormalization(layer, C);
     case 'LayerNormalization':
@@ -84,20 +86,29 @@ function rowMap(layer: Layer, input: Edge, O: number, backend: string):
   }
 }
 
-function dense(layer: Layer, C: number, O: number, backend: string): {refresh(): void, map: RowMap}|undefined {
+function dense(layer: Layer, C: number, O: number, backend: string, simd: SimdKernel|null): {refresh(): void, map: RowMap}|undefined {
   const activation = arrayActivation(layer.getConfig().activation, backend);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array|null = null;
+  const products = simd == null ? null : new SimdRows(simd, C, O);
   return {
     refresh() {
       if (!weights.refresh()) return;
       kernel = weights.get('kernel')!;
       bias = weights.get('bias');
+      products?.load(kernel);
     },
     map(x, rows, out) {
+      if (products != null) {
+        const {heap, at} = products.input(rows);
+        heap.set(x.subarray(0, rows * C), at);
+        products.run(rows, bias, out);
+        if (activation != null) activation(out, rows, O);
+        return;
+      }
       for (let r = 0; r < rows; r++) {
         pointwise(x, C, kernel, bias, acc, O, r * C);
         for (let o = 0; o < O; o++) out[r * O + o] = acc[o];

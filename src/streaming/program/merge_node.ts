@@ -32,7 +32,7 @@ export function mergeNode(layer: Layer, channels: number[], outChannels: number,
     refresh: () => {},
     run(xs) {
       // The usual case, branches in step: nothing waits, nothing is copied.
-      if (queues.every(q => q.length === 0) && xs.every(x => x.n === xs[0].n)) {
+      if (inStep(queues, xs)) {
         const data = out.get(batch * xs[0].n * outChannels);
         combine(xs, batch, data);
         return {data, n: xs[0].n};
@@ -60,14 +60,28 @@ export function mergeNode(layer: Layer, channels: number[], outChannels: number,
   };
 }
 
+/** Whether nothing waits and every branch brings as many frames. */
+function inStep(queues: FrameQueue[], xs: Frames[]): boolean {
+  for (let i = 0; i < xs.length; i++) {
+    if (queues[i].length !== 0 || xs[i].n !== xs[0].n) return false;
+  }
+  return true;
+}
+
 type Combine = (xs: Frames[], batch: number, out: Float32Array) => void;
 
 function fold(name: string, C: number): Combine {
   const f = FOLDS[name];
   const average = name === 'Average';
+  const pair = PAIRS[name];
   return (xs, batch, out) => {
     const size = batch * xs[0].n * C;
     const first = xs[0].data;
+    // The usual merge, two branches: one loop with the operation inline.
+    if (pair != null && xs.length === 2) {
+      pair(first, xs[1].data, out, size);
+      return;
+    }
     for (let i = 0; i < size; i++) {
       let acc = first[i];
       for (let k = 1; k < xs.length; k++) acc = f(acc, xs[k].data[i]);
@@ -76,6 +90,17 @@ function fold(name: string, C: number): Combine {
     }
   };
 }
+
+type Pair = (a: Float32Array, b: Float32Array, out: Float32Array, size: number) => void;
+
+const PAIRS: Record<string, Pair> = {
+  Add: (a, b, out, size) => {
+    for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
+  },
+  Multiply: (a, b, out, size) => {
+    for (let i = 0; i < size; i++) out[i] = a[i] * b[i];
+  },
+};
 
 function concatenate(channels: number[], O: number): Combine {
   return (xs, batch, out) => {

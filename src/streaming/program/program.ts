@@ -8,6 +8,7 @@ import {Frames, Scratch} from './frames.js';
 import {mergeNode} from './merge_node.js';
 import {NodeState, ProgramNode} from './node.js';
 import {poolingNode} from './pooling_node.js';
+import {SimdKernel} from './simd/simd.js';
 import {windowNode} from './window_node.js';
 
 type Layer = layers.Layer;
@@ -28,10 +29,11 @@ export class Program {
   }
 
   /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
-  static compile(plan: Plan, batch: number, backend: string): Program|null {
+  static compile(plan: Plan, batch: number, backend: string, useSimd = true): Program|null {
     const nodes: ProgramNode[] = [];
+    const simd = useSimd ? SimdKernel.create() : null;
     for (const node of plan.nodes) {
-      const compiled = compileNode(node, plan, batch, backend);
+      const compiled = compileNode(node, plan, batch, backend, simd);
       if (compiled == null) return null;
       nodes.push(compiled);
     }
@@ -132,8 +134,8 @@ function isSeparable(layer: Layer): boolean {
  * program does not cover. The buffers it exports must be the ones the tensor step keeps, so a
  * step whose buffers differ from what the program knows is not covered either.
  */
-function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string):
-    ProgramNode|undefined {
+function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
+                     simd: SimdKernel|null): ProgramNode|undefined {
   const {info} = node.step;
   const edges = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
   const buffers = node.step.buffers;
@@ -145,7 +147,7 @@ function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string)
         return undefined;
       }
       const known = isSeparable(layer) || layer.getClassName() === 'Conv1D';
-      return known ? windowNode(layer, info, edges[0].channels, node.edge.channels, batch, backend) :
+      return known ? windowNode(layer, info, edges[0].channels, node.edge.channels, batch, backend, simd) :
                      undefined;
     }
     case 'pooling':
@@ -156,7 +158,7 @@ function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string)
       return mergeNode(layer, edges.map(e => e.channels), node.edge.channels, batch);
     case 'frame':
       if (buffers.length !== 0) return undefined;
-      return frameNode(layer, edges[0], node.edge, batch, backend);
+      return frameNode(layer, edges[0], node.edge, batch, backend, simd);
     default:
       return undefined;
   }

@@ -5,6 +5,7 @@ import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
 import {arrayActivation} from './activations.js';
 import {FrameQueue, Scratch} from './frames.js';
 import {NodeState, ProgramNode} from './node.js';
+import {SimdKernel, SimdRows} from './simd/simd.js';
 import {LayerWeights} from './weights.js';
 
 type Layer = layers.Layer;
@@ -25,10 +26,10 @@ type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Arr
  * longer than the window. Returns undefined for settings it does not know.
  */
 export function windowNode(layer: Layer, settings: WindowSettings, inChannels: number,
-                           outChannels: number, batch: number, backend: string):
-    ProgramNode|undefined {
+                           outChannels: number, batch: number, backend: string,
+                           simd: SimdKernel|null): ProgramNode|undefined {
   const convolve = layer instanceof DepthSeparableConv1d ?
-      separable(layer, inChannels, outChannels, backend) :
+      separable(layer, inChannels, outChannels, backend, simd) :
       layer.getClassName() === 'Conv1D' ? conv1d(layer, inChannels, outChannels, backend) : undefined;
   if (convolve == null) return undefined;
   const {span, stride, leftPadding} = settings;
@@ -69,8 +70,8 @@ interface Compiled {
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
-function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: string):
-    Compiled|undefined {
+function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: string,
+                   simd: SimdKernel|null): Compiled|undefined {
   const activation = arrayActivation(layer.getConfig().activation, backend);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
@@ -83,19 +84,28 @@ function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: s
   let dw: Float32Array = new Float32Array(0);
   let pw: Float32Array = new Float32Array(0);
   let bias: Float32Array|null = null;
+  // The pointwise product through wasm SIMD where the runtime has it (float32 sums, as tfjs's
+  // own product); JS loops with float64 sums otherwise.
+  const rows = simd == null ? null : new SimdRows(simd, CM, O);
   return {
     refresh() {
       if (!weights.refresh()) return;
       dw = weights.get('depthwise_kernel')!;
       pw = weights.get('pointwise_kernel')!;
       bias = weights.get('bias');
+      rows?.load(pw);
     },
     run(q, windows, stride, out) {
       const x = q.data;
       const step = dilation * C;
+      const input = rows?.input(q.batch * windows);
       for (let b = 0; b < q.batch; b++) {
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
+          if (input != null && M === 1) {
+            depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + (b * windows + w) * CM);
+            continue;
+          }
           depth.fill(0);
           for (let k = 0; k < K; k++) {
             const at = base + k * step;
@@ -110,14 +120,47 @@ function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: s
               }
             }
           }
+          if (input != null) {
+            input.heap.set(depth, input.at + (b * windows + w) * CM);
+            continue;
+          }
           pointwise(depth, CM, pw, bias, acc, O);
           const o0 = (b * windows + w) * O;
           for (let o = 0; o < O; o++) out[o0 + o] = acc[o];
         }
       }
+      if (rows != null) rows.run(q.batch * windows, bias, out);
       if (activation != null) activation(out, q.batch * windows, O);
     },
   };
+}
+
+/**
+ * One window's depthwise taps (multiplier 1) into `out[at + c]`: frame k of the window starts at
+ * `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. The usual widths (K <= 3)
+ * are unrolled: V8 runs the short tap loop several times slower than the sum written out.
+ */
+function depthwiseRow(x: Float32Array, base: number, step: number, dw: Float32Array, C: number,
+                      K: number, out: Float32Array, at: number): void {
+  if (K === 1) {
+    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c];
+  } else if (K === 2) {
+    const b1 = base + step;
+    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c];
+  } else if (K === 3) {
+    const b1 = base + step;
+    const b2 = b1 + step;
+    const C2 = 2 * C;
+    for (let c = 0; c < C; c++) {
+      out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c] + x[b2 + c] * dw[C2 + c];
+    }
+  } else {
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let k = 0, i = base + c, tap = c; k < K; k++, i += step, tap += C) sum += x[i] * dw[tap];
+      out[at + c] = sum;
+    }
+  }
 }
 
 /** acc = bias + v · w for a row vector `v` (n, from `vOffset`) and a row-major matrix `w` (n x O). */
