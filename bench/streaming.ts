@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream, toTorchStateDict} from '../src';
 import {addProduct} from '../src/streaming/program/window_node';
 import {setProgramEnabled} from '../src/streaming/program/fast_path';
+import {SimdKernel, SimdRows} from '../src/streaming/program/simd/simd';
 
 import {Row, sideBySide} from './cases';
 
@@ -81,16 +82,35 @@ function relativeDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst / scale;
 }
 
-/** Multiply-adds per second of one core in the program's own inner loop (64 x 64, in cache). */
-function jsMacRate(): number {
+/**
+ * Multiply-adds per second of one core in the program's own product (64 x 64, 127 rows, in
+ * cache): its wasm SIMD kernel where the runtime has it, else its JS loop.
+ */
+function productMacRate(): {rate: number, what: string} {
+  const rows = 127;
   const w = new Float32Array(CHANNELS * CHANNELS).map((_, i) => Math.sin(i));
-  const v = new Float64Array(CHANNELS).map((_, i) => Math.cos(i));
-  const acc = new Float64Array(CHANNELS);
-  for (let i = 0; i < 2000; i++) addProduct(acc, v, 0, CHANNELS, w, 0, CHANNELS);
-  const reps = 20000;
+  const out = new Float32Array(rows * CHANNELS);
+  const kernel = SimdKernel.create();
+  let run: () => void;
+  if (kernel != null) {
+    const product = new SimdRows(kernel, CHANNELS, CHANNELS);
+    product.load(w);
+    const {heap, at} = product.input(rows);
+    heap.fill(0.5, at, at + rows * CHANNELS);
+    run = () => product.run(rows, null, out);
+  } else {
+    const v = new Float64Array(rows * CHANNELS).fill(0.5);
+    const acc = new Float64Array(CHANNELS);
+    run = () => {
+      for (let r = 0; r < rows; r++) addProduct(acc, v, r * CHANNELS, CHANNELS, w, 0, CHANNELS);
+    };
+  }
+  for (let i = 0; i < 200; i++) run();
+  const reps = 2000;
   const start = performance.now();
-  for (let i = 0; i < reps; i++) addProduct(acc, v, 0, CHANNELS, w, 0, CHANNELS);
-  return reps * CHANNELS * CHANNELS / ((performance.now() - start) / 1000);
+  for (let i = 0; i < reps; i++) run();
+  const rate = reps * rows * CHANNELS * CHANNELS / ((performance.now() - start) / 1000);
+  return {rate, what: kernel != null ? 'wasm SIMD' : 'JS'};
 }
 
 /** The kernels one push runs (tf.profile). */
@@ -192,7 +212,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
 
   const kernels = await kernelsPerPush(stream, frame);
   const oldKernels = await kernelsPerPush(old, frame);
-  const rate = jsMacRate();
+  const {rate, what: rateOf} = productMacRate();
   const left = [tf.memory().numTensors - tensors, tf.memory().numBytes - bytes];
 
   const rows: Row[] = [];
@@ -224,7 +244,8 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     kernelsPerPush: kernels,
     oldKernelsPerPush: oldKernels,
     macsPerPush: MACS,
-    jsGmacPerS: rate / 1e9,
+    productGmacPerS: rate / 1e9,
+    productRateOf: rateOf,
     limitUs: MACS / rate * 1e6,
     streamsPerCore: 1000 / (pushArray * FRAME_RATE),
     streamsPerCore64: MANY * 1000 / (ms(latency.manyArray) * FRAME_RATE),

@@ -8,11 +8,15 @@ import {Program} from './program.js';
 
 /**
  * Chunks of more input frames than this run through tfjs's kernels on wasm instead of the
- * program, where XNNPACK's SIMD products beat scalar JS loops once a push has enough frames to
- * fill them. Measured on the bench TCN (bench/streaming.ts, the 'switch' rows): the program
- * wins up to about this many frames; cpu (tfjs's own kernels are JS loops) and webgl / webgpu
- * (a readback of the chunk and an upload of the result, against ~100 kernel dispatches) run
- * the program at every size.
+ * program. The tensor steps pay a fixed ~0.8 ms a push (about 110 kernel dispatches for the
+ * bench TCN) and then ~3 us a frame (XNNPACK's products over all frames at once); the program
+ * pays ~10-17 us a frame from the first (its SIMD product runs row by row, the rest is scalar
+ * JS). Measured side by side (bench/streaming.ts, the size-switch line; Node wasm, 2 shared
+ * cores): 64 frames 0.58 ms program / 0.98 ms tensors, 256 frames 6.2 / 1.6. So: the program up
+ * to 64 frames, tfjs above. cpu (tfjs's own kernels are scalar JS loops: the program wins at
+ * every size, 21 / 123 ms at 512 frames) and webgl / webgpu (one readback of the chunk and one
+ * upload of the result, against ~100 kernel dispatches each waiting on the GPU) run the program
+ * at every size.
  */
 export const WASM_PROGRAM_MAX_FRAMES = 64;
 
