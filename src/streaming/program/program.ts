@@ -124,6 +124,14 @@ function transpose(x: Float32Array, out: Float32Array, batch: number, rows: numb
   }
 }
 
+/** The StepInfo fields each step kind the program covers has. */
+const KNOWN_SETTINGS: Record<string, string[]> = {
+  window: ['kind', 'span', 'stride', 'leftPadding'],
+  pooling: ['kind', 'window', 'pool'],
+  merge: ['kind'],
+  frame: ['kind', 'rows'],
+};
+
 function isSeparable(layer: Layer): boolean {
   return layer.getClassName() === 'DepthSeparableConv1d' ||
          layer.getClassName() === 'SeparableConv1D';
@@ -140,7 +148,11 @@ function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
   const edges = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
   const buffers = node.step.buffers;
   const layer = node.layer;
-  if (!layer.built) return undefined;
+  // A step with settings the program does not know (a newer StepInfo) runs as tensors.
+  const known = KNOWN_SETTINGS[info.kind];
+  if (!layer.built || known == null || Object.keys(info).some(k => !known.includes(k))) {
+    return undefined;
+  }
   switch (info.kind) {
     case 'window': {
       if (buffers.length !== 1 || node.step.maxSkip !== Math.max(info.stride - info.span, 0)) {
