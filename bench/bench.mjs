@@ -12,6 +12,7 @@ import {chromium} from 'playwright-core';
 
 import {startServer} from '../scripts/serve.mjs';
 import chromiumFlags from '../scripts/chromium_flags.cjs';
+import {streamingMarkdown} from './streaming_table.mjs';
 
 const {WEBGPU} = chromiumFlags;
 
@@ -21,7 +22,7 @@ mkdirSync('bench/out', {recursive: true});
 
 async function nodeRows() {
   await build({entryPoints: ['bench/node.ts'], bundle: true, platform: 'node', outfile: 'build/bench-node.cjs',
-               external: ['@tensorflow/*'], ignoreAnnotations: true, logLevel: 'warning'});
+               external: ['@tensorflow/*', 'onnxruntime-*'], ignoreAnnotations: true, logLevel: 'warning'});
   await new Promise((done, fail) => spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'})
                                         .on('close', code => code === 0 ? done() : fail(new Error(`node bench exit ${code}`))));
   const streaming = JSON.parse(readFileSync('bench/out/node-streaming.json', 'utf8'));
@@ -118,23 +119,9 @@ function markdown(rows, torch, widths = [], opsDate = null) {
       `\n\n${table}\n${widthsTable(widths)}`;
 }
 
-/** The streaming table: a one-frame push against predict on the receptive field, and more. */
+/** The streaming table: bench/streaming.ts's rows (its columns and text are there). */
 function streamingTable(streaming) {
-  if (streaming.length === 0) return '';
-  const head = ['where', 'push 1 frame', 'predict on 127 frames', 'latency: predict / push',
-                'stream, 20-frame chunks (frames/s)', 'predict, whole sequence (frames/s)',
-                'throughput: stream / predict', 'real-time factor, 1-frame pushes',
-                'real-time factor, 20-frame chunks', 'max rel. diff vs predict', 'tensors, bytes left'];
-  const lines = streaming.map(r => [r.where, n(r.pushMs, 2), n(r.predictWindowMs, 2), n(r.latencyRatio, 1),
-    n(r.streamFps, 0), n(r.predictFps, 0), n(r.throughputRatio, 2), n(r.rtfFrame, 3), n(r.rtfChunk, 4),
-    Number(r.maxRelDiff).toExponential(1), r.left]);
-  return `\n## Streaming\n\nA causal TCN (6 residual blocks of DepthSeparableConv1d K=3, dilations ` +
-      `1-32, 64 channels, layer normalization, a dense head; receptive field 127 frames) on a live ` +
-      `signal with \`createStream\`, against \`model.predict\` on the last 127 frames for each new frame ` +
-      `(latency) and on the whole 1000-frame sequence (throughput). Median ms, \`await data()\` ` +
-      `included. Real-time factor: compute time per second of a 100 frames/s signal (below 1 keeps ` +
-      `up). Targets: latency ratio >= 10 on Node wasm; throughput ratio >= 0.5.\n\n` +
-      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
+  return streaming.length === 0 ? '' : streamingMarkdown(streaming);
 }
 
 /** What an earlier run stored, for the parts this run skips. */

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import {benchBackend, benchFilterWidths, Row} from './cases';
+import {ortPeers} from './ort';
 import {benchStreaming} from './streaming';
 
 async function main() {
@@ -16,9 +17,9 @@ async function main() {
   const streaming: Row[] = [];
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
-    const row = await benchStreaming(`Node ${backend}`, 11);
-    console.log(JSON.stringify(row));
-    streaming.push(row);
+    const rows = await benchStreaming(`Node ${backend}`, 11, ortPeers, true);
+    rows.forEach(row => console.log(JSON.stringify(row)));
+    streaming.push(...rows);
   }
   fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
   fs.writeFileSync(path.join('bench', 'out', 'node-streaming.json'), JSON.stringify(streaming, null, 2));

@@ -14,3 +14,4 @@ import './limits.spec';
 import './streaming.spec';
 import './streaming_exact.spec';
 import './streaming_reach.spec';
+import './streaming_program.spec';

@@ -7,7 +7,7 @@ import {causalTcn as tcn} from '../demo/models';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {expectRefusals, int, joinTime, offline, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
+import {describeBothEngines, predicted, expectRefusals, int, joinTime, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
 
 /**
  * A random causal model of the kinds the stream supports: separable convolutions (causal or
@@ -60,7 +60,7 @@ function randomModel(rand: Rand, channels: number): tfl.LayersModel {
   return tfl.model({inputs: input, outputs: t});
 }
 
-describe('createStream', () => {
+describeBothEngines('createStream', () => {
   it('streams random models in random chunks exactly as predict on the whole input', async () => {
     const signed = seededRandom(7);
     const rand = () => (signed() + 1) / 2;
@@ -71,8 +71,7 @@ describe('createStream', () => {
       const model = randomModel(rand, channels);
       const width = int(rand, 20, 40);
       const x = seededTensor([batch, width, channels], 100 + trial);
-      const offlineY = offline(model, x);
-      const expected = offlineY == null ? null : await takeAsync(offlineY);
+      const expected = await predicted(model, x);
       const start = liveTensors();
       const stream = createStream(model, {batchSize: batch});
       const before = liveTensors();
@@ -102,7 +101,7 @@ describe('createStream', () => {
     values[17] = NaN;
     values[101] = Infinity;
     const x = tf.tensor3d(Float32Array.from(values), [1, 60, 4]);
-    const expected = await takeAsync(model.predict(x) as tf.Tensor);
+    const expected = (await predicted(model, x))!;
     for (const sizes of [[60], [1, 1, 5, 0, 53], [13, 17, 30]]) {
       const stream = createStream(model);
       const joined = joinTime(await streamInChunks(stream, x, sizes), 1, 3);
@@ -143,7 +142,7 @@ describe('createStream', () => {
   it('continues exactly from a state sent through JSON to another stream', async () => {
     const model = tcn(4, [1, 2, 4]);
     const x = seededTensor([1, 40, 4], 5);
-    const whole = await takeAsync(model.predict(x) as tf.Tensor);
+    const whole = (await predicted(model, x))!;
     const first = createStream(model);
     const head = await streamInChunks(first, tf.slice(x, [0, 0, 0], [1, 23, 4]) as tf.Tensor3D,
                                       [5, 18]);
@@ -245,7 +244,7 @@ describe('createStream', () => {
                          .apply(joined) as tfl.SymbolicTensor;
        const model = tfl.model({inputs: input, outputs: valid});
        const x = seededTensor([2, 31, 3], 13);
-       const want = await takeAsync(model.predict(x) as tf.Tensor);
+       const want = (await predicted(model, x))!;
        const stream = createStream(model, {batchSize: 2});
        expect(stream.receptiveField).toBe(1 + 3 * 1 + 4 * 2);
        const got = joinTime(await streamInChunks(stream, x, [1, 2, 0, 3, 5, 1, 19]), 2, 2);
@@ -371,7 +370,7 @@ describe('createStream', () => {
     expect(liveTensors()).toBe(before);
     tf.dispose(bad);
     const x = seededTensor([1, 9, 2], 1);
-    const want = await takeAsync(model.predict(x) as tf.Tensor);
+    const want = (await predicted(model, x))!;
     const got = joinTime(await streamInChunks(stream, x, [4, 5]), 1, 3);
     expect(mismatch(got, want, 'after errors', streamTolerance())).toBeNull();
     stream.dispose();

@@ -2,11 +2,48 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, Stream} from '../src';
+import {setProgramEnabled} from '../src/streaming/program/fast_path';
 
 import {expectThrowsMatching, liveTensors, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
 
 /** The issue's tolerance: the stream against the offline model on the same backend. */
+/**
+ * Defines a suite twice: with streams that run the typed-array program wherever it covers the
+ * plan, and with the tensor steps alone. A covered model's pushes never reach the tensor steps
+ * otherwise (only flush, uncovered layers and long chunks on wasm do), and each engine must
+ * meet every case. `program` says which half is being defined.
+ */
+export function describeBothEngines(name: string, body: (program: boolean) => void): void {
+  for (const program of [true, false]) {
+    describe(`${name} (${program ? 'typed-array program' : 'tensor steps only'})`, () => {
+      beforeAll(() => {
+        setProgramEnabled(program);
+        programOn = program;
+      });
+      afterAll(() => {
+        setProgramEnabled(true);
+        programOn = true;
+      });
+      body(program);
+    });
+  }
+}
+
+let programOn = true;
+
+/**
+ * The non-finite values the random trials put into inputs. On wasm the typed-array program
+ * gets NaN only: tfjs-wasm's relu (XNNPACK's integer max of the float bits with 0) turns a NaN
+ * with its sign bit set into 0 and keeps another, and which NaN an Inf - Inf or 0 x Inf leaves
+ * depends on the order of operations (x86 keeps the first NaN operand), which the program and
+ * tfjs's kernels do not share; a NaN from the input keeps its sign through both. The tensor
+ * steps run predict's own kernels and get every value.
+ */
+export function nonFiniteValues(): number[] {
+  return tf.getBackend() === 'wasm' && programOn ? [NaN] : [NaN, Infinity, -Infinity];
+}
+
 export function streamTolerance(): number {
   return onGpuBackend() ? 1e-3 : 1e-5;
 }
@@ -72,12 +109,40 @@ export function randomChunks(rand: Rand, width: number): number[] {
   return sizes;
 }
 
-/** The offline answer, or null when the model makes no output frame from this width. */
-export function offline(model: tfl.LayersModel, x: tf.Tensor): tf.Tensor|null {
+/** Whether a stream of `model` runs the typed-array program (it covers every layer). */
+function runsProgram(model: tfl.LayersModel, batchSize: number): boolean {
   try {
-    return model.predict(x) as tf.Tensor;
+    const stream = createStream(model, {batchSize});
+    const covered = (stream as unknown as {fast: unknown}).fast != null;
+    stream.dispose();
+    return covered;
   } catch {
-    return null;
+    return false;
+  }
+}
+
+/**
+ * What a stream is checked against: `model.predict(x)` read back, or null when the model makes
+ * no output frame from this width. On wasm the typed-array program keeps every NaN, where
+ * tfjs-wasm's relu turns a NaN whose sign bit is set (one made from Inf - Inf) into 0 (see
+ * program/activations.ts): there its reference is predict on the cpu backend, whose kernels
+ * keep NaN as the math does. The tensor steps run predict's own kernels: their reference is
+ * predict on the backend itself.
+ */
+export async function predicted(model: tfl.LayersModel, x: tf.Tensor): Promise<Float32Array|null> {
+  const backend = tf.getBackend();
+  const onCpu = backend === 'wasm' && programOn && runsProgram(model, x.shape[0]);
+  if (onCpu) await tf.setBackend('cpu');
+  try {
+    let y: tf.Tensor;
+    try {
+      y = model.predict(x) as tf.Tensor;
+    } catch {
+      return null;
+    }
+    return await takeAsync(y);
+  } finally {
+    if (onCpu) await tf.setBackend(backend);
   }
 }
 

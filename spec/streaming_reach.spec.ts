@@ -8,7 +8,7 @@ import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '
 import {matchboxnet} from './fixtures/matchboxnet';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {expectRefusals, int, joinTime, manyPushes, pick, Rand, seededTensor, streamTolerance, windowedPooling} from './streaming_helpers';
+import {describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, manyPushes, pick, Rand, seededTensor, streamTolerance, windowedPooling} from './streaming_helpers';
 
 type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -138,10 +138,9 @@ function randomStrided(rand: Rand, channels: number): tfl.LayersModel {
 /** Checks a stream of `model` against predict on `x`, pushed in `sizes` and flushed. */
 async function checkAgainstPredict(model: tfl.LayersModel, x: tf.Tensor3D, sizes: number[],
                                    what: string, lengthLag: number|null): Promise<void> {
-  const want = model.predict(x) as tf.Tensor;
-  const total = want.shape[1]!;
-  const channels = want.shape[2]!;
-  const expected = await takeAsync(want);
+  const channels = model.outputs[0].shape[2]!;
+  const expected = (await predicted(model, x))!;
+  const total = expected.length / (x.shape[0] * channels);
   const start = liveTensors();
   const stream = createStream(model, {batchSize: x.shape[0]});
   const {parts, counts} = await pushAndFlush(stream, x, sizes, channels);
@@ -152,7 +151,7 @@ async function checkAgainstPredict(model: tfl.LayersModel, x: tf.Tensor3D, sizes
   expect(liveTensors()).withContext(`${what}: tensors left`).toBe(start);
 }
 
-describe('createStream reach', () => {
+describeBothEngines('createStream reach', () => {
   it('streams random non-causal models with a delay: counts after every push, flush = predict',
      async () => {
        const rand = uniform(71);
@@ -165,7 +164,7 @@ describe('createStream reach', () => {
          const values = await takeAsync(clean);
          // NaN and Inf at random frames in a third of the trials.
          for (let k = rand() < 0.33 ? int(rand, 1, 3) : 0; k > 0; k--) {
-           values[int(rand, 0, values.length - 1)] = pick(rand, [NaN, Infinity, -Infinity]);
+           values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
          }
          const x = tf.tensor3d(values, clean.shape);
          clean.dispose();
@@ -260,7 +259,7 @@ describe('createStream reach', () => {
     const model = tfl.model({inputs: input,
                              outputs: tfl.layers.add().apply([input, same]) as SymbolicTensor});
     const x = seededTensor([2, 40, 3], 12);
-    const want = await takeAsync(model.predict(x) as tf.Tensor);
+    const want = (await predicted(model, x))!;
     const first = createStream(model, {batchSize: 2});
     expect(first.delay).toBe(4);
     const head = await pushAndFlush(first, tf.slice(x, [0, 0, 0], [2, 0, 3]) as tf.Tensor3D, [], 3);
@@ -325,7 +324,7 @@ describe('createStream reach', () => {
       const frames = got.length / (2 * out);
       expect(frames).withContext(what).toBe(width);
       if (returnSequences) {
-        const want = await takeAsync(model.predict(x) as tf.Tensor);
+        const want = (await predicted(model, x))!;
         expect(mismatch(got, want, what, streamTolerance())).withContext(what).toBeNull();
       } else {
         // Frame t: predict on the input so far (after a causal conv), and the last frame on
@@ -367,7 +366,7 @@ describe('createStream reach', () => {
          const width = int(rand, 20, 45);
          const values = await takeAsync(seededTensor([1, width, 2], 1200 + trial));
          for (let k = int(rand, 0, 3); k > 0; k--) {
-           values[int(rand, 0, values.length - 1)] = pick(rand, [NaN, Infinity, -Infinity]);
+           values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
          }
          const x = tf.tensor3d(values, [1, width, 2]);
          const sizes = manyPushes(rand, width, [0, 1, 2, 3, 5]);
@@ -402,7 +401,7 @@ describe('createStream reach', () => {
       const want = await takeAsync(tf.tidy(() => head.apply(tf.tensor2d(Float32Array.from(pooled), [n, 128])) as tf.Tensor));
       const got = joinTime(parts, 1, 12);
       expect(mismatch(got, want, `${padding}: every frame`, streamTolerance())).toBeNull();
-      const whole = await takeAsync(model.predict(x) as tf.Tensor);
+      const whole = (await predicted(model, x))!;
       expect(mismatch(got.slice(-12), whole, `${padding}: the last frame`, streamTolerance())).toBeNull();
       stream.dispose();
       x.dispose();

@@ -1,4 +1,4 @@
-import {clone, keep, Tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
+import {clone, keep, Tensor, tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
 import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
@@ -6,6 +6,7 @@ import {floatTensor} from '../ops/tensors.js';
 
 import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
+import {FastPath} from './program/fast_path.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
 
@@ -43,6 +44,8 @@ export class Stream {
   private readonly plan: Plan;
   private states: (StepState|null)[];
   private disposed = false;
+  /** The plan as typed-array loops, when it covers every node (else the tensor steps run). */
+  private readonly fast: FastPath|null;
 
   /** @internal Use `createStream`. */
   constructor(plan: Plan, batchSize: number) {
@@ -52,6 +55,15 @@ export class Stream {
     this.delay = plan.nodes[plan.nodes.length - 1].edge.delay;
     checkStreamBuffers(plan.nodes, batchSize);
     this.states = this.freshStates();
+    this.fast = FastPath.compile(plan, batchSize);
+  }
+
+  /** Makes `states` current when the fast path ran last (before a tensor path reads them). */
+  private syncTensors(): void {
+    const fresh = this.fast?.tensorStates();
+    if (fresh == null) return;
+    this.buffers(this.states).forEach(t => t.dispose());
+    this.states = fresh;
   }
 
   private freshStates(): (StepState|null)[] {
@@ -86,6 +98,12 @@ export class Stream {
    */
   push(chunk: Tensor3D|TensorLike): Tensor3D {
     this.checkOpen('push');
+    const {timeAxis} = this.plan.input;
+    if (this.fast != null && chunk instanceof Tensor && chunk.rank === 3 &&
+        this.fast.takes(chunk.shape[timeAxis] as number)) {
+      this.checkChunk(floatTensor(chunk, 'chunk', 'stream.push'));
+      return this.fast.runTensor(chunk, timeAxis, this.states) as Tensor3D;
+    }
     return this.advance(chunk, false);
   }
 
@@ -109,8 +127,12 @@ export class Stream {
     }
   }
 
-  /** Runs the plan on new frames (`end`: the last ones) and keeps the new states. */
+  /**
+   * Runs the tensor steps on new frames (`end`: the last ones) and keeps the new states; the
+   * program's state, when it ran last, moves over first.
+   */
   private advance(chunk: Tensor3D|TensorLike, end: boolean): Tensor3D {
+    this.syncTensors();
     const next: (StepState|null)[] = [];
     const kept: Tensor[] = [];
     let output: Tensor3D;
@@ -143,7 +165,43 @@ export class Stream {
     const current = this.buffers(next);
     this.buffers(this.states).forEach(t => current.has(t) || t.dispose());
     this.states = next;
+    this.fast?.tensorsChanged();
     return output;
+  }
+
+  /**
+   * `push` on plain values, for audio callbacks where a tensor per chunk is overhead: `data`
+   * holds `frames` frames in the chunk layout (`[batch, frames, channels]`, or
+   * `[batch, channels, frames]` channels-first), row-major; `frames` defaults to
+   * `data.length / (batchSize * channels)`. Returns the new output frames the same way, as a
+   * new Float32Array (`[batch, m, outChannels]`).
+   */
+  pushArray(data: Float32Array, frames?: number): Float32Array {
+    this.checkOpen('pushArray');
+    const {timeAxis, channels} = this.plan.input;
+    if (!(data instanceof Float32Array)) {
+      throw new ValueError(`stream.pushArray: data must be a Float32Array, but got ${
+          describe(data)}.`);
+    }
+    const perFrame = this.batchSize * channels;
+    const n = frames ?? data.length / perFrame;
+    if (!Number.isInteger(n) || n < 0 || n * perFrame !== data.length) {
+      throw new ValueError(`stream.pushArray: data must hold frames * ${perFrame} values ` +
+                           `(batch ${this.batchSize} x ${channels} channels per frame), but got ${
+                               data.length} values${frames == null ? '' : ` for frames = ${
+                               describe(frames)}`}.`);
+    }
+    if (this.fast != null && this.fast.takes(n)) return this.fast.run(data, n, this.states).values;
+    const shape = timeAxis === 1 ? [this.batchSize, n, channels] : [this.batchSize, channels, n];
+    const x = tensor(data, shape, 'float32');
+    try {
+      const y = this.push(x as Tensor3D);
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return values;
+    } finally {
+      x.dispose();
+    }
   }
 
   /**
@@ -153,6 +211,7 @@ export class Stream {
    */
   getState(): StreamState {
     this.checkOpen('getState');
+    this.syncTensors();
     return encodeState(this.batchSize, this.plan.nodes, this.states);
   }
 
@@ -162,6 +221,7 @@ export class Stream {
     const states = decodeState(state, this.batchSize, this.plan.nodes);
     this.buffers(this.states).forEach(t => t.dispose());
     this.states = states;
+    this.fast?.tensorsChanged();
   }
 
   /** Back to a fresh stream: the buffers hold zeros (the causal padding) or nothing. */
@@ -169,6 +229,7 @@ export class Stream {
     this.checkOpen('reset');
     this.buffers(this.states).forEach(t => t.dispose());
     this.states = this.freshStates();
+    this.fast?.tensorsChanged();
   }
 
   /** Frees every tensor the stream holds. Idempotent; other calls then throw. */
