@@ -52,20 +52,29 @@ function enqueue(samples: Float32Array, labels: Int8Array): void {
 /** One push of everything queued; again while more is queued. */
 function pump(): void {
   scheduled = false;
+  try {
+    pushQueued();
+  } catch (error) {
+    post({type: 'error', message: String((error as Error)?.message ?? error)});
+  }
+}
+
+function pushQueued(): void {
   if (!stream || queue.length === 0) return;
   const batch = queue.take();
   const startedAt = now();
   const start = performance.now();
   // Where the typed-array stream.pushArray(Float32Array) would go, without the tensor.
   const probabilities = tf.tidy(() => stream!.push(tf.tensor3d(batch.samples, [1, batch.samples.length, 1])));
+  // wasm's readSync copies out of its heap: this buffer is ours to transfer.
   const values = probabilities.dataSync() as Float32Array;
   probabilities.dispose();
   // ?slow= simulates a slower device, to show the batching and dropping.
   while (performance.now() - start < slowMs) { /* busy, as a long push would be */ }
   const result: PushResult = {
     type: 'frames', samples: batch.samples, labels: batch.labels, probabilities: values,
-    frames: probabilities.shape[1], pushMs: performance.now() - start, waitedMs: startedAt - batch.oldest, merged: batch.merged, droppedNow: batch.dropped,
-    droppedTotal: queue.droppedTotal, arrivedAt: batch.newest,
+    frames: probabilities.shape[1], pushMs: performance.now() - start, waitedMs: startedAt - batch.oldest,
+    merged: batch.merged, droppedNow: batch.dropped, droppedTotal: queue.droppedTotal, arrivedAt: batch.newest,
   };
   post(result, [batch.samples.buffer, batch.labels.buffer, values.buffer]);
   if (queue.length > 0 && !scheduled) {
