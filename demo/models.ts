@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {depthSeparableConv1d} from '../src';
-import {CLASSES} from './waves';
+import {CLASSES, rng} from './waves';
 
 type ConvArgs = {
   filters: number, kernelSize: number, strides?: number, dilationRate?: number,
@@ -38,11 +38,60 @@ export function convnet(width: number|null, separable: boolean, seed = 1): tfl.S
       conv({inputShape: [width, 1], filters: 16, kernelSize: 9, depthMultiplier: 8}),
       conv({filters: 32, kernelSize: 5, strides: 2}),
       conv({filters: 32, kernelSize: 5, dilationRate: 2, depthMultiplier: 2}),
-      tfl.layers.globalAveragePooling1d(),
-      tfl.layers.dense({units: CLASSES.length, activation: 'softmax',
+      tfl.layers.globalAveragePooling1d({name: 'pooling'}),
+      tfl.layers.dense({units: CLASSES.length, activation: 'softmax', name: 'classes',
                         kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 99})}),
     ]
   });
+}
+
+/** Columns of `model.summary` wide enough for 'sepconv1 (DepthSeparableConv1d)'. */
+export const SUMMARY_COLUMNS = {lineLength: 96, positions: [0.37, 0.63, 0.85, 1]};
+
+/** A permutation of 0..n-1 drawn from `rand` (Fisher-Yates). */
+export function permutation(n: number, rand: () => number): Int32Array {
+  const order = Int32Array.from({length: n}, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** What `trainSeeded` reports after each batch and epoch. */
+export interface TrainProgress {
+  onBatchEnd?: (epoch: number, batch: number, batches: number, logs: tfl.Logs) => Promise<void>|void;
+  onEpochEnd?: (epoch: number, logs: tfl.Logs) => Promise<void>|void;
+}
+
+/**
+ * Compiles `model` (Adam at `learningRate`, cross-entropy) and fits it for `epochs`, each epoch
+ * on its own shuffle of the examples drawn from `seed`: tfjs's `shuffle: true` draws from
+ * Math.random, so the same seed would not train the same net twice.
+ */
+export async function trainSeeded(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor,
+                                  {epochs, learningRate, seed, batchSize = 32}:
+                                      {epochs: number, learningRate: number, seed: number, batchSize?: number},
+                                  progress: TrainProgress = {}): Promise<void> {
+  model.compile({optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy',
+                 metrics: ['accuracy']});
+  const rand = rng(seed);
+  const batches = Math.ceil(x.shape[0] / batchSize);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = tf.tensor1d(permutation(x.shape[0], rand), 'int32');
+    const [xs, ys] = [tf.gather(x, order), tf.gather(y, order)];
+    try {
+      await model.fit(xs, ys, {
+        epochs: epoch + 1, initialEpoch: epoch, batchSize, shuffle: false, verbose: 0,
+        callbacks: {
+          onBatchEnd: async (batch, logs) => progress.onBatchEnd?.(epoch, batch, batches, logs!),
+          onEpochEnd: async (_, logs) => progress.onEpochEnd?.(epoch, logs!),
+        },
+      });
+    } finally {
+      tf.dispose([order, xs, ys]);
+    }
+  }
 }
 
 /** The share of examples whose most probable class is the label. */

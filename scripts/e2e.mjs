@@ -32,6 +32,14 @@ function assert(condition, message) {
 const {WEBGPU} = require('./chromium_flags.cjs');
 
 /**
+ * The forced GPU runs' settings. SwiftShader's WebGL trains 600 x 5 in ~50 s, well above chance;
+ * its WebGPU takes 10-20 s a batch here, so that run trains two batches and checks that the page
+ * works on webgpu, not how well two batches classify.
+ */
+const GPU_RUNS = {webgl: {query: 'train=600&epochs=5&test=200', minAccuracy: 0.7},
+                  webgpu: {query: 'train=64&epochs=1&test=64', minAccuracy: 0}};
+
+/**
  * A mono 16-bit 48 kHz wav for Chromium's fake microphone: a square wave whose pitch steps
  * between 20 and 60 Hz, so the live classifier has something to hear.
  */
@@ -61,22 +69,72 @@ function writeFakeAudio(path, seconds = 4) {
 }
 
 /**
- * Streams a live signal in the demo page, stops, and returns what the page measured: the
- * largest difference between its streamed outputs and the offline model on the same samples.
+ * Streams a live signal in the demo page (generated waves or the fake microphone, through the
+ * Web Worker, and for the microphone the AudioWorklet), takes a screenshot, stops, and returns
+ * what the page measured: the largest difference between its streamed outputs and its own model
+ * offline on the same samples, the samples checked, the latency line, the samples dropped.
  */
-async function liveCheck(page, button, minFrames = 40) {
+async function liveCheck(page, button, screenshot, minFrames = 400) {
   await page.click(button);
-  await page.waitForFunction(n => Number(document.body.dataset.liveFrames ?? 0) >= n, minFrames,
-                             {timeout: 120000});
+  await page.waitForFunction(n => Number(document.body.dataset.liveFrames ?? 0) >= n ||
+                                  document.body.dataset.state === 'error', minFrames, {timeout: 120000});
+  assert(await page.getAttribute('body', 'data-state') === 'live', `live ${button}: ${await page.textContent('#status')}`);
+  // Probabilities arrived and were drawn; the latency line is up to date.
+  await page.waitForFunction(() => document.body.dataset.liveLatency !== undefined, null, {timeout: 10000});
+  const latency = await page.textContent('#live-latency');
+  assert(/^push \d+\.\d ms \(median \d+\.\d ms\) for \d+ samples, \d+ outputs; shown \d+ ms after/.test(latency),
+         `live ${button}: latency line "${latency}"`);
+  assert(/^now: (sine|square|sawtooth|chirp) \(\d+%\)$/.test(await page.textContent('#live-class')),
+         `live ${button}: no current class shown`);
+  const behind = await page.textContent('#live-behind');
+  await page.screenshot({path: screenshot, fullPage: true});
   await page.click('#live-stop');
   await page.waitForSelector('body[data-state="live-checked"], body[data-state="error"]', {timeout: 120000});
   const state = await page.getAttribute('body', 'data-state');
   assert(state === 'live-checked', `live ${button}: ${await page.textContent('#status')}`);
   const diff = Number(await page.getAttribute('body', 'data-live-max-diff'));
   const samples = Number(await page.getAttribute('body', 'data-live-samples'));
-  assert(samples >= 2 * minFrames, `live ${button}: ${samples} samples`);
+  const dropped = Number(await page.getAttribute('body', 'data-live-dropped'));
+  assert(samples >= 2 * minFrames * 0.9, `live ${button}: only ${samples} samples checked`);
   assert(diff <= 1e-3, `live ${button}: streamed outputs differ from the offline model by ${diff}`);
-  return {diff, samples};
+  return {diff, samples, latency, behind, dropped, maxPush: Number(await page.getAttribute('body', 'data-live-max-push'))};
+}
+
+/**
+ * Opens the demo page with `query` and autostart, waits until it has trained (seeing the
+ * per-batch progress on the way), and checks what every run shows: the chart, a prediction,
+ * the summary. Returns the page and its errors.
+ */
+async function trainedDemo(browser, url, query) {
+  const page = await browser.newPage({viewport: {width: 1000, height: 1000}});
+  const errors = [];
+  page.on('pageerror', e => errors.push(String(e)));
+  await page.goto(`${url}/demo/web/?autostart=1${query}`, {waitUntil: 'domcontentloaded'});
+  // Progress per batch, not only per epoch: the page never sits on one line for a whole epoch.
+  await page.waitForFunction(() => /^epoch \d+\/\d+, batch \d+\/\d+: loss/.test(document.getElementById('status').textContent) ||
+                                   ['trained', 'error'].includes(document.body.dataset.state),
+                             null, {timeout: 300000, polling: 50});
+  const progress = await page.textContent('#status');
+  await page.waitForSelector('body[data-state="trained"], body[data-state="error"]', {timeout: 600000});
+  const state = await page.getAttribute('body', 'data-state');
+  assert(state === 'trained', `page state ${state}: ${await page.textContent('#status')}`);
+  assert(/, batch \d+\/\d+/.test(progress), `no per-batch progress seen before training ended (saw "${progress}")`);
+  const points = Number(await page.getAttribute('#chart', 'data-points'));
+  const accuracy = Number(await page.getAttribute('body', 'data-accuracy'));
+  assert(await page.$('#predicted'), 'no prediction shown after training');
+  assert((await page.textContent('#summary')).includes('sepconv1 (DepthSeparableConv1d)'), 'no model summary');
+  return {page, errors, points, accuracy, status: await page.textContent('#status')};
+}
+
+/** Saves the page's model to IndexedDB, reloads it, checks it predicts the same. */
+async function saveAndReload(page) {
+  await page.click('#save');
+  await page.waitForSelector('body[data-state="saved"]', {timeout: 60000});
+  await page.click('#reload');
+  await page.waitForSelector('body[data-state="reloaded"]', {timeout: 60000});
+  assert(await page.getAttribute('body', 'data-reload-identical') === 'true', 'reloaded model predicts differently');
+  await page.click('#pick-square');
+  await page.waitForSelector('#predicted');
 }
 
 /** `npm pack` into build/; returns the tarball's path. */
@@ -161,45 +219,63 @@ async function main() {
                                                 '--use-fake-device-for-media-stream',
                                                 `--use-file-for-fake-audio-capture=${fakeAudio}`]});
   try {
-    // The page picks webgpu first where the browser has it (these flags give it one), then webgl.
-    for (const backend of ['webgpu', 'webgl']) {
-    await check(`demo page on ${backend}: trains with a live chart, saves to IndexedDB, reloads identical, predicts, ` +
-                `streams live${backend === 'webgl' ? ' waves and microphone' : ' waves'} exactly`, async () => {
-      const page = await browser.newPage({viewport: {width: 1000, height: 900}});
-      const errors = [];
-      page.on('pageerror', e => errors.push(String(e)));
-      const choice = backend === 'webgpu' ? '' : `&backend=${backend}`;
-      await page.goto(`${url}/demo/web/?train=400&test=200&epochs=3&autostart=1${choice}`, {waitUntil: 'domcontentloaded'});
-      await page.waitForSelector('body[data-state="trained"], body[data-state="error"]', {timeout: 300000});
-      const state = await page.getAttribute('body', 'data-state');
-      assert(state === 'trained', `page state ${state}: ${await page.textContent('#status')}`);
-      const ran = await page.getAttribute('body', 'data-backend');
-      assert(ran === backend, `the page ran on ${ran}, not ${backend}`);
-      const points = Number(await page.getAttribute('#chart', 'data-points'));
-      assert(points >= 3 * 13, `the chart has ${points} points`);
-      assert(await page.$('#predicted'), 'no prediction shown after training');
-      assert((await page.textContent('#summary')).includes('sepconv1 (DepthSeparable'), 'no model summary');
-      await page.click('#save');
-      await page.waitForSelector('body[data-state="saved"]', {timeout: 60000});
-      await page.click('#reload');
-      await page.waitForSelector('body[data-state="reloaded"]', {timeout: 60000});
-      assert(await page.getAttribute('body', 'data-reload-identical') === 'true', 'reloaded model predicts differently');
-      await page.click('#pick-square');
-      await page.waitForSelector('#predicted');
-      const waves = await liveCheck(page, '#live-waves');
-      console.log(`       live waves: ${waves.samples} samples streamed, max |diff| vs offline ${waves.diff.toExponential(1)}`);
-      if (backend === 'webgl') {
-        const mic = await liveCheck(page, '#live-mic');
-        console.log(`       live microphone (fake capture of ${fakeAudio}): ${mic.samples} samples, ` +
-                    `max |diff| vs offline ${mic.diff.toExponential(1)}`);
-      }
-      mkdirSync('build', {recursive: true});
-      await page.screenshot({path: `build/demo-web-${backend}.png`});
+    // Chance is 25% (four classes); the seeded runs below reach 80-90%.
+    const MIN_ACCURACY = 0.7;
+    await check('demo page with no ?backend= under SwiftShader: picks wasm and says why; the default settings ' +
+                'train to >= 70% with per-batch progress; IndexedDB save/reload identical; live generated waves and ' +
+                'the fake microphone (AudioWorklet -> Web Worker on wasm) stream exactly, with latency shown', async () => {
+      const {page, errors, points, accuracy, status} = await trainedDemo(browser, url, '');
+      const backend = await page.getAttribute('body', 'data-backend');
+      const reason = await page.textContent('#backend-reason');
+      assert(backend === 'wasm', `the page picked ${backend} on SwiftShader (${reason})`);
+      assert(/WebGPU's adapter \(.*swiftshader.*\) and WebGL's renderer \(.*SwiftShader.*\) are software renderers/i.test(reason),
+             `the page does not say why it picked wasm: "${reason}"`);
+      assert(accuracy >= MIN_ACCURACY, `default settings: test accuracy ${accuracy} (${status})`);
+      assert(points === 8 * 63, `the chart has ${points} points, not one per batch`);
+      await saveAndReload(page);
+      const waves = await liveCheck(page, '#live-waves', 'build/demo-live-waves.png');
+      const mic = await liveCheck(page, '#live-mic', 'build/demo-live-mic.png');
+      await page.screenshot({path: 'build/demo-wasm.png', fullPage: true});
       assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
-      console.log(`       backend ${backend}, ${points} chart points, test accuracy ${
-          await page.getAttribute('body', 'data-accuracy')}; screenshot build/demo-web-${backend}.png`);
+      console.log(`       ${status}\n       backend wasm: ${reason}`);
+      console.log(`       live waves: ${waves.samples} samples checked, max |diff| ${waves.diff.toExponential(1)}; ${waves.latency}`);
+      console.log(`       live microphone (fake capture of ${fakeAudio}): ${mic.samples} samples checked, max |diff| ${
+          mic.diff.toExponential(1)}; ${mic.latency}`);
+      console.log('       screenshots build/demo-wasm.png, build/demo-live-waves.png, build/demo-live-mic.png');
       await page.close();
     });
+
+    await check('demo live path when pushes fall behind (?slow=150): chunks batched into one push, the oldest ' +
+                'dropped past the bound, both shown; the stream still equals the offline model on what it was pushed', async () => {
+      const {page, errors} = await trainedDemo(browser, url, '&train=200&epochs=1&slow=150');
+      const mic = await liveCheck(page, '#live-mic', 'build/demo-live-slow.png', 300);
+      assert(mic.dropped > 0, `nothing dropped at 150 ms a push (${mic.behind})`);
+      assert(/^behind: \d+ chunks in one push; dropped \d+ samples so far/.test(mic.behind), `no behind indicator: "${mic.behind}"`);
+      assert(mic.maxPush <= 192, `a push took ${mic.maxPush} samples, more than the queue's bound`);
+      assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+      console.log(`       ${mic.behind}; largest push ${mic.maxPush} samples; max |diff| ${mic.diff.toExponential(1)}` +
+                  '; screenshot build/demo-live-slow.png');
+      await page.close();
+    });
+
+    // Forced GPU backends (SwiftShader here).
+    for (const [backend, run] of Object.entries(GPU_RUNS)) {
+      await check(`demo page on ${backend} (?backend=${backend}): trains${run.minAccuracy ? ` to >= ${
+                      100 * run.minAccuracy}%` : ' (two batches)'}, IndexedDB save/reload identical, ` +
+                  'live waves through the worker exactly', async () => {
+        const {page, errors, accuracy, status} = await trainedDemo(browser, url, `&backend=${backend}&${run.query}`);
+        const ran = await page.getAttribute('body', 'data-backend');
+        assert(ran === backend, `the page ran on ${ran}, not ${backend}`);
+        assert((await page.textContent('#backend-reason')).includes(`forced by ?backend=${backend}`), 'no reason shown');
+        assert(accuracy >= run.minAccuracy, `${backend}: test accuracy ${accuracy} (${status})`);
+        await saveAndReload(page);
+        const waves = await liveCheck(page, '#live-waves', `build/demo-live-${backend}.png`, 200);
+        await page.screenshot({path: `build/demo-web-${backend}.png`, fullPage: true});
+        assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
+        console.log(`       ${status}; live waves ${waves.samples} samples, max |diff| ${waves.diff.toExponential(1)}; ` +
+                    `screenshot build/demo-web-${backend}.png`);
+        await page.close();
+      });
     }
 
     await check('<script> bundle after tfjs\'s tf.min.js: op, layer, save and load', async () => {

@@ -1,140 +1,177 @@
-// The web demo's live mode: the trained (causal) model classifies a signal as it arrives, in
-// chunks, through createStream; from generated waves or the microphone. Every sample pushed
-// and every output is kept, so that the page can check the stream against the offline model.
+// The web demo's live mode, the page's side: the trained (causal) model goes to a Web Worker
+// (live_worker.ts) that streams it on wasm; samples come from generated waves or from the
+// microphone through an AudioWorklet (mic_worklet.js) that posts straight to the worker. The
+// page draws what comes back, and keeps the first CHECK_SAMPLES samples pushed and their
+// outputs to check the stream against the offline model.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, Stream} from '../../src';
 import {windowedPredict} from '../models';
 import {CLASSES, rng, wave} from '../waves';
+import {CHUNK, FromWorker, PushResult, ToWorker} from './live_protocol';
 
-/** Samples per push. */
-export const CHUNK = 16;
+/** Samples (and their outputs) kept for the check against the offline model. */
+export const CHECK_SAMPLES = 4096;
 
-/** Where live samples come from. */
+/** Where live samples come from; each sends them to the worker itself. */
 export interface LiveSource {
   readonly name: string;
-  start(onSamples: (samples: Float32Array) => void): Promise<void>;
-  stop(): void;
+  start(worker: Worker): Promise<void>;
+  stop(): Promise<void>;
 }
+
+const send = (worker: Worker, message: ToWorker, transfer: Transferable[] = []) =>
+    worker.postMessage(message, transfer);
 
 /**
  * Waves of random classes one after another (each `width` samples), `CHUNK` samples every
- * 40 ms. `onClass` hears which class is playing.
+ * 40 ms (400 samples/s), each sample labelled with its class.
  */
-export function wavesSource(width: number, onClass: (name: string) => void): LiveSource {
+export function wavesSource(width: number): LiveSource {
   const rand = rng(Date.now() >>> 0);
   let timer: ReturnType<typeof setInterval>|undefined;
   let current: Float32Array = new Float32Array(0);
+  let cls = 0;
   let at = 0;
   return {
     name: 'generated waves',
-    async start(onSamples) {
+    async start(worker) {
       timer = setInterval(() => {
         if (at >= current.length) {
-          const cls = Math.floor(rand() * CLASSES.length);
+          cls = Math.floor(rand() * CLASSES.length);
           current = wave(cls, width, rand);
           at = 0;
-          onClass(CLASSES[cls]);
         }
-        onSamples(current.slice(at, at + CHUNK));
+        const samples = current.slice(at, at + CHUNK);
         at += CHUNK;
+        const labels = new Int8Array(samples.length).fill(cls);
+        send(worker, {type: 'samples', samples, labels}, [samples.buffer, labels.buffer]);
       }, 40);
     },
-    stop: () => clearInterval(timer),
+    async stop() {
+      clearInterval(timer);
+    },
   };
 }
 
 /**
- * The microphone, averaged over blocks of `decimate` samples (48 kHz / 32 = 1500 samples/s),
- * scaled by `gain`.
+ * The microphone through an AudioWorklet, averaged down to `rate` samples/s and scaled by
+ * `gain`; the worklet posts to the worker on a MessageChannel of its own.
  */
-export function microphoneSource(decimate = 32, gain = 4): LiveSource {
+export function microphoneSource(rate = 1500, gain = 4): LiveSource {
   let context: AudioContext|undefined;
   let media: MediaStream|undefined;
   return {
     name: 'microphone',
-    async start(onSamples) {
-      media = await navigator.mediaDevices.getUserMedia({audio: true});
+    async start(worker) {
+      // The raw signal: echo cancellation, noise suppression and gain control reshape a wave.
+      media = await navigator.mediaDevices.getUserMedia(
+          {audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}});
       context = new AudioContext();
-      const source = context.createMediaStreamSource(media);
-      // ScriptProcessorNode: deprecated, but it hands over every sample without a worklet file.
-      const processor = context.createScriptProcessor(2048, 1, 1);
-      processor.onaudioprocess = e => {
-        const input = e.inputBuffer.getChannelData(0);
-        const out = new Float32Array(Math.floor(input.length / decimate));
-        for (let i = 0; i < out.length; i++) {
-          let sum = 0;
-          for (let j = 0; j < decimate; j++) sum += input[i * decimate + j];
-          out[i] = gain * sum / decimate;
-        }
-        onSamples(out);
-      };
+      await context.audioWorklet.addModule(new URL('mic_worklet.js', location.href).href);
+      const node = new AudioWorkletNode(context, 'mic-decimator',
+                                        {processorOptions: {rate, gain, chunk: CHUNK}});
+      const channel = new MessageChannel();
+      send(worker, {type: 'port', port: channel.port2}, [channel.port2]);
+      node.port.postMessage({port: channel.port1}, [channel.port1]);
+      // A worklet runs only when the graph pulls it: into the speakers, at zero volume.
       const mute = context.createGain();
       mute.gain.value = 0;
-      source.connect(processor);
-      processor.connect(mute);
+      context.createMediaStreamSource(media).connect(node);
+      node.connect(mute);
       mute.connect(context.destination);
       await context.resume();
     },
-    stop() {
+    async stop() {
       media?.getTracks().forEach(t => t.stop());
-      void context?.close();
+      await context?.close();
     },
   };
 }
 
-/** A stream of the model that keeps what went in and came out. */
-export class LiveRun {
-  private readonly stream: Stream;
-  private pending: number[] = [];
-  private queue = Promise.resolve();
-  private stopped = false;
-  readonly samples: number[] = [];
-  readonly outputs: number[] = [];
-  /** Output frames so far. */
+/** The model as artifacts in memory, to send to the worker. */
+async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts|undefined;
+  await model.save(tf.io.withSaveHandler(async artifacts => {
+    saved = artifacts;
+    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+  }));
+  return saved!;
+}
+
+/** One live run: the worker streaming `model` on what `source` sends. */
+export class LiveSession {
+  /** The first samples pushed and the outputs they gave, for `check`. */
+  private readonly samples: number[] = [];
+  private readonly outputs: number[] = [];
+  private recording = true;
+  private stopped: (() => void)|null = null;
   frames = 0;
-  /** Milliseconds of each push, `await data()` included. */
+  /** Milliseconds of the latest pushes (up to 1000). */
   readonly pushTimes: number[] = [];
 
-  constructor(private readonly model: tfl.LayersModel, private readonly poolingWindow: number,
-              private readonly onFrames: (probabilities: Float32Array, frames: number) => void) {
-    this.stream = createStream(model, {poolingWindow});
+  private constructor(private readonly worker: Worker, private readonly model: tfl.LayersModel,
+                      private readonly poolingWindow: number, readonly source: LiveSource,
+                      private readonly onPush: (session: LiveSession, result: PushResult) => void,
+                      private readonly onError: (message: string) => void) {}
+
+  /** Sends the model to `worker`, waits until it streams on wasm, starts `source`. */
+  static async open(worker: Worker, model: tfl.LayersModel, poolingWindow: number, source: LiveSource,
+                    slowMs: number, onPush: (session: LiveSession, result: PushResult) => void,
+                    onError: (message: string) => void): Promise<LiveSession> {
+    const session = new LiveSession(worker, model, poolingWindow, source, onPush, onError);
+    const ready = new Promise<string>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<FromWorker>) => {
+        if (e.data.type === 'ready') resolve(e.data.backend);
+        else if (e.data.type === 'error') reject(new Error(`live worker: ${e.data.message}`));
+      };
+    });
+    send(worker, {type: 'start', artifacts: await artifactsOf(model), poolingWindow, slowMs});
+    const backend = await ready;
+    if (backend !== 'wasm') throw new Error(`the live worker runs on ${backend}, not wasm`);
+    worker.onmessage = (e: MessageEvent<FromWorker>) => session.receive(e.data);
+    await source.start(worker);
+    return session;
   }
 
-  /** Takes samples as they come; pushes whole chunks, one push at a time. */
-  feed(samples: Float32Array): void {
-    // An audio callback may still come after stop().
-    if (this.stopped) return;
-    this.pending.push(...samples);
-    while (this.pending.length >= CHUNK) {
-      const chunk = Float32Array.from(this.pending.splice(0, CHUNK));
-      this.queue = this.queue.then(() => this.push(chunk));
+  private receive(message: FromWorker): void {
+    if (message.type === 'frames') {
+      this.frames += message.frames;
+      this.pushTimes.push(message.pushMs);
+      if (this.pushTimes.length > 1000) this.pushTimes.splice(0, 500);
+      // Whole pushes only. Dropped samples were never pushed: to the stream, and so to the
+      // check, the pushed samples are one continuous signal.
+      if (this.recording && this.samples.length + message.samples.length <= CHECK_SAMPLES) {
+        this.samples.push(...message.samples);
+        this.outputs.push(...message.probabilities);
+      } else {
+        this.recording = false;
+      }
+      this.onPush(this, message);
+    } else if (message.type === 'stopped') {
+      this.stopped?.();
+    } else if (message.type === 'error') {
+      this.onError(message.message);
     }
   }
 
-  private async push(chunk: Float32Array): Promise<void> {
-    const start = performance.now();
-    const x = tf.tensor3d(chunk, [1, chunk.length, 1]);
-    const y = this.stream.push(x);
-    const probabilities = await y.data() as Float32Array;
-    this.pushTimes.push(performance.now() - start);
-    tf.dispose([x, y]);
-    this.samples.push(...chunk);
-    this.outputs.push(...probabilities);
-    const frames = probabilities.length / CLASSES.length;
-    this.frames += frames;
-    if (frames > 0) this.onFrames(probabilities, frames);
-  }
-
-  /** Waits for the pushes under way, frees the stream. */
+  /** Stops the source, waits for the worker's last push. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.queue;
-    this.stream.dispose();
+    await this.source.stop();
+    const done = new Promise<void>(resolve => this.stopped = resolve);
+    send(this.worker, {type: 'stop'});
+    await done;
   }
 
-  /** The largest difference between the streamed outputs and the offline model's. */
+  /** Samples kept for the check. */
+  get checkedSamples(): number {
+    return this.samples.length;
+  }
+
+  /**
+   * The largest difference between the streamed outputs and the page's own model (not the
+   * worker's copy) run offline on the same samples.
+   */
   async check(): Promise<number> {
     if (this.samples.length === 0) return this.outputs.length === 0 ? 0 : Infinity;
     const signal = tf.tensor3d(Float32Array.from(this.samples), [1, this.samples.length, 1]);
@@ -142,7 +179,6 @@ export class LiveRun {
     const want = Array.from(await expected.data());
     tf.dispose([signal, expected]);
     if (want.length !== this.outputs.length) return Infinity;
-    return want.reduce((worst: number, v: number, i: number) =>
-                           Math.max(worst, Math.abs(v - this.outputs[i])), 0);
+    return want.reduce((worst: number, v: number, i: number) => Math.max(worst, Math.abs(v - this.outputs[i])), 0);
   }
 }

@@ -1,8 +1,9 @@
-// The browser demo: trains the wave classifier on webgpu where the browser has it (falling back
-// to webgl, wasm, then cpu) with a live chart, saves to and reloads from IndexedDB, predicts
-// picked or drawn waves, and classifies a live signal (generated waves or the microphone) as it
-// arrives, through createStream.
-// URL parameters: ?train=2000&test=400&epochs=6&autostart=1&backend=webgl
+// The browser demo: trains the wave classifier with a live chart, saves to and reloads from
+// IndexedDB, predicts picked or drawn waves, and classifies a live signal (generated waves, or
+// the microphone through an AudioWorklet) as it arrives, through createStream in a Web Worker.
+// The backend: webgpu or webgl on a hardware GPU, else wasm (backend.ts says why).
+// URL parameters: ?train=2000&test=400&epochs=8&autostart=1&backend=webgl&slow=0
+//   slow: milliseconds added to each live push, to see the page batch and drop when behind.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,15 +11,21 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
-import {accuracy, convnet} from '../models';
-import {CHUNK, LiveRun, LiveSource, microphoneSource, wavesSource} from './live';
+import {createStream} from '../../src';
+import {accuracy, convnet, SUMMARY_COLUMNS, trainSeeded} from '../models';
 import {CLASSES, makeDataset, rng, wave} from '../waves';
+import {chooseBackend} from './backend';
+import {CHECK_SAMPLES, LiveSession, LiveSource, microphoneSource, wavesSource} from './live';
+import {CHUNK, MAX_QUEUE, PushResult} from './live_protocol';
+import {COLORS, LiveView} from './live_view';
 
 const params = new URLSearchParams(location.search);
 const opts = {
   train: Number(params.get('train') ?? 2000),
   test: Number(params.get('test') ?? 400),
-  epochs: Number(params.get('epochs') ?? 6),
+  epochs: Number(params.get('epochs') ?? 8),
+  seed: Number(params.get('seed') ?? 1),
+  slowMs: Number(params.get('slow') ?? 0),
   width: 128,
 };
 const STORE = 'indexeddb://dsc1d-demo';
@@ -87,33 +94,36 @@ async function predict(): Promise<void> {
 async function train(): Promise<void> {
   $<HTMLButtonElement>('train').disabled = true;
   status('making data…', 'training');
+  await tf.nextFrame();
   const data = makeDataset(opts.train, opts.width, 1);
   const test = makeDataset(opts.test, opts.width, 2);
   model?.dispose();
   // Any width: the same model classifies the live signal.
   model = convnet(null, true);
   const lines: string[] = [];
-  model.summary(undefined, undefined, line => lines.push(line));
+  model.summary(SUMMARY_COLUMNS.lineLength, SUMMARY_COLUMNS.positions, line => lines.push(line));
   $('summary').textContent = lines.join('\n');
-  model.compile({optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy']});
   losses.length = 0;
   accs.length = 0;
   const start = performance.now();
-  await model.fit(data.x, data.y, {
-    epochs: opts.epochs, batchSize: 32, shuffle: true,
-    callbacks: {
-      onBatchEnd: async (_, logs) => {
-        losses.push(logs!.loss);
-        accs.push(logs!.acc as number);
-        drawChart();
-        await tf.nextFrame();
-      },
-      onEpochEnd: async (epoch, logs) => {
-        status(`epoch ${epoch + 1}/${opts.epochs}: loss ${logs!.loss.toFixed(3)}, accuracy ${
-            (logs!.acc as number).toFixed(3)}, ${((performance.now() - start) / 1000).toFixed(1)} s`);
-      },
+  let painted = 0;
+  status(`epoch 1/${opts.epochs}, first batch (a GPU backend compiles its shaders now)…`);
+  await tf.nextFrame();
+  await trainSeeded(model, data.x, data.y, {epochs: opts.epochs, learningRate: 0.01, seed: opts.seed}, {
+    onBatchEnd: async (epoch, batch, batches, logs) => {
+      losses.push(logs.loss);
+      accs.push(logs.acc as number);
+      // Paint a few times a second, not after every batch: a frame costs ~16 ms.
+      if (performance.now() - painted < 200) return;
+      status(`epoch ${epoch + 1}/${opts.epochs}, batch ${batch + 1}/${batches}: loss ${
+          logs.loss.toFixed(3)}, accuracy ${(logs.acc as number).toFixed(2)}, ${
+          ((performance.now() - start) / 1000).toFixed(1)} s`);
+      drawChart();
+      await tf.nextFrame();
+      painted = performance.now();
     },
   });
+  drawChart();
   const acc = await accuracy(model, test.x, test.labels);
   tf.dispose([data.x, data.y, test.x, test.y]);
   document.body.dataset.accuracy = acc.toFixed(3);
@@ -121,12 +131,14 @@ async function train(): Promise<void> {
   for (const id of ['train', 'save', 'predict', 'live-waves', 'live-mic']) {
     $<HTMLButtonElement>(id).disabled = false;
   }
-  status(`trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) in ${
-      ((performance.now() - start) / 1000).toFixed(1)} s`, 'trained');
+  status(`trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) on ${opts.test} test waves, ${
+      opts.train} training waves x ${opts.epochs} epochs in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+         'trained');
 }
 
 async function save(): Promise<void> {
   await model!.save(STORE);
+  savedOnce = true;
   $<HTMLButtonElement>('reload').disabled = false;
   status(`saved to ${STORE}`, 'saved');
 }
@@ -145,65 +157,114 @@ async function reload(): Promise<void> {
   await predict();
 }
 
-const COLORS = ['#c33', '#36c', '#3a7', '#c80'];
-/** The last frames of class probabilities, for the live trace. */
-const trace: Float32Array[] = [];
-let live: {run: LiveRun, source: LiveSource}|null = null;
+/** The strided layer: one output frame per two input samples. */
+const STRIDE = 2;
+/** The global pooling sees width / 2 frames of the strided layer: the training window. */
+const POOLING_WINDOW = opts.width / STRIDE;
 
-function drawTrace(): void {
-  const canvas = $<HTMLCanvasElement>('live');
-  const ctx = canvas.getContext('2d')!;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  CLASSES.forEach((name, c) => {
-    ctx.strokeStyle = COLORS[c];
-    ctx.beginPath();
-    trace.forEach((p, i) => {
-      const x = (i / 199) * canvas.width;
-      const y = canvas.height - 4 - p[c] * (canvas.height - 8);
-      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
-    });
-    ctx.stroke();
-    ctx.fillStyle = COLORS[c];
-    ctx.fillText(name, 6 + 70 * c, 12);
+/** Buttons off while a live run is on. */
+const LIVE_LOCKED = ['live-waves', 'live-mic', 'train', 'reload'];
+let savedOnce = false;
+let worker: Worker|null = null;
+let live: {session: LiveSession, view: LiveView}|null = null;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
+
+let drawScheduled = false;
+
+/** Takes a push's result; draws it, and the latest latency, once a frame. */
+function showPush(session: LiveSession, view: LiveView, result: PushResult): void {
+  view.add(result);
+  document.body.dataset.liveFrames = String(session.frames);
+  document.body.dataset.liveDropped = String(result.droppedTotal);
+  maxPush = Math.max(maxPush, result.samples.length);
+  document.body.dataset.liveMaxPush = String(maxPush);
+  if (result.frames > 0) latest = result;
+  // The microphone gives ~90 pushes a second: draw once a frame.
+  if (drawScheduled) return;
+  drawScheduled = true;
+  requestAnimationFrame(() => {
+    drawScheduled = false;
+    view.draw();
+    if (latest) showStats(session, latest);
   });
 }
 
-/** Starts classifying `source` live: one output frame per two samples (the strided layer). */
+let latest: PushResult|null = null;
+/** The most samples one push of this run took (MAX_QUEUE bounds it). */
+let maxPush = 0;
+
+function showStats(session: LiveSession, result: PushResult): void {
+  const last = result.probabilities.slice(-CLASSES.length);
+  const best = last.indexOf(Math.max(...last));
+  $('live-class').textContent = `now: ${CLASSES[best]} (${(100 * last[best]).toFixed(0)}%)`;
+  $('live-class').style.color = COLORS[best];
+  const latency = performance.timeOrigin + performance.now() - result.arrivedAt;
+  $('live-latency').textContent = `push ${result.pushMs.toFixed(1)} ms (median ${
+      median(session.pushTimes).toFixed(1)} ms) for ${result.samples.length} samples, ${result.frames} outputs; ` +
+      `shown ${latency.toFixed(0)} ms after the newest sample reached the worker`;
+  document.body.dataset.liveLatency = latency.toFixed(1);
+  const behind = $('live-behind');
+  if (result.droppedNow > 0 || result.merged > 1) {
+    behind.textContent = `behind: ${result.merged} chunks in one push` +
+        (result.droppedTotal > 0 ? `; dropped ${result.droppedTotal} samples so far (the oldest, past ${
+            MAX_QUEUE} queued)` : '');
+    behind.className = 'behind';
+  } else {
+    behind.textContent = result.droppedTotal > 0 ? `keeping up now; dropped ${result.droppedTotal} samples earlier` :
+                                                   'keeping up: one chunk a push, nothing dropped';
+    behind.className = '';
+  }
+}
+
+function unlockAfterLive(): void {
+  for (const id of LIVE_LOCKED) $<HTMLButtonElement>(id).disabled = id === 'reload' && !savedOnce;
+}
+
+/** Starts classifying `source` live in the worker. */
 async function startLive(source: LiveSource): Promise<void> {
   if (live) await stopLive();
-  trace.length = 0;
+  // The session checks against the page's model at the end: no training or reloading meanwhile.
+  for (const id of LIVE_LOCKED) $<HTMLButtonElement>(id).disabled = true;
+  worker ??= new Worker('dist/live_worker.js');
   document.body.dataset.liveFrames = '0';
-  // The global pooling sees width / 2 frames of the strided layer: the training window.
-  const run = new LiveRun(model!, opts.width / 2, (p, frames) => {
-    for (let f = 0; f < frames; f++) trace.push(p.slice(f * CLASSES.length, (f + 1) * CLASSES.length));
-    trace.splice(0, Math.max(0, trace.length - 200));
-    const last = trace[trace.length - 1];
-    const best = last.indexOf(Math.max(...last));
-    $('live-class').textContent = `now: ${CLASSES[best]} (${(100 * last[best]).toFixed(0)}%)`;
-    document.body.dataset.liveFrames = String(run.frames);
-    drawTrace();
-  });
-  live = {run, source};
+  latest = null;
+  maxPush = 0;
+  // The samples one output reads, for the picture: the page's own stream of the model says.
+  const probe = createStream(model!, {poolingWindow: POOLING_WINDOW});
+  const view = new LiveView($<HTMLCanvasElement>('live'), STRIDE, probe.receptiveField, opts.width);
+  probe.dispose();
+  status(`live: loading the model into the worker (wasm)…`, 'live-starting');
+  let session: LiveSession;
+  try {
+    session = await LiveSession.open(worker, model!, POOLING_WINDOW, source, opts.slowMs,
+                                     (session, result) => showPush(session, view, result),
+                                     message => status(`error: ${message}`, 'error'));
+  } catch (e) {
+    unlockAfterLive();
+    throw e;
+  }
+  live = {session, view};
   $<HTMLButtonElement>('live-stop').disabled = false;
-  status(`live: ${source.name}, ${CHUNK}-sample chunks through createStream`, 'live');
-  await source.start(samples => run.feed(samples));
+  $('live-source').textContent = source.name;
+  status(`live: ${source.name}, ${CHUNK}-sample chunks, createStream in a Web Worker on wasm` +
+         (opts.slowMs > 0 ? ` (each push slowed by ${opts.slowMs} ms: ?slow=)` : ''), 'live');
 }
 
 /** Stops the live signal and checks the streamed outputs against the offline model. */
 async function stopLive(): Promise<void> {
   if (!live) return;
-  const {run, source} = live;
+  const {session} = live;
   live = null;
-  source.stop();
-  await run.stop();
   $<HTMLButtonElement>('live-stop').disabled = true;
-  const diff = await run.check();
-  const push = [...run.pushTimes].sort((a, b) => a - b)[run.pushTimes.length >> 1] ?? 0;
+  await session.stop();
+  const diff = await session.check();
   document.body.dataset.liveMaxDiff = String(diff);
-  document.body.dataset.liveSamples = String(run.samples.length);
-  status(`live: ${run.samples.length} samples, ${run.frames} outputs, ${push.toFixed(1)} ms a push; ` +
-         `the offline model on the same samples differs by at most ${diff.toExponential(1)}`,
-         'live-checked');
+  document.body.dataset.liveSamples = String(session.checkedSamples);
+  unlockAfterLive();
+  status(`live: ${session.frames} outputs, ${median(session.pushTimes).toFixed(1)} ms a push (median); ` +
+         `on the first ${session.checkedSamples} samples pushed (at most ${CHECK_SAMPLES}) the ` +
+         `page's own model offline differs by at most ${diff.toExponential(1)}`, 'live-checked');
 }
 
 function pickButtons(): void {
@@ -231,31 +292,30 @@ function pickButtons(): void {
 
 async function main(): Promise<void> {
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  const wanted = params.get('backend');
-  for (const name of wanted ? [wanted] : ['webgpu', 'webgl', 'wasm', 'cpu']) {
-    try {
-      if (await tf.setBackend(name)) break;
-    } catch {
-      // try the next backend
-    }
+  status('starting a backend…');
+  try {
+    const choice = await chooseBackend(params.get('backend'));
+    $('backend').textContent = choice.backend;
+    $('backend-reason').textContent = choice.reason;
+    document.body.dataset.backend = choice.backend;
+    document.body.dataset.backendReason = choice.reason;
+  } catch (e) {
+    status(`error: ${(e as Error).message}`, 'error');
+    return;
   }
-  $('backend').textContent = tf.getBackend();
-  document.body.dataset.backend = tf.getBackend();
   pickButtons();
   signal = wave(0, opts.width, rng(1));
   drawSignal();
-  $('train').onclick = () => train().catch(e => status(`error: ${e.message}`, 'error'));
-  $('save').onclick = () => save().catch(e => status(`error: ${e.message}`, 'error'));
-  $('reload').onclick = () => reload().catch(e => status(`error: ${e.message}`, 'error'));
-  $('predict').onclick = () => predict();
   const failed = (e: Error) => status(`error: ${e.message}`, 'error');
-  $('live-waves').onclick = () => startLive(wavesSource(opts.width, name => {
-    $('live-source').textContent = `playing: ${name}`;
-  })).catch(failed);
+  $('train').onclick = () => train().catch(failed);
+  $('save').onclick = () => save().catch(failed);
+  $('reload').onclick = () => reload().catch(failed);
+  $('predict').onclick = () => predict();
+  $('live-waves').onclick = () => startLive(wavesSource(opts.width)).catch(failed);
   $('live-mic').onclick = () => startLive(microphoneSource()).catch(failed);
   $('live-stop').onclick = () => stopLive().catch(failed);
   status('ready: press Train', 'ready');
-  if (params.get('autostart') === '1') await train().catch(e => status(`error: ${e.message}`, 'error'));
+  if (params.get('autostart') === '1') await train().catch(failed);
 }
 // After 'load', so that a long training never holds the page's load event back.
 if (document.readyState === 'complete') main(); else window.addEventListener('load', () => main());
