@@ -12,3 +12,4 @@ import './nonfinite.spec';
 import './second_order.spec';
 import './limits.spec';
 import './streaming.spec';
+import './wasm_kernel.spec';

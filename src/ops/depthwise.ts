@@ -118,7 +118,12 @@ function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: numb
   }
   const width = x.shape[2] + left + right;
   const outWidth = Math.floor((width - effectiveWidth(k, dilation)) / stride) + 1;
-  const chooseFrom = (zeroTapsAllowed: boolean) => split ?
+  // Many pieces lose to one call where the outputs are few against what each piece copies.
+  const [n, h] = x.shape;
+  const pieces = split &&
+      (strategy().piecesPay?.(c * m, n * h * outWidth * c * m, n * h * width * c + k * c * m) ??
+       true);
+  const chooseFrom = (zeroTapsAllowed: boolean) => pieces ?
       tapPieces(k, fast, zeroTapsAllowed) :
       [{first: 0, taps: k, runAs: zeroTapsAllowed ? fast.find(n => n >= k) ?? k : k}];
   const run = (pieces: TapPiece[]) =>

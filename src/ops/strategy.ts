@@ -15,6 +15,22 @@ export interface BackendStrategy {
    */
   fastTaps: readonly number[]|null;
   /**
+   * Whether a filter that `fastTaps` would split into several calls runs faster that way than
+   * as one call, for `outputs` values out (batch x width x channels) and `copied` values that
+   * each piece copies: tfjs-wasm's Slice reads its source through `readSync`, a copy of the
+   * whole tensor, so every piece's slices copy the padded input and the filter. A piece saves
+   * a share of the taps x outputs (XNNPACK's fast loops against its generic one) and costs a
+   * call plus those copies. Measured on tfjs-wasm (ms, pieces / one call): at 32,000 outputs
+   * (T = 1000, C = 32) K = 100 1.35 / 7.7, K = 1000 16.6 / 48.8, K = 2000 84 / 117, but
+   * K = 5000 472 / 340 and K = 30,000 5910 / 1892 (4,807 kernels); T = 101, K = 1000 6.5 / 3.7;
+   * 1,632 outputs, K = 30: 0.38 / 0.09; 12,800, K = 100: 0.88 / 2.26; 3,009 outputs (C = 1)
+   * read across 2 x 2,999 zeros of padding, K = 3000: 87 / 23. The fast loops vectorise over
+   * `channels` (input channels x multiplier): at L = 16,000, K = 100, C = 1 22.7 / 4.9, C = 2
+   * 8.9 / 8.6, C = 4 5.2 / 8.1. Fitted: pieces where channels >= 4 and 8 x outputs >= 32768 +
+   * copied. Null where `fastTaps` is null.
+   */
+  piecesPay: ((channels: number, outputs: number, copied: number) => boolean)|null;
+  /**
    * Whether the depthwise kernel turns NaN into -Infinity for a one-tap filter with one output
    * per channel: tfjs-wasm runs that as XNNPACK's multiply-and-clamp loop, whose clamp drops
    * NaN (measured; every other width and multiplier keeps it). Such a filter then runs as an
@@ -67,23 +83,25 @@ export interface BackendStrategy {
 }
 
 const STRATEGIES: Record<string, BackendStrategy> = {
-  cpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+  cpu: {fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
         filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'explicit',
         addressableBytes: null},
-  wasm: {fastTaps: [3, 4, 9, 25], oneTapLosesNaN: true, avoidPackedDepthwise: null,
+  wasm: {fastTaps: [3, 4, 9, 25],
+         piecesPay: (channels, outputs, copied) => channels >= 4 && 8 * outputs >= 32768 + copied,
+         oneTapLosesNaN: true, avoidPackedDepthwise: null,
          filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'tiled',
          addressableBytes: 2 ** 32},
-  webgl: {fastTaps: null, oneTapLosesNaN: false,
+  webgl: {fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
           avoidPackedDepthwise: (taps, dilation) => dilation > 1 && (taps - 1) * dilation + 1 > 64,
           filterGrad: 'perTap', finiteCheck: 'sum', productTransposes: 'explicit',
           addressableBytes: null},
-  webgpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+  webgpu: {fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
            filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'flags',
            addressableBytes: null},
 };
 
 /** Any other backend (a user's own) runs the plainest composite. */
-const FALLBACK: BackendStrategy = {fastTaps: null, oneTapLosesNaN: false,
+const FALLBACK: BackendStrategy = {fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
                                    avoidPackedDepthwise: null, filterGrad: 'perTap', finiteCheck: 'sum',
                                    productTransposes: 'explicit', addressableBytes: null};
 
