@@ -3,8 +3,9 @@ import fc from 'fast-check';
 
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
-import {check, mismatch, onGpuBackend, take, takeAsync} from './helpers';
-import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
+import {onGpuBackend, take} from './helpers';
+import {checkNonFinite} from './nonfinite_check';
+import {refPadding} from './reference';
 
 // NaN and Inf at random places of the input and of the upstream gradient, for filters of 1 to
 // 64 taps: every backend must put non-finite values exactly where the float64 reference does
@@ -38,49 +39,6 @@ const config = fc.record({
   gBad: fc.array(fc.tuple(fc.double({min: 0, max: 1, maxExcluded: true}), nonFinite),
                  {maxLength: 2}),
 }).filter(c => refPadding(c).out >= 1);
-
-type Config = RefConv&{ncw: boolean, seed: number, xBad: Array<[number, number]>,
-                      gBad: Array<[number, number]>};
-
-/** Puts each `[where in [0, 1), value]` into `a` at that fraction of its length. */
-function spoil(a: Float64Array, bad: Array<[number, number]>): Float64Array {
-  for (const [where, value] of bad) a[Math.floor(where * a.length)] = value;
-  return a;
-}
-
-async function checkNonFinite(c: Config): Promise<void> {
-  const rand = seededRandom(c.seed);
-  const x = spoil(randomArray(c.batch * c.width * c.channels, rand), c.xBad);
-  const dw = randomArray(c.kernel * c.channels * c.multiplier, rand);
-  const pw = randomArray(c.channels * c.multiplier * c.outChannels, rand);
-  const {out} = refPadding(c);
-  const g = spoil(randomArray(c.batch * out * c.outChannels, rand), c.gBad);
-  const toLayout = (a: Float64Array, w: number, ch: number) =>
-      Float32Array.from(c.ncw ? swapLastAxes(a, c.batch, w, ch) : a);
-  const shape = (w: number, ch: number) => c.ncw ? [c.batch, ch, w] : [c.batch, w, ch];
-  const before = tf.memory().numTensors;
-  const xt = tf.tensor(toLayout(x, c.width, c.channels), shape(c.width, c.channels));
-  const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
-  const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
-  const gt = tf.tensor(toLayout(g, out, c.outChannels), shape(out, c.outChannels));
-  const call = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
-      separableConv1d(a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad,
-                      c.dilation, c.ncw ? 'NCW' : 'NWC');
-  const ref = refForward(c, x, dw, pw);
-  const r = refGradients(c, x, dw, pw, g);
-  try {
-    check(mismatch(await takeAsync(call(xt, dwt, pwt)), toLayout(ref.y, out, c.outChannels), 'y'));
-    const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
-                                        tf.sum(tf.mul(call(a, b, p), gt)))([xt, dwt, pwt]);
-    check(mismatch(await takeAsync(dx), toLayout(r.dx, c.width, c.channels), 'dx'));
-    check(mismatch(await takeAsync(ddw), r.ddw, 'ddepthwise'));
-    check(mismatch(await takeAsync(dpw), r.dpw, 'dpointwise'));
-  } finally {
-    tf.dispose([xt, dwt, pwt, gt]);
-  }
-  const live = tf.memory().numTensors;
-  check(live === before ? null : `${live - before} tensors leaked`);
-}
 
 describe('NaN and Inf stay where the reference puts them (fast-check; seed printed on failure)', () => {
   it('in x and in the upstream gradient, K = 1-64, any stride, dilation, padding, layout',

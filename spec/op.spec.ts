@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, separableConv1d} from '../src';
+import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, separableConv1d} from '../src';
 
 import {specBackend} from './backend';
 import {opGrid} from './grid';
@@ -13,6 +13,7 @@ import {randomArray, refForward, refGradients, seededRandom} from './reference';
 const DEDICATED: Record<string, string[]> = {
   cpu: [MATMUL_KERNEL, INPUT_GRAD_KERNEL],
   webgl: [FILTER_GRAD_KERNEL],
+  wasm: [DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL],
 };
 const modes = DEDICATED[specBackend()] ?
     [{kernels: true, title: ' (dedicated kernels)'},

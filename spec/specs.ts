@@ -15,3 +15,4 @@ import './streaming.spec';
 import './streaming_exact.spec';
 import './streaming_reach.spec';
 import './streaming_program.spec';
+import './wasm_kernel.spec';

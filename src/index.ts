@@ -3,7 +3,8 @@
  * Importing this module registers `DepthSeparableConv1d` and `SeparableConv1D` with
  * `tf.serialization`, so models that use them load with `tf.loadLayersModel`, and registers the
  * op's dedicated kernels (cpu: the matrix products and the depthwise input gradient; webgl:
- * the depthwise filter gradient). `tf.env().set(KERNELS_FLAG, false)` turns them off.
+ * the depthwise filter gradient; wasm: the depthwise correlation, in WebAssembly SIMD).
+ * `tf.env().set(KERNELS_FLAG, false)` turns them off.
  *
  * @packageDocumentation
  * @module tfjs-depth-separable-conv1d
@@ -15,7 +16,7 @@ export {DataFormat, DepthSeparableConv1dArgs, DepthSeparableConv1dCommonArgs, Se
 export {SerializableIdentifier} from './layers/serializable.js';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d.js';
 export {KERNELS_FLAG} from './ops/kernels/registry.js';
-export {FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names.js';
+export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
 export {StreamState, BufferState} from './streaming/state.js';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch.js';

@@ -1,7 +1,7 @@
 import {add, avgPool, depthwiseConv2d, dispose, engine, env, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros, zerosLike} from '@tensorflow/tfjs-core';
 
 import {useDedicatedKernel} from './kernels/registry.js';
-import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names.js';
+import {DEPTHWISE_KERNEL, DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './kernels/names.js';
 import {effectiveWidth, PaddingPlan} from './padding.js';
 import {strategy} from './strategy.js';
 import {TapPiece, tapPieces} from './tap_pieces.js';
@@ -111,14 +111,22 @@ function runPiece(x: Tensor4D, filter: Tensor4D, piece: TapPiece, stride: number
  */
 function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number, left: number,
                    right: number, source: Tensor, split = true): Tensor4D {
-  const fast = strategy().fastTaps;
   const [, k, c, m] = filter.shape;
+  if (filter.shape[0] === 1 && x.shape[1] === 1 && ownKernel()) {
+    return ownCorrelation(x, filter, stride, dilation, left, right);
+  }
+  const fast = strategy().fastTaps;
   if (fast == null || filter.shape[0] !== 1) {
     return depthwiseCall(x, filter, stride, dilation, left, right);
   }
   const width = x.shape[2] + left + right;
   const outWidth = Math.floor((width - effectiveWidth(k, dilation)) / stride) + 1;
-  const chooseFrom = (zeroTapsAllowed: boolean) => split ?
+  // Many pieces lose to one call where the outputs are few against what each piece copies.
+  const [n, h] = x.shape;
+  const pieces = split &&
+      (strategy().piecesPay?.(c * m, n * h * outWidth * c * m, n * h * width * c + k * c * m) ??
+       true);
+  const chooseFrom = (zeroTapsAllowed: boolean) => pieces ?
       tapPieces(k, fast, zeroTapsAllowed) :
       [{first: 0, taps: k, runAs: zeroTapsAllowed ? fast.find(n => n >= k) ?? k : k}];
   const run = (pieces: TapPiece[]) =>
@@ -135,6 +143,34 @@ function correlate(x: Tensor4D, filter: Tensor4D, stride: number, dilation: numb
   if (allFinite(y)) return y;
   y.dispose();
   return run(chooseFrom(false));
+}
+
+/** Whether the depthwise correlation runs as the backend's own kernel (`strategy.ts`). */
+function ownKernel(): boolean {
+  return strategy().depthwise === 'own' && useDedicatedKernel(DEPTHWISE_KERNEL);
+}
+
+/** The own kernel: `x [N, W, C]`, `filter [K, C, M]` to `[N, T, C*M]`, padding by bounds. */
+function ownKernel1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: number,
+                     left: number, right: number): Tensor3D {
+  const outWidth =
+      Math.floor((x.shape[1] + left + right - effectiveWidth(filter.shape[0], dilation)) / stride) + 1;
+  return engine().runKernel(DEPTHWISE_KERNEL, {x, filter},
+                            {stride, dilation, padLeft: left, outWidth}) as Tensor3D;
+}
+
+/** `correlate` of one-row `x` and `filter` as the backend's own kernel. */
+function ownCorrelation(x: Tensor4D, filter: Tensor4D, stride: number, dilation: number,
+                        left: number, right: number): Tensor4D {
+  const [n, , w, c] = x.shape;
+  const [, k, , m] = filter.shape;
+  const views = [reshape(x, [n, w, c]) as Tensor3D, reshape(filter, [k, c, m]) as Tensor3D];
+  const y = ownKernel1d(views[0], views[1], stride, dilation, left, right);
+  // tf.memory() counts views as bytes: drop these before making the output's.
+  dispose(views);
+  const y4 = reshape(y, [n, 1, y.shape[1], c * m]) as Tensor4D;
+  y.dispose();
+  return y4;
 }
 
 /** The pieces of `correlate`, each run on its slice of the padded input, summed. */
@@ -161,6 +197,7 @@ function runPieces(x: Tensor4D, filter: Tensor4D, pieces: TapPiece[], stride: nu
 /** `correlate` for `x [B, L, C]` and `filter [K, C, M]`, giving `[B, T, C*M]`. */
 function correlate1d(x: Tensor3D, filter: Tensor3D, stride: number, dilation: number,
                      left: number, right: number): Tensor3D {
+  if (ownKernel()) return ownKernel1d(x, filter, stride, dilation, left, right);
   const [b, l, c] = x.shape;
   const [k, , m] = filter.shape;
   const views = [reshape(x, [b, 1, l, c]) as Tensor4D, reshape(filter, [1, k, c, m]) as Tensor4D];

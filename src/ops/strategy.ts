@@ -15,6 +15,35 @@ export interface BackendStrategy {
    */
   fastTaps: readonly number[]|null;
   /**
+   * Whether a filter that `fastTaps` would split into several calls runs faster that way than
+   * as one call, for `outputs` values out (batch x width x channels) and `copied` values that
+   * each piece copies: tfjs-wasm's Slice reads its source through `readSync`, a copy of the
+   * whole tensor, so every piece's slices copy the padded input and the filter. A piece saves
+   * a share of the taps x outputs (XNNPACK's fast loops against its generic one) and costs a
+   * call plus those copies. Measured on tfjs-wasm (ms, pieces / one call): at 32,000 outputs
+   * (T = 1000, C = 32) K = 100 1.35 / 7.7, K = 1000 16.6 / 48.8, K = 2000 84 / 117, but
+   * K = 5000 472 / 340 and K = 30,000 5910 / 1892 (4,807 kernels); T = 101, K = 1000 6.5 / 3.7;
+   * 1,632 outputs, K = 30: 0.38 / 0.09; 12,800, K = 100: 0.88 / 2.26; 3,009 outputs (C = 1)
+   * read across 2 x 2,999 zeros of padding, K = 3000: 87 / 23. The fast loops vectorise over
+   * `channels` (input channels x multiplier): at L = 16,000, K = 100, C = 1 22.7 / 4.9, C = 2
+   * 8.9 / 8.6, C = 4 5.2 / 8.1. Fitted: pieces where channels >= 4 and 8 x outputs >= 32768 +
+   * copied. Null where `fastTaps` is null.
+   */
+  piecesPay: ((channels: number, outputs: number, copied: number) => boolean)|null;
+  /**
+   * Whether the depthwise correlation (the forward, the input gradient as a correlation, and a
+   * one-example filter gradient) runs as the op's own kernel (`'own'`: `kernels/wasm_depthwise.ts`,
+   * WebAssembly SIMD in tfjs-wasm's heap, padding by bounds, so no zero tap, pad or finiteness
+   * check) or as tfjs's depthwiseConv2d (`'tfjs'`, with `fastTaps` and `piecesPay`; also where
+   * the dedicated kernels are off). Best of 40 interleaved runs on the bench rows' depthwise
+   * halves, result read back (ms, own / tfjs-wasm's one call): A (K = 9, XNNPACK's fast loop)
+   * 1.32 / 1.18, B (K = 3, fast loop) 1.53 / 1.41, C (K = 15, D = 4) 1.53 / 12.8 (3.6 as
+   * pieces), D (K = 5, S = 2) 0.20 / 1.17; through copies into the module's own memory B took
+   * 3.8 (the copies cost more than its 3 taps), so tfjs-wasm's heap is imported wherever it can
+   * be. A and B are within noise of XNNPACK's fast loops, and one kernel fewer than pieces.
+   */
+  depthwise: 'own'|'tfjs';
+  /**
    * Whether the depthwise kernel turns NaN into -Infinity for a one-tap filter with one output
    * per channel: tfjs-wasm runs that as XNNPACK's multiply-and-clamp loop, whose clamp drops
    * NaN (measured; every other width and multiplier keeps it). Such a filter then runs as an
@@ -67,23 +96,25 @@ export interface BackendStrategy {
 }
 
 const STRATEGIES: Record<string, BackendStrategy> = {
-  cpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+  cpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
         filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'explicit',
         addressableBytes: null},
-  wasm: {fastTaps: [3, 4, 9, 25], oneTapLosesNaN: true, avoidPackedDepthwise: null,
+  wasm: {depthwise: 'own', fastTaps: [3, 4, 9, 25],
+         piecesPay: (channels, outputs, copied) => channels >= 4 && 8 * outputs >= 32768 + copied,
+         oneTapLosesNaN: true, avoidPackedDepthwise: null,
          filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'tiled',
          addressableBytes: 2 ** 32},
-  webgl: {fastTaps: null, oneTapLosesNaN: false,
+  webgl: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
           avoidPackedDepthwise: (taps, dilation) => dilation > 1 && (taps - 1) * dilation + 1 > 64,
           filterGrad: 'perTap', finiteCheck: 'sum', productTransposes: 'explicit',
           addressableBytes: null},
-  webgpu: {fastTaps: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
+  webgpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
            filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'flags',
            addressableBytes: null},
 };
 
 /** Any other backend (a user's own) runs the plainest composite. */
-const FALLBACK: BackendStrategy = {fastTaps: null, oneTapLosesNaN: false,
+const FALLBACK: BackendStrategy = {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
                                    avoidPackedDepthwise: null, filterGrad: 'perTap', finiteCheck: 'sum',
                                    productTransposes: 'explicit', addressableBytes: null};
 

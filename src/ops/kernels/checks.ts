@@ -2,7 +2,7 @@ import {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../../errors.js';
 
-import {DepthwiseAttrs, MatMulAttrs} from './names.js';
+import {DepthwiseAttrs, DepthwiseForwardAttrs, MatMulAttrs} from './names.js';
 
 // The dedicated kernels are public names (`tf.engine().runKernel(MATMUL_KERNEL, ...)` works),
 // so each checks its inputs and attributes: mismatched operands would otherwise read past
@@ -38,6 +38,41 @@ export function checkMatMul(kernel: string, a: TensorInfo, b: TensorInfo,
   }
 }
 
+/** Whole-number attributes of a kernel, each at least its minimum and below 2**31. */
+function checkWhole(kernel: string, attrs: NamedAttrMap|undefined, mins: Record<string, number>) {
+  const g = (attrs ?? {}) as Record<string, unknown>;
+  for (const [key, min] of Object.entries(mins)) {
+    const v = g[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 31 - 1) {
+      fail(kernel, `attribute ${key} must be a whole number from ${min} to 2**31 - 1, but got ${
+          describe(v)}.`);
+    }
+  }
+}
+
+/**
+ * `x [N, L, C]` and `filter [K, C, M]` of a depthwise correlation, whose tap indices fit in 32
+ * bits. Returns `[N, L, C, K, M]`.
+ */
+export function checkDepthwiseForward(kernel: string, x: TensorInfo, filter: TensorInfo,
+                                      attrs: NamedAttrMap|undefined): number[] {
+  checkWhole(kernel, attrs, {stride: 1, dilation: 1, padLeft: 0, outWidth: 1});
+  const [n, l, c] = checkFloat(kernel, 'x', x, 3);
+  const [k, fc, m] = checkFloat(kernel, 'filter', filter, 3);
+  const {stride, dilation, outWidth} = attrs as unknown as DepthwiseForwardAttrs;
+  if (fc !== c || n * l * c === 0 || k * m === 0) {
+    fail(kernel, `x ${describe(x.shape)} and filter ${describe(filter.shape)} must be non-empty ` +
+                 `[N, L, C] and [K, C, M].`);
+  }
+  // The module computes every tap's index in 32 bits; taps outside x read nothing.
+  const last = (outWidth - 1) * stride + (k - 1) * dilation;
+  if (last > 2 ** 31 - 1) {
+    fail(kernel, `the attributes ${describe(attrs)} reach past what x ${describe(x.shape)} and ` +
+                 `filter ${describe(filter.shape)} allow.`);
+  }
+  return [n, l, c, k, m];
+}
+
 /**
  * The geometry attributes (whole numbers in range), `dd [batch * outWidth, C * M]`, and the
  * third operand: `filter [kernelSize, C, M]` (input gradient) or `x [batch, inWidth, C]`
@@ -46,15 +81,8 @@ export function checkMatMul(kernel: string, a: TensorInfo, b: TensorInfo,
 export function checkDepthwise(kernel: string, dd: TensorInfo, other: TensorInfo,
                                otherIs: 'filter'|'x', attrs: NamedAttrMap|undefined): [number, number] {
   const g = (attrs ?? {}) as unknown as DepthwiseAttrs;
-  const mins: Record<string, number> = {batch: 1, inWidth: 0, outWidth: 1, kernelSize: 1,
-                                        stride: 1, dilation: 1, padLeft: 0};
-  for (const [key, min] of Object.entries(mins)) {
-    const v = g[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 31 - 1) {
-      fail(kernel, `attribute ${key} must be a whole number from ${min} to 2**31 - 1, but got ${
-          describe(v)}.`);
-    }
-  }
+  checkWhole(kernel, attrs, {batch: 1, inWidth: 0, outWidth: 1, kernelSize: 1, stride: 1,
+                             dilation: 1, padLeft: 0});
   const [rows, width] = checkFloat(kernel, 'dd', dd, 2);
   const shape = checkFloat(kernel, otherIs, other, 3);
   const channels = otherIs === 'filter' ? shape[1] : shape[2];

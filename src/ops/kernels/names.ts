@@ -37,3 +37,17 @@ export interface MatMulAttrs extends NamedAttrMap {
   transposeA: boolean;
   transposeB: boolean;
 }
+
+/**
+ * The depthwise correlation: inputs `x [N, L, C]`, `filter [K, C, M]`; gives `[N, T, C*M]`;
+ * see `DepthwiseForwardAttrs`. Zero padding by bounds: taps outside the input read nothing.
+ */
+export const DEPTHWISE_KERNEL = 'DepthSeparableConv1dDepthwise';
+
+/** Stride, dilation, zeros of padding on the left, and the output width. */
+export interface DepthwiseForwardAttrs extends NamedAttrMap {
+  stride: number;
+  dilation: number;
+  padLeft: number;
+  outWidth: number;
+}

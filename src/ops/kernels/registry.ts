@@ -2,6 +2,7 @@ import {env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core'
 
 import {cpuInputGradConfig} from './cpu_input_grad.js';
 import {cpuMatMulConfig} from './cpu_matmul.js';
+import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig} from './wasm_depthwise.js';
 import {webglFilterGradConfig} from './webgl_filter_grad.js';
 
 /**
@@ -22,7 +23,10 @@ export function registerKernels(): void {
   registered = true;
   // Registering a flag again keeps any value already set.
   env().registerFlag(KERNELS_FLAG, () => true);
-  for (const config of CONFIGS) {
+  // The wasm kernel only where the engine has WebAssembly SIMD (Safari before 16.4 has not).
+  const configs =
+      wasmDepthwiseAvailable() ? [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig] : CONFIGS;
+  for (const config of configs) {
     if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
   }
 }
