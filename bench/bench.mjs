@@ -4,6 +4,7 @@
 // so every comparison is a ratio measured in the same run.
 //   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
 //   BENCH_ONLY=threads|webgpu npm run bench     reruns only the Chromium wasm rows with one thread a core, or webgpu's
+//   BENCH_ONLY=peers npm run bench              prints only the table against ONNX Runtime (writes nothing)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -20,14 +21,26 @@ const skip = (process.env.BENCH_SKIP ?? '').split(',');
 const CHROMIUM = process.env.CHROME_BIN || '/usr/bin/chromium';
 mkdirSync('bench/out', {recursive: true});
 
+/** The ONNX files of the peer rows (bench/torch_ref.py --onnx); without torch the rows say so. */
+function exportOnnx() {
+  try {
+    execFileSync('/usr/bin/python3', ['bench/torch_ref.py', '--onnx', 'bench/out/onnx'], {stdio: 'ignore'});
+  } catch {
+    console.log('No torch at /usr/bin/python3: the ONNX Runtime rows are skipped.');
+  }
+}
+
 async function nodeRows() {
+  exportOnnx();
   await build({entryPoints: ['bench/node.ts'], bundle: true, platform: 'node', outfile: 'build/bench-node.cjs',
                external: ['@tensorflow/*', 'onnxruntime-*'], ignoreAnnotations: true, logLevel: 'warning'});
   await new Promise((done, fail) => spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'})
                                         .on('close', code => code === 0 ? done() : fail(new Error(`node bench exit ${code}`))));
+  const peers = skip.includes('ops') ? [] : JSON.parse(readFileSync('bench/out/peers-node.json', 'utf8'));
+  if (process.env.BENCH_ONLY === 'peers') return {rows: [], streaming: [], peers};
   const streaming = JSON.parse(readFileSync('bench/out/node-streaming.json', 'utf8'));
   const opsRows = skip.includes('ops') ? [] : JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
-  return {rows: opsRows, streaming};
+  return {rows: opsRows, streaming, peers};
 }
 
 /** bench/streaming_reach.ts (Node wasm, cpu): MatchboxNet streamed with its delay, as markdown. */
@@ -50,11 +63,12 @@ async function browserRows(query) {
     let shown = 0;
     for (let waited = 0; waited < 40 * 60; waited += 5) {
       const state = await page.evaluate(() => ({rows: window.benchRows, streaming: window.benchStreaming,
+                                                peers: window.benchPeers ?? [],
                                                 error: window.benchError, log: window.benchLog ?? []}));
       for (const line of state.log.slice(shown)) console.log(line);
       shown = state.log.length;
       if (state.error) throw new Error(state.error);
-      if (state.rows) return {rows: state.rows, streaming: state.streaming};
+      if (state.rows) return {rows: state.rows, streaming: state.streaming, peers: state.peers};
       await new Promise(r => setTimeout(r, 5000));
     }
     throw new Error('the browser bench did not finish in 40 minutes');
@@ -114,9 +128,26 @@ function markdown(rows, torch, widths = [], opsDate = null) {
       `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
       `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
       `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
-      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu and webgl have ` +
+      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu, webgl and wasm have ` +
       `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate}.` : ''}` +
       `\n\n${table}\n${widthsTable(widths)}`;
+}
+
+/** Our forward against ONNX Runtime's, the kernels a call runs, and the single-core limit. */
+function peersTable(peers) {
+  if (peers.length === 0) return '';
+  const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'ORT-web (1 thread)', 'ORT-web / ours',
+                'onnxruntime-node (1 thread)', 'ORT-node / ours', 'single-core limit (FLOP / GEMM peak)',
+                'kernels a call: ours / separableConv2d / ONNX nodes', 'max diff vs ORT'];
+  const lines = peers.map(r => r.peers ? [r.where, r.shape, r.peers, '', '', '', '', '', '', '', ''] :
+      [r.where, r.shape, n(r.oursFwd, 2), n(r.sep2dFwd, 2), n(r.ortWeb, 2), n(r.ortWebRatio, 2), n(r.ortNode, 2),
+       n(r.ortNodeRatio, 2), `${n(r.limitMs, 2)} (${n(r.gemmPeakGflops, 1)} GFLOP/s)`,
+       `${r.oursKernels} / ${r.sep2dKernels} / ${r.onnxNodes}`, Number(r.maxRelDiffVsOrt).toExponential(1)]);
+  return `\n## Against ONNX Runtime\n\nThe same weights (exported by bench/torch_ref.py, opset 13, static ` +
+      `shapes); each call takes its input from a Float32Array (NWC for us, NCW for ORT), runs and reads ` +
+      `the result back. Median ms, side by side. Ratios > 1: we are faster. The limit is the row's ` +
+      `FLOP at the best rate of a 512^3 matrix product on tfjs-wasm here.\n\n` +
+      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
 }
 
 /** The streaming table: bench/streaming.ts's rows (its columns and text are there). */
@@ -155,14 +186,22 @@ async function pageOnly(before, only) {
 async function main() {
   const before = previous();
   if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY)) return pageOnly(before, process.env.BENCH_ONLY);
+  if (process.env.BENCH_ONLY === 'peers') {
+    // Only the ONNX Runtime table (Node, then Chromium wasm), printed; nothing is written.
+    const node = await nodeRows();
+    const page = await browserRows('backends=wasm&threads=1&ops=no&streaming=no');
+    return console.log(peersTable([...node.peers, ...page.peers]));
+  }
   const today = new Date().toISOString().slice(0, 10);
   const opsSkipped = skip.includes('ops');
   const rows = [];
   const streaming = [];
+  const peers = [];
   if (!skip.includes('node')) {
     const node = await nodeRows();
     rows.push(...node.rows);
     streaming.push(...node.streaming);
+    peers.push(...node.peers);
   }
   if (!skip.includes('browser')) {
     // wasm with one thread beside the other backends, then wasm with one thread a core.
@@ -170,6 +209,7 @@ async function main() {
       const page = await browserRows(`backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}`);
       rows.push(...page.rows);
       streaming.push(...page.streaming);
+      peers.push(...page.peers);
       // tfjs-wasm's default is half the cores (one, on 2 cores): ask for one a core.
       if (!opsSkipped) rows.push(...(await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`)).rows);
     }
@@ -183,9 +223,10 @@ async function main() {
            JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [],
        date: today};
   const reach = skip.includes('node') ? '' : await reachTable();
-  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + streamingTable(streaming) + reach;
+  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + peersTable(peers) +
+      streamingTable(streaming) + reach;
   writeFileSync('bench/RESULTS.md', md);
-  writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths,
+  writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths, peers,
                                                       opsDate: ops.date, streaming, streamingDate: today}, null, 2));
   console.log('\n' + md);
 }

@@ -9,12 +9,28 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import {getThreadsCount, setThreadsCount, setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 
-import {benchBackend, Row} from './cases';
+import * as ort from 'onnxruntime-web';
+
+import {benchBackend, benchPeers, gemmPeak, OnnxFiles, Row} from './cases';
 import {ortWebPeers} from './ort_browser';
+import {ortWebPeer} from './ort_peers';
 import {benchStreaming} from './streaming';
 
 declare global {
-  interface Window { benchRows?: Row[]; benchStreaming?: Row[]; benchError?: string; benchLog: string[] }
+  interface Window {
+    benchRows?: Row[]; benchStreaming?: Row[]; benchPeers?: Row[]; benchError?: string; benchLog: string[];
+  }
+}
+
+/** bench/out/onnx/<shape>.* (bench.mjs writes them with torch), or null where missing. */
+async function onnxFiles(shape: string): Promise<OnnxFiles|null> {
+  const get = async (ext: string) => {
+    const r = await fetch(`/bench/out/onnx/${shape}.${ext}`);
+    return r.ok ? await r.arrayBuffer() : null;
+  };
+  const [onnx, dw, pw] = await Promise.all(['onnx', 'dw.bin', 'pw.bin'].map(get));
+  if (onnx == null || dw == null || pw == null) return null;
+  return {onnx: new Uint8Array(onnx), dw: new Float32Array(dw), pw: new Float32Array(pw)};
 }
 
 async function main() {
@@ -45,8 +61,14 @@ async function main() {
       rows.forEach(row => window.benchLog.push(JSON.stringify(row)));
       streaming.push(...rows);
     }
-    if (params.get('ops') !== 'no') {
+    if (params.get('ops') !== 'no' && params.get('only') !== 'peers') {
       rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));
+    }
+    // ONNX Runtime Web beside our wasm forward, on one thread each.
+    if (backend === 'wasm' && getThreadsCount() === 1 && params.get('peers') !== 'no') {
+      window.benchPeers = await benchPeers(
+          where, onnxFiles, {ortWeb: ortWebPeer(ort, '/node_modules/onnxruntime-web/dist/')},
+          await gemmPeak(), 7, row => window.benchLog.push(JSON.stringify(row)));
     }
   }
   window.benchStreaming = streaming;

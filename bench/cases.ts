@@ -119,7 +119,7 @@ async function stepMemory(run: () => Promise<void>): Promise<{peak: number, made
 export type Row = Record<string, number|string>;
 
 /** The backends where some of the op runs as a dedicated kernel (src/ops/kernels). */
-const DEDICATED_KERNELS = ['cpu', 'webgl'];
+const DEDICATED_KERNELS = ['cpu', 'webgl', 'wasm'];
 
 /**
  * Every shape on the active backend: `reps` side-by-side rounds of the forwards, half as many
@@ -210,6 +210,155 @@ export async function benchFilterWidths(where: string, reps: number): Promise<Ro
     const num = (v: number|string) => typeof v === 'number' ? v : NaN;
     rows.push({where, k, finite: t.finite, nan: t.nan, sep2d: t.sep2d,
                finiteRatio: num(t.sep2d) / num(t.finite), nanRatio: num(t.sep2d) / num(t.nan)});
+  }
+  return rows;
+}
+
+/** One peer runtime's session for a shape: `run` pays what a user pays, `output` reads y. */
+export interface PeerSession {
+  run: () => Promise<void>;
+  output: () => Promise<Float32Array>;
+}
+
+/** Opens a peer (ONNX Runtime) session on an ONNX file for the NCW input `x [B, C, L]`. */
+export type PeerFactory = (s: Shape, onnx: Uint8Array, x: Float32Array) => Promise<PeerSession>;
+
+/** The files `bench/torch_ref.py --onnx` writes for a shape: the model and its weights. */
+export interface OnnxFiles {onnx: Uint8Array; dw: Float32Array; pw: Float32Array}
+
+/** Nodes in an ONNX model's graph, read from its protobuf (ModelProto.graph = 7, GraphProto.node = 1). */
+export function onnxNodeCount(bytes: Uint8Array): number {
+  const fields = (from: number, to: number, wanted: number, each: (start: number, end: number) => void) => {
+    let i = from;
+    const varint = () => {
+      let v = 0;
+      for (let shift = 1; ; shift *= 128) {
+        const b = bytes[i++];
+        v += (b & 127) * shift;
+        if (b < 128) return v;
+      }
+    };
+    while (i < to) {
+      const key = varint();
+      const [field, type] = [Math.floor(key / 8), key % 8];
+      if (type === 0) varint();
+      else if (type === 1) i += 8;
+      else if (type === 5) i += 4;
+      else if (type === 2) {
+        const length = varint();
+        if (field === wanted) each(i, i + length);
+        i += length;
+      } else {
+        throw new Error(`onnxNodeCount: wire type ${type}`);
+      }
+    }
+  };
+  let nodes = 0;
+  fields(0, bytes.length, 7, (start, end) => fields(start, end, 1, () => nodes++));
+  return nodes;
+}
+
+/** Kernels tfjs runs for one call of `run` (tf.profile reuses its result object: read at once). */
+async function kernelsOf(run: () => tf.Tensor): Promise<number> {
+  const info = await tf.profile(() => {
+    run().dispose();
+  });
+  return info.kernels.length;
+}
+
+/**
+ * GFLOP/s of a float32 matrix product on the active backend at its best (the minimum of a few
+ * runs of 512 x 512 x 512): the single-core limit that the peer table compares against.
+ */
+export async function gemmPeak(): Promise<number> {
+  const n = 512;
+  const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])] as tf.Tensor2D[];
+  let best = Infinity;
+  for (let i = 0; i < 7; i++) {
+    const start = performance.now();
+    const y = tf.matMul(a, b);
+    await y.data();
+    y.dispose();
+    best = Math.min(best, performance.now() - start);
+  }
+  tf.dispose([a, b]);
+  return 2 * n ** 3 / best / 1e6;
+}
+
+/**
+ * Our forward against ONNX Runtime's on the same weights (from `bench/torch_ref.py --onnx`),
+ * side by side: each call takes its input from a Float32Array (NWC for us, NCW for ORT, each
+ * runtime's own layout), runs, and reads the result back. Also the kernels a call runs (ours,
+ * tfjs's separableConv2d composite, the ONNX graph's nodes), the largest difference from
+ * ORT's result, and the single-core limit: FLOP / `peak` GFLOP/s.
+ */
+export async function benchPeers(where: string, files: (shape: string) => Promise<OnnxFiles|null>,
+                                 peers: Record<string, PeerFactory>, peak: number, reps: number,
+                                 log: (row: Row) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const s of SHAPES) {
+    const f = await files(s.name);
+    if (f == null) {
+      rows.push({where, shape: s.name, peers: 'no ONNX files (no torch at /usr/bin/python3)'});
+      continue;
+    }
+    const xNWC = Float32Array.from({length: s.b * s.l * s.c}, () => Math.random() * 2 - 1);
+    const xNCW = new Float32Array(xNWC.length);
+    for (let b = 0; b < s.b; b++) {
+      for (let i = 0; i < s.l; i++) {
+        for (let c = 0; c < s.c; c++) xNCW[(b * s.c + c) * s.l + i] = xNWC[(b * s.l + i) * s.c + c];
+      }
+    }
+    // PyTorch's layouts to ours: dw [C, 1, K] -> [K, C, 1], pw [O, C, 1] -> [1, C, O].
+    const dw = tf.tidy(() => tf.transpose(tf.tensor3d(f.dw, [s.c, 1, s.k]), [2, 0, 1])) as tf.Tensor3D;
+    const pw = tf.tidy(() => tf.transpose(tf.tensor3d(f.pw, [s.o, s.c, 1]), [2, 1, 0])) as tf.Tensor3D;
+    const call = (fn: Fn) => () => tf.tidy(() => fn(tf.tensor3d(xNWC, [s.b, s.l, s.c]), dw, pw));
+    const timed = (fn: Fn) => async () => {
+      const y = call(fn)();
+      await y.data();
+      y.dispose();
+    };
+    const sessions: Record<string, PeerSession> = {};
+    for (const [name, open] of Object.entries(peers)) sessions[name] = await open(s, f.onnx, xNCW);
+    const times = await sideBySide({
+      ours: timed(ours(s)), sep2d: timed(viaSeparableConv2d(s)),
+      ...Object.fromEntries(Object.entries(sessions).map(([name, p]) => [name, p.run])),
+    }, reps);
+    const y = call(ours(s))();
+    const mine = await y.data();
+    y.dispose();
+    let worst = 0;
+    const first = Object.values(sessions)[0];
+    if (first != null) {
+      // ORT's y is [B, O, T]; ours [B, T, O].
+      const theirs = await first.output();
+      const t = mine.length / (s.b * s.o);
+      let scale = 0;
+      for (let b = 0; b < s.b; b++) {
+        for (let i = 0; i < t; i++) {
+          for (let o = 0; o < s.o; o++) {
+            const ref = theirs[(b * s.o + o) * t + i];
+            worst = Math.max(worst, Math.abs(mine[(b * t + i) * s.o + o] - ref));
+            scale = Math.max(scale, Math.abs(ref));
+          }
+        }
+      }
+      worst /= 1 + scale;
+    }
+    const t = s.pad === 'same' ? Math.ceil(s.l / s.stride) : Math.floor((s.l - (s.k - 1) * s.dilation - 1) / s.stride) + 1;
+    const flop = 2 * s.b * t * s.c * (s.k + s.o);
+    const num = (v: number|string|undefined) => typeof v === 'number' ? v : NaN;
+    const row: Row = {
+      where, shape: s.name, oursFwd: times.ours, sep2dFwd: times.sep2d,
+      ...Object.fromEntries(Object.keys(sessions).map(name => [name, times[name]])),
+      ...Object.fromEntries(Object.keys(sessions).map(name => [`${name}Ratio`, num(times[name]) / num(times.ours)])),
+      limitMs: flop / peak / 1e6, gemmPeakGflops: peak,
+      oursKernels: await kernelsOf(call(ours(s))), sep2dKernels: await kernelsOf(call(viaSeparableConv2d(s))),
+      onnxNodes: onnxNodeCount(f.onnx), maxRelDiffVsOrt: worst,
+    };
+    tf.dispose([dw, pw]);
+    rows.push(row);
+    log(row);
   }
   return rows;
 }

@@ -7,13 +7,44 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {benchBackend, benchFilterWidths, Row} from './cases';
+import {benchBackend, benchFilterWidths, benchPeers, gemmPeak, OnnxFiles, PeerFactory, Row} from './cases';
 import {ortPeers} from './ort';
+import {ortPeer, ortWebPeer} from './ort_peers';
 import {benchStreaming} from './streaming';
+
+/** bench/out/onnx/<shape>.* from `bench/torch_ref.py --onnx` (bench.mjs runs it), or null. */
+async function onnxFiles(shape: string): Promise<OnnxFiles|null> {
+  const file = (ext: string) => path.join('bench', 'out', 'onnx', `${shape}.${ext}`);
+  if (!fs.existsSync(file('onnx'))) return null;
+  const floats = (ext: string) => {
+    const b = fs.readFileSync(file(ext));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  return {onnx: new Uint8Array(fs.readFileSync(file('onnx'))), dw: floats('dw.bin'), pw: floats('pw.bin')};
+}
+
+/** onnxruntime-web (wasm, one thread) and onnxruntime-node (native, one thread). */
+function nodePeers(): Record<string, PeerFactory> {
+  const dist = path.dirname(require.resolve('onnxruntime-web')) + path.sep;
+  return {
+    ortWeb: ortWebPeer(require('onnxruntime-web'), dist),
+    ortNode: ortPeer(require('onnxruntime-node'),
+                     {executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1}),
+  };
+}
 
 async function main() {
   setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
   const parts = (process.env.BENCH_SKIP ?? '').split(',');
+  // BENCH_ONLY=peers: only our forward against ONNX Runtime's (quick to rerun).
+  if (process.env.BENCH_ONLY === 'peers') {
+    fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
+    await tf.setBackend('wasm');
+    const rows = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11,
+                                  row => console.log(JSON.stringify(row)));
+    fs.writeFileSync(path.join('bench', 'out', 'peers-node.json'), JSON.stringify(rows, null, 2));
+    return;
+  }
   const streaming: Row[] = [];
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
@@ -30,6 +61,9 @@ async function main() {
     rows.push(...await benchBackend(`Node ${backend}`, 11, row => console.log(JSON.stringify(row))));
   }
   await tf.setBackend('wasm');
+  const peers = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11,
+                                 row => console.log(JSON.stringify(row)));
+  fs.writeFileSync(path.join('bench', 'out', 'peers-node.json'), JSON.stringify(peers, null, 2));
   const widths = await benchFilterWidths('Node wasm', 11);
   widths.forEach(row => console.log(JSON.stringify(row)));
   fs.mkdirSync(path.join('bench', 'out'), {recursive: true});

@@ -2,26 +2,27 @@ import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {checkDepthwise, checkDepthwiseForward} from './checks.js';
 import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL} from './names.js';
-import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY} from './wasm/depthwise_wasm.js';
+import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY} from './wasm/depthwise_wasm.js';
 
 // The depthwise correlation on tfjs-wasm as our own WebAssembly SIMD module (wasm/depthwise.c):
 // vectorised over channels in the NWC layout, any filter width, stride, dilation and
 // multiplier, zero padding by bounds. It replaces tfjs-wasm's tap pieces, their pad and the
 // finiteness check that their zero taps need (see strategy.ts for the measurements).
 //
-// Two builds of the module (scripts/build-wasm.mjs). Where tfjs-wasm's heap is a plain
-// (unshared) WebAssembly.Memory, as with one thread, the module imports that very memory and
-// runs on the tensors where they are: no copies (row B's depthwise half: 1.3 ms, against 3.8
-// with copies). Elsewhere (tfjs-wasm's threaded build shares its memory) the module has a
-// memory of its own: each call copies the input window and the filter in and the result out,
+// Three builds of the module (scripts/build-wasm.mjs). Where tfjs-wasm's heap is reachable
+// (its Emscripten module's memory), the module imports that very memory, unshared (tfjs's
+// SIMD build) or shared (its threaded build, which cross-origin-isolated pages load even for
+// one thread), and runs on the tensors where they are: no copies (row B's depthwise half: 1.5
+// ms, against 3.8 with copies). Where it is not, the module has a memory of its own: each call copies the input window and the filter in and the result out,
 // through typed-array views made after every allocation, since an allocation may grow and so
 // replace a heap. Long inputs then run in windows of outputs, so that memory stays near
 // WINDOW_BYTES whatever the tensor sizes.
 
 /** The parts of tfjs-backend-wasm's backend that the kernel uses (no run-time dependency). */
 interface WasmBackend {
-  // The Emscripten module; `asm` holds its exports, the memory among them.
-  wasm: {HEAPU8: Uint8Array, asm?: {memory?: unknown}};
+  // The Emscripten module: the SIMD build exports its memory (`asm.memory`), the threaded
+  // build makes it in JavaScript (`wasmMemory`).
+  wasm: {HEAPU8: Uint8Array, asm?: {memory?: unknown}, wasmMemory?: unknown};
   dataIdMap: {get(dataId: object): {memoryOffset: number}|undefined};
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
@@ -93,15 +94,17 @@ export function copyThroughOwnMemory(on: boolean): void {
 
 /** The module linked to tfjs-wasm's own memory, or null where that memory cannot be imported. */
 function heapModule(backend: WasmBackend): Functions|null {
-  const memory = backend.wasm.asm?.memory;
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (copiesOnly) return null;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   let fn = onHeap.get(memory);
   if (fn === undefined) {
     fn = null;
     try {
-      const bytes = decode(DEPTHWISE_WASM_IMPORTED_MEMORY);
-      // A shared memory (tfjs-wasm's threaded build) does not link to an unshared import.
+      const shared = typeof SharedArrayBuffer !== 'undefined' &&
+          memory.buffer instanceof SharedArrayBuffer;
+      // A shared memory links only to a shared import, and the other way round.
+      const bytes = decode(shared ? DEPTHWISE_WASM_SHARED_MEMORY : DEPTHWISE_WASM_IMPORTED_MEMORY);
       const exports =
           new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports;
       fn = {depthwise: exports.depthwise as ModuleFn, filterGrad: exports.filter_grad as ModuleFn};
