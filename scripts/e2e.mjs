@@ -82,7 +82,7 @@ async function liveCheck(page, button, screenshot, minFrames = 400) {
   // Probabilities arrived and were drawn; the latency line is up to date.
   await page.waitForFunction(() => document.body.dataset.liveLatency !== undefined, null, {timeout: 10000});
   const latency = await page.textContent('#live-latency');
-  assert(/^push \d+\.\d ms \(median \d+\.\d ms\) for \d+ samples, \d+ outputs; shown \d+ ms after/.test(latency),
+  assert(/^push \d+\.\d ms \(median \d+\.\d ms\) for \d+ samples, \d+ outputs; shown \d+ ms after its newest sample was sent \(its oldest waited \d+ ms for the push\)$/.test(latency),
          `live ${button}: latency line "${latency}"`);
   assert(/^now: (sine|square|sawtooth|chirp) \(\d+%\)$/.test(await page.textContent('#live-class')),
          `live ${button}: no current class shown`);
