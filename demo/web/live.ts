@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {windowedPredict} from '../models';
 import {CLASSES, rng, wave} from '../waves';
-import {CHUNK, FromWorker, PushResult, ToWorker} from './live_protocol';
+import {CHUNK, FromWorker, now, PushResult, ToWorker} from './live_protocol';
 
 /** Samples (and their outputs) kept for the check against the offline model. */
 export const CHECK_SAMPLES = 4096;
@@ -45,7 +45,7 @@ export function wavesSource(width: number): LiveSource {
         const samples = current.slice(at, at + CHUNK);
         at += CHUNK;
         const labels = new Int8Array(samples.length).fill(cls);
-        send(worker, {type: 'samples', samples, labels}, [samples.buffer, labels.buffer]);
+        send(worker, {type: 'samples', samples, labels, sentAt: now()}, [samples.buffer, labels.buffer]);
       }, 40);
     },
     async stop() {

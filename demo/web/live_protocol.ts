@@ -18,8 +18,8 @@ export const NO_LABEL = -1;
 /** Page to worker. */
 export type ToWorker =
     | {type: 'start', artifacts: tf.io.ModelArtifacts, poolingWindow: number, slowMs: number}
-    | {type: 'samples', samples: Float32Array, labels: Int8Array}
-    /** A port on which the microphone's worklet posts `{samples}` straight to the worker. */
+    | {type: 'samples', samples: Float32Array, labels: Int8Array, sentAt: number}
+    /** A port on which the microphone's worklet posts `{samples, sentAt}` straight to the worker. */
     | {type: 'port', port: MessagePort}
     | {type: 'stop'};
 
@@ -41,8 +41,8 @@ export interface PushResult {
   /** Samples dropped just before this push (the oldest of the queue), and in all so far. */
   droppedNow: number;
   droppedTotal: number;
-  /** When the newest sample of this push arrived at the worker (performance.timeOrigin + now). */
-  arrivedAt: number;
+  /** When the newest sample of this push left its source (`now()`). */
+  sentAt: number;
 }
 
 /** Worker to page. */
@@ -54,7 +54,7 @@ export type FromWorker =
 
 /** Samples waiting for a push, oldest first, at most `limit` when taken. */
 export class SampleQueue {
-  private pieces: {samples: Float32Array, labels: Int8Array, arrivedAt: number}[] = [];
+  private pieces: {samples: Float32Array, labels: Int8Array, sentAt: number}[] = [];
   private size = 0;
   droppedTotal = 0;
 
@@ -64,9 +64,9 @@ export class SampleQueue {
     return this.size;
   }
 
-  add(samples: Float32Array, labels: Int8Array, arrivedAt: number): void {
+  add(samples: Float32Array, labels: Int8Array, sentAt: number): void {
     if (samples.length === 0) return;
-    this.pieces.push({samples, labels, arrivedAt});
+    this.pieces.push({samples, labels, sentAt});
     this.size += samples.length;
   }
 
@@ -82,13 +82,13 @@ export class SampleQueue {
     for (const piece of this.pieces) {
       const from = Math.min(skip, piece.samples.length);
       skip -= from;
-      if (from < piece.samples.length && at === 0) oldest = piece.arrivedAt;
+      if (from < piece.samples.length && at === 0) oldest = piece.sentAt;
       samples.set(piece.samples.subarray(from), at);
       labels.set(piece.labels.subarray(from), at);
       at += piece.samples.length - from;
     }
     const result = {samples, labels, merged: this.pieces.length, dropped, oldest,
-                    newest: this.pieces[this.pieces.length - 1]?.arrivedAt ?? 0};
+                    newest: this.pieces[this.pieces.length - 1]?.sentAt ?? 0};
     this.droppedTotal += dropped;
     this.pieces = [];
     this.size = 0;
@@ -96,5 +96,9 @@ export class SampleQueue {
   }
 }
 
-/** A clock shared by the page, its worker and their messages. */
-export const now = () => performance.timeOrigin + performance.now();
+/**
+ * The clock of the live timestamps, in ms: one that the page, the worker and the audio
+ * worklet all have (a worklet has no `performance`). Sources stamp what they send, so the
+ * time a message sat in the worker's event queue behind a long push counts as waiting.
+ */
+export const now = () => Date.now();

@@ -38,9 +38,9 @@ async function start(message: Extract<ToWorker, {type: 'start'}>): Promise<void>
   post({type: 'ready', backend: tf.getBackend()});
 }
 
-function enqueue(samples: Float32Array, labels: Int8Array): void {
+function enqueue(samples: Float32Array, labels: Int8Array, sentAt: number): void {
   if (!stream) return;
-  queue.add(samples, labels, now());
+  queue.add(samples, labels, sentAt);
   // A task, not a microtask: messages that arrived during a push are queued first, so they
   // are taken together.
   if (!scheduled) {
@@ -73,8 +73,8 @@ function pushQueued(): void {
   while (performance.now() - start < slowMs) { /* busy, as a long push would be */ }
   const result: PushResult = {
     type: 'frames', samples: batch.samples, labels: batch.labels, probabilities: values,
-    frames: probabilities.shape[1], pushMs: performance.now() - start, waitedMs: startedAt - batch.oldest,
-    merged: batch.merged, droppedNow: batch.dropped, droppedTotal: queue.droppedTotal, arrivedAt: batch.newest,
+    frames: probabilities.shape[1], pushMs: performance.now() - start, waitedMs: Math.max(0, startedAt - batch.oldest),
+    merged: batch.merged, droppedNow: batch.dropped, droppedTotal: queue.droppedTotal, sentAt: batch.newest,
   };
   post(result, [batch.samples.buffer, batch.labels.buffer, values.buffer]);
   if (queue.length > 0 && !scheduled) {
@@ -99,11 +99,11 @@ scope.onmessage = e => {
     if (message.type === 'start') {
       start(message).catch(error => post({type: 'error', message: String(error?.message ?? error)}));
     } else if (message.type === 'samples') {
-      enqueue(message.samples, message.labels);
+      enqueue(message.samples, message.labels, message.sentAt);
     } else if (message.type === 'port') {
       micPort = message.port;
-      micPort.onmessage = (m: MessageEvent<{samples: Float32Array}>) =>
-          enqueue(m.data.samples, new Int8Array(m.data.samples.length).fill(NO_LABEL));
+      micPort.onmessage = (m: MessageEvent<{samples: Float32Array, sentAt: number}>) =>
+          enqueue(m.data.samples, new Int8Array(m.data.samples.length).fill(NO_LABEL), m.data.sentAt);
     } else if (message.type === 'stop') {
       stop();
     }

@@ -16,7 +16,7 @@ import {accuracy, convnet, SUMMARY_COLUMNS, trainSeeded} from '../models';
 import {CLASSES, makeDataset, rng, wave} from '../waves';
 import {chooseBackend} from './backend';
 import {CHECK_SAMPLES, LiveSession, LiveSource, microphoneSource, wavesSource} from './live';
-import {CHUNK, MAX_QUEUE, PushResult} from './live_protocol';
+import {CHUNK, MAX_QUEUE, now, PushResult} from './live_protocol';
 import {COLORS, LiveView} from './live_view';
 
 const params = new URLSearchParams(location.search);
@@ -199,10 +199,11 @@ function showStats(session: LiveSession, result: PushResult): void {
   const best = last.indexOf(Math.max(...last));
   $('live-class').textContent = `now: ${CLASSES[best]} (${(100 * last[best]).toFixed(0)}%)`;
   $('live-class').style.color = COLORS[best];
-  const latency = performance.timeOrigin + performance.now() - result.arrivedAt;
+  const latency = Math.max(0, now() - result.sentAt);
   $('live-latency').textContent = `push ${result.pushMs.toFixed(1)} ms (median ${
       median(session.pushTimes).toFixed(1)} ms) for ${result.samples.length} samples, ${result.frames} outputs; ` +
-      `shown ${latency.toFixed(0)} ms after the newest sample reached the worker`;
+      `shown ${latency.toFixed(0)} ms after its newest sample was sent (its oldest waited ${
+          result.waitedMs.toFixed(0)} ms for the push)`;
   document.body.dataset.liveLatency = latency.toFixed(1);
   const behind = $('live-behind');
   if (result.droppedNow > 0 || result.merged > 1) {

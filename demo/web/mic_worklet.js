@@ -31,7 +31,8 @@ class MicDecimator extends AudioWorkletProcessor {
       this.count = 0;
       if (this.filled === this.chunk) {
         // Transferred, not copied: a fresh array for the next chunk.
-        this.target.postMessage({samples: this.out}, [this.out.buffer]);
+        // Date.now: the clock the page and the worker stamp with too (live_protocol.ts's now).
+        this.target.postMessage({samples: this.out, sentAt: Date.now()}, [this.out.buffer]);
         this.out = new Float32Array(this.chunk);
         this.filled = 0;
       }
