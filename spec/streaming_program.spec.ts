@@ -207,7 +207,12 @@ describe('streaming program', () => {
         const before = liveTensors();
         const stream = createStream(model, {batchSize: batch});
         const sizes = randomChunks(rand, width);
-        const got = streamValues(stream, values, batch, C, sizes, rand() < 0.3);
+        let got: Float32Array;
+        try {
+          got = streamValues(stream, values, batch, C, sizes, rand() < 0.3);
+        } finally {
+          setProgramEnabled(true);
+        }
         // Every layer here is covered: the pushes ran the program, no tfjs kernel.
         const frame = tf.zeros([batch, 1, C]) as tf.Tensor3D;
         expect(await kernelsOf(() => stream.push(frame))).withContext(`case ${k}`).toBe(0);
