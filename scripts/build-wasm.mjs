@@ -1,53 +1,81 @@
-// Builds the wasm SIMD depthwise kernel: src/ops/kernels/wasm/depthwise.c with Debian's clang
-// (14+) and wasm-ld into src/ops/kernels/wasm/depthwise_wasm.ts, as base64, so the package
-// needs no .wasm file at run time (bundlers, <script> users) and CI needs no clang. Three builds
-// of the same source: two that work in tfjs-wasm's own memory (imported: no copies), unshared
-// (tfjs-wasm's SIMD build) or shared (its threaded build, which cross-origin-isolated pages
-// get even with one thread), and one with a memory of its own (the arrays copied in and out),
-// for a heap it cannot import.
-//   node scripts/build-wasm.mjs           rebuilds the TS module
-//   node scripts/build-wasm.mjs --check   fails if the committed module is not what the source
+// Builds the package's WebAssembly SIMD kernels from their C sources with Debian's clang (14+)
+// and wasm-ld into TypeScript modules that hold them as base64, so the package needs no .wasm
+// file at run time (bundlers, <script> users) and neither its users nor CI need clang:
+// - src/ops/kernels/wasm/depthwise.c -> depthwise_wasm.ts: the op's depthwise kernels on the
+//   wasm backend, in three builds of the same source: two that work in tfjs-wasm's own memory
+//   (imported: no copies), unshared (tfjs-wasm's SIMD build) or shared (its threaded build,
+//   which cross-origin-isolated pages get even with one thread), and one with a memory of its
+//   own (the arrays copied in and out), for a heap it cannot import;
+// - src/streaming/program/simd/product.c -> product_wasm.ts: the streaming program's products,
+//   in a small memory of each stream's own.
+//   node scripts/build-wasm.mjs           rebuilds the TS modules
+//   node scripts/build-wasm.mjs --check   fails if a committed module is not what its source
 //                                         builds to (skipped, with a message, without clang)
 import {execFileSync, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const SOURCE = 'src/ops/kernels/wasm/depthwise.c';
-const OUT = 'src/ops/kernels/wasm/depthwise_wasm.ts';
 const CLANG = process.env.CLANG || 'clang';
-// Chrome compiles modules up to 4 KB synchronously on the main thread; the kernel needs that.
+// Chrome compiles modules up to 4 KB synchronously on the main thread; the kernels need that.
 const SYNC_COMPILE_LIMIT = 4096;
-// The SIMD is written out; clang's own vectorising and unrolling of the scalar tails would
-// only grow the module past the limit below.
-const FLAGS = ['--target=wasm32', '-msimd128', '-mbulk-memory', '-O3', '-fno-vectorize',
-               '-fno-slp-vectorize', '-fno-unroll-loops', '-nostdlib',
-               '-Wl,--no-entry', '-Wl,--export-dynamic', '-Wl,--strip-all'];
-const VARIANTS = {
-  own: ['-Wl,--export=__heap_base'],
-  imported: ['-Wl,--import-memory'],
-  shared: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'],
-};
+const COMMON = ['--target=wasm32', '-msimd128', '-O3', '-nostdlib', '-Wl,--no-entry', '-Wl,--strip-all'];
+
+const MODULES = [
+  {
+    source: 'src/ops/kernels/wasm/depthwise.c',
+    out: 'src/ops/kernels/wasm/depthwise_wasm.ts',
+    // The SIMD is written out; clang's own vectorising and unrolling of the scalar tails would
+    // only grow the module past the limit.
+    flags: ['-mbulk-memory', '-fno-vectorize', '-fno-slp-vectorize', '-fno-unroll-loops',
+            '-Wl,--export-dynamic'],
+    builds: [
+      {name: 'DEPTHWISE_WASM_OWN_MEMORY', doc: 'The depthwise module with a memory of its own',
+       flags: ['-Wl,--export=__heap_base'], inHeap: false},
+      {name: 'DEPTHWISE_WASM_IMPORTED_MEMORY', doc: 'The depthwise module that imports `env.memory`',
+       flags: ['-Wl,--import-memory'], inHeap: true},
+      {name: 'DEPTHWISE_WASM_SHARED_MEMORY',
+       doc: 'The depthwise module that imports a shared `env.memory` (up to 4 GiB)',
+       flags: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory',
+               '-Wl,--max-memory=4294967296'], inHeap: true},
+    ],
+  },
+  {
+    source: 'src/streaming/program/simd/product.c',
+    out: 'src/streaming/program/simd/product_wasm.ts',
+    flags: ['-fno-builtin'],
+    builds: [
+      {name: 'PRODUCT_WASM', doc: 'The streaming program\'s SIMD product kernel (product.c)',
+       flags: ['-Wl,--import-memory', '-Wl,-z,stack-size=4096'], inHeap: false},
+    ],
+  },
+];
 
 /**
- * The imported-memory build writes only where it is told: no data segment, and no use of the
- * shadow stack (a global), which would sit at fixed addresses of tfjs-wasm's heap.
+ * A build that runs in tfjs-wasm's heap writes only where it is told: no data segment, and no
+ * use of the shadow stack (a global), which would sit at fixed addresses of tfjs-wasm's heap.
  */
-function checkImported(wasm) {
+function checkInHeap(wasm) {
   const dump = spawnSync('llvm-objdump-14', ['-d', '-h', wasm], {encoding: 'utf8'});
   if (dump.status !== 0) throw new Error('build-wasm: llvm-objdump-14 is needed to check the imported build');
   if (/\bDATA\b/.test(dump.stdout) || /global\.(get|set)/.test(dump.stdout)) {
-    throw new Error('build-wasm: the imported-memory build has static data or uses the stack');
+    throw new Error('build-wasm: an imported-memory build has static data or uses the stack');
   }
 }
 
-function build(variant) {
+function build(module, variant) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dsc1d-wasm-'));
   try {
-    const wasm = path.join(dir, 'depthwise.wasm');
-    execFileSync(CLANG, [...FLAGS, ...VARIANTS[variant], '-o', wasm, SOURCE], {stdio: 'inherit'});
-    if (variant !== 'own') checkImported(wasm);
-    return readFileSync(wasm);
+    const wasm = path.join(dir, 'module.wasm');
+    execFileSync(CLANG, [...COMMON, ...module.flags, ...variant.flags, '-o', wasm, module.source],
+                 {stdio: 'inherit'});
+    if (variant.inHeap) checkInHeap(wasm);
+    const bytes = readFileSync(wasm);
+    if (bytes.length > SYNC_COMPILE_LIMIT) {
+      throw new Error(`build-wasm: ${variant.name} is ${bytes.length} bytes, over the ` +
+                      `${SYNC_COMPILE_LIMIT} that Chrome compiles synchronously on the main thread`);
+    }
+    return bytes;
   } finally {
     rmSync(dir, {recursive: true, force: true});
   }
@@ -58,38 +86,31 @@ function constant(name, doc, bytes) {
   return `/** ${doc} (${bytes.length} bytes), base64. */\nexport const ${name} =\n${lines};\n`;
 }
 
-function moduleText(own, imported, shared) {
-  return `// Generated by scripts/build-wasm.mjs from depthwise.c: do not edit.\n\n` +
-      constant('DEPTHWISE_WASM_OWN_MEMORY', 'The depthwise module with a memory of its own', own) + '\n' +
-      constant('DEPTHWISE_WASM_IMPORTED_MEMORY', 'The depthwise module that imports `env.memory`', imported) +
-      '\n' + constant('DEPTHWISE_WASM_SHARED_MEMORY',
-                       'The depthwise module that imports a shared `env.memory` (up to 4 GiB)', shared);
+function moduleText(module) {
+  return `// Generated by scripts/build-wasm.mjs from ${path.basename(module.source)}: do not edit.\n\n` +
+      module.builds.map(v => constant(v.name, v.doc, build(module, v))).join('\n');
 }
 
 const check = process.argv.includes('--check');
 if (spawnSync(CLANG, ['--version']).status !== 0) {
   if (check) {
-    console.log(`build-wasm: no ${CLANG}; the committed ${OUT} is not checked.`);
+    console.log(`build-wasm: no ${CLANG}; the committed modules are not checked.`);
     process.exit(0);
   }
   throw new Error(`build-wasm: ${CLANG} not found (Debian: apt-get install clang lld)`);
 }
-const builds = Object.keys(VARIANTS).map(build);
-for (const bytes of builds) {
-  if (bytes.length > SYNC_COMPILE_LIMIT) {
-    throw new Error(`build-wasm: a module is ${bytes.length} bytes, over the ${SYNC_COMPILE_LIMIT} ` +
-                    `that Chrome compiles synchronously on the main thread`);
+let stale = 0;
+for (const module of MODULES) {
+  const text = moduleText(module);
+  if (!check) {
+    writeFileSync(module.out, text);
+    console.log(`build-wasm: wrote ${module.out}.`);
+  } else if (readFileSync(module.out, 'utf8') !== text) {
+    console.error(`build-wasm: ${module.out} is not what ${module.source} builds to: run node ` +
+                  `scripts/build-wasm.mjs`);
+    stale++;
+  } else {
+    console.log(`build-wasm: ${module.out} is up to date.`);
   }
 }
-const text = moduleText(...builds);
-const sizes = builds.map(b => b.length).join(' and ');
-if (check) {
-  if (readFileSync(OUT, 'utf8') !== text) {
-    console.error(`build-wasm: ${OUT} is not what ${SOURCE} builds to: run node scripts/build-wasm.mjs`);
-    process.exit(1);
-  }
-  console.log(`build-wasm: ${OUT} is up to date (${sizes} bytes).`);
-} else {
-  writeFileSync(OUT, text);
-  console.log(`build-wasm: wrote ${OUT} (${sizes} bytes).`);
-}
+process.exit(stale === 0 ? 0 : 1);

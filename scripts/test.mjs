@@ -56,6 +56,15 @@ async function main() {
     results.push({name: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1,
                   skipped: 0});
   }
+  if (!only || only.includes('wasm-modules')) {
+    // The embedded wasm kernels are what their C sources build to (with Debian's clang 14 and
+    // wasm-ld; without clang the check is skipped, and says so).
+    console.log('\n=== wasm-modules (scripts/build-wasm.mjs --check)');
+    const clang = spawnSync('clang', ['--version']).status === 0;
+    const wasm = await run('node', ['scripts/build-wasm.mjs', '--check']);
+    results.push({name: 'wasm-modules', passed: clang && wasm.code === 0 ? 1 : 0,
+                  failed: wasm.code === 0 ? 0 : 1, skipped: clang ? 0 : 1});
+  }
   const bundle = spawnSync('npx', ['esbuild', 'spec/entry_node.ts', '--bundle', '--platform=node',
                                    '--external:@tensorflow/*', '--external:jasmine', '--ignore-annotations',
                                    '--outfile=build/spec/node.cjs', '--log-level=warning'],

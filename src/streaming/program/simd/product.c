@@ -1,4 +1,4 @@
-// The streaming program's pointwise product in wasm SIMD (f32x4), built by scripts/build_wasm.mjs
+// The streaming program's pointwise product in wasm SIMD (f32x4), built by scripts/build-wasm.mjs
 // into product_wasm.ts. acc[r][o] += sum_j v[r][j] * w[j][o] for `rows` rows: each pass holds
 // 16 accumulators in registers over all j, so w is read once per row and 16 outputs.
 #include <wasm_simd128.h>

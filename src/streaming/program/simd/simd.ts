@@ -3,7 +3,7 @@ import {PRODUCT_WASM} from './product_wasm.js';
 /** Bytes of a wasm page. */
 const PAGE = 65536;
 /**
- * The pages the module itself takes (its 4 KB stack and globals, scripts/build_wasm.mjs): the
+ * The pages the module itself takes (its 4 KB stack and globals, scripts/build-wasm.mjs): the
  * regions handed out start after them.
  */
 const MODULE_PAGES = 1;
