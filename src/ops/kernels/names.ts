@@ -41,6 +41,8 @@ export interface MatMulAttrs extends NamedAttrMap {
 /**
  * The depthwise correlation: inputs `x [N, L, C]`, `filter [K, C, M]`; gives `[N, T, C*M]`;
  * see `DepthwiseForwardAttrs`. Zero padding by bounds: taps outside the input read nothing.
+ *
+ * @group Internals
  */
 export const DEPTHWISE_KERNEL = 'DepthSeparableConv1dDepthwise';
 

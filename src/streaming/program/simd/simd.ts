@@ -9,7 +9,7 @@ const PAGE = 65536;
 const MODULE_PAGES = 1;
 
 /** The compiled kernel, shared by every stream (null: this runtime has no wasm SIMD). */
-let module: WebAssembly.Module|null|undefined;
+let compiled: WebAssembly.Module|null|undefined;
 
 /**
  * The wasm SIMD product kernel and the memory it works in: a region per weight matrix and per
@@ -32,18 +32,18 @@ export class SimdKernel {
    */
   static create(): SimdKernel|null {
     try {
-      if (module === undefined) {
+      if (compiled === undefined) {
         const bytes = Uint8Array.from(atob(PRODUCT_WASM), c => c.charCodeAt(0));
         // Small enough (under 4 KB) to compile synchronously on a browser's main thread.
-        module = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytes) : null;
+        compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytes) : null;
       }
-      if (module == null) return null;
+      if (compiled == null) return null;
       const memory = new WebAssembly.Memory({initial: MODULE_PAGES + 1});
-      const instance = new WebAssembly.Instance(module, {env: {memory}});
+      const instance = new WebAssembly.Instance(compiled, {env: {memory}});
       return new SimdKernel(memory, instance.exports.product as SimdKernel['kernel']);
     } catch {
       // No WebAssembly, or no SIMD in it (the module does not validate): the JS loops run.
-      module = null;
+      compiled = null;
       return null;
     }
   }
