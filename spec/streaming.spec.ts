@@ -112,6 +112,37 @@ describeBothEngines('createStream', () => {
     model.dispose();
   });
 
+  it('keeps no view of the caller\'s array: a reused buffer, through push and pushArray', async () => {
+    // 'valid' padding starts with an empty window buffer, so the first chunk's frames are what
+    // it keeps; PReLU keeps the model off the typed-array program (the tensor steps run).
+    for (const prelu of [false, true]) {
+      const layers: tfl.layers.Layer[] = [depthSeparableConv1d({inputShape: [null, 1], filters: 2,
+                                                                kernelSize: 3, padding: 'valid'})];
+      if (prelu) layers.push(tfl.layers.prelu({sharedAxes: [1]}));
+      const model = tfl.sequential({layers});
+      const signal = Float32Array.from({length: 10}, (_, i) => Math.sin(i));
+      const want = (await predicted(model, tf.tensor3d(signal, [1, 10, 1])))!;
+      for (const form of ['pushArray', 'push'] as const) {
+        const stream = createStream(model);
+        const buffer = new Float32Array(5);
+        const got: number[] = [];
+        for (const start of [0, 5]) {
+          buffer.set(signal.subarray(start, start + 5));
+          if (form === 'pushArray') {
+            got.push(...stream.pushArray(buffer));
+          } else {
+            const chunk = tf.tensor3d(buffer, [1, 5, 1]);
+            got.push(...await takeAsync(stream.push(chunk)));
+            chunk.dispose();
+          }
+        }
+        expect(mismatch(got, want, `${form}${prelu ? ', PReLU' : ''}`, streamTolerance())).toBeNull();
+        stream.dispose();
+      }
+      model.dispose();
+    }
+  });
+
   it('streams one channels-first layer as [batch, C, n] chunks', async () => {
     const layer = new DepthSeparableConv1d({inChannels: 3, filters: 4, kernelSize: 3,
                                             dilationRate: 2, strides: 2, padding: 'causal',

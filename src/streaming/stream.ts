@@ -1,4 +1,4 @@
-import {clone, keep, Tensor, tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
+import {clone, getBackend, keep, Tensor, tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
 import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
@@ -9,6 +9,17 @@ import {compile, Plan} from './plan.js';
 import {FastPath} from './program/fast_path.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
+
+/**
+ * The chunk's frames in memory of the stream's own. tfjs-cpu makes a tensor of a caller's
+ * Float32Array without copying it and slices it as views, so a buffer kept from the chunk would
+ * change when the caller reuses its array between pushes (audio callbacks do); the other
+ * backends copy the data into their own memory anyway.
+ */
+function ownFrames(chunk: Tensor): Tensor {
+  if (getBackend() !== 'cpu') return chunk;
+  return tensor((chunk.dataSync() as Float32Array).slice(), chunk.shape, 'float32');
+}
 
 /** Options of `createStream`. */
 export interface StreamOptions {
@@ -138,8 +149,9 @@ export class Stream {
     let output: Tensor3D;
     try {
       output = tidy(() => {
-        const x = floatTensor(chunk, 'chunk', 'stream.push');
-        this.checkChunk(x);
+        const given = floatTensor(chunk, 'chunk', 'stream.push');
+        this.checkChunk(given);
+        const x = ownFrames(given);
         const outputs: Tensor[] = [];
         this.plan.nodes.forEach((node, i) => {
           const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), this.states[i],
@@ -174,7 +186,7 @@ export class Stream {
    * holds `frames` frames in the chunk layout (`[batch, frames, channels]`, or
    * `[batch, channels, frames]` channels-first), row-major; `frames` defaults to
    * `data.length / (batchSize * channels)`. Returns the new output frames the same way, as a
-   * new Float32Array (`[batch, m, outChannels]`).
+   * new Float32Array (`[batch, m, outChannels]`, or `[batch, outChannels, m]` channels-first).
    */
   pushArray(data: Float32Array, frames?: number): Float32Array {
     this.checkOpen('pushArray');
