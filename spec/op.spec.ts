@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, separableConv1d} from '../src';
+import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
+import {wasmProductsUsable} from '../src/ops/kernels/wasm_products';
 
 import {specBackend} from './backend';
 import {opGrid} from './grid';
@@ -15,6 +16,8 @@ const DEDICATED: Record<string, string[]> = {
   webgl: [FILTER_GRAD_KERNEL],
   wasm: [DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL],
 };
+/** The products module runs only on tfjs-wasm's heap with one thread. */
+const ON_WASM_HEAP = [MATMUL_KERNEL, SEPARABLE_KERNEL];
 const modes = DEDICATED[specBackend()] ?
     [{kernels: true, title: ' (dedicated kernels)'},
      {kernels: false, title: ' (composite of tfjs ops, kernel flag off)'}] :
@@ -91,7 +94,8 @@ describe('the dedicated kernels', () => {
       return info.kernelNames.filter(name => name.startsWith('DepthSeparableConv1d')).sort();
     };
     try {
-      expect(await kernelsRun()).toEqual([...DEDICATED[tf.getBackend()] ?? []].sort());
+      const onHeap = tf.getBackend() === 'wasm' && wasmProductsUsable(tf.backend()) ? ON_WASM_HEAP : [];
+      expect(await kernelsRun()).toEqual([...DEDICATED[tf.getBackend()] ?? [], ...onHeap].sort());
       tf.env().set(KERNELS_FLAG, false);
       expect(await kernelsRun()).toEqual([]);
     } finally {

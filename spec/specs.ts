@@ -16,3 +16,4 @@ import './streaming_exact.spec';
 import './streaming_reach.spec';
 import './streaming_program.spec';
 import './wasm_kernel.spec';
+import './wasm_products.spec';

@@ -16,7 +16,7 @@ export {DataFormat, DepthSeparableConv1dArgs, DepthSeparableConv1dCommonArgs, Se
 export {SerializableIdentifier} from './layers/serializable.js';
 export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d.js';
 export {KERNELS_FLAG} from './ops/kernels/registry.js';
-export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL} from './ops/kernels/names.js';
+export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, SEPARABLE_KERNEL} from './ops/kernels/names.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
 export {StreamState, BufferState} from './streaming/state.js';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch.js';

@@ -13,8 +13,13 @@ import {isRecordingGradients} from './tape.js';
 function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean,
                     bias: Tensor1D|null): Tensor2D {
   if (useDedicatedKernel(MATMUL_KERNEL)) {
-    return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
-                              {transposeA, transposeB}) as Tensor2D;
+    // Only a gradient of a gradient asks for both transposed: b is transposed first, since the
+    // wasm kernel reads at most one operand transposed.
+    return tidy(() => {
+      const right = transposeA && transposeB ? transpose(b) : b;
+      return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b: right} : {a, b: right, bias},
+                                {transposeA, transposeB: transposeB && !transposeA}) as Tensor2D;
+    });
   }
   if (strategy().productTransposes === 'flags') {
     return bias == null ? matMul(a, b, transposeA, transposeB) :
@@ -86,5 +91,15 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
  * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
  */
 export function sumRows(t: Tensor2D): Tensor1D {
-  return tidy(() => reshape(product(ones([1, t.shape[0]]), t), [t.shape[1]]));
+  return tidy(() => reshape(transposesInPlace() ? product(ones([t.shape[0], 1]), t, true) :
+                                                  product(ones([1, t.shape[0]]), t),
+                            [t.shape[1]]));
+}
+
+/**
+ * Whether `product` reads a transposed operand where it lies (the active backend's dedicated
+ * kernel does, `strategy.ts`), so that a transpose costs nothing.
+ */
+export function transposesInPlace(): boolean {
+  return strategy().productsReadTransposed && useDedicatedKernel(MATMUL_KERNEL);
 }

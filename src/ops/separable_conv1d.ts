@@ -1,12 +1,15 @@
-import {customGrad, env, expandDims, getBackend, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, engine, env, expandDims, getBackend, NamedTensorMap, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkSize, describe, ValueError} from '../errors.js';
 
 import {checkBackendMemory} from './backend_memory.js';
+import {SEPARABLE_KERNEL} from './kernels/names.js';
+import {useDedicatedKernel} from './kernels/registry.js';
 import {ConvGeometry, depthwiseForward} from './depthwise.js';
 import {correlation, filterGradient, inputGradient} from './depthwise_grads.js';
-import {product, sumRows} from './products.js';
+import {product, sumRows, transposesInPlace} from './products.js';
 import {checkPadding, Padding, planPadding} from './padding.js';
+import {strategy} from './strategy.js';
 import {isRecordingGradients} from './tape.js';
 import {floatTensor} from './tensors.js';
 
@@ -137,7 +140,7 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
  * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
  */
 function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, dw: Tensor3D,
-                 pw: Tensor3D, bias: Tensor1D|null) {
+                 pw: Tensor3D, bias: Tensor1D|null, keepDepthwise = true) {
   checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
   const x3 = toBatchedNWC(x, ncw, unbatched);
   const channels = g.inChannels * g.multiplier;
@@ -145,10 +148,31 @@ function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, d
   // Each stage runs in its own tidy and keeps only its result, and the step frees what it
   // has used up at once: tf.memory() counts every view as bytes, and the step's peak is
   // measured against tfjs's own.
+  // (A width of 0 is only padding: the composite makes it real zeros, see depthwiseForward.)
+  if (g.inWidth > 0 && strategy().oneKernelForward && useDedicatedKernel(SEPARABLE_KERNEL)) {
+    const [y, d2] = oneKernel(g, x3, dw, pw, bias, keepDepthwise);
+    return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2};
+  }
   const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
   const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
                                [g.batch, g.plan.outWidth, -1]) as Tensor3D);
   return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2};
+}
+
+/**
+ * The forward pass as the backend's one kernel: `y [B, T, O]`, and the depthwise result
+ * `d [B*T, C*M]` when `keepDepthwise` (for the gradient; null otherwise).
+ */
+function oneKernel(g: ConvGeometry, x3: Tensor3D, dw: Tensor3D, pw: Tensor3D,
+                   bias: Tensor1D|null, keepDepthwise: boolean): [Tensor3D, Tensor2D|null] {
+  const pw2 = reshape(pw, [pw.shape[1], pw.shape[2]]);
+  const inputs: NamedTensorMap = {x: x3, depthwiseFilter: dw, pointwiseFilter: pw2};
+  if (bias != null) inputs.bias = bias;
+  const attrs = {stride: g.stride, dilation: g.dilation, padLeft: g.plan.left,
+                 outWidth: g.plan.outWidth, activation: 'linear', keepDepthwise};
+  const out = engine().runKernel(SEPARABLE_KERNEL, inputs, attrs) as Tensor|Tensor[];
+  pw2.dispose();
+  return Array.isArray(out) ? [out[0] as Tensor3D, out[1] as Tensor2D] : [out as Tensor3D, null];
 }
 
 function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withBias: boolean) {
@@ -160,7 +184,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
     const channels = g.inChannels * g.multiplier;
     const rows = g.batch * g.plan.outWidth;
     // x3 is x itself for batched NWC input; a view of it would count its bytes again.
-    save(x3 === x ? [x, dw, pw, d2] : [x, dw, pw, d2, x3]);
+    save(x3 === x ? [x, dw, pw, d2!] : [x, dw, pw, d2!, x3]);
     return {
       value,
       gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
@@ -173,7 +197,7 @@ function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withB
         const sd2 = again ? correlation(sx, sdw, g) : saved[3] as Tensor2D;
         const dy2 = tidy(() => reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D);
         // The narrower of d and dy is the cheaper one to transpose.
-        const dpw = tidy(() => reshape(dy2.shape[1] < channels ?
+        const dpw = tidy(() => reshape(dy2.shape[1] < channels && !transposesInPlace() ?
                                            transpose(product(dy2, sd2, true)) :
                                            product(sd2, dy2, true),
                                        [1, channels, -1]));
@@ -220,7 +244,8 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     if (!isRecordingGradients()) {
       // Inference (predict, a stream): nothing can ask for a gradient, so nothing is saved.
       return withinBackendLimits(g, () => forward(g, ncw, unbatched, xT, dwT as Tensor3D,
-                                                  pwT as Tensor3D, biasT as Tensor1D | null)
+                                                  pwT as Tensor3D, biasT as Tensor1D | null,
+                                                  false)
                                               .value as T);
     }
     const f = differentiable(g, ncw, unbatched, biasT != null);

@@ -88,6 +88,22 @@ export interface BackendStrategy {
    */
   productTransposes: 'explicit'|'tiled'|'flags';
   /**
+   * Whether the forward pass runs as one kernel where the backend registers it (wasm:
+   * `kernels/wasm_products.ts`, in tfjs-wasm's heap, one thread): each block of four output
+   * rows is correlated into the L1 cache and multiplied there, so the depthwise result never
+   * goes to memory. Medians of 25 interleaved runs, result read back (ms, one kernel / the five
+   * of the own depthwise kernel and tfjs-wasm's matMul): A 6.4 / 9.5, B 12.2 / 15.6, C 5.8 /
+   * 6.8, D 0.32 / 0.56 (about 22 GFLOP/s on A and B; XNNPACK's 512^3 product here 15-24).
+   */
+  oneKernelForward: boolean;
+  /**
+   * Whether the backend's dedicated product kernel reads a transposed operand where it lies, so
+   * that the op asks for `a^T b` and `a b^T` instead of transposing first (wasm's own products:
+   * `a b^T` 1.2-3x tfjs-wasm's transpose + matMul and 10-14x its matMul with the flag, `a^T b`
+   * 1.2-1.5x, `a b` 1.1-1.3x, on the four bench rows' gradient shapes).
+   */
+  productsReadTransposed: boolean;
+  /**
    * Bytes the backend can address in all, or null where it reports its own limit. wasm32 has
    * 4 GiB; past it tfjs-wasm's allocator hands out bad pointers and the backend is corrupted,
    * so calls are checked against it before any kernel runs.
@@ -98,25 +114,26 @@ export interface BackendStrategy {
 const STRATEGIES: Record<string, BackendStrategy> = {
   cpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
         filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'explicit',
-        addressableBytes: null},
+        oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
   wasm: {depthwise: 'own', fastTaps: [3, 4, 9, 25],
          piecesPay: (channels, outputs, copied) => channels >= 4 && 8 * outputs >= 32768 + copied,
          oneTapLosesNaN: true, avoidPackedDepthwise: null,
          filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'tiled',
-         addressableBytes: 2 ** 32},
+         oneKernelForward: true, productsReadTransposed: true, addressableBytes: 2 ** 32},
   webgl: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
           avoidPackedDepthwise: (taps, dilation) => dilation > 1 && (taps - 1) * dilation + 1 > 64,
           filterGrad: 'perTap', finiteCheck: 'sum', productTransposes: 'explicit',
-          addressableBytes: null},
+          oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
   webgpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
            filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'flags',
-           addressableBytes: null},
+           oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
 };
 
 /** Any other backend (a user's own) runs the plainest composite. */
 const FALLBACK: BackendStrategy = {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
                                    avoidPackedDepthwise: null, filterGrad: 'perTap', finiteCheck: 'sum',
-                                   productTransposes: 'explicit', addressableBytes: null};
+                                   productTransposes: 'explicit', oneKernelForward: false,
+                                   productsReadTransposed: false, addressableBytes: null};
 
 /** The strategy of the active backend. */
 export function strategy(): BackendStrategy {

@@ -2,7 +2,7 @@ import {NamedAttrMap, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../../errors.js';
 
-import {DepthwiseAttrs, DepthwiseForwardAttrs, MatMulAttrs} from './names.js';
+import {DepthwiseAttrs, DepthwiseForwardAttrs, MatMulAttrs, SeparableAttrs} from './names.js';
 
 // The dedicated kernels are public names (`tf.engine().runKernel(MATMUL_KERNEL, ...)` works),
 // so each checks its inputs and attributes: mismatched operands would otherwise read past
@@ -96,4 +96,30 @@ export function checkDepthwise(kernel: string, dd: TensorInfo, other: TensorInfo
                      otherIs === 'filter' ? 'filter [kernelSize, C, M]' : 'x [batch, inWidth, C]'}.`);
   }
   return [channels, multiplier];
+}
+
+/**
+ * The inputs and attributes of the one-kernel forward pass (`SEPARABLE_KERNEL`). Returns
+ * `[N, L, C, K, M, O]`.
+ */
+export function checkSeparable(kernel: string, x: TensorInfo, depthwiseFilter: TensorInfo,
+                               pointwiseFilter: TensorInfo, bias: TensorInfo|undefined,
+                               attrs: NamedAttrMap|undefined): number[] {
+  const [n, l, c, k, m] = checkDepthwiseForward(kernel, x, depthwiseFilter, attrs);
+  const {activation, keepDepthwise} = (attrs ?? {}) as unknown as SeparableAttrs;
+  if (activation !== 'linear' && activation !== 'relu') {
+    fail(kernel, `attribute activation must be 'linear' or 'relu', but got ${describe(activation)}.`);
+  }
+  if (typeof keepDepthwise !== 'boolean') {
+    fail(kernel, `attribute keepDepthwise must be a boolean, but got ${describe(keepDepthwise)}.`);
+  }
+  const [rows, o] = checkFloat(kernel, 'pointwiseFilter', pointwiseFilter, 2);
+  if (rows !== c * m || o < 1) {
+    fail(kernel, `pointwiseFilter must be [C * M, O] = [${c * m}, O >= 1], but got ${
+        describe(pointwiseFilter.shape)}.`);
+  }
+  if (bias != null && describe(checkFloat(kernel, 'bias', bias, 1)) !== describe([o])) {
+    fail(kernel, `bias must have shape [${o}], but got ${describe(bias.shape)}.`);
+  }
+  return [n, l, c, k, m, o];
 }

@@ -53,3 +53,19 @@ export interface DepthwiseForwardAttrs extends NamedAttrMap {
   padLeft: number;
   outWidth: number;
 }
+
+/**
+ * The whole forward pass in one kernel: inputs `x [N, L, C]`, `depthwiseFilter [K, C, M]`,
+ * `pointwiseFilter [C*M, O]`, optionally `bias [O]`; gives `y [N, T, O]`, and with
+ * `keepDepthwise` also the depthwise result `d [N*T, C*M]` (which a gradient needs). See
+ * `SeparableAttrs`.
+ *
+ * @group Internals
+ */
+export const SEPARABLE_KERNEL = 'DepthSeparableConv1dSeparable';
+
+/** The depthwise geometry, the activation applied to the output, and whether to keep d. */
+export interface SeparableAttrs extends DepthwiseForwardAttrs {
+  activation: 'linear'|'relu';
+  keepDepthwise: boolean;
+}

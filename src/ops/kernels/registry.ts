@@ -1,8 +1,9 @@
-import {env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core';
+import {backend as activeBackend, env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core';
 
 import {cpuInputGradConfig} from './cpu_input_grad.js';
 import {cpuMatMulConfig} from './cpu_matmul.js';
 import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig} from './wasm_depthwise.js';
+import {wasmMatMulConfig, wasmProductsUsable, wasmSeparableConfig} from './wasm_products.js';
 import {webglFilterGradConfig} from './webgl_filter_grad.js';
 
 /**
@@ -15,6 +16,9 @@ export const KERNELS_FLAG = 'DEPTH_SEPARABLE_CONV1D_KERNELS';
 
 const CONFIGS = [webglFilterGradConfig, cpuMatMulConfig, cpuInputGradConfig];
 
+/** The wasm kernels that need tfjs-wasm's heap and one thread. */
+const ON_WASM_HEAP = new Set([wasmMatMulConfig.kernelName, wasmSeparableConfig.kernelName]);
+
 let registered = false;
 
 /** Registers the kernels and their flag once; safe to call again, and from a second copy. */
@@ -24,8 +28,9 @@ export function registerKernels(): void {
   // Registering a flag again keeps any value already set.
   env().registerFlag(KERNELS_FLAG, () => true);
   // The wasm kernel only where the engine has WebAssembly SIMD (Safari before 16.4 has not).
-  const configs =
-      wasmDepthwiseAvailable() ? [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig] : CONFIGS;
+  const configs = wasmDepthwiseAvailable() ?
+      [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig, wasmMatMulConfig, wasmSeparableConfig] :
+      CONFIGS;
   for (const config of configs) {
     if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
   }
@@ -37,5 +42,8 @@ export function useDedicatedKernel(kernelName: string): boolean {
   const backend = getBackend();
   if (!env().getBool(KERNELS_FLAG) || getKernel(kernelName, backend) == null) return false;
   // The WebGL programs loop to run-time bounds, which WebGL 1 shaders cannot.
-  return backend !== 'webgl' || env().getNumber('WEBGL_VERSION') === 2;
+  if (backend === 'webgl') return env().getNumber('WEBGL_VERSION') === 2;
+  // The products module runs in tfjs-wasm's heap on one thread (wasm_products.ts).
+  if (backend === 'wasm' && ON_WASM_HEAP.has(kernelName)) return wasmProductsUsable(activeBackend());
+  return true;
 }

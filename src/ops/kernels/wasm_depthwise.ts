@@ -3,6 +3,7 @@ import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {checkDepthwise, checkDepthwiseForward} from './checks.js';
 import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL} from './names.js';
 import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY} from './wasm/depthwise_wasm.js';
+import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
 
 // The depthwise correlation on tfjs-wasm as our own WebAssembly SIMD module (wasm/depthwise.c):
 // vectorised over channels in the NWC layout, any filter width, stride, dilation and
@@ -17,15 +18,6 @@ import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WAS
 // through typed-array views made after every allocation, since an allocation may grow and so
 // replace a heap. Long inputs then run in windows of outputs, so that memory stays near
 // WINDOW_BYTES whatever the tensor sizes.
-
-/** The parts of tfjs-backend-wasm's backend that the kernel uses (no run-time dependency). */
-interface WasmBackend {
-  // The Emscripten module: the SIMD build exports its memory (`asm.memory`), the threaded
-  // build makes it in JavaScript (`wasmMemory`).
-  wasm: {HEAPU8: Uint8Array, asm?: {memory?: unknown}, wasmMemory?: unknown};
-  dataIdMap: {get(dataId: object): {memoryOffset: number}|undefined};
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
 
 /** Both exports take (x, w or dd, out, N, L, C, M, K, S, D, padLeft, T), as in depthwise.c. */
 type ModuleFn = (x: number, w: number, y: number, n: number, l: number, c: number, m: number,
@@ -47,16 +39,6 @@ const WINDOW_BYTES = 8 * 2 ** 20;
 const PAGE = 65536;
 
 let instance: Module|null|undefined;
-
-/** The imported-memory module for each heap it could be linked to (null: it could not). */
-const onHeap = new WeakMap<WebAssembly.Memory, Functions|null>();
-
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
 
 /**
  * The module, made on first use: it is under 4 KB, which Chrome compiles synchronously on the
@@ -92,28 +74,13 @@ export function copyThroughOwnMemory(on: boolean): void {
   copiesOnly = on;
 }
 
+const linkToHeap = heapLinker(DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY,
+                              (exports): Functions => ({depthwise: exports.depthwise as ModuleFn,
+                                                        filterGrad: exports.filter_grad as ModuleFn}));
+
 /** The module linked to tfjs-wasm's own memory, or null where that memory cannot be imported. */
 function heapModule(backend: WasmBackend): Functions|null {
-  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
-  if (copiesOnly) return null;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
-  let fn = onHeap.get(memory);
-  if (fn === undefined) {
-    fn = null;
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' &&
-          memory.buffer instanceof SharedArrayBuffer;
-      // A shared memory links only to a shared import, and the other way round.
-      const bytes = decode(shared ? DEPTHWISE_WASM_SHARED_MEMORY : DEPTHWISE_WASM_IMPORTED_MEMORY);
-      const exports =
-          new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports;
-      fn = {depthwise: exports.depthwise as ModuleFn, filterGrad: exports.filter_grad as ModuleFn};
-    } catch {
-      fn = null;
-    }
-    onHeap.set(memory, fn);
-  }
-  return fn;
+  return copiesOnly ? null : linkToHeap(backend);
 }
 
 /** Grows the module's memory to at least `bytes`. */
