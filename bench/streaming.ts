@@ -191,6 +191,19 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     ...(ortWeb ? {ortWhole: async () => void await ortWeb.run(sequenceValues, SEQUENCE)} : {}),
   }, Math.max(3, Math.ceil(reps / 2)));
 
+  // predict against the peers on their own, side by side: in the rounds above it shares each
+  // round with seven stream variants and their garbage (1.7 ms there against ~1.1 alone here).
+  const ortNode = peer('ORT-node');
+  const predictVsPeers = await sideBySide({
+    predict: () => predictOn(windowValues, rf),
+    ...(ortWeb ? {ortWeb: async () => void await ortWeb.run(channelsFirst(windowValues), rf)} : {}),
+    ...(ortNode ? {ortNode: async () => void await ortNode.run(channelsFirst(windowValues), rf)} : {}),
+  }, reps * 5);
+  const predictVsPeersWhole = await sideBySide({
+    predict: () => predictOn(sequenceValues, SEQUENCE),
+    ...(ortWeb ? {ortWeb: async () => void await ortWeb.run(sequenceValues, SEQUENCE)} : {}),
+  }, Math.max(3, Math.ceil(reps / 2)));
+
   // Exactness: the stream against predict; the peers against predict on the window.
   const offline = tf.tidy(() => model.predict(tf.tensor3d(sequenceValues, [1, SEQUENCE, 1])) as tf.Tensor);
   const expected = await offline.data() as Float32Array;
@@ -252,6 +265,13 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     sequenceUsPerFrame: ms(throughput.chunks) / SEQUENCE * 1000,
     predictSequenceUsPerFrame: ms(throughput.whole) / SEQUENCE * 1000,
     ortSequenceUsPerFrame: ms(throughput.ortWhole) / SEQUENCE * 1000,
+    predictAloneWindowMs: ms(predictVsPeers.predict),
+    ortWebAloneWindowMs: ms(predictVsPeers.ortWeb),
+    ortNodeAloneWindowMs: ms(predictVsPeers.ortNode),
+    ortWebOverPredictWindow: ms(predictVsPeers.ortWeb) / ms(predictVsPeers.predict),
+    predictAloneSequenceMs: ms(predictVsPeersWhole.predict),
+    ortWebAloneSequenceMs: ms(predictVsPeersWhole.ortWeb),
+    ortWebOverPredictSequence: ms(predictVsPeersWhole.ortWeb) / ms(predictVsPeersWhole.predict),
     maxRelDiff: relativeDiff(joined, expected),
     peersVsPredict: peerDiffs.join('; '),
     left: `${left[0]}, ${left[1]}`,

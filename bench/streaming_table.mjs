@@ -18,6 +18,10 @@ const COLUMNS = [
   ['streams per core at 100 frames/s, batch 1 / 64', r => `${n(r.streamsPerCore, 0)} / ${n(r.streamsPerCore64, 0)}`],
   ['1000 frames per frame (us): 20-frame pushes / predict / ORT-web', r =>
     `${n(r.sequenceUsPerFrame, 1)} / ${n(r.predictSequenceUsPerFrame, 1)} / ${n(r.ortSequenceUsPerFrame, 1)}`],
+  ['predict / ORT-web / ORT-node alone, 127 frames (ms)', r =>
+    `${n(r.predictAloneWindowMs, 2)} / ${n(r.ortWebAloneWindowMs, 2)} / ${n(r.ortNodeAloneWindowMs, 2)}`],
+  ['ORT-web / predict alone, 127 / 1000 frames', r =>
+    `${n(r.ortWebOverPredictWindow, 2)} / ${n(r.ortWebOverPredictSequence, 2)}`],
   ['max rel. diff vs predict (stream; peers)', r => `${Number(r.maxRelDiff).toExponential(1)}; ${r.peersVsPredict || r.peersMissing}`],
   ['tensors, bytes left', r => r.left],
 ];
@@ -37,7 +41,9 @@ export function streamingMarkdown(rows) {
       `Float32Array in, the result read back: \`await data()\` for tensors). Streams per core: real-time ` +
       `streams at 100 frames/s one core sustains with pushArray (batchSize 64: one push for 64 streams). ` +
       `Arithmetic limit: the multiply-adds of a one-frame push over the measured one-core rate of the ` +
-      `program's own product (its wasm SIMD kernel on 127 rows of 64 x 64, in cache). Targets: one-frame push >= 10x ORT-web's window and faster than ORT-node's; 20-frame push ` +
+      `program's own product (its wasm SIMD kernel on 127 rows of 64 x 64, in cache). "Alone": \`predict\` ` +
+      `and the peers timed side by side in rounds of their own (in the rounds of the pushes predict shares ` +
+      `each round with seven stream variants). Targets: one-frame push >= 10x ORT-web's window and faster than ORT-node's; 20-frame push ` +
       `>= 3x ORT-web's window.\n\n${table}\n` +
       (switches ? `\nPushes of n frames, program / tensor steps (ms), where the size switch is measured:\n\n${switches}\n` : '');
 }

@@ -14,10 +14,13 @@ import {randomArray, refForward, refGradients, seededRandom} from './reference';
 const DEDICATED: Record<string, string[]> = {
   cpu: [MATMUL_KERNEL, INPUT_GRAD_KERNEL],
   webgl: [FILTER_GRAD_KERNEL],
-  wasm: [DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL],
+  wasm: [DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL],
 };
-/** The products module runs only on tfjs-wasm's heap with one thread. */
-const ON_WASM_HEAP = [MATMUL_KERNEL, SEPARABLE_KERNEL];
+/**
+ * On tfjs-wasm's heap with one thread the products module runs the forward pass as one kernel
+ * and the products: the depthwise kernel is then left to stride-1 input gradients.
+ */
+const ON_WASM_HEAP = [FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, SEPARABLE_KERNEL];
 const modes = DEDICATED[specBackend()] ?
     [{kernels: true, title: ' (dedicated kernels)'},
      {kernels: false, title: ' (composite of tfjs ops, kernel flag off)'}] :
@@ -94,8 +97,8 @@ describe('the dedicated kernels', () => {
       return info.kernelNames.filter(name => name.startsWith('DepthSeparableConv1d')).sort();
     };
     try {
-      const onHeap = tf.getBackend() === 'wasm' && wasmProductsUsable(tf.backend()) ? ON_WASM_HEAP : [];
-      expect(await kernelsRun()).toEqual([...DEDICATED[tf.getBackend()] ?? [], ...onHeap].sort());
+      const onHeap = tf.getBackend() === 'wasm' && wasmProductsUsable(tf.backend());
+      expect(await kernelsRun()).toEqual([...onHeap ? ON_WASM_HEAP : DEDICATED[tf.getBackend()] ?? []].sort());
       tf.env().set(KERNELS_FLAG, false);
       expect(await kernelsRun()).toEqual([]);
     } finally {

@@ -6,7 +6,7 @@
 // wide filters stay about as cheap as one tfjs kernel (issue 19, item 9).
 import * as tf from '@tensorflow/tfjs-core';
 
-import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, separableConv1d} from '../src';
+import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, separableConv1d} from '../src';
 
 import {copyThroughOwnMemory} from '../src/ops/kernels/wasm_depthwise';
 
@@ -98,6 +98,43 @@ async function checkFilterGrad(c: RefConv, seed: number, bad: number): Promise<v
   tf.dispose([xt, ddt]);
 }
 
+/** `dx [B, L, C]` of `dd [B, T, C*M]` and the filter, in float64, over the taps inside x. */
+function refInputGrad(c: RefConv, dd: Float64Array, dw: Float64Array): Float64Array {
+  const {left, out} = refPadding(c);
+  const cm = c.channels * c.multiplier;
+  const dx = new Float64Array(c.batch * c.width * c.channels);
+  for (let b = 0; b < c.batch; b++) {
+    for (let t = 0; t < out; t++) {
+      for (let k = 0; k < c.kernel; k++) {
+        const i = t * c.stride + k * c.dilation - left;
+        if (i < 0 || i >= c.width) continue;
+        for (let j = 0; j < cm; j++) {
+          dx[(b * c.width + i) * c.channels + Math.floor(j / c.multiplier)] +=
+              dd[(b * out + t) * cm + j] * dw[k * cm + j];
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** The input gradient kernel on one config against `refInputGrad`. */
+async function checkInputGrad(c: RefConv, seed: number, bad: number): Promise<void> {
+  const rand = seededRandom(seed);
+  const {left, out} = refPadding(c);
+  const cm = c.channels * c.multiplier;
+  const dd = spoilSeeded(randomArray(c.batch * out * cm, rand), bad, rand);
+  const dw = spoilSeeded(randomArray(c.kernel * cm, rand), bad, rand);
+  const ddt = tf.tensor2d(Float32Array.from(dd), [c.batch * out, cm]);
+  const wt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
+  const dx = tf.engine().runKernel(INPUT_GRAD_KERNEL, {dd: ddt, filter: wt}, {
+    batch: c.batch, inWidth: c.width, outWidth: out, kernelSize: c.kernel, stride: c.stride,
+    dilation: c.dilation, padLeft: left}) as tf.Tensor;
+  expect(dx.shape).toEqual([c.batch, c.width, c.channels]);
+  check(mismatch(await takeAsync(dx), refInputGrad(c, dd, dw), `dx of ${JSON.stringify(c)}`));
+  tf.dispose([ddt, wt]);
+}
+
 const ownKernel = () => tf.getKernel(DEPTHWISE_KERNEL, tf.getBackend()) != null;
 
 // wasm: in tfjs-wasm's heap (one thread) and through the module's own memory (threaded builds).
@@ -154,6 +191,13 @@ for (const copies of [false, true]) {
                                          {stride: 1.5, dilation: 1, padLeft: 0, outWidth: 4}))
           .toThrowError(/attribute stride must be a whole number/);
       tf.dispose([x, w, w3]);
+    });
+
+    it('its input gradient kernel matches float64 loops at every stride, NaN/Inf in dd and the filter', async () => {
+      for (let k = 1; k <= 64; k += 3) {
+        const c = kernelCase(k, 13000 + k);
+        await checkInputGrad({...c, stride: 1 + k % 4}, 14000 + k, k % 2);
+      }
     });
 
     it('its filter gradient kernel matches float64 loops, NaN/Inf in x and dd included', async () => {

@@ -299,6 +299,9 @@ export class DepthSeparableConv1d extends layers.Layer {
    * @internal
    */
   convolve(x: Tensor3D, pad: Padding): Tensor3D {
+    // A relu goes to the op, whose one-kernel forward pass applies it as it stores (a kernel
+    // fewer a layer on wasm).
+    const relu = this.settings.activation.getClassName() === 'relu';
     return tidy(() => {
       const y = separableConv1dWithBias(x, this.depthwiseKernel!.read() as Tensor3D,
                                         this.pointwiseKernel!.read() as Tensor3D, {
@@ -307,8 +310,9 @@ export class DepthSeparableConv1d extends layers.Layer {
         dilation: this.dilationRate,
         dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
         bias: (this.bias?.read() ?? null) as Tensor1D | null,
+        activation: relu ? 'relu' : 'linear',
       });
-      return this.settings.activation.apply(y) as Tensor3D;
+      return relu ? y : this.settings.activation.apply(y) as Tensor3D;
     });
   }
 

@@ -228,7 +228,8 @@ export function depthwiseForward(x: Tensor3D, filter: Tensor3D, g: ConvGeometry)
 export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeometry): Tensor3D {
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   if (inWidth === 0) return zeros([batch, 0, inChannels]);
-  // cpu's kernel gains only where the composite would spread dd (stride > 1).
+  // The dedicated kernels (cpu, wasm) gain only where the composite would spread dd (stride >
+  // 1): at stride 1 it is one correlation, on wasm by the own kernel's 4-row blocks.
   if (stride > 1 && useDedicatedKernel(INPUT_GRAD_KERNEL)) {
     return engine().runKernel(INPUT_GRAD_KERNEL, {dd, filter}, kernelAttrs(g)) as Tensor3D;
   }

@@ -1,4 +1,4 @@
-import {customGrad, engine, env, expandDims, getBackend, NamedTensorMap, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, engine, env, expandDims, getBackend, NamedTensorMap, relu, reshape, squeeze, Tensor, Tensor1D, Tensor2D, Tensor3D, TensorLike, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {checkInteger, checkSize, describe, ValueError} from '../errors.js';
 
@@ -140,7 +140,8 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
  * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
  */
 function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, dw: Tensor3D,
-                 pw: Tensor3D, bias: Tensor1D|null, keepDepthwise = true) {
+                 pw: Tensor3D, bias: Tensor1D|null, keepDepthwise = true,
+                 activation: 'linear'|'relu' = 'linear') {
   checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
   const x3 = toBatchedNWC(x, ncw, unbatched);
   const channels = g.inChannels * g.multiplier;
@@ -150,13 +151,13 @@ function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, d
   // measured against tfjs's own.
   // (A width of 0 is only padding: the composite makes it real zeros, see depthwiseForward.)
   if (g.inWidth > 0 && strategy().oneKernelForward && useDedicatedKernel(SEPARABLE_KERNEL)) {
-    const [y, d2] = oneKernel(g, x3, dw, pw, bias, keepDepthwise);
-    return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2};
+    const [y, d2] = oneKernel(g, x3, dw, pw, bias, keepDepthwise, activation);
+    return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2, activated: true};
   }
   const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
   const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
                                [g.batch, g.plan.outWidth, -1]) as Tensor3D);
-  return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2};
+  return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2, activated: false};
 }
 
 /**
@@ -164,14 +165,13 @@ function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, d
  * `d [B*T, C*M]` when `keepDepthwise` (for the gradient; null otherwise).
  */
 function oneKernel(g: ConvGeometry, x3: Tensor3D, dw: Tensor3D, pw: Tensor3D,
-                   bias: Tensor1D|null, keepDepthwise: boolean): [Tensor3D, Tensor2D|null] {
-  const pw2 = reshape(pw, [pw.shape[1], pw.shape[2]]);
-  const inputs: NamedTensorMap = {x: x3, depthwiseFilter: dw, pointwiseFilter: pw2};
+                   bias: Tensor1D|null, keepDepthwise: boolean,
+                   activation: 'linear'|'relu'): [Tensor3D, Tensor2D|null] {
+  const inputs: NamedTensorMap = {x: x3, depthwiseFilter: dw, pointwiseFilter: pw};
   if (bias != null) inputs.bias = bias;
   const attrs = {stride: g.stride, dilation: g.dilation, padLeft: g.plan.left,
-                 outWidth: g.plan.outWidth, activation: 'linear', keepDepthwise};
+                 outWidth: g.plan.outWidth, activation, keepDepthwise};
   const out = engine().runKernel(SEPARABLE_KERNEL, inputs, attrs) as Tensor|Tensor[];
-  pw2.dispose();
   return Array.isArray(out) ? [out[0] as Tensor3D, out[1] as Tensor2D] : [out as Tensor3D, null];
 }
 
@@ -223,6 +223,11 @@ export interface SeparableConv1dOptions {
   dilation?: number;
   dataFormat?: DataFormat1D;
   bias?: Tensor1D|TensorLike|null;
+  /**
+   * Applied to the result: `'linear'` (none, the default) or `'relu'`, which the one-kernel
+   * forward pass applies as it stores (tfjs-wasm, inference), and `tf.relu` elsewhere.
+   */
+  activation?: 'linear'|'relu';
 }
 
 /**
@@ -234,6 +239,11 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     options: SeparableConv1dOptions = {}): T {
   const s = checkSettings(options.stride ?? 1, options.pad ?? 'valid', options.dilation ?? 1,
                           options.dataFormat ?? 'NWC');
+  const activation = options.activation ?? 'linear';
+  if (activation !== 'linear' && activation !== 'relu') {
+    throw new ValueError(`${OP}: activation must be 'linear' or 'relu', but got ${
+        describe(activation)}.`);
+  }
   return tidy(() => {
     const xT = floatTensor(x, 'x', OP);
     const dwT = floatTensor(depthwiseFilter, 'depthwiseFilter', OP);
@@ -243,14 +253,15 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     const [ncw, unbatched] = [s.dataFormat === 'NCW', xT.rank === 2];
     if (!isRecordingGradients()) {
       // Inference (predict, a stream): nothing can ask for a gradient, so nothing is saved.
-      return withinBackendLimits(g, () => forward(g, ncw, unbatched, xT, dwT as Tensor3D,
-                                                  pwT as Tensor3D, biasT as Tensor1D | null,
-                                                  false)
-                                              .value as T);
+      const {value, activated} = withinBackendLimits(
+          g, () => forward(g, ncw, unbatched, xT, dwT as Tensor3D, pwT as Tensor3D,
+                           biasT as Tensor1D | null, false, activation));
+      return (activated || activation === 'linear' ? value : relu(value)) as T;
     }
     const f = differentiable(g, ncw, unbatched, biasT != null);
-    return withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
-                                                         f(xT, dwT, pwT, biasT)) as T);
+    const y = withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
+                                                            f(xT, dwT, pwT, biasT)) as T);
+    return (activation === 'linear' ? y : relu(y)) as T;
   });
 }
 

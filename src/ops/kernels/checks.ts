@@ -113,7 +113,11 @@ export function checkSeparable(kernel: string, x: TensorInfo, depthwiseFilter: T
   if (typeof keepDepthwise !== 'boolean') {
     fail(kernel, `attribute keepDepthwise must be a boolean, but got ${describe(keepDepthwise)}.`);
   }
-  const [rows, o] = checkFloat(kernel, 'pointwiseFilter', pointwiseFilter, 2);
+  // [C*M, O], or the op's own [1, C*M, O] as it is (a reshape would be a kernel more).
+  const pwShape = pointwiseFilter?.shape?.length === 3 && pointwiseFilter.shape[0] === 1 ?
+      checkFloat(kernel, 'pointwiseFilter', pointwiseFilter, 3).slice(1) :
+      checkFloat(kernel, 'pointwiseFilter', pointwiseFilter, 2);
+  const [rows, o] = pwShape;
   if (rows !== c * m || o < 1) {
     fail(kernel, `pointwiseFilter must be [C * M, O] = [${c * m}, O >= 1], but got ${
         describe(pointwiseFilter.shape)}.`);

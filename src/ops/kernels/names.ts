@@ -56,7 +56,7 @@ export interface DepthwiseForwardAttrs extends NamedAttrMap {
 
 /**
  * The whole forward pass in one kernel: inputs `x [N, L, C]`, `depthwiseFilter [K, C, M]`,
- * `pointwiseFilter [C*M, O]`, optionally `bias [O]`; gives `y [N, T, O]`, and with
+ * `pointwiseFilter [C*M, O]` (or `[1, C*M, O]`), optionally `bias [O]`; gives `y [N, T, O]`, and with
  * `keepDepthwise` also the depthwise result `d [N*T, C*M]` (which a gradient needs). See
  * `SeparableAttrs`.
  *

@@ -2,7 +2,7 @@ import {backend as activeBackend, env, getBackend, getKernel, registerKernel} fr
 
 import {cpuInputGradConfig} from './cpu_input_grad.js';
 import {cpuMatMulConfig} from './cpu_matmul.js';
-import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig} from './wasm_depthwise.js';
+import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig, wasmInputGradConfig} from './wasm_depthwise.js';
 import {wasmMatMulConfig, wasmProductsUsable, wasmSeparableConfig} from './wasm_products.js';
 import {webglFilterGradConfig} from './webgl_filter_grad.js';
 
@@ -29,7 +29,8 @@ export function registerKernels(): void {
   env().registerFlag(KERNELS_FLAG, () => true);
   // The wasm kernel only where the engine has WebAssembly SIMD (Safari before 16.4 has not).
   const configs = wasmDepthwiseAvailable() ?
-      [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig, wasmMatMulConfig, wasmSeparableConfig] :
+      [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig, wasmInputGradConfig, wasmMatMulConfig,
+       wasmSeparableConfig] :
       CONFIGS;
   for (const config of configs) {
     if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);

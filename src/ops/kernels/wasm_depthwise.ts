@@ -1,7 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {checkDepthwise, checkDepthwiseForward} from './checks.js';
-import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL} from './names.js';
+import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './names.js';
 import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY} from './wasm/depthwise_wasm.js';
 import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
 
@@ -19,13 +19,14 @@ import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
 // replace a heap. Long inputs then run in windows of outputs, so that memory stays near
 // WINDOW_BYTES whatever the tensor sizes.
 
-/** Both exports take (x, w or dd, out, N, L, C, M, K, S, D, padLeft, T), as in depthwise.c. */
+/** The exports take (x or dd, w or dd, out, N, L, C, M, K, S, D, padLeft, T), as in depthwise.c. */
 type ModuleFn = (x: number, w: number, y: number, n: number, l: number, c: number, m: number,
                  k: number, s: number, d: number, padLeft: number, t: number) => void;
 
 interface Functions {
   depthwise: ModuleFn;
   filterGrad: ModuleFn;
+  inputGrad: ModuleFn;
 }
 
 interface Module extends Functions {
@@ -55,6 +56,7 @@ function module(): Module|null {
     heapBase: (exports.__heap_base as WebAssembly.Global).value as number,
     depthwise: exports.depthwise as ModuleFn,
     filterGrad: exports.filter_grad as ModuleFn,
+    inputGrad: exports.input_grad as ModuleFn,
   };
   return instance;
 }
@@ -76,7 +78,8 @@ export function copyThroughOwnMemory(on: boolean): void {
 
 const linkToHeap = heapLinker(DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY,
                               (exports): Functions => ({depthwise: exports.depthwise as ModuleFn,
-                                                        filterGrad: exports.filter_grad as ModuleFn}));
+                                                        filterGrad: exports.filter_grad as ModuleFn,
+                                                        inputGrad: exports.input_grad as ModuleFn}));
 
 /** The module linked to tfjs-wasm's own memory, or null where that memory cannot be imported. */
 function heapModule(backend: WasmBackend): Functions|null {
@@ -149,36 +152,67 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
 };
 
 /**
+ * A gradient kernel of two operands, `first` and `second` (in the module's argument order), to
+ * `out` of `outShape`. Without tfjs-wasm's heap it copies both whole into the module's memory.
+ */
+function gradient(kernel: string, fn: (f: Functions) => ModuleFn, first: TensorInfo,
+                  second: TensorInfo, outShape: number[], backend: unknown,
+                  g: DepthwiseAttrs, c: number, m: number): TensorInfo {
+  const {batch: n, inWidth: l, outWidth: t, kernelSize: k, stride: s, dilation: d, padLeft} = g;
+  const mod = module();
+  if (mod == null) throw new Error(`${kernel}: this engine has no WebAssembly SIMD`);
+  const wasm = backend as WasmBackend;
+  const out = wasm.makeOutput(outShape, 'float32');
+  const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+  const inHeap = heapModule(wasm);
+  if (inHeap != null) {
+    fn(inHeap)(at(first), at(second), at(out), n, l, c, m, k, s, d, padLeft, t);
+    return out;
+  }
+  const size = (info: {shape: number[]}) => info.shape.reduce((p, q) => p * q, 1);
+  const sizes = [size(first), size(second), size({shape: outShape})];
+  const firstAt = aligned(mod.heapBase);
+  const secondAt = aligned(firstAt + 4 * sizes[0]);
+  const outAt = aligned(secondAt + 4 * sizes[1]);
+  reserve(mod, outAt + 4 * sizes[2]);
+  const heap = wasm.wasm.HEAPU8.buffer;
+  const memory = mod.memory.buffer;
+  new Float32Array(memory, firstAt, sizes[0]).set(new Float32Array(heap, at(first), sizes[0]));
+  new Float32Array(memory, secondAt, sizes[1]).set(new Float32Array(heap, at(second), sizes[1]));
+  fn(mod)(firstAt, secondAt, outAt, n, l, c, m, k, s, d, padLeft, t);
+  new Float32Array(heap, at(out), sizes[2]).set(new Float32Array(memory, outAt, sizes[2]));
+  return out;
+}
+
+/**
  * The depthwise filter gradient, `x [B, L, C]` and `dd [B*T, C*M]` to `[K, C, M]`, over the taps
- * inside the input. Without tfjs-wasm's heap it copies x and dd whole into the module's memory.
+ * inside the input.
  */
 const filterGrad: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
   const [c, m] = checkDepthwise(FILTER_GRAD_KERNEL, dd, x, 'x', attrs);
-  const {batch: n, inWidth: l, outWidth: t, kernelSize: k, stride: s, dilation: d, padLeft} =
-      attrs as unknown as DepthwiseAttrs;
-  const mod = module();
-  if (mod == null) throw new Error(`${FILTER_GRAD_KERNEL}: this engine has no WebAssembly SIMD`);
-  const wasm = backend as unknown as WasmBackend;
-  const out = wasm.makeOutput([k, c, m], 'float32');
-  const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset;
-  const inHeap = heapModule(wasm);
-  if (inHeap != null) {
-    inHeap.filterGrad(at(x), at(dd), at(out), n, l, c, m, k, s, d, padLeft, t);
-    return out;
-  }
-  const sizes = [n * l * c, n * t * c * m, k * c * m];
-  const xAt = aligned(mod.heapBase);
-  const ddAt = aligned(xAt + 4 * sizes[0]);
-  const outAt = aligned(ddAt + 4 * sizes[1]);
-  reserve(mod, outAt + 4 * sizes[2]);
-  const heap = wasm.wasm.HEAPU8.buffer;
-  const memory = mod.memory.buffer;
-  new Float32Array(memory, xAt, sizes[0]).set(new Float32Array(heap, at(x), sizes[0]));
-  new Float32Array(memory, ddAt, sizes[1]).set(new Float32Array(heap, at(dd), sizes[1]));
-  mod.filterGrad(xAt, ddAt, outAt, n, l, c, m, k, s, d, padLeft, t);
-  new Float32Array(heap, at(out), sizes[2]).set(new Float32Array(memory, outAt, sizes[2]));
-  return out;
+  const g = attrs as unknown as DepthwiseAttrs;
+  return gradient(FILTER_GRAD_KERNEL, f => f.filterGrad, x, dd, [g.kernelSize, c, m], backend,
+                  g, c, m);
+};
+
+/**
+ * The depthwise input gradient, `dd [B*T, C*M]` and `filter [K, C, M]` to `[B, L, C]`, at any
+ * stride: each output row adds its share to the input rows its taps read (no spread zeros).
+ */
+const inputGrad: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dd, filter} = inputs as {dd: TensorInfo, filter: TensorInfo};
+  const [c, m] = checkDepthwise(INPUT_GRAD_KERNEL, dd, filter, 'filter', attrs);
+  const g = attrs as unknown as DepthwiseAttrs;
+  return gradient(INPUT_GRAD_KERNEL, f => f.inputGrad, dd, filter, [g.batch, g.inWidth, c],
+                  backend, g, c, m);
+};
+
+/** The input gradient's registration for the wasm backend. */
+export const wasmInputGradConfig: KernelConfig = {
+  kernelName: INPUT_GRAD_KERNEL,
+  backendName: 'wasm',
+  kernelFunc: inputGrad
 };
 
 /** The filter gradient's registration for the wasm backend. */

@@ -138,22 +138,31 @@ void depthwise(const f32 *x, const f32 *w, f32 *y, int N, int L, int C, int M, i
 // over the taps inside [0, L) only (padding is not read: a NaN in dd reaches only the taps
 // whose window held real inputs). M = 1 runs blocks of 16 channels in four vector sums (the
 // module must stay under 4 KB: the other channels one at a time).
+#define TB 64
+
 __attribute__((export_name("filter_grad")))
 void filter_grad(const f32 *x, const f32 *dd, f32 *dw, int N, int L, int C, int M, int K, int S,
                  int D, int padLeft, int T) {
   const int CM = C * M;
-  for (int k = 0; k < K; k++) {
+  for (int j = 0; j < K * CM; j++) dw[j] = 0;
+  // Outputs in blocks of TB: every tap and channel block sums over one block while its rows
+  // of x and dd are in cache (over the whole width, row B's gradient read them 24 times from
+  // memory: 3.2 ms; in blocks 1.6, and row C's 5.4 ms 1.0).
+  for (int n = 0; n < N; n++) for (int tb = 0; tb < T; tb += TB) for (int k = 0; k < K; k++) {
     // Outputs t0 <= t < t1 read input t*S + offset inside [0, L).
     const int offset = k * D - padLeft;
-    const int t0 = offset >= 0 ? 0 : (-offset + S - 1) / S;
+    int t0 = offset >= 0 ? 0 : (-offset + S - 1) / S;
     int t1 = L - 1 - offset < 0 ? 0 : (L - 1 - offset) / S + 1;
     if (t1 > T) t1 = T;
+    if (t0 < tb) t0 = tb;
+    if (t1 > tb + TB) t1 = tb + TB;
     f32 *out = dw + k * CM;
     int c = 0;
     if (M == 1) {
       for (; c + 16 <= C; c += 16) {
-        v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-        for (int n = 0; n < N; n++) {
+        v128_t a0 = wasm_v128_load(out + c), a1 = wasm_v128_load(out + c + 4);
+        v128_t a2 = wasm_v128_load(out + c + 8), a3 = wasm_v128_load(out + c + 12);
+        {
           const f32 *xp = x + (n * L + t0 * S + offset) * C + c;
           const f32 *dp = dd + (n * T + t0) * C + c;
           for (int t = t0; t < t1; t++, xp += S * C, dp += C) {
@@ -172,11 +181,39 @@ void filter_grad(const f32 *x, const f32 *dd, f32 *dw, int N, int L, int C, int 
     // The rest: the last channels, or every channel and multiple for M > 1.
     for (int j = c * M; j < CM; j++) {
       const int ch = j / M;
-      f32 a = 0;
-      for (int n = 0; n < N; n++) {
-        for (int t = t0; t < t1; t++) a += x[(n * L + t * S + offset) * C + ch] * dd[(n * T + t) * CM + j];
-      }
+      f32 a = out[j];
+      for (int t = t0; t < t1; t++) a += x[(n * L + t * S + offset) * C + ch] * dd[(n * T + t) * CM + j];
       out[j] = a;
+    }
+  }
+}
+
+// The input gradient of the same correlation, for any stride, as the transpose of the forward
+// map: every output row t adds dd[n, t] x w[k] to the input row t*S + k*D - padLeft of each
+// tap k inside [0, L) (no zeros spread between the steps, no reversed filter):
+//   dx[n, i, c] = sum over t, k with t*S + k*D - padLeft = i, and m, of dd[n, t, c*M + m] * w[k, c, m].
+__attribute__((export_name("input_grad")))
+void input_grad(const f32 *dd, const f32 *w, f32 *dx, int N, int L, int C, int M, int K, int S,
+                int D, int padLeft, int T) {
+  const int CM = C * M;
+  for (int j = 0; j < N * L * C; j++) dx[j] = 0;
+  for (int n = 0; n < N; n++) for (int t = 0; t < T; t++) for (int k = 0; k < K; k++) {
+    const int i = t * S + k * D - padLeft;
+    if (i < 0 || i >= L) continue;
+    f32 *xr = dx + (n * L + i) * C;
+    const f32 *dr = dd + (n * T + t) * CM, *wr = w + k * CM;
+    int c = 0;
+    if (M == 1) {
+      for (; c + 4 <= C; c += 4) {
+        wasm_v128_store(xr + c, wasm_f32x4_add(wasm_v128_load(xr + c),
+                                               wasm_f32x4_mul(wasm_v128_load(dr + c),
+                                                              wasm_v128_load(wr + c))));
+      }
+    }
+    for (; c < C; c++) {
+      f32 a = xr[c];
+      for (int m = 0; m < M; m++) a += dr[c * M + m] * wr[c * M + m];
+      xr[c] = a;
     }
   }
 }
