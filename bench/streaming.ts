@@ -224,6 +224,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
   if (torchRamp) peerDiffs.push(`torch ${relativeDiff(torchRamp, rampWant).toExponential(1)}`);
 
   const kernels = await kernelsPerPush(stream, frame);
+  const predictKernels = (await tf.profile(() => predictOn(windowValues, rf))).kernels.length;
   const oldKernels = await kernelsPerPush(old, frame);
   const {rate, what: rateOf} = productMacRate();
   const left = [tf.memory().numTensors - tensors, tf.memory().numBytes - bytes];
@@ -265,6 +266,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     sequenceUsPerFrame: ms(throughput.chunks) / SEQUENCE * 1000,
     predictSequenceUsPerFrame: ms(throughput.whole) / SEQUENCE * 1000,
     ortSequenceUsPerFrame: ms(throughput.ortWhole) / SEQUENCE * 1000,
+    predictKernels,
     predictAloneWindowMs: ms(predictVsPeers.predict),
     ortWebAloneWindowMs: ms(predictVsPeers.ortWeb),
     ortNodeAloneWindowMs: ms(predictVsPeers.ortNode),

@@ -20,6 +20,7 @@ const COLUMNS = [
     `${n(r.sequenceUsPerFrame, 1)} / ${n(r.predictSequenceUsPerFrame, 1)} / ${n(r.ortSequenceUsPerFrame, 1)}`],
   ['predict / ORT-web / ORT-node alone, 127 frames (ms)', r =>
     `${n(r.predictAloneWindowMs, 2)} / ${n(r.ortWebAloneWindowMs, 2)} / ${n(r.ortNodeAloneWindowMs, 2)}`],
+  ['kernels per predict', r => String(r.predictKernels ?? '')],
   ['ORT-web / predict alone, 127 / 1000 frames', r =>
     `${n(r.ortWebOverPredictWindow, 2)} / ${n(r.ortWebOverPredictSequence, 2)}`],
   ['max rel. diff vs predict (stream; peers)', r => `${Number(r.maxRelDiff).toExponential(1)}; ${r.peersVsPredict || r.peersMissing}`],
