@@ -56,6 +56,15 @@ const MODULES = [
        doc: 'The products module that imports a shared `env.memory` (up to 4 GiB)',
        flags: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory',
                '-Wl,--max-memory=4294967296'], inHeap: true},
+      // Relaxed SIMD's fused multiply-add (Chrome 114+, Node 22+), where WebAssembly.validate
+      // takes it; the plain builds above elsewhere.
+      {name: 'SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY',
+       doc: 'The products module with relaxed SIMD\'s multiply-add, importing `env.memory`',
+       flags: ['-DRELAXED', '-mrelaxed-simd', '-Wl,--import-memory'], inHeap: true, relaxed: true},
+      {name: 'SEPARABLE_WASM_RELAXED_SHARED_MEMORY',
+       doc: 'The products module with relaxed SIMD\'s multiply-add, importing a shared `env.memory`',
+       flags: ['-DRELAXED', '-mrelaxed-simd', '-matomics', '-Wl,--import-memory',
+               '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'], inHeap: true, relaxed: true},
     ],
   },
   {
@@ -81,6 +90,37 @@ function checkInHeap(wasm) {
   }
 }
 
+/**
+ * clang 14 emits relaxed SIMD's multiply-add under its prototype opcode (`f32x4.fma`, 0xfd 0xaf
+ * 0x01); engines take only the final `f32x4.relaxed_madd` (0xfd 0x85 0x02: a * b + c for the
+ * operands a, b, c, as separable.c's MADD passes them). Renumbered in place (both are three
+ * bytes), after checking that the byte pattern occurs exactly where the disassembly has the
+ * instruction and nowhere else.
+ */
+function renumberRelaxed(wasm) {
+  const dump = spawnSync('llvm-objdump-14', ['-d', wasm], {encoding: 'utf8'});
+  if (dump.status !== 0) throw new Error('build-wasm: llvm-objdump-14 is needed for the relaxed build');
+  const instructions = dump.stdout.split('\n').filter(l => /\bf32x4\.fma\b/.test(l));
+  const bytes = readFileSync(wasm);
+  const at = [];
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === 0xfd && bytes[i + 1] === 0xaf && bytes[i + 2] === 0x01) at.push(i);
+  }
+  const listed = instructions.map(l => parseInt(l.trim().split(':')[0], 16));
+  if (at.length === 0 || at.length !== listed.length) {
+    throw new Error(`build-wasm: ${at.length} fma byte patterns against ${listed.length} instructions`);
+  }
+  // The disassembly's offsets count from the code section's start; each pattern lies at the
+  // same distance from it.
+  const shift = at[0] - listed[0];
+  if (at.some((p, j) => p - listed[j] !== shift)) throw new Error('build-wasm: fma patterns off');
+  for (const p of at) {
+    bytes[p + 1] = 0x85;
+    bytes[p + 2] = 0x02;
+  }
+  writeFileSync(wasm, bytes);
+}
+
 function build(module, variant) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dsc1d-wasm-'));
   try {
@@ -88,6 +128,7 @@ function build(module, variant) {
     execFileSync(CLANG, [...COMMON, ...module.flags, ...variant.flags, '-o', wasm, module.source],
                  {stdio: 'inherit'});
     if (variant.inHeap) checkInHeap(wasm);
+    if (variant.relaxed) renumberRelaxed(wasm);
     const bytes = readFileSync(wasm);
     if (bytes.length > SYNC_COMPILE_LIMIT) {
       throw new Error(`build-wasm: ${variant.name} is ${bytes.length} bytes, over the ` +

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
-import {wasmProductsUsable} from '../src/ops/kernels/wasm_products';
+import {allowRelaxedSimd, relaxedSimdAvailable, wasmProductsUsable} from '../src/ops/kernels/wasm_products';
 
 import {check, liveTensors, mismatch, takeAsync} from './helpers';
 import {RefConv, RefPadding, randomArray, refForward, refPadding, seededRandom} from './reference';
@@ -86,10 +86,23 @@ async function checkSeparable(c: RefConv, seed: number, bad: Spoilt, withBias: b
   tf.dispose(Object.values(inputs));
 }
 
-describe(`the one-kernel forward pass ${SEPARABLE_KERNEL} (wasm, one thread)`, () => {
+// Both builds of the module: plain SIMD, and relaxed SIMD's fused multiply-add where the
+// engine has it (Chromium; Node 20 only behind a flag).
+const BUILDS = [{relaxed: false, title: ''}, {relaxed: true, title: ', relaxed-SIMD build'}];
+
+/** Runs `body`'s specs with the build allowed, pending where it does not run. */
+function withBuild(build: typeof BUILDS[number], what: string): void {
   beforeEach(() => {
-    if (!usable()) pending(`no ${SEPARABLE_KERNEL} on ${tf.getBackend()} here`);
+    if (!usable()) pending(`no ${what} on ${tf.getBackend()} here`);
+    if (build.relaxed && !relaxedSimdAvailable()) pending('this engine has no relaxed SIMD');
+    allowRelaxedSimd(build.relaxed);
   });
+  afterEach(() => allowRelaxedSimd(true));
+}
+
+for (const build of BUILDS) {
+describe(`the one-kernel forward pass ${SEPARABLE_KERNEL} (wasm, one thread${build.title})`, () => {
+  withBuild(build, SEPARABLE_KERNEL);
 
   it('matches the reference for every K from 1 to 64, finite and with NaN/Inf in x', async () => {
     for (let k = 1; k <= 64; k++) {
@@ -160,10 +173,8 @@ function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array, [br, b
   return out;
 }
 
-describe(`the products ${MATMUL_KERNEL} on wasm (one thread)`, () => {
-  beforeEach(() => {
-    if (!usable()) pending(`no own products on ${tf.getBackend()} here`);
-  });
+describe(`the products ${MATMUL_KERNEL} on wasm (one thread${build.title})`, () => {
+  withBuild(build, 'own products');
 
   // n x k x m: blocks of 4 rows and 8 columns and their tails; k past the 512-row passes.
   const sizes = [[1, 1, 1], [4, 8, 8], [5, 3, 7], [9, 17, 13], [13, 2, 24], [3, 600, 9],
@@ -205,3 +216,4 @@ describe(`the products ${MATMUL_KERNEL} on wasm (one thread)`, () => {
     tf.dispose([a, b]);
   });
 });
+}

@@ -2,15 +2,16 @@ import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {checkMatMul, checkSeparable} from './checks.js';
 import {MATMUL_KERNEL, MatMulAttrs, SEPARABLE_KERNEL, SeparableAttrs} from './names.js';
-import {SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY} from './wasm/separable_wasm.js';
-import {heapLinker, heapOffset, WasmBackend} from './wasm_heap.js';
+import {SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_SHARED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY} from './wasm/separable_wasm.js';
+import {decode, heapLinker, heapOffset, WasmBackend} from './wasm_heap.js';
 
 // The op's matrix products on tfjs-wasm, and its whole forward pass as one kernel, as our own
 // WebAssembly SIMD module (wasm/separable.c) in tfjs-wasm's heap: 4 x 8 register blocks over a
 // right operand packed in panels of 8 columns, the transposed operand read as it lies (no
 // transpose kernel), and in the forward pass the depthwise rows made block by block in the L1
 // cache. Measured against tfjs-wasm's (XNNPACK's) matMul and the op's five kernels in
-// `strategy.ts` (`ownProducts`).
+// `strategy.ts` (`oneKernelForward`, `productsReadTransposed`). Where the engine has relaxed
+// SIMD, a second build multiplies and adds in one instruction.
 
 type Separable = (x: number, w: number, p: number, bias: number, y: number, d: number,
                   scratch: number, n: number, l: number, c: number, m: number, k: number,
@@ -27,12 +28,41 @@ interface Functions {
   productTN: ProductTN;
 }
 
-const linkToHeap = heapLinker(SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY,
-                              (exports): Functions => ({
-                                separable: exports.separable as Separable,
-                                product: exports.product as Product,
-                                productTN: exports.product_tn as ProductTN,
-                              }));
+const functions = (exports: WebAssembly.Exports): Functions => ({
+  separable: exports.separable as Separable,
+  product: exports.product as Product,
+  productTN: exports.product_tn as ProductTN,
+});
+const plain = heapLinker(SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY, functions);
+const relaxed = heapLinker(SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY,
+                           SEPARABLE_WASM_RELAXED_SHARED_MEMORY, functions);
+
+let relaxedValid: boolean|undefined;
+let relaxedAllowed = true;
+
+/**
+ * Whether the module runs its relaxed-SIMD build: one fused multiply-add where the engine has
+ * relaxed SIMD (Chrome 114+, Node 22+; Node 20 only behind --experimental-wasm-relaxed-simd).
+ */
+export function relaxedSimdInUse(): boolean {
+  return relaxedSimdAvailable() && relaxedAllowed;
+}
+
+/** Whether this engine validates the relaxed-SIMD build. */
+export function relaxedSimdAvailable(): boolean {
+  relaxedValid ??= typeof WebAssembly !== 'undefined' &&
+      WebAssembly.validate(decode(SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY));
+  return relaxedValid;
+}
+
+/** @internal For specs: whether to allow the relaxed-SIMD build where the engine has it. */
+export function allowRelaxedSimd(on: boolean): void {
+  relaxedAllowed = on;
+}
+
+function linkToHeap(backend: WasmBackend): Functions|null {
+  return (relaxedSimdInUse() ? relaxed : plain)(backend);
+}
 
 /**
  * Whether the active tfjs-wasm backend runs the module: its heap can be imported, and it runs

@@ -15,6 +15,16 @@
 
 typedef float f32;
 
+// a * b + c. The relaxed build (-DRELAXED) uses relaxed SIMD's f32x4.relaxed_madd, one fused
+// multiply-add where the hardware has it: clang 14 emits the instruction under its prototype
+// opcode (f32x4.fma, 0xfd 0xaf 0x01), and build-wasm.mjs renumbers it to the final one (0xfd
+// 0x85 0x02), whose operands are (a, b, c) -> a * b + c.
+#ifdef RELAXED
+#define MADD(a, b, c) ((v128_t)__builtin_wasm_fma_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(c)))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
+
 // Output columns per panel of a packed right operand: two vectors.
 #define NR 8
 // Rows per block: 4 x 2 accumulators, 2 operand vectors and a broadcast fit in x86's 16
@@ -34,7 +44,7 @@ static void depthwise_row(const f32 *xn, const f32 *w, f32 *d, int L, int C, int
       v128_t a = wasm_f32x4_splat(0);
       const f32 *xp = xn + start * C + c, *wp = w + c;
       for (int k = 0; k < K; k++, xp += D * C, wp += C) {
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(xp), wasm_v128_load(wp)));
+        a = MADD(wasm_v128_load(xp), wasm_v128_load(wp), a);
       }
       wasm_v128_store(d + c, a);
     }
@@ -93,17 +103,17 @@ static void block(const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
     for (int k = 0; k < K; k++, pq += NR) {
       const v128_t p0 = wasm_v128_load(pq), p1 = wasm_v128_load(pq + 4);
       v128_t v = wasm_v128_load32_splat(a0 + k);
-      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(v, p0));
-      c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(v, p1));
+      c00 = MADD(v, p0, c00);
+      c01 = MADD(v, p1, c01);
       v = wasm_v128_load32_splat(a1 + k);
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(v, p0));
-      c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(v, p1));
+      c10 = MADD(v, p0, c10);
+      c11 = MADD(v, p1, c11);
       v = wasm_v128_load32_splat(a2 + k);
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(v, p0));
-      c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(v, p1));
+      c20 = MADD(v, p0, c20);
+      c21 = MADD(v, p1, c21);
       v = wasm_v128_load32_splat(a3 + k);
-      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(v, p0));
-      c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(v, p1));
+      c30 = MADD(v, p0, c30);
+      c31 = MADD(v, p1, c31);
     }
     if (act == 1) {
       c00 = wasm_f32x4_max(c00, zero); c01 = wasm_f32x4_max(c01, zero);
@@ -183,17 +193,17 @@ void product_tn(const f32 *a, const f32 *b, const f32 *bias, f32 *y, int R, int 
         for (int r = r0; r < r1; r++, ar += P, br += Q) {
           const v128_t p0 = wasm_v128_load(br), p1 = wasm_v128_load(br + 4);
           v128_t v = wasm_v128_load32_splat(ar);
-          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(v, p0));
-          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(v, p1));
+          c00 = MADD(v, p0, c00);
+          c01 = MADD(v, p1, c01);
           v = wasm_v128_load32_splat(ar + 1);
-          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(v, p0));
-          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(v, p1));
+          c10 = MADD(v, p0, c10);
+          c11 = MADD(v, p1, c11);
           v = wasm_v128_load32_splat(ar + 2);
-          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(v, p0));
-          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(v, p1));
+          c20 = MADD(v, p0, c20);
+          c21 = MADD(v, p1, c21);
           v = wasm_v128_load32_splat(ar + 3);
-          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(v, p0));
-          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(v, p1));
+          c30 = MADD(v, p0, c30);
+          c31 = MADD(v, p1, c31);
         }
         wasm_v128_store(y0, c00); wasm_v128_store(y0 + 4, c01);
         wasm_v128_store(y0 + Q, c10); wasm_v128_store(y0 + Q + 4, c11);
@@ -209,8 +219,8 @@ void product_tn(const f32 *a, const f32 *b, const f32 *bias, f32 *y, int R, int 
         const f32 *ar = a + r0 * P + i, *br = b + r0 * Q + j;
         for (int r = r0; r < r1; r++, ar += P, br += Q) {
           const v128_t v = wasm_v128_load32_splat(ar);
-          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(v, wasm_v128_load(br)));
-          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(v, wasm_v128_load(br + 4)));
+          c0 = MADD(v, wasm_v128_load(br), c0);
+          c1 = MADD(v, wasm_v128_load(br + 4), c1);
         }
         wasm_v128_store(y0, c0); wasm_v128_store(y0 + 4, c1);
       }
