@@ -149,6 +149,12 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
       ours: trainStep(ours(s), x, dw, pw, dy),
       ...(kernels ? {composite: withKernelsOff(trainStep(ours(s), x, dw, pw, dy))} : {}),
     }, Math.max(3, Math.ceil(reps / 2)));
+    // A step against its own forward, in rounds of their own: beside the composite (many times
+    // slower, and allocating far more) a handful of step samples varied by 2x between runs.
+    const paired = await sideBySide({
+      fwd: forward(ours(s), x, dw, pw),
+      train: trainStep(ours(s), x, dw, pw, dy),
+    }, reps);
     const memory = await stepMemory(trainStep(ours(s), x, dw, pw, dy));
     const leftTensors = tf.memory().numTensors - tensors;
     const leftBytes = tf.memory().numBytes - bytes;
@@ -166,12 +172,12 @@ export async function benchBackend(where: string, reps: number, log: (row: Row) 
     const num = (v: number|string|undefined) => typeof v === 'number' ? v : NaN;
     const best = Math.min(...[fwd.sep2d, fwd.dwMm].map(num).filter(Number.isFinite));
     const oursFwd = num(fwd.ours);
-    const oursTrain = num(train.ours);
+    const oursTrain = num(paired.train);
     const row: Row = {
       where, shape: s.name, oursFwd, sep2dFwd: fwd.sep2d, dwMatMulFwd: fwd.dwMm,
       fwdRatio: Number.isFinite(best) ? best / oursFwd : 'n/a',
       partsRatio: oursFwd / (num(fwd.depthwisePart) + num(fwd.matMulPart)),
-      oursTrain, trainOverFwd: oursTrain / oursFwd,
+      oursTrain, trainOverFwd: oursTrain / num(paired.fwd),
       compositeFwd: fwd.composite ?? 'no kernels', compositeTrain: train.composite ?? 'no kernels',
       sep2dTrain, trainRatio: typeof sep2dTrain === 'number' ? sep2dTrain / oursTrain : 'n/a',
       oursPeakMB: memory.peak / 2 ** 20,

@@ -188,6 +188,21 @@ async function kernelsOf(f: () => tf.Tensor): Promise<number> {
   return info.kernels.length;
 }
 
+/** The Float32Array constructor of another realm: a vm context in Node, an iframe in a page. */
+function otherRealmFloat32Array(): Float32ArrayConstructor|null {
+  const g = globalThis as unknown as {
+    process?: {getBuiltinModule?: (name: string) => {runInNewContext(code: string): unknown}},
+    document?: Document,
+  };
+  const vm = g.process?.getBuiltinModule?.('vm');
+  if (vm != null) return vm.runInNewContext('Float32Array') as Float32ArrayConstructor;
+  if (g.document == null) return null;
+  const frame = g.document.createElement('iframe');
+  g.document.body.appendChild(frame);
+  const ctor = (frame.contentWindow as unknown as {Float32Array: Float32ArrayConstructor}).Float32Array;
+  return ctor;
+}
+
 describe('streaming program', () => {
   it('streams random models in random chunkings as predict does, NaN and Inf included', async () => {
     const rand = unit(2026);
@@ -312,11 +327,38 @@ describe('streaming program', () => {
                          /pushArray.*Float32Array/);
     expectThrowsMatching(() => stream.pushArray(new Float32Array(7)), /pushArray.*7 values/);
     expectThrowsMatching(() => stream.pushArray(new Float32Array(12), 3), /frames = 3/);
+    expectThrowsMatching(() => stream.pushArray(Float64Array.from(values) as unknown as Float32Array),
+                         /a Float64Array of 66 values \(Float32Array.from\(data\) converts it\)/);
     expect(liveTensors()).toBe(before);
+    // A Float32Array of another realm (an iframe's, a vm context's) is taken as one.
+    const foreign = otherRealmFloat32Array();
+    if (foreign != null) {
+      stream.reset();
+      const other = new foreign(values.length);
+      other.set(values);
+      expect(mismatch(stream.pushArray(other as Float32Array, 11), expected,
+                      'pushArray of another realm', tolerance())).toBeNull();
+    }
     expect(stream.pushArray(new Float32Array(0)).length).toBe(0);
     stream.dispose();
     x.dispose();
     for (const w of layer.weights) w.dispose();
+  });
+
+  it('a push after model.dispose() is a ValueError naming the weight, leaking nothing', () => {
+    const model = tfl.sequential({layers: [depthSeparableConv1d(
+        {inputShape: [null, 2], filters: 3, kernelSize: 3, padding: 'causal', name: 'gone'})]});
+    const stream = createStream(model);
+    stream.pushArray(new Float32Array(8));
+    model.dispose();
+    const chunk = tf.zeros([1, 2, 2]) as tf.Tensor3D;
+    const before = liveTensors();
+    expectThrowsMatching(() => stream.pushArray(new Float32Array(4)),
+                         /pushArray: the weight .* of layer gone has been disposed/);
+    expectThrowsMatching(() => stream.push(chunk), /push: the weight .* of layer gone has been disposed/);
+    expect(liveTensors()).toBe(before);
+    stream.dispose();
+    chunk.dispose();
   });
 
   it('hands the state between the program and the tensor steps exactly', async () => {

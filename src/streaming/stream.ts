@@ -88,6 +88,20 @@ export class Stream {
 
   private checkOpen(method: string): void {
     if (this.disposed) throw new ValueError(`stream.${method}: the stream has been disposed.`);
+    // A disposed model (model.dispose()) would otherwise fail inside tfjs, naming a variable.
+    for (const node of this.plan.nodes) {
+      const gone = node.layer.weights.find(w => {
+        try {
+          return w.read().isDisposed;
+        } catch {
+          return true;  // tfjs-layers' read() throws for a disposed variable
+        }
+      });
+      if (gone != null) {
+        throw new ValueError(`stream.${method}: the weight ${gone.name} of layer ${
+            node.name} has been disposed (model.dispose()?); make a new stream of a live model.`);
+      }
+    }
   }
 
   private checkChunk(x: Tensor): void {
@@ -191,9 +205,18 @@ export class Stream {
   pushArray(data: Float32Array, frames?: number): Float32Array {
     this.checkOpen('pushArray');
     const {timeAxis, channels} = this.plan.input;
+    const tag = Object.prototype.toString.call(data).slice(8, -1);
     if (!(data instanceof Float32Array)) {
-      throw new ValueError(`stream.pushArray: data must be a Float32Array, but got ${
-          describe(data)}.`);
+      if (tag !== 'Float32Array') {
+        // A typed array of another kind is named by its kind, not its (long) contents.
+        const kind = ArrayBuffer.isView(data) ?
+            `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values (Float32Array.from(data) ` +
+                `converts it)` :
+            describe(data);
+        throw new ValueError(`stream.pushArray: data must be a Float32Array, but got ${kind}.`);
+      }
+      // A Float32Array of another realm (an iframe, a worker's transfer): copied into this one.
+      data = Float32Array.from(data);
     }
     const perFrame = this.batchSize * channels;
     const n = frames ?? data.length / perFrame;
