@@ -95,9 +95,10 @@ function widthsTable(widths) {
                 'separableConv2d / ours (finite)', 'separableConv2d / ours (NaN)'];
   const lines = widths.map(r => [r.where, r.k, n(r.finite), n(r.nan), n(r.sep2d), n(r.finiteRatio, 2),
                                  n(r.nanRatio, 2)]);
-  return `\n## Filter widths on wasm\n\nRow C's input (B=1 L=16000 C=32 O=64 same, dilation 1). wasm ` +
-      `runs a filter in pieces of the widths XNNPACK has fast loops for (3, 4, 9, 25), padding a ` +
-      `piece with zero taps only when the input is finite; with a NaN in x it runs exact pieces.\n\n` +
+  return `\n## Filter widths on wasm\n\nRow C's input (B=1 L=16000 C=32 O=64 same, dilation 1): our ` +
+      `forward (on one wasm thread one kernel, padding by bounds, any width at one cost a tap) ` +
+      `against \`tf.separableConv2d\` (XNNPACK, fast loops for 3, 4, 9 and 25 taps only), finite ` +
+      `input and input with one NaN (the same path: nothing depends on the data).\n\n` +
       [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
 }
 
