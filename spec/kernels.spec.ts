@@ -6,27 +6,7 @@ import {MATMUL_KERNEL} from '../src';
 
 import {specBackend} from './backend';
 import {expectClose, liveTensors} from './helpers';
-import {randomArray, seededRandom} from './reference';
-
-/** `op(a) . op(b) + bias` in float64, for row-major `a [ar, ac]` and `b [br, bc]`. */
-function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array, [br, bc]: number[],
-                    transposeA: boolean, transposeB: boolean, bias: Float64Array|null) {
-  const n = transposeA ? ac : ar;
-  const k = transposeA ? ar : ac;
-  const m = transposeB ? br : bc;
-  const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let sum = bias == null ? 0 : bias[j];
-      for (let p = 0; p < k; p++) {
-        sum += (transposeA ? a[p * ac + i] : a[i * ac + p]) *
-            (transposeB ? b[j * bc + p] : b[p * bc + j]);
-      }
-      out[i * m + j] = sum;
-    }
-  }
-  return {out, shape: [n, m]};
-}
+import {randomArray, refProduct, seededRandom} from './reference';
 
 if (specBackend() === 'cpu') {
   describe(`the cpu kernel ${MATMUL_KERNEL}`, () => {

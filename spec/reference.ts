@@ -153,3 +153,24 @@ export function seededRandom(seed: number): () => number {
 export function randomArray(n: number, rand: () => number): Float64Array {
   return Float64Array.from(Float32Array.from({length: n}, rand));
 }
+
+/** `op(a) . op(b) + bias` in float64, for row-major `a [ar, ac]` and `b [br, bc]`. */
+export function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array,
+                           [br, bc]: number[],
+                    transposeA: boolean, transposeB: boolean, bias: Float64Array|null) {
+  const n = transposeA ? ac : ar;
+  const k = transposeA ? ar : ac;
+  const m = transposeB ? br : bc;
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let sum = bias == null ? 0 : bias[j];
+      for (let p = 0; p < k; p++) {
+        sum += (transposeA ? a[p * ac + i] : a[i * ac + p]) *
+            (transposeB ? b[j * bc + p] : b[p * bc + j]);
+      }
+      out[i * m + j] = sum;
+    }
+  }
+  return {out, shape: [n, m]};
+}

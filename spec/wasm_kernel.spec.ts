@@ -61,23 +61,30 @@ async function checkKernel(c: RefConv, seed: number, bad: number, filterBad = 0)
   tf.dispose([xt, wt]);
 }
 
-/** `dw [K, C, M]` of `x` and `dd [B, T, C*M]`, in float64, over the taps inside x. */
-function refFilterGrad(c: RefConv, x: Float64Array, dd: Float64Array): Float64Array {
+/** Calls `fn(b, t, k, i)` for every output and tap that reads input index `i` inside x. */
+function forEachTapInside(c: RefConv, fn: (b: number, t: number, k: number, i: number) => void) {
   const {left, out} = refPadding(c);
-  const cm = c.channels * c.multiplier;
-  const dw = new Float64Array(c.kernel * cm);
   for (let b = 0; b < c.batch; b++) {
     for (let t = 0; t < out; t++) {
       for (let k = 0; k < c.kernel; k++) {
         const i = t * c.stride + k * c.dilation - left;
-        if (i < 0 || i >= c.width) continue;
-        for (let j = 0; j < cm; j++) {
-          dw[k * cm + j] += x[(b * c.width + i) * c.channels + Math.floor(j / c.multiplier)] *
-              dd[(b * out + t) * cm + j];
-        }
+        if (i >= 0 && i < c.width) fn(b, t, k, i);
       }
     }
   }
+}
+
+/** `dw [K, C, M]` of `x` and `dd [B, T, C*M]`, in float64, over the taps inside x. */
+function refFilterGrad(c: RefConv, x: Float64Array, dd: Float64Array): Float64Array {
+  const {out} = refPadding(c);
+  const cm = c.channels * c.multiplier;
+  const dw = new Float64Array(c.kernel * cm);
+  forEachTapInside(c, (b, t, k, i) => {
+    for (let j = 0; j < cm; j++) {
+      dw[k * cm + j] += x[(b * c.width + i) * c.channels + Math.floor(j / c.multiplier)] *
+          dd[(b * out + t) * cm + j];
+    }
+  });
   return dw;
 }
 
@@ -100,21 +107,15 @@ async function checkFilterGrad(c: RefConv, seed: number, bad: number): Promise<v
 
 /** `dx [B, L, C]` of `dd [B, T, C*M]` and the filter, in float64, over the taps inside x. */
 function refInputGrad(c: RefConv, dd: Float64Array, dw: Float64Array): Float64Array {
-  const {left, out} = refPadding(c);
+  const {out} = refPadding(c);
   const cm = c.channels * c.multiplier;
   const dx = new Float64Array(c.batch * c.width * c.channels);
-  for (let b = 0; b < c.batch; b++) {
-    for (let t = 0; t < out; t++) {
-      for (let k = 0; k < c.kernel; k++) {
-        const i = t * c.stride + k * c.dilation - left;
-        if (i < 0 || i >= c.width) continue;
-        for (let j = 0; j < cm; j++) {
-          dx[(b * c.width + i) * c.channels + Math.floor(j / c.multiplier)] +=
-              dd[(b * out + t) * cm + j] * dw[k * cm + j];
-        }
-      }
+  forEachTapInside(c, (b, t, k, i) => {
+    for (let j = 0; j < cm; j++) {
+      dx[(b * c.width + i) * c.channels + Math.floor(j / c.multiplier)] +=
+          dd[(b * out + t) * cm + j] * dw[k * cm + j];
     }
-  }
+  });
   return dx;
 }
 

@@ -11,7 +11,7 @@ import {MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
 import {allowRelaxedSimd, relaxedSimdAvailable, wasmProductsUsable} from '../src/ops/kernels/wasm_products';
 
 import {check, liveTensors, mismatch, takeAsync} from './helpers';
-import {RefConv, RefPadding, randomArray, refForward, refPadding, seededRandom} from './reference';
+import {RefConv, RefPadding, randomArray, refForward, refPadding, refProduct, seededRandom} from './reference';
 
 const PADS: RefPadding[] = ['valid', 'same', 'causal', 2, [0, 3], [4, 1]];
 const NON_FINITE = [NaN, Infinity, -Infinity];
@@ -153,26 +153,6 @@ describe(`the one-kernel forward pass ${SEPARABLE_KERNEL} (wasm, one thread${bui
   });
 });
 
-/** `op(a) . op(b) + bias` in float64 for row-major operands. */
-function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array, [br, bc]: number[],
-                    transposeA: boolean, transposeB: boolean, bias: Float64Array|null) {
-  const n = transposeA ? ac : ar;
-  const k = transposeA ? ar : ac;
-  const m = transposeB ? br : bc;
-  const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let sum = bias == null ? 0 : bias[j];
-      for (let p = 0; p < k; p++) {
-        sum += (transposeA ? a[p * ac + i] : a[i * ac + p]) *
-            (transposeB ? b[j * bc + p] : b[p * bc + j]);
-      }
-      out[i * m + j] = sum;
-    }
-  }
-  return out;
-}
-
 describe(`the products ${MATMUL_KERNEL} on wasm (one thread${build.title})`, () => {
   withBuild(build, 'own products');
 
@@ -200,7 +180,7 @@ describe(`the products ${MATMUL_KERNEL} on wasm (one thread${build.title})`, () 
           expect(liveTensors()).toBe(before + 1);
           expect(y.shape).toEqual([n, m]);
           check(mismatch(await takeAsync(y),
-                         refProduct(aData, aShape, bData, bShape, transposeA, transposeB, biasData),
+                         refProduct(aData, aShape, bData, bShape, transposeA, transposeB, biasData).out,
                          `product n=${n} k=${k} m=${m}`));
           tf.dispose([a, b, ...(bias == null ? [] : [bias])]);
         }

@@ -11,7 +11,7 @@
 // filter stays exact, and no input value is ever multiplied by a zero tap).
 #include <wasm_simd128.h>
 
-typedef float f32;
+#include "row_general.h"
 
 // One output row of the interior (every tap inside), M = 1: channels in blocks of 4, then one
 // at a time (most rows run four at once, in rows4_interior).
@@ -86,27 +86,6 @@ static void rows4_interior(const f32 *x0, const f32 *w, f32 *y, int C, int K, in
       const f32 *xp = x0 + r * next + cc, *wp = w + cc;
       for (int k = 0; k < K; k++, xp += step, wp += C) a += *xp * *wp;
       y[r * C + cc] = a;
-    }
-  }
-}
-
-// One output row in general: any multiplier, taps outside [0, L) as zeros. `start` is the
-// input index of tap 0; `x0` the start of this example's input.
-static void row_general(const f32 *x0, const f32 *w, f32 *y, int L, int C, int M, int K, int D,
-                        int start) {
-  const int CM = C * M;
-  for (int j = 0; j < CM; j++) y[j] = 0;
-  for (int k = 0; k < K; k++) {
-    const int i = start + k * D;
-    const f32 *wk = w + k * CM;
-    if (i < 0 || i >= L) {
-      for (int j = 0; j < CM; j++) y[j] += 0.0f * wk[j];
-      continue;
-    }
-    const f32 *xi = x0 + i * C;
-    for (int c = 0, j = 0; c < C; c++) {
-      const f32 v = xi[c];
-      for (int m = 0; m < M; m++, j++) y[j] += v * wk[j];
     }
   }
 }

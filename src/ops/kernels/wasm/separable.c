@@ -13,7 +13,7 @@
 // act 1 is relu as max(v, 0), which keeps NaN (wasm's f32x4.max propagates it).
 #include <wasm_simd128.h>
 
-typedef float f32;
+#include "row_general.h"
 
 // a * b + c. The relaxed build (-DRELAXED) uses relaxed SIMD's f32x4.relaxed_madd, one fused
 // multiply-add where the hardware has it: clang 14 emits the instruction under its prototype
@@ -37,7 +37,6 @@ typedef float f32;
 // One depthwise output row of C * M values. `start` is the input index of tap 0.
 static void depthwise_row(const f32 *xn, const f32 *w, f32 *d, int L, int C, int M, int K,
                           int D, int start) {
-  const int CM = C * M;
   if (M == 1 && start >= 0 && start + (K - 1) * D < L) {
     int c = 0;
     for (; c + 4 <= C; c += 4) {
@@ -56,20 +55,7 @@ static void depthwise_row(const f32 *xn, const f32 *w, f32 *d, int L, int C, int
     }
     return;
   }
-  for (int j = 0; j < CM; j++) d[j] = 0;
-  for (int k = 0; k < K; k++) {
-    const int i = start + k * D;
-    const f32 *wk = w + k * CM;
-    if (i < 0 || i >= L) {
-      for (int j = 0; j < CM; j++) d[j] += 0.0f * wk[j];
-      continue;
-    }
-    const f32 *xi = xn + i * C;
-    for (int c = 0, j = 0; c < C; c++) {
-      const f32 v = xi[c];
-      for (int m = 0; m < M; m++, j++) d[j] += v * wk[j];
-    }
-  }
+  row_general(xn, w, d, L, C, M, K, D, start);
 }
 
 // The right operand b as panels of NR columns, each [K][NR] with zeros past the last column,
