@@ -174,3 +174,32 @@ export function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array,
   }
   return {out, shape: [n, m]};
 }
+
+/** The paddings the kernel specs draw from. */
+export const REF_PADS: RefPadding[] = ['valid', 'same', 'causal', 2, [0, 3], [4, 1]];
+/** The non-finite values the kernel specs put into operands. */
+export const NON_FINITE = [NaN, Infinity, -Infinity];
+
+/**
+ * A config for each K, its other settings varied with K and a seed; widths from 1 up to
+ * `3 + maxExtraWidth`, up to `maxOutChannels` outputs.
+ */
+export function kernelCase(k: number, seed: number, maxExtraWidth = 90, maxOutChannels = 3): RefConv {
+  const rand = seededRandom(seed);
+  const pick = (n: number) => Math.floor((rand() + 1) / 2 * n);
+  for (;;) {
+    const c: RefConv = {batch: 1 + pick(3), width: [1, 2, 3][pick(3)] + pick(2) * pick(maxExtraWidth),
+                        channels: 1 + pick(19), kernel: k, multiplier: 1 + pick(2) * pick(3),
+                        outChannels: 1 + pick(maxOutChannels), stride: 1 + pick(2) * pick(4),
+                        dilation: 1 + pick(2) * pick(3), pad: REF_PADS[pick(REF_PADS.length)]};
+    if (refPadding(c).out >= 1) return c;
+  }
+}
+
+/** Puts a seeded non-finite value at up to `count` seeded places of `a`. */
+export function spoilSeeded(a: Float64Array, count: number, rand: () => number): Float64Array {
+  for (let i = 0; i < count; i++) {
+    a[Math.floor((rand() + 1) / 2 * a.length)] = NON_FINITE[Math.floor((rand() + 1) / 2 * 3)];
+  }
+  return a;
+}

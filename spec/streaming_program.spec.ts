@@ -345,21 +345,30 @@ describe('streaming program', () => {
     for (const w of layer.weights) w.dispose();
   });
 
-  it('a push after model.dispose() is a ValueError naming the weight, leaking nothing', () => {
-    const model = tfl.sequential({layers: [depthSeparableConv1d(
-        {inputShape: [null, 2], filters: 3, kernelSize: 3, padding: 'causal', name: 'gone'})]});
-    const stream = createStream(model);
-    stream.pushArray(new Float32Array(8));
-    model.dispose();
-    const chunk = tf.zeros([1, 2, 2]) as tf.Tensor3D;
-    const before = liveTensors();
-    expectThrowsMatching(() => stream.pushArray(new Float32Array(4)),
-                         /pushArray: the weight .* of layer gone has been disposed/);
-    expectThrowsMatching(() => stream.push(chunk), /push: the weight .* of layer gone has been disposed/);
-    expect(liveTensors()).toBe(before);
-    stream.dispose();
-    chunk.dispose();
-  });
+  for (const program of [true, false]) {
+    it(`a push after model.dispose() is a ValueError naming the weight, leaking nothing (${
+           program ? 'the program' : 'the tensor steps'})`, () => {
+      setProgramEnabled(program);
+      try {
+        const model = tfl.sequential({layers: [depthSeparableConv1d(
+            {inputShape: [null, 2], filters: 3, kernelSize: 3, padding: 'causal', name: 'gone'})]});
+        const stream = createStream(model);
+        stream.pushArray(new Float32Array(8));
+        model.dispose();
+        const chunk = tf.zeros([1, 2, 2]) as tf.Tensor3D;
+        const before = liveTensors();
+        expectThrowsMatching(() => stream.pushArray(new Float32Array(4)),
+                             /pushArray: the weight .* of layer gone has been disposed/);
+        expectThrowsMatching(() => stream.push(chunk),
+                             /push: the weight .* of layer gone has been disposed/);
+        expect(liveTensors()).toBe(before);
+        stream.dispose();
+        chunk.dispose();
+      } finally {
+        setProgramEnabled(true);
+      }
+    });
+  }
 
   it('hands the state between the program and the tensor steps exactly', async () => {
     const rand = unit(77);

@@ -12,35 +12,13 @@ import {copyThroughOwnMemory} from '../src/ops/kernels/wasm_depthwise';
 
 import {check, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {checkNonFinite, NonFiniteConfig} from './nonfinite_check';
-import {RefConv, RefPadding, randomArray, refForward, refPadding, seededRandom} from './reference';
+import {kernelCase, NON_FINITE, REF_PADS, RefConv, RefPadding, randomArray, refForward, refPadding, seededRandom, spoilSeeded} from './reference';
 
-const PADS: RefPadding[] = ['valid', 'same', 'causal', 2, [0, 3], [4, 1]];
-const NON_FINITE = [NaN, Infinity, -Infinity];
-
-/** A config for each K, its other settings varied with K and a seed; widths from 1 up. */
-function kernelCase(k: number, seed: number): RefConv {
-  const rand = seededRandom(seed);
-  const pick = (n: number) => Math.floor((rand() + 1) / 2 * n);
-  for (;;) {
-    const c: RefConv = {batch: 1 + pick(3), width: [1, 2, 3][pick(3)] + pick(2) * pick(90),
-                        channels: 1 + pick(19), kernel: k, multiplier: 1 + pick(2) * pick(3),
-                        outChannels: 1 + pick(3), stride: 1 + pick(2) * pick(4),
-                        dilation: 1 + pick(2) * pick(3), pad: PADS[pick(PADS.length)]};
-    if (refPadding(c).out >= 1) return c;
-  }
-}
+const PADS = REF_PADS;
 
 /** The depthwise output `d [B, T, C*M]` of the reference. */
 function refDepthwise(c: RefConv, x: Float64Array, dw: Float64Array): Float64Array {
   return refForward({...c, outChannels: 1}, x, dw, new Float64Array(c.channels * c.multiplier)).d;
-}
-
-/** Puts a seeded non-finite value at up to `count` seeded places of `a`. */
-function spoilSeeded(a: Float64Array, count: number, rand: () => number): Float64Array {
-  for (let i = 0; i < count; i++) {
-    a[Math.floor((rand() + 1) / 2 * a.length)] = NON_FINITE[Math.floor((rand() + 1) / 2 * 3)];
-  }
-  return a;
 }
 
 /** The kernel itself on one config: its d against the reference's, bits of NaN/Inf included. */
@@ -59,6 +37,13 @@ async function checkKernel(c: RefConv, seed: number, bad: number, filterBad = 0)
   check(mismatch(await takeAsync(d), refDepthwise(c, x, dw), `d of ${JSON.stringify(c)}`));
   expect(tf.memory().numTensors).toBe(before);
   tf.dispose([xt, wt]);
+}
+
+/** The attributes of the depthwise gradient kernels for one config. */
+function gradAttrs(c: RefConv) {
+  const {left, out} = refPadding(c);
+  return {batch: c.batch, inWidth: c.width, outWidth: out, kernelSize: c.kernel, stride: c.stride,
+          dilation: c.dilation, padLeft: left};
 }
 
 /** Calls `fn(b, t, k, i)` for every output and tap that reads input index `i` inside x. */
@@ -91,15 +76,13 @@ function refFilterGrad(c: RefConv, x: Float64Array, dd: Float64Array): Float64Ar
 /** The filter gradient kernel on one config against `refFilterGrad`. */
 async function checkFilterGrad(c: RefConv, seed: number, bad: number): Promise<void> {
   const rand = seededRandom(seed);
-  const {left, out} = refPadding(c);
+  const {out} = refPadding(c);
   const cm = c.channels * c.multiplier;
   const x = spoilSeeded(randomArray(c.batch * c.width * c.channels, rand), bad, rand);
   const dd = spoilSeeded(randomArray(c.batch * out * cm, rand), bad, rand);
   const xt = tf.tensor3d(Float32Array.from(x), [c.batch, c.width, c.channels]);
   const ddt = tf.tensor2d(Float32Array.from(dd), [c.batch * out, cm]);
-  const dw = tf.engine().runKernel(FILTER_GRAD_KERNEL, {x: xt, dd: ddt}, {
-    batch: c.batch, inWidth: c.width, outWidth: out, kernelSize: c.kernel, stride: c.stride,
-    dilation: c.dilation, padLeft: left}) as tf.Tensor;
+  const dw = tf.engine().runKernel(FILTER_GRAD_KERNEL, {x: xt, dd: ddt}, gradAttrs(c)) as tf.Tensor;
   expect(dw.shape).toEqual([c.kernel, c.channels, c.multiplier]);
   check(mismatch(await takeAsync(dw), refFilterGrad(c, x, dd), `dw of ${JSON.stringify(c)}`));
   tf.dispose([xt, ddt]);
@@ -122,15 +105,13 @@ function refInputGrad(c: RefConv, dd: Float64Array, dw: Float64Array): Float64Ar
 /** The input gradient kernel on one config against `refInputGrad`. */
 async function checkInputGrad(c: RefConv, seed: number, bad: number): Promise<void> {
   const rand = seededRandom(seed);
-  const {left, out} = refPadding(c);
+  const {out} = refPadding(c);
   const cm = c.channels * c.multiplier;
   const dd = spoilSeeded(randomArray(c.batch * out * cm, rand), bad, rand);
   const dw = spoilSeeded(randomArray(c.kernel * cm, rand), bad, rand);
   const ddt = tf.tensor2d(Float32Array.from(dd), [c.batch * out, cm]);
   const wt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
-  const dx = tf.engine().runKernel(INPUT_GRAD_KERNEL, {dd: ddt, filter: wt}, {
-    batch: c.batch, inWidth: c.width, outWidth: out, kernelSize: c.kernel, stride: c.stride,
-    dilation: c.dilation, padLeft: left}) as tf.Tensor;
+  const dx = tf.engine().runKernel(INPUT_GRAD_KERNEL, {dd: ddt, filter: wt}, gradAttrs(c)) as tf.Tensor;
   expect(dx.shape).toEqual([c.batch, c.width, c.channels]);
   check(mismatch(await takeAsync(dx), refInputGrad(c, dd, dw), `dx of ${JSON.stringify(c)}`));
   tf.dispose([ddt, wt]);

@@ -11,10 +11,10 @@ import {MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
 import {allowRelaxedSimd, relaxedSimdAvailable, wasmProductsUsable} from '../src/ops/kernels/wasm_products';
 
 import {check, liveTensors, mismatch, takeAsync} from './helpers';
-import {RefConv, RefPadding, randomArray, refForward, refPadding, refProduct, seededRandom} from './reference';
+import {checkProductKernel} from './product_check';
+import {kernelCase, REF_PADS, RefConv, randomArray, refForward, refPadding, seededRandom, spoilSeeded} from './reference';
 
-const PADS: RefPadding[] = ['valid', 'same', 'causal', 2, [0, 3], [4, 1]];
-const NON_FINITE = [NaN, Infinity, -Infinity];
+const PADS = REF_PADS;
 
 function usable(): boolean {
   // The op registers its kernels on first use.
@@ -24,25 +24,7 @@ function usable(): boolean {
 }
 
 /** A config for each K, the rest varied with a seed: up to 20 outputs (2.5 panels). */
-function kernelCase(k: number, seed: number): RefConv {
-  const rand = seededRandom(seed);
-  const pick = (n: number) => Math.floor((rand() + 1) / 2 * n);
-  for (;;) {
-    const c: RefConv = {batch: 1 + pick(3), width: [1, 2, 3][pick(3)] + pick(2) * pick(60),
-                        channels: 1 + pick(19), kernel: k, multiplier: 1 + pick(2) * pick(3),
-                        outChannels: 1 + pick(20), stride: 1 + pick(2) * pick(4),
-                        dilation: 1 + pick(2) * pick(3), pad: PADS[pick(PADS.length)]};
-    if (refPadding(c).out >= 1) return c;
-  }
-}
-
-/** Puts a seeded non-finite value at up to `count` seeded places of `a`. */
-function spoil(a: Float64Array, count: number, rand: () => number): Float64Array {
-  for (let i = 0; i < count; i++) {
-    a[Math.floor((rand() + 1) / 2 * a.length)] = NON_FINITE[Math.floor((rand() + 1) / 2 * 3)];
-  }
-  return a;
-}
+const kernelCase20 = (k: number, seed: number) => kernelCase(k, seed, 60, 20);
 
 interface Spoilt {
   x?: number;
@@ -55,9 +37,9 @@ async function checkSeparable(c: RefConv, seed: number, bad: Spoilt, withBias: b
                               relu: boolean, keepDepthwise: boolean): Promise<void> {
   const rand = seededRandom(seed);
   const cm = c.channels * c.multiplier;
-  const x = spoil(randomArray(c.batch * c.width * c.channels, rand), bad.x ?? 0, rand);
-  const dw = spoil(randomArray(c.kernel * cm, rand), bad.dw ?? 0, rand);
-  const pw = spoil(randomArray(cm * c.outChannels, rand), bad.pw ?? 0, rand);
+  const x = spoilSeeded(randomArray(c.batch * c.width * c.channels, rand), bad.x ?? 0, rand);
+  const dw = spoilSeeded(randomArray(c.kernel * cm, rand), bad.dw ?? 0, rand);
+  const pw = spoilSeeded(randomArray(cm * c.outChannels, rand), bad.pw ?? 0, rand);
   const bias = withBias ? randomArray(c.outChannels, rand) : undefined;
   const {left, out} = refPadding(c);
   const ref = refForward(c, x, dw, pw, bias);
@@ -106,9 +88,9 @@ describe(`the one-kernel forward pass ${SEPARABLE_KERNEL} (wasm, one thread${bui
 
   it('matches the reference for every K from 1 to 64, finite and with NaN/Inf in x', async () => {
     for (let k = 1; k <= 64; k++) {
-      await checkSeparable(kernelCase(k, 21000 + k), 22000 + k, {}, k % 2 === 0, k % 3 === 0,
+      await checkSeparable(kernelCase20(k, 21000 + k), 22000 + k, {}, k % 2 === 0, k % 3 === 0,
                            k % 4 === 0);
-      await checkSeparable(kernelCase(k, 23000 + k), 24000 + k, {x: 1 + k % 3}, k % 2 === 1,
+      await checkSeparable(kernelCase20(k, 23000 + k), 24000 + k, {x: 1 + k % 3}, k % 2 === 1,
                            k % 5 === 0, k % 4 === 1);
     }
   });
@@ -165,24 +147,8 @@ describe(`the products ${MATMUL_KERNEL} on wasm (one thread${build.title})`, () 
       it(`n=${n} k=${k} m=${m} transposeA=${transposeA} transposeB=${transposeB}, with bias ` +
          `and NaN/Inf`, async () => {
         for (const withBias of [false, true]) {
-          const rand = seededRandom(seed++);
-          const aShape = transposeA ? [k, n] : [n, k];
-          const bShape = transposeB ? [m, k] : [k, m];
-          const aData = spoil(randomArray(n * k, rand), withBias ? 2 : 0, rand);
-          const bData = randomArray(k * m, rand);
-          const biasData = withBias ? randomArray(m, rand) : null;
-          const a = tf.tensor2d(Float32Array.from(aData), aShape as [number, number]);
-          const b = tf.tensor2d(Float32Array.from(bData), bShape as [number, number]);
-          const bias = biasData == null ? null : tf.tensor1d(Float32Array.from(biasData));
-          const before = liveTensors();
-          const y = tf.engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
-                                          {transposeA, transposeB}) as tf.Tensor;
-          expect(liveTensors()).toBe(before + 1);
-          expect(y.shape).toEqual([n, m]);
-          check(mismatch(await takeAsync(y),
-                         refProduct(aData, aShape, bData, bShape, transposeA, transposeB, biasData).out,
-                         `product n=${n} k=${k} m=${m}`));
-          tf.dispose([a, b, ...(bias == null ? [] : [bias])]);
+          await checkProductKernel(n, k, m, transposeA, transposeB, withBias, seededRandom(seed++),
+                                   withBias ? 2 : 0);
         }
       });
     }

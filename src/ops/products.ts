@@ -15,11 +15,9 @@ function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: b
   if (useDedicatedKernel(MATMUL_KERNEL)) {
     // Only a gradient of a gradient asks for both transposed: b is transposed first, since the
     // wasm kernel reads at most one operand transposed.
-    return tidy(() => {
-      const right = transposeA && transposeB ? transpose(b) : b;
-      return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b: right} : {a, b: right, bias},
-                                {transposeA, transposeB: transposeB && !transposeA}) as Tensor2D;
-    });
+    if (transposeA && transposeB) return tidy(() => rawProduct(a, transpose(b), true, false, bias));
+    return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
+                              {transposeA, transposeB}) as Tensor2D;
   }
   if (strategy().productTransposes === 'flags') {
     return bias == null ? matMul(a, b, transposeA, transposeB) :

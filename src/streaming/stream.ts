@@ -88,19 +88,31 @@ export class Stream {
 
   private checkOpen(method: string): void {
     if (this.disposed) throw new ValueError(`stream.${method}: the stream has been disposed.`);
-    // A disposed model (model.dispose()) would otherwise fail inside tfjs, naming a variable.
-    for (const node of this.plan.nodes) {
-      const gone = node.layer.weights.find(w => {
-        try {
-          return w.read().isDisposed;
-        } catch {
-          return true;  // tfjs-layers' read() throws for a disposed variable
+  }
+
+  /**
+   * Runs a push's work. Where it fails because the model was disposed (model.dispose()), the
+   * error names the weight and layer instead of tfjs-layers' plain one; the weights are
+   * looked at only then, not on every push.
+   */
+  private naming<R>(method: string, work: () => R): R {
+    try {
+      return work();
+    } catch (e) {
+      for (const node of this.plan.nodes) {
+        const gone = node.layer.weights.find(w => {
+          try {
+            return w.read().isDisposed;
+          } catch {
+            return true;  // tfjs-layers' read() throws for a disposed variable
+          }
+        });
+        if (gone != null) {
+          throw new ValueError(`stream.${method}: the weight ${gone.name} of layer ${
+              node.name} has been disposed (model.dispose()?); make a new stream of a live model.`);
         }
-      });
-      if (gone != null) {
-        throw new ValueError(`stream.${method}: the weight ${gone.name} of layer ${
-            node.name} has been disposed (model.dispose()?); make a new stream of a live model.`);
       }
+      throw e;
     }
   }
 
@@ -127,9 +139,10 @@ export class Stream {
     if (this.fast != null && chunk instanceof Tensor && chunk.rank === 3 &&
         this.fast.takes(chunk.shape[timeAxis] as number)) {
       this.checkChunk(floatTensor(chunk, 'chunk', 'stream.push'));
-      return this.fast.runTensor(chunk, timeAxis, this.states) as Tensor3D;
+      const fast = this.fast;
+      return this.naming('push', () => fast.runTensor(chunk, timeAxis, this.states) as Tensor3D);
     }
-    return this.advance(chunk, false);
+    return this.naming('push', () => this.advance(chunk, false));
   }
 
   /**
@@ -145,7 +158,7 @@ export class Stream {
                                                              [this.batchSize, channels, 0];
     const empty = zeros(shape) as Tensor3D;
     try {
-      return this.advance(empty, true);
+      return this.naming('flush', () => this.advance(empty, true));
     } finally {
       empty.dispose();
       this.reset();
@@ -226,11 +239,15 @@ export class Stream {
                                data.length} values${frames == null ? '' : ` for frames = ${
                                describe(frames)}`}.`);
     }
-    if (this.fast != null && this.fast.takes(n)) return this.fast.run(data, n, this.states).values;
+    const fast = this.fast;
+    if (fast != null && fast.takes(n)) {
+      return this.naming('pushArray', () => fast.run(data, n, this.states).values);
+    }
     const shape = timeAxis === 1 ? [this.batchSize, n, channels] : [this.batchSize, channels, n];
     const x = tensor(data, shape, 'float32');
     try {
-      const y = this.push(x as Tensor3D);
+      // The program does not take n frames (push would ask it again): the tensor steps.
+      const y = this.naming('pushArray', () => this.advance(x as Tensor3D, false));
       const values = y.dataSync() as Float32Array;
       y.dispose();
       return values;

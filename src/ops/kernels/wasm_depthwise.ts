@@ -3,7 +3,7 @@ import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {checkDepthwise, checkDepthwiseForward} from './checks.js';
 import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './names.js';
 import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY} from './wasm/depthwise_wasm.js';
-import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
+import {decode, heapLinker, heapOffset, WasmBackend} from './wasm_heap.js';
 
 // The depthwise correlation on tfjs-wasm as our own WebAssembly SIMD module (wasm/depthwise.c):
 // vectorised over channels in the NWC layout, any filter width, stride, dilation and
@@ -103,7 +103,7 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
   if (mod == null) throw new Error(`${DEPTHWISE_KERNEL}: this engine has no WebAssembly SIMD`);
   const wasm = backend as unknown as WasmBackend;
   const out = wasm.makeOutput([n, t, c * m], 'float32');
-  const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+  const at = (info: TensorInfo) => heapOffset(wasm, info);
   const inHeap = heapModule(wasm);
   if (inHeap != null) {
     inHeap.depthwise(at(x), at(filter), at(out), n, l, c, m, k, s, d, padLeft, t);
@@ -163,7 +163,7 @@ function gradient(kernel: string, fn: (f: Functions) => ModuleFn, first: TensorI
   if (mod == null) throw new Error(`${kernel}: this engine has no WebAssembly SIMD`);
   const wasm = backend as WasmBackend;
   const out = wasm.makeOutput(outShape, 'float32');
-  const at = (info: TensorInfo) => wasm.dataIdMap.get(info.dataId)!.memoryOffset;
+  const at = (info: TensorInfo) => heapOffset(wasm, info);
   const inHeap = heapModule(wasm);
   if (inHeap != null) {
     fn(inHeap)(at(first), at(second), at(out), n, l, c, m, k, s, d, padLeft, t);
