@@ -34,7 +34,9 @@ module.exports = config => {
     plugins: ['karma-jasmine', 'karma-chrome-launcher',
               {'reporter:count': ['type', CountReporter]}],
     reporters: ['dots', 'count'],
-    client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true},
+    client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true,
+             // SPEC_FILTER: run only the specs whose full names match, while working.
+             args: process.env.SPEC_FILTER ? ['--grep', process.env.SPEC_FILTER] : []},
     browsers: [backend === 'webgpu' ? 'ChromiumHeadlessWebGPU' : 'ChromiumHeadlessSwiftShader'],
     // karma-chrome-launcher gives every launch a fresh --user-data-dir of its own.
     customLaunchers: {
