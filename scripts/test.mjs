@@ -1,7 +1,8 @@
-// `npm test`: type-checks, then runs the same spec files on every backend: jasmine in Node on
-// cpu and wasm, karma in headless Chromium on webgl, webgpu, wasm and cpu. Ends with one line
-// `N passed, N failed` summing every suite. Installs Debian's chromium when it is missing and
-// we are root; otherwise stops with a message naming the package.
+// `npm test`: type-checks, checks formatting and lint (scripts/lint.mjs), then runs the same
+// spec files on every backend: jasmine in Node on cpu and wasm, karma in headless Chromium on
+// webgl, webgpu, wasm and cpu. Ends with one line `N passed, N failed` summing every suite.
+// Installs Debian's chromium when it is missing and we are root; otherwise stops with a message
+// naming the package.
 import {spawn, spawnSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 
@@ -56,6 +57,9 @@ async function main() {
     results.push({name: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1,
                   skipped: 0});
   }
+  // Formatting (Biome for TypeScript/JavaScript, clang-format 14 for the C) and Biome's lint
+  // rules, writing nothing: `npm run format` fixes the formatting.
+  await suite('lint', 'node', ['scripts/lint.mjs']);
   if (!only || only.includes('wasm-modules')) {
     // The embedded wasm kernels are what their C sources build to (with Debian's clang 14 and
     // wasm-ld; without clang the check is skipped, and says so).
