@@ -8,7 +8,8 @@ import {depthSeparableConv1d, Stream, StreamState} from '../src';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {createStream, describeBothEngines, int, joinTime, pick, predicted, Rand, seededTensor, streamTolerance} from './streaming_helpers';
+import {createStream, describeBothEngines, int, joinTime, pick, predicted, Rand, seededTensor,
+        streamTolerance} from './streaming_helpers';
 
 function uniform(seed: number): Rand {
   const signed = seededRandom(seed);
@@ -304,7 +305,8 @@ describeBothEngines('createStream lifecycle', () => {
     const streamB = createStream(b);
     tf.dispose(streamA.push(frames(x, 0, 6)));
     const before = liveTensors();
-    for (const [from, to, k, other] of [[streamA, streamB, 3, 5], [streamB, streamA, 5, 3]] as const) {
+    const pairs = [[streamA, streamB, 3, 5], [streamB, streamA, 5, 3]] as const;
+    for (const [from, to, k, other] of pairs) {
       const state = JSON.parse(JSON.stringify(from.getState()));
       expectThrowsMatching(() => to.setState(state), /setState: layer 'conv'/,
                            new RegExp(`kernelSize \\[${k}\\] in the state, \\[${other}\\]`));
@@ -331,20 +333,21 @@ describeBothEngines('createStream lifecycle', () => {
     // A causal K = 3 window always holds its 2 frames of padding or input.
     for (const frames of [0, 1]) {
       const short = JSON.parse(JSON.stringify(state)) as StreamState;
-      short.layers[0].buffers[0] = {shape: [1, frames, 2], float32: frames === 0 ? '' : 'AAAAAAAAAAA='};
+      const float32 = frames === 0 ? '' : 'AAAAAAAAAAA=';  // 0 or 1 frame of 2 zeros
+      short.layers[0].buffers[0] = {shape: [1, frames, 2], float32};
       expectThrowsMatching(() => stream.setState(short), /setState: layer 'conv', buffer 0/,
                            /2 <= n <= 2/);
     }
     // A model with another input or another activation: another model.
+    const conv = {filters: 3, kernelSize: 3, padding: 'causal', name: 'conv'} as const;
     for (const other of [
-      tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 3], filters: 3,
-                                                     kernelSize: 3, padding: 'causal', name: 'conv'})]}),
-      tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 2], filters: 3,
-                                                     kernelSize: 3, padding: 'causal', name: 'conv',
+      tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 3], ...conv})]}),
+      tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 2], ...conv,
                                                      activation: 'relu'})]}),
     ]) {
       const otherStream = createStream(other);
-      expectThrowsMatching(() => stream.setState(otherStream.getState()), /setState: .*another model/);
+      expectThrowsMatching(() => stream.setState(otherStream.getState()),
+                           /setState: .*another model/);
       otherStream.dispose();
       other.dispose();
     }
@@ -366,8 +369,9 @@ describeBothEngines('createStream lifecycle', () => {
          const seedA = int(rand, 0, 1e6);
          const how = pick(rand, ['same', 'tweak', 'tweak', 'other']);
          const a = randomModel(seedA, channels);
+         const tweak = how === 'tweak' ? int(rand, 0, 4) : -1;
          const b = how === 'other' ? randomModel(int(rand, 0, 1e6), channels) :
-                                     randomModel(seedA, channels, how === 'tweak' ? int(rand, 0, 4) : -1);
+                                     randomModel(seedA, channels, tweak);
          const width = int(rand, 20, 90);
          const x = seededTensor([batch, width, channels], 900 + trial);
          const expected = await predicted(a, x);
@@ -407,7 +411,8 @@ describeBothEngines('createStream lifecycle', () => {
          }
          if (error != null) {
            refused++;
-           expect(same).withContext(`${what}: the same model refused: ${error.message}`).toBe(false);
+           expect(same).withContext(`${what}: the same model refused: ${error.message}`)
+               .toBe(false);
            expect(error.name).withContext(what).toBe('ValueError');
            expect(error.message).withContext(what).toMatch(/^setState: .*layer '[^']+'/);
            // B works on: from a fresh start, the whole input as predict.
@@ -426,7 +431,8 @@ describeBothEngines('createStream lifecycle', () => {
            b.setWeights(a.getWeights());
            const rest = frames(x, split, width - split);
            const outChannels = a.outputs[0].shape[2]!;
-           const tail = await streamAll(streamB, rest, chunkSizes(rand, width - split), outChannels);
+           const tail =
+               await streamAll(streamB, rest, chunkSizes(rand, width - split), outChannels);
            rest.dispose();
            parts.push(tail);
            const joined = joinTime(parts, batch, outChannels);

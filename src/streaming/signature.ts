@@ -31,7 +31,9 @@ export interface NodeSignature {
  * how its weights started (a trained or reloaded model has other values anyway), what only
  * training reads, and the input shape (compared as the stream's input).
  */
-const NOT_THE_MODEL = /name$|Initializer$|Regularizer$|Constraint$|^trainable$|^dtype$|^seed$|^batchInputShape$|^inputShape$|^inputDim$|^inputLength$/;
+const NOT_THE_MODEL = new RegExp(
+    'name$|Initializer$|Regularizer$|Constraint$|' +
+    '^(trainable|dtype|seed|batchInputShape|inputShape|inputDim|inputLength)$');
 
 /** A JSON-safe copy of a value (undefined and functions dropped, arrays kept). */
 function jsonSafe(value: unknown): SettingValue|undefined {

@@ -1,4 +1,4 @@
-import {Tensor, tensor} from '@tensorflow/tfjs-core';
+import {tensor} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../errors.js';
 
@@ -73,8 +73,8 @@ export function encodeState(plan: Plan, batchSize: number,
       skip: state.skip,
       buffers: state.buffers.map(b => {
         const values = b.dataSync() as Float32Array;
-        return {shape: [...b.shape],
-                float32: toBase64(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))};
+        const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+        return {shape: [...b.shape], float32: toBase64(bytes)};
       }),
     });
   });
@@ -105,7 +105,8 @@ function checkMadeFor(s: StreamState, plan: Plan, batchSize: number): void {
         STATE_VERSION}, ...}), but got version ${describe(s.version)}.`);
   }
   if (s.batchSize !== batchSize) {
-    throw bad(`the state is for batch size ${describe(s.batchSize)}, this stream's is ${batchSize}.`);
+    throw bad(`the state is for batch size ${describe(s.batchSize)}, this stream's is ${
+        batchSize}.`);
   }
   const {channels, timeAxis} = plan.input;
   if (s.input?.channels !== channels || s.input?.timeAxis !== timeAxis) {
@@ -140,8 +141,8 @@ function decodeBuffer(b: BufferState, node: PlanNode, j: number, skip: number, b
       !(frames >= least && frames <= most && Number.isInteger(frames)) ||
       b.shape.length !== 3 || b.shape.some((d, a) => d !== expected[a])) {
     const shape = framesShape(edge, batchSize, 0).map((d, a) => a === edge.timeAxis ? 'n' : d);
-    throw bad(`${where}, buffer ${j}: expected {shape: [${shape.join(', ')}] with ${least} <= n <= ${
-        most}${
+    throw bad(`${where}, buffer ${j}: expected {shape: [${shape.join(', ')}] with ${
+        least} <= n <= ${most}${
         skip > 0 ? ` (skip ${skip})` : ''}, float32: base64}, but got ${describe(b)}.`);
   }
   let bytes: Uint8Array;
@@ -171,7 +172,8 @@ export function decodeState(state: unknown, plan: Plan, batchSize: number): (Ste
     throw bad(`the state has ${s.layers.length} layers with buffers, this stream has ${
         stateful.length}: it was taken from another model.`);
   }
-  const decoded: {index: number, skip: number, buffers: {shape: number[], bytes: Uint8Array}[]}[] = [];
+  type Decoded = {index: number, skip: number, buffers: {shape: number[], bytes: Uint8Array}[]};
+  const decoded: Decoded[] = [];
   stateful.forEach(([node, index], k) => {
     const layer = s.layers[k];
     const where = `layer '${node.name}'`;
@@ -184,7 +186,8 @@ export function decodeState(state: unknown, plan: Plan, batchSize: number): (Ste
       throw bad(`${where}: skip must be an integer in [0, ${node.step.maxSkip}], but got ${
           describe(layer.skip)}.`);
     }
-    const buffers = layer.buffers.map((b, j) => decodeBuffer(b, node, j, layer.skip, batchSize, where));
+    const buffers =
+        layer.buffers.map((b, j) => decodeBuffer(b, node, j, layer.skip, batchSize, where));
     const held = buffers.map((b, j) => b.shape[node.step.buffers[j].edge.timeAxis]);
     if (node.step.info.kind === 'merge' && held.every(n => n > 0)) {
       // Frames that met in every branch were merged and left: one queue is always empty.
@@ -197,7 +200,7 @@ export function decodeState(state: unknown, plan: Plan, batchSize: number): (Ste
     states[index] = {
       skip,
       buffers: buffers.map(({shape, bytes}) =>
-                               tensor(new Float32Array(bytes.slice().buffer), shape, 'float32') as Tensor),
+                               tensor(new Float32Array(bytes.slice().buffer), shape, 'float32')),
     };
   }
   return states;

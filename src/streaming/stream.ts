@@ -221,7 +221,8 @@ export class Stream {
                                describe(frames)}`}.`);
     }
     if (this.memory.programTakes(n)) {
-      return this.naming('pushArray', () => this.memory.onProgram(fast => fast.run(data, n)).values);
+      return this.naming('pushArray',
+                         () => this.memory.onProgram(fast => fast.run(data, n)).values);
     }
     const shape = timeAxis === 1 ? [this.batchSize, n, channels] : [this.batchSize, channels, n];
     const x = tensor(data, shape, 'float32');
