@@ -239,15 +239,22 @@ export class Stream {
 
   /**
    * The stream's state as a JSON-safe object: every buffered frame (exactly, as base64
-   * float32) and every stride's phase. `setState` on this stream or another stream of the same
-   * model continues exactly from here.
+   * float32), every stride's phase, and what it was made for (batch size, input, each layer's
+   * class and config). `setState` on this stream or another stream of the same model continues
+   * exactly from here.
    */
   getState(): StreamState {
     this.checkOpen('getState');
     return encodeState(this.plan, this.batchSize, this.memory.tensors());
   }
 
-  /** Continues from a state that `getState()` returned (also from another stream, a worker). */
+  /**
+   * Continues from a state that `getState()` returned on a stream of the same model and batch
+   * size (this one, another, in a worker).
+   * @throws ValueError naming the first layer that differs, and how, for a state of another
+   *   model; or what is wrong with a state that no stream could have written (a version 1
+   *   state, written before states recorded their model, included).
+   */
   setState(state: StreamState): void {
     this.checkOpen('setState');
     this.memory.replace(decodeState(state, this.plan, this.batchSize));
