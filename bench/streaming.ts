@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream, toTorchStateDict} from '../src';
 import {addProduct} from '../src/streaming/program/window_node';
-import {setProgramEnabled} from '../src/streaming/program/fast_path';
+import {openStream} from '../src/streaming/stream';
 import {SimdKernel, SimdRows} from '../src/streaming/program/simd/simd';
 
 import {Row, sideBySide} from './cases';
@@ -134,9 +134,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
   const model = benchTcn();
   const stream = createStream(model);
   const many = createStream(model, {batchSize: MANY});
-  setProgramEnabled(false);
-  const old = createStream(model);
-  setProgramEnabled(true);
+  const old = openStream(model, {}, {program: false});
   const rf = stream.receptiveField;
   const rand = (n: number) => Float32Array.from({length: n}, (_, i) => Math.sin(i * 12.9898) * 0.8);
   const frameValues = rand(1);
@@ -278,7 +276,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     peersVsPredict: peerDiffs.join('; '),
     left: `${left[0]}, ${left[1]}`,
   });
-  if (switchRows) rows[0].switch = await sizeSwitch(stream, old, reps);
+  if (switchRows) rows[0].switch = await sizeSwitch(model, old, reps);
   [stream, many, old].forEach(s => s.dispose());
   tf.dispose([frame, chunk]);
   model.dispose();
@@ -286,10 +284,10 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
 }
 
 /** Pushes of n frames, program against tensor steps: "n: program ms / tensor ms" per size. */
-async function sizeSwitch(stream: Stream, old: Stream, reps: number): Promise<string> {
+async function sizeSwitch(model: tfl.LayersModel, old: Stream, reps: number): Promise<string> {
   const parts: string[] = [];
   // The program at every size here, whatever the switch says.
-  setProgramEnabled(true, Infinity);
+  const stream = openStream(model, {}, {maxWasmFrames: Infinity});
   for (const n of [16, 32, 64, 128, 256, 512]) {
     const x = tf.tensor3d(Float32Array.from({length: n}, (_, i) => Math.cos(i)), [1, n, 1]);
     const values = x.dataSync() as Float32Array;
@@ -304,6 +302,6 @@ async function sizeSwitch(stream: Stream, old: Stream, reps: number): Promise<st
     x.dispose();
     parts.push(`${n}: ${(timed.program as number).toFixed(2)} / ${(timed.tensors as number).toFixed(2)}`);
   }
-  setProgramEnabled(true);
+  stream.dispose();
   return parts.join(', ');
 }

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d} from '../src';
+import {DepthSeparableConv1d, depthSeparableConv1d} from '../src';
 
 import {causalTcn as tcn} from '../demo/models';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {describeBothEngines, predicted, expectRefusals, int, joinTime, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
+import {createStream, describeBothEngines, predicted, expectRefusals, int, joinTime, pick, Rand, randomChunks, seededTensor, streamInChunks, streamTolerance} from './streaming_helpers';
 
 /**
  * A random causal model of the kinds the stream supports: separable convolutions (causal or

@@ -4,11 +4,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d} from '../src';
+import {DepthSeparableConv1d, depthSeparableConv1d} from '../src';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, kernelCount, manyPushes, pick, Rand, seededTensor, streamInChunks, streamTolerance, windowedPooling} from './streaming_helpers';
+import {createStream, describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, kernelCount, manyPushes, pick, Rand, seededTensor, streamInChunks, streamTolerance, windowedPooling} from './streaming_helpers';
 
 const init = (seed: number) => tfl.initializers.randomNormal({seed, stddev: 0.5});
 

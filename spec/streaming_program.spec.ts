@@ -4,8 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
-import {setProgramEnabled} from '../src/streaming/program/fast_path';
+import {DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
+import {createStream, setProgramEnabled} from './streaming_helpers';
 
 import {expectThrowsMatching, liveTensors, mismatch, nest, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';

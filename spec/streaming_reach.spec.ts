@@ -3,12 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
+import {DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
 
 import {matchboxnet} from './fixtures/matchboxnet';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, manyPushes, pick, Rand, seededTensor, streamTolerance, windowedPooling} from './streaming_helpers';
+import {createStream, describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, manyPushes, pick, Rand, seededTensor, streamTolerance, windowedPooling} from './streaming_helpers';
 
 type SymbolicTensor = tfl.SymbolicTensor;
 

@@ -18,7 +18,8 @@ export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './lay
 export {KERNELS_FLAG} from './ops/kernels/registry.js';
 export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, SEPARABLE_KERNEL} from './ops/kernels/names.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
-export {StreamState, BufferState} from './streaming/state.js';
+export {StreamState, BufferState, LayerState} from './streaming/state.js';
+export {NodeSignature, SettingValue} from './streaming/signature.js';
 export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch.js';
 
 import {registerKernels} from './ops/kernels/registry.js';

@@ -6,7 +6,8 @@ import {floatTensor} from '../ops/tensors.js';
 
 import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
-import {FastPath} from './program/fast_path.js';
+import {buffersOf, StreamMemory} from './memory.js';
+import {EngineOptions, FastPath} from './program/fast_path.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
 
@@ -53,37 +54,23 @@ export class Stream {
   /** Examples per push. */
   readonly batchSize: number;
   private readonly plan: Plan;
-  private states: (StepState|null)[];
+  /** The state between pushes, in the tensor steps' or the program's form (it knows which). */
+  private readonly memory: StreamMemory;
   private disposed = false;
-  /** The plan as typed-array loops, when it covers every node (else the tensor steps run). */
-  private readonly fast: FastPath|null;
 
   /** @internal Use `createStream`. */
-  constructor(plan: Plan, batchSize: number) {
+  constructor(plan: Plan, batchSize: number, engine: EngineOptions = {}) {
     this.plan = plan;
     this.batchSize = batchSize;
     this.receptiveField = plan.nodes[plan.nodes.length - 1].edge.receptiveField;
     this.delay = plan.nodes[plan.nodes.length - 1].edge.delay;
     checkStreamBuffers(plan.nodes, batchSize);
-    this.states = this.freshStates();
-    this.fast = FastPath.compile(plan, batchSize);
+    this.memory = new StreamMemory(plan, batchSize, FastPath.compile(plan, batchSize, engine));
   }
 
-  /** Makes `states` current when the fast path ran last (before a tensor path reads them). */
-  private syncTensors(): void {
-    const fresh = this.fast?.tensorStates();
-    if (fresh == null) return;
-    this.buffers(this.states).forEach(t => t.dispose());
-    this.states = fresh;
-  }
-
-  private freshStates(): (StepState|null)[] {
-    // Each buffer is made by one op (zeros), with nothing in between to free.
-    return this.plan.nodes.map(n => n.step.initialState(this.batchSize));
-  }
-
-  private buffers(states: (StepState|null)[]): Set<Tensor> {
-    return new Set(states.flatMap(s => s?.buffers ?? []));
+  /** @internal Whether pushes may run the typed-array program (it covers every node). */
+  get runsProgram(): boolean {
+    return this.memory.hasProgram;
   }
 
   private checkOpen(method: string): void {
@@ -136,11 +123,11 @@ export class Stream {
   push(chunk: Tensor3D|TensorLike): Tensor3D {
     this.checkOpen('push');
     const {timeAxis} = this.plan.input;
-    if (this.fast != null && chunk instanceof Tensor && chunk.rank === 3 &&
-        this.fast.takes(chunk.shape[timeAxis] as number)) {
+    if (chunk instanceof Tensor && chunk.rank === 3 &&
+        this.memory.programTakes(chunk.shape[timeAxis] as number)) {
       this.checkChunk(floatTensor(chunk, 'chunk', 'stream.push'));
-      const fast = this.fast;
-      return this.naming('push', () => fast.runTensor(chunk, timeAxis, this.states) as Tensor3D);
+      return this.naming('push', () => this.memory.onProgram(
+          fast => fast.runTensor(chunk, timeAxis) as Tensor3D));
     }
     return this.naming('push', () => this.advance(chunk, false));
   }
@@ -165,12 +152,9 @@ export class Stream {
     }
   }
 
-  /**
-   * Runs the tensor steps on new frames (`end`: the last ones) and keeps the new states; the
-   * program's state, when it ran last, moves over first.
-   */
+  /** Runs the tensor steps on new frames (`end`: the last ones) and keeps the new states. */
   private advance(chunk: Tensor3D|TensorLike, end: boolean): Tensor3D {
-    this.syncTensors();
+    const states = this.memory.tensors();
     const next: (StepState|null)[] = [];
     const kept: Tensor[] = [];
     let output: Tensor3D;
@@ -181,7 +165,7 @@ export class Stream {
         const x = ownFrames(given);
         const outputs: Tensor[] = [];
         this.plan.nodes.forEach((node, i) => {
-          const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), this.states[i],
+          const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), states[i],
                                     this.batchSize, end);
           outputs.push(ran.output);
           next.push(ran.state);
@@ -197,14 +181,11 @@ export class Stream {
         return (last === x ? clone(last) : last) as Tensor3D;
       });
     } catch (e) {
-      const current = this.buffers(this.states);
+      const current = buffersOf(states);
       kept.filter(t => !current.has(t)).forEach(t => t.dispose());
       throw e;
     }
-    const current = this.buffers(next);
-    this.buffers(this.states).forEach(t => current.has(t) || t.dispose());
-    this.states = next;
-    this.fast?.tensorsChanged();
+    this.memory.replace(next);
     return output;
   }
 
@@ -239,9 +220,9 @@ export class Stream {
                                data.length} values${frames == null ? '' : ` for frames = ${
                                describe(frames)}`}.`);
     }
-    const fast = this.fast;
-    if (fast != null && fast.takes(n)) {
-      return this.naming('pushArray', () => fast.run(data, n, this.states).values);
+    if (this.memory.programTakes(n)) {
+      return this.naming('pushArray',
+                         () => this.memory.onProgram(fast => fast.run(data, n)).values);
     }
     const shape = timeAxis === 1 ? [this.batchSize, n, channels] : [this.batchSize, channels, n];
     const x = tensor(data, shape, 'float32');
@@ -258,37 +239,37 @@ export class Stream {
 
   /**
    * The stream's state as a JSON-safe object: every buffered frame (exactly, as base64
-   * float32) and every stride's phase. `setState` on this stream or another stream of the same
-   * model continues exactly from here.
+   * float32), every stride's phase, and what it was made for (batch size, input, each layer's
+   * class and config). `setState` on this stream or another stream of the same model continues
+   * exactly from here.
    */
   getState(): StreamState {
     this.checkOpen('getState');
-    this.syncTensors();
-    return encodeState(this.batchSize, this.plan.nodes, this.states);
+    return encodeState(this.plan, this.batchSize, this.memory.tensors());
   }
 
-  /** Continues from a state that `getState()` returned (also from another stream, a worker). */
+  /**
+   * Continues from a state that `getState()` returned on a stream of the same model and batch
+   * size (this one, another, in a worker).
+   * @throws ValueError naming the first layer that differs, and how, for a state of another
+   *   model; or what is wrong with a state that no stream could have written (a version 1
+   *   state, written before states recorded their model, included).
+   */
   setState(state: StreamState): void {
     this.checkOpen('setState');
-    const states = decodeState(state, this.batchSize, this.plan.nodes);
-    this.buffers(this.states).forEach(t => t.dispose());
-    this.states = states;
-    this.fast?.tensorsChanged();
+    this.memory.replace(decodeState(state, this.plan, this.batchSize));
   }
 
   /** Back to a fresh stream: the buffers hold zeros (the causal padding) or nothing. */
   reset(): void {
     this.checkOpen('reset');
-    this.buffers(this.states).forEach(t => t.dispose());
-    this.states = this.freshStates();
-    this.fast?.tensorsChanged();
+    this.memory.reset();
   }
 
   /** Frees every tensor the stream holds. Idempotent; other calls then throw. */
   dispose(): void {
     if (this.disposed) return;
-    this.buffers(this.states).forEach(t => t.dispose());
-    this.states = [];
+    this.memory.dispose();
     this.disposed = true;
   }
 }
@@ -323,6 +304,15 @@ export class Stream {
  *   backend at this batch size, before anything is allocated.
  */
 export function createStream(target: LayersModel|layers.Layer, options: StreamOptions = {}): Stream {
+  return openStream(target, options, {});
+}
+
+/**
+ * `createStream` with the engine chosen (the bench's comparisons, the specs).
+ * @internal
+ */
+export function openStream(target: LayersModel|layers.Layer, options: StreamOptions,
+                           engine: EngineOptions): Stream {
   if (!(target instanceof layers.Layer)) {
     throw new ValueError(`createStream: expected a LayersModel or a layer, but got ${
         describe(target)}.`);
@@ -338,5 +328,5 @@ export function createStream(target: LayersModel|layers.Layer, options: StreamOp
   const batchSize = checkInteger('createStream: batchSize', options.batchSize ?? 1);
   const poolingWindow = options.poolingWindow == null ? undefined :
       checkInteger('createStream: poolingWindow', options.poolingWindow);
-  return new Stream(compile(target, {poolingWindow}), batchSize);
+  return new Stream(compile(target, {poolingWindow}), batchSize, engine);
 }

@@ -20,43 +20,39 @@ import {Program} from './program.js';
  */
 export const WASM_PROGRAM_MAX_FRAMES = 64;
 
-let programEnabled = true;
-let wasmMaxFrames = WASM_PROGRAM_MAX_FRAMES;
-let simdEnabled = true;
-
 /**
- * Whether streams made from now on may run the typed-array program (true by default; false:
- * the tensor steps alone, as before the program), up to how many frames a push runs it on
- * wasm, and whether its products may use wasm SIMD (else its JS loops): for the bench's
- * comparisons and the specs.
+ * How a stream may run its plan, fixed when it is made: for the bench's comparisons and the
+ * specs, which pass it to `openStream` (users get the defaults through `createStream`).
  * @internal
  */
-export function setProgramEnabled(enabled: boolean, maxWasmFrames = WASM_PROGRAM_MAX_FRAMES,
-                                  simd = true): void {
-  programEnabled = enabled;
-  wasmMaxFrames = maxWasmFrames;
-  simdEnabled = simd;
+export interface EngineOptions {
+  /** Whether pushes may run the typed-array program (default true; false: tensor steps only). */
+  program?: boolean;
+  /** Up to how many frames a push runs the program on wasm (default `WASM_PROGRAM_MAX_FRAMES`). */
+  maxWasmFrames?: number;
+  /** Whether the program's products may use wasm SIMD (default true; false: its JS loops). */
+  simd?: boolean;
 }
 
 /**
- * The typed-array program beside a stream's tensor steps, and which of the two holds the
- * current state: the program's buffers after a program push, the tensors after a tensor push,
- * `setState` or `reset`. The state moves over (in the tensor steps' form, so the JSON of
- * `getState` is the same) only when the other path runs next.
+ * The typed-array program of a plan, and when a push runs it rather than the tensor steps.
+ * It holds no state of its own account: `StreamMemory` decides which form of the state is
+ * current and moves it in (`importStates`) and out (`exportStates`).
  */
 export class FastPath {
-  private programCurrent = false;
-  private tensorsCurrent = true;
-
   private constructor(private readonly program: Program, private readonly plan: Plan,
-                      private readonly batch: number, private readonly backend: string) {}
+                      private readonly batch: number, private readonly backend: string,
+                      private readonly maxWasmFrames: number) {}
 
   /** The fast path for a plan, or null when the program does not cover every node. */
-  static compile(plan: Plan, batch: number): FastPath|null {
-    if (!programEnabled) return null;
+  static compile(plan: Plan, batch: number, engine: EngineOptions = {}): FastPath|null {
+    if (engine.program === false) return null;
     const backend = getBackend();
-    const program = Program.compile(plan, batch, backend, simdEnabled);
-    return program == null ? null : new FastPath(program, plan, batch, backend);
+    const program = Program.compile(plan, batch, backend, engine.simd ?? true);
+    return program == null ?
+        null :
+        new FastPath(program, plan, batch, backend,
+                     engine.maxWasmFrames ?? WASM_PROGRAM_MAX_FRAMES);
   }
 
   /**
@@ -66,56 +62,44 @@ export class FastPath {
    */
   takes(frames: number): boolean {
     const backend = getBackend();
-    return backend === this.backend && (backend !== 'wasm' || frames <= wasmMaxFrames);
+    return backend === this.backend && (backend !== 'wasm' || frames <= this.maxWasmFrames);
   }
 
   /**
    * Runs a chunk given as values in the input layout; returns the new output values in the
    * output layout (a fresh array the caller owns) and the output frame count.
-   * `tensors` is the tensor steps' state, read when it is newer than the program's.
    */
-  run(values: Float32Array, frames: number, tensors: (StepState|null)[]):
-      {values: Float32Array, frames: number} {
-    if (!this.programCurrent) {
-      this.program.importStates(tensors.map((s, i) => s == null ? null : {
-        skip: s.skip,
-        buffers: s.buffers.map((b, j) => ({
-          data: b.dataSync() as Float32Array,
-          n: b.shape[this.plan.nodes[i].step.buffers[j].edge.timeAxis] as number,
-        })),
-      }));
-      this.programCurrent = true;
-    }
-    this.tensorsCurrent = false;
+  run(values: Float32Array, frames: number): {values: Float32Array, frames: number} {
     const out = this.program.run(values, frames);
     const size = this.batch * out.n * this.program.output.channels;
     return {values: out.data.slice(0, size), frames: out.n};
   }
 
   /** `run` on a tensor chunk: one read of the chunk, one tensor made of the result. */
-  runTensor(chunk: Tensor, timeAxis: 1|2, tensors: (StepState|null)[]): Tensor {
-    const {values, frames} = this.run(chunk.dataSync() as Float32Array, chunk.shape[timeAxis] as number,
-                                      tensors);
+  runTensor(chunk: Tensor, timeAxis: 1|2): Tensor {
+    const {values, frames} =
+        this.run(chunk.dataSync() as Float32Array, chunk.shape[timeAxis] as number);
     return tensor(values, framesShape(this.program.output, this.batch, frames), 'float32');
   }
 
-  /**
-   * The program's state as the tensor steps' (new tensors the caller then owns), or null when
-   * the tensors are already current.
-   */
-  tensorStates(): (StepState|null)[]|null {
-    if (this.tensorsCurrent) return null;
-    this.tensorsCurrent = true;
+  /** Continues the program from the tensor steps' state (read synchronously). */
+  importStates(states: readonly (StepState|null)[]): void {
+    this.program.importStates(states.map((s, i) => s == null ? null : {
+      skip: s.skip,
+      buffers: s.buffers.map((b, j) => ({
+        data: b.dataSync() as Float32Array,
+        n: b.shape[this.plan.nodes[i].step.buffers[j].edge.timeAxis] as number,
+      })),
+    }));
+  }
+
+  /** The program's state as the tensor steps' (new tensors the caller then owns). */
+  exportStates(): (StepState|null)[] {
     return this.program.exportStates().map((s, i) => s == null ? null : {
       skip: s.skip,
       buffers: s.buffers.map((b, j) => tensor(
-          b.data, framesShape(this.plan.nodes[i].step.buffers[j].edge, this.batch, b.n), 'float32')),
+          b.data, framesShape(this.plan.nodes[i].step.buffers[j].edge, this.batch, b.n),
+          'float32')),
     });
-  }
-
-  /** The tensor steps changed the state (a tensor push, setState, reset): they hold it now. */
-  tensorsChanged(): void {
-    this.programCurrent = false;
-    this.tensorsCurrent = true;
   }
 }
