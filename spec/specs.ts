@@ -18,3 +18,4 @@ import './streaming_program.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
 import './conv1d_layer.spec';
+import './depthwise_layer.spec';
