@@ -19,3 +19,4 @@ import './wasm_kernel.spec';
 import './wasm_products.spec';
 import './conv1d_layer.spec';
 import './depthwise_layer.spec';
+import './gru_layer.spec';

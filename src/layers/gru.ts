@@ -59,7 +59,7 @@ function checkedArgs(args: GRUArgs): GRUArgs {
     throw new ValueError(`GRU needs an args object with units, but got ${describe(args)}.`);
   }
   const a = args as unknown as Record<string, unknown>;
-  const unknown = unknownArgs(a);
+  const unknown = unknownArgs(a).filter(k => k !== 'cell');
   if (unknown.length > 0) {
     throw new ValueError(`GRU: unknown argument ${describe(unknown[0])}; did you mean ${
         describe(nearestName(unknown[0], KNOWN_ARGS))}?`);
@@ -77,7 +77,9 @@ function checkedArgs(args: GRUArgs): GRUArgs {
     throw new ValueError(`activityRegularizer is not supported: tfjs-layers 4.x cannot apply ` +
                          `activity regularizers (got ${describe(a.activityRegularizer)}).`);
   }
-  const checked: Record<string, unknown> = {...a};
+  // tfjs's own GRU writes its cell into the args it is given: args reused from
+  // `tf.layers.gru` carry it.
+  const {cell: _, ...checked} = a;
   for (const name of BOOLEAN_ARGS) {
     if (a[name] != null) checkBoolean(name, a[name]);
   }
