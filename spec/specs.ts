@@ -20,3 +20,4 @@ import './wasm_products.spec';
 import './conv1d_layer.spec';
 import './depthwise_layer.spec';
 import './gru_layer.spec';
+import './keras_layers.spec';

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import {Conv1D, DepthwiseConv1D, GRU} from '../src';
+
+import fixtureFile from './fixtures/layer_fixtures.json';
+import {expectClose, liveTensors} from './helpers';
+
+/** One model of spec/fixtures/make_layer_fixtures.py: Keras model.json parts and torch's I/O. */
+interface Fixture {
+  modelTopology: {model_config: {config: {layers: Array<{class_name: string,
+                                                        config: Record<string, unknown>}>}}};
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  weights: number[];
+  input: {shape: number[], data: number[]};
+  output: {shape: number[], data: number[]};
+}
+
+const fixtures = (fixtureFile as unknown as {models: Record<string, Fixture>}).models;
+
+/**
+ * The fixture's model.json parts, as tf.io.fromMemory takes them. Keras writes GRUs with an
+ * Orthogonal recurrent initializer, which tfjs-layers implements with chained ops that only the
+ * `@tensorflow/tfjs` union package registers (these specs load tfjs-core and tfjs-layers
+ * alone): it is swapped for GlorotUniform, whose values the loaded weights replace anyway.
+ */
+function artifacts(f: Fixture): tf.io.ModelArtifacts {
+  const topology = JSON.parse(JSON.stringify(f.modelTopology));
+  for (const layer of topology.model_config.config.layers) {
+    const init = layer.config.recurrent_initializer;
+    if (init?.class_name === 'Orthogonal') init.class_name = 'GlorotUniform';
+    if (init?.class_name === 'GlorotUniform') init.config = {seed: null};
+  }
+  return {modelTopology: topology, weightSpecs: f.weightSpecs,
+          weightData: Float32Array.from(f.weights).buffer};
+}
+
+const CLASSES: Record<string, Function> = {Conv1D, DepthwiseConv1D, GRU};
+
+describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing the package', () => {
+  for (const [name, f] of Object.entries(fixtures)) {
+    it(`${name}: loads, predicts what PyTorch computes, trains, saves and loads back`, async () => {
+      const x = tf.tensor(f.input.data, f.input.shape);
+      const target = tf.tensor(f.output.data, f.output.shape);
+      const before = liveTensors();
+      const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts(f)));
+      for (const layer of model.layers) {
+        const cls = CLASSES[layer.getClassName()];
+        if (cls != null) expect(layer).withContext(layer.name).toEqual(jasmine.any(cls));
+      }
+      const y = model.predict(x) as tf.Tensor;
+      expect(y.shape).toEqual(f.output.shape);
+      expectClose(await y.data(), f.output.data, `${name} against torch`);
+      y.dispose();
+
+      model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
+      const noisy = tf.tidy(() => tf.add(target, tf.randomNormal(target.shape, 0, 0.3, 'float32', 1)));
+      const losses = (await model.fit(x, noisy, {epochs: 4, verbose: 0})).history.loss as number[];
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[3]).toBeLessThan(losses[0]);
+      noisy.dispose();
+      model.optimizer.dispose();
+
+      let saved: tf.io.ModelArtifacts|null = null;
+      await model.save(tf.io.withSaveHandler(async a => {
+        saved = a;
+        return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+      }));
+      const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+      const [a, b] = [model.predict(x), loaded.predict(x)] as tf.Tensor[];
+      expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+      tf.dispose([a, b]);
+      model.dispose();
+      loaded.dispose();
+      expect(liveTensors()).toBe(before);
+      tf.dispose([x, target]);
+    });
+  }
+
+  it('a GRU config from a newer Keras loads, its unknown entries listed once in a warning', async () => {
+    const f = fixtures.gru_reset_after;
+    const a = artifacts(f);
+    const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
+    Object.assign(layers[1].config, {seed: null, use_cudnn: 'auto'});
+    const warn = spyOn(console, 'warn');
+    const models = [await tfl.loadLayersModel(tf.io.fromMemory(a)),
+                    await tfl.loadLayersModel(tf.io.fromMemory(a))];
+    const ours = warn.calls.allArgs().filter(args => /^GRU:/.test(String(args[0])));
+    expect(ours.length).toBe(1);
+    expect(String(ours[0][0])).toMatch(/useCudnn/);
+    for (const m of models) m.dispose();
+  });
+
+  it('a bad Conv1D config is a ValueError naming the layer and the argument', async () => {
+    const a = artifacts(fixtures.tcn);
+    const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
+    layers[2].config.padding = 'full';
+    await expectAsync(tfl.loadLayersModel(tf.io.fromMemory(a)))
+        .toBeRejectedWithError(/^conv1d_1: padding must be/);
+  });
+});
