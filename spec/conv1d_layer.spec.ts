@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {Conv1D, conv1d, ValueError} from '../src';
 
 import {expectClose, expectThrowsMatching, liveTensors} from './helpers';
-import {ConvCase, finiteDifferences, refDense} from './layer_reference';
+import {ConvCase, finiteDifferences, refDense, refDenseGrads} from './layer_reference';
 import {randomArray, seededRandom, swapLastAxes} from './reference';
 
 /** Frees a layer's variables (tfjs refuses `dispose()` on a layer never applied symbolically). */
@@ -167,6 +167,31 @@ describe('Conv1D layer', () => {
     const y = layer.apply(xt) as tf.Tensor;
     expectClose(y.dataSync(), refDense(c, x, w, bias).y, 'y with non-finite inputs');
     tf.dispose([xt, y]);
+    disposeWeights(layer);
+  });
+
+  it('a NaN or infinity in the upstream gradient reaches exactly what its output read', () => {
+    const c = caseOf({pad: 'causal', dilation: 3, stride: 2, width: 13, batch: 1});
+    const {x, w, bias} = operands(c, 12);
+    const {out} = refDense(c, x, w, bias);
+    const dy = randomArray(c.batch * out * c.filters, seededRandom(4));
+    dy[0 * c.filters + 1] = NaN;       // output 0 reads only padding and input 0
+    dy[4 * c.filters + 2] = Infinity;
+    const layer = ourLayer(c, false, w, bias);
+    const xt = input(c, x, false);
+    const r = tf.tensor3d(Float32Array.from(dy), [c.batch, out, c.filters]);
+    const before = liveTensors();
+    const {value, grads} = tf.variableGrads(
+        () => tf.sum(tf.mul(layer.apply(xt) as tf.Tensor, r)) as tf.Scalar,
+        [layer.kernel!.read() as tf.Variable]);
+    const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi) as tf.Tensor, r)))(xt);
+    const expected = refDenseGrads(c, x, w, dy);
+    // The gradient of sum(y * r) with respect to y is r: the layer's upstream is dy itself.
+    expectClose(dx.dataSync(), expected.dx, 'dx');
+    expectClose(Object.values(grads)[0].dataSync(), expected.dw, 'd kernel');
+    tf.dispose([value, dx, ...Object.values(grads)]);
+    expect(liveTensors()).toBe(before);
+    tf.dispose([xt, r]);
     disposeWeights(layer);
   });
 

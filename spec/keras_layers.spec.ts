@@ -98,4 +98,12 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     await expectAsync(tfl.loadLayersModel(tf.io.fromMemory(a)))
         .toBeRejectedWithError(/^conv1d_1: padding must be/);
   });
+
+  it('a GRU with time_major: true is refused by name, not read the wrong way round', async () => {
+    const a = artifacts(fixtures.gru_reset_before);
+    const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
+    layers[1].config.time_major = true;
+    await expectAsync(tfl.loadLayersModel(tf.io.fromMemory(a)))
+        .toBeRejectedWithError(/^gru: time_major: true is not supported/);
+  });
 });

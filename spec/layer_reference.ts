@@ -52,6 +52,35 @@ export function refDense(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>
   return {y, out};
 }
 
+/**
+ * The exact gradients of `refDense` for the upstream `dy [B, T, F]`, as adjoint loops over the
+ * (output, tap) pairs that read a real input: padding is never read, so a NaN in `dy` reaches
+ * only what its output read.
+ */
+export function refDenseGrads(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>,
+                              dy: ArrayLike<number>): {dx: Float64Array, dw: Float64Array} {
+  const {left, out} = plan(c);
+  const f = c.filters;
+  const dx = new Float64Array(c.batch * c.width * c.channels);
+  const dw = new Float64Array(c.kernel * c.channels * f);
+  for (let b = 0; b < c.batch; b++) {
+    for (let t = 0; t < out; t++) {
+      for (let k = 0; k < c.kernel; k++) {
+        const i = t * c.stride + k * c.dilation - left;
+        if (i < 0 || i >= c.width) continue;
+        for (let ch = 0; ch < c.channels; ch++) {
+          for (let o = 0; o < f; o++) {
+            const g = dy[(b * out + t) * f + o];
+            dx[(b * c.width + i) * c.channels + ch] += g * w[(k * c.channels + ch) * f + o];
+            dw[(k * c.channels + ch) * f + o] += g * x[(b * c.width + i) * c.channels + ch];
+          }
+        }
+      }
+    }
+  }
+  return {dx, dw};
+}
+
 /** `y[b, t, ch*M + m] = bias[ch*M + m] + sum_k xpad[b, tS + kD, ch] w[k, ch, m]`. */
 export function refDepthwise(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>,
                              bias: ArrayLike<number>|null): {y: Float64Array, out: number} {

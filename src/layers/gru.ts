@@ -192,6 +192,11 @@ export class GRU extends TfjsGRUClass {
   /** Builds the layer from a config; entries from a newer Keras are dropped with a warning. */
   static override fromConfig<T extends serialization.Serializable>(
       cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    if (config?.timeMajor === true) {
+      // Dropped like other unknown entries, it would read [time, batch] inputs as [batch, time].
+      throw new ValueError(`${config.name ?? 'GRU'}: time_major: true is not supported: tfjs ` +
+                           `recurrent layers take [batch, time, features] inputs.`);
+    }
     return new cls(knownConfigEntries('GRU', config, unknownArgs));
   }
 }
