@@ -16,9 +16,6 @@ import {baseLayerArgs, checkBoolean, DataFormat, resolveArg, SerializedObject, s
 import {knownConfigEntries, namedAfter, nearestName, projectAfterEveryAssign} from './layer_support.js';
 import {serializeObject} from './serializable.js';
 
-/** An initializer, regularizer or constraint as args and configs name it. */
-type Identifier<T, Name> = Name|T|SerializedObject;
-
 /** The arguments every 1-D convolution layer of the package takes (Keras names). */
 export interface Conv1DBaseArgs extends LayerArgs {
   /** Width of the filter, a number or `[number]` (Keras writes `[3]`). */
@@ -39,11 +36,11 @@ export interface Conv1DBaseArgs extends LayerArgs {
   /** Whether to add a bias. Default true. */
   useBias?: boolean;
   /** Initializer of `bias`. Default `'zeros'`. */
-  biasInitializer?: Identifier<Initializer, InitializerIdentifier>;
+  biasInitializer?: InitializerIdentifier|Initializer|SerializedObject;
   /** Regularizer of `bias`. Default none. */
-  biasRegularizer?: Identifier<Regularizer, RegularizerIdentifier>|null;
+  biasRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
   /** Constraint on `bias`, applied after each optimizer step. Default none. */
-  biasConstraint?: Identifier<Constraint, ConstraintIdentifier>|null;
+  biasConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
   /** Must be null: tfjs-layers 4.x cannot apply activity regularizers to any layer. */
   activityRegularizer?: null;
 }
@@ -100,6 +97,7 @@ export abstract class Conv1DBase extends layers.Layer {
   private readonly biasParts: KernelParts;
   private readonly kind: Conv1DKind;
 
+  /** @internal A subclass passes its args and what kind of convolution it is. */
   constructor(args: Conv1DBaseArgs, kind: Conv1DKind) {
     const a = (args ?? {}) as unknown as Record<string, unknown>;
     const s = (() => {
