@@ -106,4 +106,29 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     await expectAsync(tfl.loadLayersModel(tf.io.fromMemory(a)))
         .toBeRejectedWithError(/^gru: time_major: true is not supported/);
   });
+
+  it('a model made of tfjs\'s own Conv1D and GRU, saved, loads as the package\'s classes and ' +
+     'predicts the same bits', async () => {
+    const model = tfl.sequential({layers: [
+      tfl.layers.conv1d({inputShape: [12, 3], filters: 4, kernelSize: 3, dilationRate: 2,
+                         padding: 'same', activation: 'relu'}),
+      tfl.layers.conv1d({filters: 4, kernelSize: 2, strides: 2}),
+      tfl.layers.gru({units: 3, returnSequences: true, recurrentInitializer: 'glorotUniform'}),
+      tfl.layers.gru({units: 2, goBackwards: true, recurrentInitializer: 'glorotUniform'}),
+    ]});
+    const x = tf.randomNormal([2, 12, 3], 0, 1, 'float32', 3);
+    let saved: tf.io.ModelArtifacts|null = null;
+    await model.save(tf.io.withSaveHandler(async a => {
+      saved = a;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    }));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    expect(loaded.layers.map(l => l.constructor))
+        .toEqual([Conv1D, Conv1D, GRU, GRU] as unknown as Array<Function>);
+    const [a, b] = [model.predict(x), loaded.predict(x)] as tf.Tensor[];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    tf.dispose([a, b, x]);
+    model.dispose();
+    loaded.dispose();
+  });
 });

@@ -2,7 +2,6 @@ import {add, conv1d, customGrad, pad, reshape, slice, stack, stridedSlice, Tenso
 
 import {product, sumRows} from './products.js';
 import {Padding, PaddingPlan, planPadding} from './padding.js';
-import {isRecordingGradients} from './tape.js';
 
 /** How a dense 1-D convolution is laid out and padded. */
 export interface DenseConv1dOptions {
@@ -150,26 +149,22 @@ export function denseConv1d(x: Tensor3D, kernel: Tensor3D,
   const g: Geometry = {batch: x.shape[0], inWidth, stride, dilation, pad: padding, plan};
   return tidy(() => {
     const x3 = ncw ? transpose(x, [0, 2, 1]) : x;
-    let y: Tensor3D;
-    if (!isRecordingGradients()) {
-      y = forwardValue(x3, kernel, bias, g);
-    } else {
-      const f = customGrad((...args: unknown[]) => {
-        const [sx, sk] = args as [Tensor3D, Tensor3D];
-        const sb = bias == null ? null : args[2] as Tensor1D;
-        (args[args.length - 1] as (t: Tensor[]) => void)([sx, sk]);
-        return {
-          value: forwardValue(sx, sk, sb, g),
-          gradFunc: (dy: Tensor, saved: Tensor[]) => {
-            const [dx, dw] = gradients(saved[0] as Tensor3D, saved[1] as Tensor3D,
-                                       dy as Tensor3D, g);
-            if (bias == null) return [dx, dw];
-            return [dx, dw, tidy(() => sumRows(reshape(dy, [-1, dy.shape[2]!]) as Tensor2D))];
-          },
-        };
-      });
-      y = (bias == null ? f(x3, kernel) : f(x3, kernel, bias)) as Tensor3D;
-    }
+    // Always through customGrad: where nothing records a gradient it only runs the forward.
+    const f = customGrad((...args: unknown[]) => {
+      const [sx, sk] = args as [Tensor3D, Tensor3D];
+      const sb = bias == null ? null : args[2] as Tensor1D;
+      (args[args.length - 1] as (t: Tensor[]) => void)([sx, sk]);
+      return {
+        value: forwardValue(sx, sk, sb, g),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [dx, dw] = gradients(saved[0] as Tensor3D, saved[1] as Tensor3D,
+                                     dy as Tensor3D, g);
+          if (bias == null) return [dx, dw];
+          return [dx, dw, tidy(() => sumRows(reshape(dy, [-1, dy.shape[2]!]) as Tensor2D))];
+        },
+      };
+    });
+    const y = (bias == null ? f(x3, kernel) : f(x3, kernel, bias)) as Tensor3D;
     return ncw ? transpose(y, [0, 2, 1]) : y;
   });
 }

@@ -3,7 +3,6 @@ import {add, customGrad, reshape, Tensor, Tensor1D, Tensor2D, Tensor3D, tidy, tr
 import {checkBackendMemory} from './backend_memory.js';
 import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise.js';
 import {Padding, planPadding} from './padding.js';
-import {isRecordingGradients} from './tape.js';
 
 /** How a depthwise 1-D convolution is laid out and padded. */
 export interface DepthwiseConv1dOptions {
@@ -67,7 +66,7 @@ export function depthwiseConv1d(x: Tensor3D, filter: Tensor3D,
         },
       };
     });
-    let y = isRecordingGradients() ? f(x3, filter) as Tensor3D : depthwiseForward(x3, filter, g);
+    let y = f(x3, filter) as Tensor3D;
     if (options.bias != null) y = add(y, options.bias);
     return ncw ? transpose(y, [0, 2, 1]) : y;
   });
