@@ -5,6 +5,7 @@ import {Conv1D, DepthwiseConv1D, GRU} from '../src';
 
 import fixtureFile from './fixtures/layer_fixtures.json';
 import {expectClose, liveTensors} from './helpers';
+import {refGru} from './layer_reference';
 
 /** One model of spec/fixtures/make_layer_fixtures.py: Keras model.json parts and torch's I/O. */
 interface Fixture {
@@ -130,5 +131,43 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     tf.dispose([a, b, x]);
     model.dispose();
     loaded.dispose();
+  });
+
+  it('a Bidirectional reset_after GRU loads and predicts both directions', async () => {
+    const f = fixtures.gru_reset_after;
+    const a = artifacts(f);
+    const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
+    layers.splice(1, 2, {class_name: 'Bidirectional', config: {
+      name: 'bidirectional', trainable: true, dtype: 'float32', merge_mode: 'concat',
+      layer: layers[1]}});
+    // The first GRU's weights (5 units over 3 inputs), for both directions.
+    const sizes = [3 * 15, 5 * 15, 2 * 15];
+    const first = f.weights.slice(0, sizes[0] + sizes[1] + sizes[2]);
+    a.weightSpecs = ['forward_gru', 'backward_gru'].flatMap(
+        d => f.weightSpecs.slice(0, 3).map(s => ({...s, name: s.name.replace('gru/', `bidirectional/${d}/`)})));
+    a.weightData = Float32Array.from([...first, ...first]).buffer;
+    const model = await tfl.loadLayersModel(tf.io.fromMemory(a));
+    const x = tf.tensor(f.input.data, f.input.shape);
+    const y = model.predict(x) as tf.Tensor;
+    expect(y.shape).toEqual([2, 7, 10]);
+    const c = {batch: 2, steps: 7, inputs: 3, units: 5, resetAfter: true,
+               recurrentActivation: 'sigmoid' as const, returnSequences: true, goBackwards: false};
+    const [k, rk, b] = [0, sizes[0], sizes[0] + sizes[1]].map(
+        (start, i) => first.slice(start, start + sizes[i]));
+    const forward = refGru(c, f.input.data, k, rk, b).y;
+    const backward = refGru({...c, goBackwards: true}, f.input.data, k, rk, b).y;
+    const expected = new Float64Array(2 * 7 * 10);
+    for (let n = 0; n < 2; n++) {
+      for (let t = 0; t < 7; t++) {
+        for (let j = 0; j < 5; j++) {
+          expected[(n * 7 + t) * 10 + j] = forward[(n * 7 + t) * 5 + j];
+          // tfjs and Keras put the backward output of time t at t (steps run 6, 5, ..., 0).
+          expected[(n * 7 + t) * 10 + 5 + j] = backward[(n * 7 + 6 - t) * 5 + j];
+        }
+      }
+    }
+    expectClose(await y.data(), expected, 'bidirectional');
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });
