@@ -125,6 +125,17 @@ describe('DepthwiseConv1D layer', () => {
     loaded.dispose();
   });
 
+  it('setWeights with a wrong shape names the layer and changes nothing', () => {
+    const layer = depthwiseConv1d({kernelSize: 3, depthMultiplier: 2, name: 'dw'});
+    layer.build([null, 8, 2]);
+    const before = layer.getWeights().map(w => Array.from(w.dataSync()));
+    const bad = [tf.ones([3, 2, 2]), tf.ones([5])];
+    expectThrowsMatching(() => layer.setWeights(bad), /^dw: /, /5/);
+    expect(layer.getWeights().map(w => Array.from(w.dataSync()))).toEqual(before);
+    tf.dispose(bad);
+    disposeWeights(layer);
+  });
+
   it('bad arguments are ValueErrors naming the layer and the argument', () => {
     expectThrowsMatching(() => depthwiseConv1d({kernelSize: 3, depthMultiplier: 0}),
                          /depthMultiplier must be an integer >= 1/);

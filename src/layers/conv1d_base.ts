@@ -177,6 +177,15 @@ export abstract class Conv1DBase extends layers.Layer {
     this.built = true;
   }
 
+  /** As `Layer.setWeights` (which checks every shape before it assigns), naming the layer. */
+  override setWeights(weights: Tensor[]): void {
+    try {
+      super.setWeights(weights);
+    } catch (e) {
+      throw namedAfter(this.name, e);
+    }
+  }
+
   override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
     try {
       return tidy(() => {
