@@ -215,6 +215,19 @@ describe('Conv1D layer', () => {
        model.dispose();
      });
 
+  it('a variable width: declares null, predicts any width the padding allows', () => {
+    const layer = conv1d({filters: 2, kernelSize: 3, dilationRate: 2, strides: 2,
+                          padding: 'causal', dataFormat: 'channelsFirst'});
+    expect(layer.computeOutputShape([null, 3, null])).toEqual([null, 2, null]);
+    for (const width of [1, 6, 9]) {
+      const x = tf.ones([1, 3, width]);
+      const y = layer.apply(x) as tf.Tensor;
+      expect(y.shape).toEqual([1, 2, Math.floor((width - 1) / 2) + 1]);
+      tf.dispose([x, y]);
+    }
+    disposeWeights(layer);
+  });
+
   it('round-trips its config through fromConfig and a saved model', async () => {
     const model = tfl.sequential({layers: [
       conv1d({inputShape: [3, 10], filters: 2, kernelSize: 3, padding: [2, 1], strides: 2,
