@@ -129,6 +129,24 @@ describe('GRU layer', () => {
     });
   }
 
+  it('resetAfter true with returnState: the output and the last state, as the formulas give', () => {
+    const c = caseOf({returnSequences: true, goBackwards: true});
+    const ops = operands(c, 21);
+    const layer = layerFor(c, ops, {returnState: true});
+    const x = tf.tensor3d(Float32Array.from(ops[0]), [c.batch, c.steps, c.inputs]);
+    const before = liveTensors();
+    const [y, state] = layer.apply(x) as tf.Tensor[];
+    const expected = refGru(c, ops[0], ops[1], ops[2], ops[3]);
+    expect(y.shape).toEqual([2, 5, 4]);
+    expect(state.shape).toEqual([2, 4]);
+    expectClose(y.dataSync(), expected.y, 'y');
+    expectClose(state.dataSync(), expected.state, 'state');
+    tf.dispose([y, state]);
+    expect(liveTensors()).toBe(before);
+    x.dispose();
+    for (const w of layer.weights) w.dispose();
+  });
+
   for (const resetAfter of [true, false]) {
     it(`resetAfter ${resetAfter}: trains with fit, saves and loads back`, async () => {
       const model = tfl.sequential({layers: [
