@@ -180,6 +180,30 @@ describe('GRU layer', () => {
     });
   }
 
+  it('dropout and recurrentDropout train with resetAfter true as tfjs\'s GRU does', async () => {
+    // tfjs's GRU keeps the last call's dropout masks (3 each) until its next call; ours keeps
+    // one of each kind, no more than tfjs's own (resetAfter false) holds.
+    const held: number[] = [];
+    for (const resetAfter of [false, true]) {
+      const model = tfl.sequential({layers: [
+        gru({inputShape: [6, 2], units: 3, resetAfter, dropout: 0.3, recurrentDropout: 0.3,
+             recurrentInitializer: 'glorotUniform'}),
+      ]});
+      const x = tf.randomNormal([4, 6, 2], 0, 1, 'float32', 7);
+      const y = tf.randomNormal([4, 3], 0, 0.5, 'float32', 8);
+      const before = liveTensors();
+      model.compile({optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError'});
+      const losses = (await model.fit(x, y, {epochs: 3, verbose: 0})).history.loss as number[];
+      expect(losses.every(Number.isFinite)).toBe(true);
+      model.optimizer.dispose();
+      held.push(liveTensors() - before);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+    expect(held[1]).withContext('tensors held after fit, ours vs tfjs\'s').toBeLessThanOrEqual(held[0]);
+    expect(held[1]).toBe(2);
+  });
+
   it('bad arguments are ValueErrors naming the layer and the argument', () => {
     expectThrowsMatching(() => gru({units: 0}), /^GRU: units must be an integer >= 1/);
     expectThrowsMatching(() => gru({units: 2, name: 'g', resetAfter: 'yes' as unknown as boolean}),
