@@ -76,10 +76,12 @@ async function convRows(where: string, peer: () => Promise<void>): Promise<Row[]
     tfjs: forward(() => theirs.apply(padded) as tf.Tensor),
     ortWeb: peer,
   }, 5);
-  const train = await sideBySide({ours: trainStep(ours, x, dy), tfjs: trainStep(theirs, padded, dy)}, 3);
+  const train = await sideBySide(
+      {ours: trainStep(ours, x, dy), tfjs: trainStep(theirs, padded, dy)}, 3);
   tf.dispose([...weights, x, padded, dy, ...ours.weights.map(w => w.read()),
               ...theirs.weights.map(w => w.read())]);
-  return [{where, row: 'causal Conv1D forward', ...fwd}, {where, row: 'causal Conv1D train step', ...train}];
+  return [{where, row: 'causal Conv1D forward', ...fwd},
+          {where, row: 'causal Conv1D train step', ...train}];
 }
 
 async function gruRows(where: string, peer: () => Promise<void>): Promise<Row[]> {
@@ -102,7 +104,8 @@ async function gruRows(where: string, peer: () => Promise<void>): Promise<Row[]>
     ortWeb: peer,
   }, 3);
   tf.dispose([...weights, x]);
-  return [{where, row: 'GRU 64 units, 1000 frames, forward (ours reset_after; tfjs reset before)', ...fwd}];
+  return [{where, row: 'GRU 64 units, 1000 frames, forward (ours reset_after; tfjs reset before)',
+           ...fwd}];
 }
 
 async function main() {

@@ -116,7 +116,8 @@ describe('Conv1D layer', () => {
         const {y: expected, out} = refDense(c, x, w, bias);
         const declared = layer.computeOutputShape(xt.shape);
         expect(declared).toEqual(y.shape);
-        expect(y.shape).toEqual(channelsFirst ? [c.batch, c.filters, out] : [c.batch, out, c.filters]);
+        expect(y.shape).toEqual(channelsFirst ? [c.batch, c.filters, out] :
+                                                [c.batch, out, c.filters]);
         const got = channelsFirst ? swapLastAxes(y.dataSync(), c.batch, c.filters, out) :
                                     y.dataSync();
         expectClose(got, expected, 'y');
@@ -138,7 +139,8 @@ describe('Conv1D layer', () => {
                         [c.batch, c.filters, out]) :
             tf.tensor3d(Float32Array.from(upstream), [c.batch, out, c.filters]);
         const before = liveTensors();
-        const {value, grads} = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(xt) as tf.Tensor, r)),
+        const {value, grads} = tf.variableGrads(
+            () => tf.sum(tf.mul(layer.apply(xt) as tf.Tensor, r)),
                                          layer.trainableWeights.map(v => v.read() as tf.Variable));
         const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi) as tf.Tensor, r)))(xt);
         const [ex, ew, eb] = finiteDifferences(

@@ -84,7 +84,8 @@ describe('DepthwiseConv1D layer', () => {
         const dx = tf.grad(loss)(xt);
         const [ex, ew, eb] = finiteDifferences(
             ([xp, wp, bp]) => refDepthwise(c, xp, wp, bp).y, [x, w, bias], upstream);
-        const [kernelName, biasName] = layer.trainableWeights.map(v => (v.read() as tf.Variable).name);
+        const [kernelName, biasName] =
+            layer.trainableWeights.map(v => (v.read() as tf.Variable).name);
         expectClose(grads[kernelName].dataSync(), ew, 'd depthwise_kernel');
         expectClose(grads[biasName].dataSync(), eb, 'd bias');
         expectClose(channelsFirst ? swapLastAxes(dx.dataSync(), c.batch, c.channels, c.width) :
@@ -144,6 +145,7 @@ describe('DepthwiseConv1D layer', () => {
                          /^dw: padding must be/);
     expectThrowsMatching(() => depthwiseConv1d({kernelSize: 3, depth_multiplier: 2} as {
                            kernelSize: number}),
-                         /DepthwiseConv1D: unknown argument 'depth_multiplier'; did you mean 'depthMultiplier'/);
+                         /DepthwiseConv1D: unknown argument 'depth_multiplier'; did you mean /,
+                         /'depthMultiplier'/);
   });
 });

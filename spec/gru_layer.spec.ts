@@ -129,7 +129,7 @@ describe('GRU layer', () => {
     });
   }
 
-  it('resetAfter true with returnState: the output and the last state, as the formulas give', () => {
+  it('resetAfter true with returnState: the output and the last state the formulas give', () => {
     const c = caseOf({returnSequences: true, goBackwards: true});
     const ops = operands(c, 21);
     const layer = layerFor(c, ops, {returnState: true});
@@ -200,7 +200,8 @@ describe('GRU layer', () => {
       tf.dispose([x, y]);
       model.dispose();
     }
-    expect(held[1]).withContext('tensors held after fit, ours vs tfjs\'s').toBeLessThanOrEqual(held[0]);
+    expect(held[1]).withContext('tensors held after fit, ours vs tfjs\'s')
+        .toBeLessThanOrEqual(held[0]);
     expect(held[1]).toBe(2);
   });
 

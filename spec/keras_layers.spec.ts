@@ -55,7 +55,8 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
       y.dispose();
 
       model.compile({optimizer: tf.train.sgd(0.05), loss: 'meanSquaredError'});
-      const noisy = tf.tidy(() => tf.add(target, tf.randomNormal(target.shape, 0, 0.3, 'float32', 1)));
+      const noisy =
+          tf.tidy(() => tf.add(target, tf.randomNormal(target.shape, 0, 0.3, 'float32', 1)));
       const losses = (await model.fit(x, noisy, {epochs: 4, verbose: 0})).history.loss as number[];
       expect(losses.every(Number.isFinite)).toBe(true);
       expect(losses[3]).toBeLessThan(losses[0]);
@@ -78,7 +79,7 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     });
   }
 
-  it('a GRU config from a newer Keras loads, its unknown entries listed once in a warning', async () => {
+  it('a GRU config from a newer Keras loads, its unknown entries warned once', async () => {
     const f = fixtures.gru_reset_after;
     const a = artifacts(f);
     const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
@@ -144,7 +145,8 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     const sizes = [3 * 15, 5 * 15, 2 * 15];
     const first = f.weights.slice(0, sizes[0] + sizes[1] + sizes[2]);
     a.weightSpecs = ['forward_gru', 'backward_gru'].flatMap(
-        d => f.weightSpecs.slice(0, 3).map(s => ({...s, name: s.name.replace('gru/', `bidirectional/${d}/`)})));
+        d => f.weightSpecs.slice(0, 3).map(
+            s => ({...s, name: s.name.replace('gru/', `bidirectional/${d}/`)})));
     a.weightData = Float32Array.from([...first, ...first]).buffer;
     const model = await tfl.loadLayersModel(tf.io.fromMemory(a));
     const x = tf.tensor(f.input.data, f.input.shape);

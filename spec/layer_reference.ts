@@ -141,7 +141,9 @@ export function refGru(c: GruCase, x: ArrayLike<number>, kernel: ArrayLike<numbe
       const fromH = new Float64Array(3 * h);
       for (let g = 0; g < 3 * h; g++) {
         let ax = bias == null ? 0 : bias[g];
-        for (let i = 0; i < inputs; i++) ax += x[(b * steps + t) * inputs + i] * kernel[i * 3 * h + g];
+        for (let i = 0; i < inputs; i++) {
+          ax += x[(b * steps + t) * inputs + i] * kernel[i * 3 * h + g];
+        }
         fromX[g] = ax;
         let ah = bias != null && c.resetAfter ? bias[3 * h + g] : 0;
         for (let j = 0; j < h; j++) ah += prev[j] * recurrent[j * 3 * h + g];
