@@ -56,6 +56,8 @@ const CASES: Array<[string, Partial<ConvCase>]> = [
   ['valid, dilation 2, stride 3', {pad: 'valid', dilation: 2, stride: 3}],
   ['same, stride 1', {pad: 'same'}],
   ['valid, kernel 1, stride 2', {pad: 'valid', kernel: 1, stride: 2}],
+  ['causal, dilation 2, stride 2^32 + 1 (one output)', {pad: 'causal', dilation: 2,
+                                                        stride: 2 ** 32 + 1}],
 ];
 
 function caseOf(partial: Partial<ConvCase>): ConvCase {

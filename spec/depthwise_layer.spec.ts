@@ -17,6 +17,7 @@ const CASES: Array<[string, Partial<ConvCase>]> = [
   ['[3, 1], stride 3, multiplier 1', {pad: [3, 1], stride: 3, filters: 1}],
   ['same, dilation 2, stride 2, multiplier 3', {pad: 'same', dilation: 2, stride: 2, filters: 3}],
   ['valid, p = 1, kernel 1', {pad: 1, kernel: 1}],
+  ['same, stride 2^32 + 1 (one output)', {pad: 'same', stride: 2 ** 32 + 1}],
 ];
 
 function caseOf(partial: Partial<ConvCase>): ConvCase {

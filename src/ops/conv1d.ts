@@ -146,7 +146,10 @@ export function denseConv1d(x: Tensor3D, kernel: Tensor3D,
   const inWidth = x.shape[ncw ? 2 : 1];
   const plan = planPadding(padding, inWidth, kernel.shape[0], dilation, stride,
                            options.caller ?? 'conv1d');
-  const g: Geometry = {batch: x.shape[0], inWidth, stride, dilation, pad: padding, plan};
+  // A stride beyond the padded width leaves one output either way: clamped, as the separable
+  // op clamps it, no index a backend computes can overflow.
+  const g: Geometry = {batch: x.shape[0], inWidth, pad: padding, plan,
+                       stride: Math.min(stride, inWidth + plan.left + plan.right), dilation};
   return tidy(() => {
     const x3 = ncw ? transpose(x, [0, 2, 1]) : x;
     // Always through customGrad: where nothing records a gradient it only runs the forward.
