@@ -93,6 +93,26 @@ describe('Keras 1-D models (Conv1D, DepthwiseConv1D, GRU) load after importing t
     for (const m of models) m.dispose();
   });
 
+  it('Keras 3 entries (a dtype policy, module, build_config) load in every layer', async () => {
+    for (const name of ['tcn', 'depthwise', 'gru_reset_after']) {
+      const f = fixtures[name];
+      const a = artifacts(f);
+      const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;
+      for (const layer of layers.slice(1)) {
+        Object.assign(layer, {module: 'keras.layers', registered_name: null,
+                              build_config: {input_shape: [null, 20, 3]}});
+        layer.config.dtype = {module: 'keras', class_name: 'DTypePolicy',
+                              config: {name: 'float32'}, registered_name: null};
+      }
+      const model = await tfl.loadLayersModel(tf.io.fromMemory(a));
+      const x = tf.tensor(f.input.data, f.input.shape);
+      const y = model.predict(x) as tf.Tensor;
+      expectClose(await y.data(), f.output.data, `${name} with Keras 3 entries`);
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  });
+
   it('a bad Conv1D config is a ValueError naming the layer and the argument', async () => {
     const a = artifacts(fixtures.tcn);
     const layers = (a.modelTopology as Fixture['modelTopology']).model_config.config.layers;

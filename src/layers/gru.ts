@@ -6,7 +6,7 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types.js';
 
 import {describe, ValueError} from '../errors.js';
 
-import {checkBoolean, resolveArg} from './args.js';
+import {baseLayerArgs, checkBoolean, resolveArg} from './args.js';
 import {LAYER_ARGS} from './conv1d_base.js';
 import {knownConfigEntries, namedAfter, nearestName} from './layer_support.js';
 import {SerializableKind} from './serializable.js';
@@ -89,6 +89,8 @@ function checkedArgs(args: GRUArgs): GRUArgs {
     checked[name] = a[name] === null && kind !== 'activation' ? undefined :
                                                                 resolveArg(a, name, kind, 'linear');
   }
+  // Keras 3 writes a dtype policy object: reduced to its name, as the other layers do.
+  checked.dtype = baseLayerArgs(args, {inChannels: null, dataFormat: 'channelsLast'}).dtype;
   return checked as unknown as GRUArgs;
 }
 
