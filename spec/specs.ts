@@ -18,3 +18,7 @@ import './streaming_program.spec';
 import './streaming_lifecycle.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
+import './conv1d_layer.spec';
+import './depthwise_layer.spec';
+import './gru_layer.spec';
+import './keras_layers.spec';

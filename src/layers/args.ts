@@ -11,6 +11,7 @@ import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/d
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {checkPadding, Padding} from '../ops/padding.js';
 
+import {nearestName} from './layer_support.js';
 import {resolveSerializable, SerializableKind} from './serializable.js';
 
 /** Layout of the layer's input: `[batch, width, channels]` or `[batch, channels, width]`. */
@@ -137,7 +138,7 @@ export interface LayerSettings {
  * The value given under either spelling, each checked under its own name; both given and
  * different is a `ValueError` naming both.
  */
-function either<T>(args: Record<string, unknown>, canonical: string, alias: string,
+export function either<T>(args: Record<string, unknown>, canonical: string, alias: string,
                    check: (name: string, value: unknown) => T): T|undefined {
   const a = args[canonical] == null ? undefined : check(canonical, args[canonical]);
   const b = args[alias] == null ? undefined : check(alias, args[alias]);
@@ -149,7 +150,7 @@ function either<T>(args: Record<string, unknown>, canonical: string, alias: stri
 }
 
 /** A width setting given as a number or a one-element array (Keras writes `[3]`). */
-function single(name: string, value: unknown): number {
+export function single(name: string, value: unknown): number {
   if (Array.isArray(value)) {
     if (value.length !== 1) {
       throw new ValueError(`${name} must be a number or a one-element array for a 1-D ` +
@@ -160,7 +161,7 @@ function single(name: string, value: unknown): number {
   return checkInteger(name, value);
 }
 
-function checkBoolean(name: string, value: unknown): boolean {
+export function checkBoolean(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new ValueError(`${name} must be true or false, but got ${describe(value)}.`);
   }
@@ -178,26 +179,9 @@ export const KNOWN_ARGS: readonly string[] = [
   'inputDType',
 ];
 
-/** Edit distance, ignoring case and '_', so `kernal_size` is one edit from `kernelSize`. */
-function distance(a: string, b: string): number {
-  const x = a.replace(/_/g, '').toLowerCase();
-  const y = b.replace(/_/g, '').toLowerCase();
-  let row = Array.from({length: y.length + 1}, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++) {
-      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[y.length];
-}
-
-/** The known argument nearest to `name`: one it begins (`pad`: `padding`), else the closest. */
+/** The known argument nearest to `name`. */
 function nearestArg(name: string): string {
-  const plain = (k: string) => k.replace(/_/g, '').toLowerCase();
-  return KNOWN_ARGS.find(k => plain(name).length >= 3 && plain(k).startsWith(plain(name))) ??
-      KNOWN_ARGS.reduce((best, k) => (distance(name, k) < distance(name, best) ? k : best));
+  return nearestName(name, KNOWN_ARGS);
 }
 
 /** The keys of `args` that the constructor does not take. */
@@ -233,7 +217,7 @@ function checkSerializableConfig(argName: string, instance: {getClassName(): str
 }
 
 /** `resolveSerializable`, with tfjs's own complaints (a bad config) turned into a `ValueError`. */
-function resolveArg<T>(a: Record<string, unknown>, name: string, kind: SerializableKind,
+export function resolveArg<T>(a: Record<string, unknown>, name: string, kind: SerializableKind,
                        fallback?: string): T|null {
   let instance: T|null;
   try {
@@ -314,7 +298,8 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
  * The args that tfjs's `Layer` base takes, with Keras 3's dtype policy object reduced to its
  * name and `inChannels` turned into an input shape when none is given.
  */
-export function baseLayerArgs(args: DepthSeparableConv1dArgs, s: LayerSettings): LayerArgs {
+export function baseLayerArgs(args: LayerArgs,
+                              s: Pick<LayerSettings, 'inChannels'|'dataFormat'>): LayerArgs {
   const base: LayerArgs = {
     name: args.name,
     trainable: args.trainable,

@@ -1,5 +1,4 @@
-import {serialization, Tensor, Tensor1D, Tensor3D, tidy, Variable} from '@tensorflow/tfjs-core';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints.js';
+import {serialization, Tensor, Tensor1D, Tensor3D, tidy} from '@tensorflow/tfjs-core';
 import {InputSpec, layers, LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Shape} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types.js';
@@ -11,25 +10,9 @@ import {checkWeightMemory} from '../ops/backend_memory.js';
 import {checkFloatTensor} from '../ops/tensors.js';
 
 import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args.js';
+import {knownConfigEntries, namedAfter, projectAfterEveryAssign} from './layer_support.js';
 import {serializeObject} from './serializable.js';
 
-
-/**
- * tfjs-layers 4.x hands constraints to its variables but never applies them in `fit`: the
- * optimizers assign to the underlying `tf.Variable` directly. Projecting after every assign to
- * that variable applies the constraint after each optimizer update, as Keras does.
- */
-function projectAfterEveryAssign(weight: LayerVariable|null, constraint: Constraint|null): void {
-  if (weight == null || constraint == null) return;
-  const variable = weight.read() as Variable;
-  const assign = variable.assign.bind(variable);
-  variable.assign = (value: Tensor) => {
-    assign(value);
-    const projected = tidy(() => constraint.apply(variable));
-    assign(projected);
-    projected.dispose();
-  };
-}
 
 /**
  * A 1-D depthwise-separable convolution layer: a depthwise convolution of each input channel
@@ -330,22 +313,8 @@ export class DepthSeparableConv1d extends layers.Layer {
    */
   static override fromConfig<T extends serialization.Serializable>(
       cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
-    if (config == null || typeof config !== 'object' || Array.isArray(config)) {
-      throw new ValueError(`${(cls as unknown as {className: string}).className}: the config ` +
-                           `must be an object, but got ${describe(config)}.`);
-    }
-    // tfjs-layers' loader adds `customObjects` to every layer config it deserializes.
-    const {customObjects: _, ...fromFile} = config;
-    const unknown = unknownArgs(fromFile);
-    const fresh = unknown.filter(k => !warnedKeys.has(k));
-    if (fresh.length > 0) {
-      fresh.forEach(k => warnedKeys.add(k));
-      console.warn(`${(cls as unknown as {className: string}).className}: ignoring config ` +
-                   `entries this version does not know: ${fresh.join(', ')}.`);
-    }
-    const known = {...fromFile};
-    for (const k of unknown) delete known[k];
-    return new cls(known);
+    const className = (cls as unknown as {className: string}).className;
+    return new cls(knownConfigEntries(className, config, unknownArgs));
   }
 
   override getConfig(): serialization.ConfigDict {
@@ -376,17 +345,6 @@ export class DepthSeparableConv1d extends layers.Layer {
   }
 }
 serialization.registerClass(DepthSeparableConv1d);
-
-/** `error` with its message prefixed by `name` (when it is a name), unless it starts with it. */
-function namedAfter(name: unknown, error: unknown): unknown {
-  if (typeof name === 'string' && error instanceof Error && !error.message.startsWith(`${name}:`)) {
-    error.message = `${name}: ${error.message}`;
-  }
-  return error;
-}
-
-/** Config keys from newer Keras versions already warned about: each is listed once. */
-const warnedKeys = new Set<string>();
 
 /**
  * `DepthSeparableConv1d` under Keras's class name: a subclass that changes only the name it
