@@ -15,5 +15,6 @@ import './streaming.spec';
 import './streaming_exact.spec';
 import './streaming_reach.spec';
 import './streaming_program.spec';
+import './streaming_semantics.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';

@@ -2,6 +2,7 @@ import {add, batchNorm, mean, mul, reshape, rsqrt, square, squaredDifference, su
 import {layers} from '@tensorflow/tfjs-layers';
 
 import {Edge, offlineAxes} from './frames.js';
+import {keepingNaN, keepNaN, losesNaN} from './nan.js';
 
 type Layer = layers.Layer;
 
@@ -72,7 +73,13 @@ export function perFrameProblem(name: string, config: Record<string, unknown>, i
 export function frameFunction(layer: Layer, input: Edge): {apply: (x: Tensor) => Tensor, rows: boolean} {
   const name = layer.getClassName();
   if (IDENTITY_AT_INFERENCE.includes(name)) return {apply: x => x, rows: false};
-  if (name === 'Dense') return {apply: x => callLayer(layer, x), rows: input.timeAxis === 1};
+  if (name === 'Dense') {
+    return {apply: x => keepingNaN(layer, () => callLayer(layer, x)), rows: input.timeAxis === 1};
+  }
+  // An elementwise layer that may lose NaN (a clamp, on wasm): NaN where its input is NaN.
+  if (name === 'ReLU' || name === 'Activation' && losesNaN(layer.getConfig().activation)) {
+    return {apply: x => keepNaN(x, callLayer(layer, x)), rows: input.pooled};
+  }
   if (name === 'LayerNormalization' && !input.pooled && input.timeAxis === 1) {
     const c = layer.getConfig();
     if (([] as number[]).concat(c.axis as number|number[]).every(a => a === 2 || a === -1)) {

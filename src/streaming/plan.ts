@@ -1,14 +1,15 @@
-import {add, mul, Tensor} from '@tensorflow/tfjs-core';
+import {add, concat, div, mul, ones, slice, Tensor} from '@tensorflow/tfjs-core';
 import {layers, LayersModel, SymbolicTensor} from '@tensorflow/tfjs-layers';
 
 import {describe, ValueError} from '../errors.js';
 import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 import {effectiveWidth, Padding} from '../ops/padding.js';
 
-import {Edge, offlineAxes, onRows} from './frames.js';
+import {Edge, frameCount, noFrames, offlineAxes, onRows} from './frames.js';
 import {activationProblem, callLayer, frameFunction, perFrameProblem} from './frame_layers.js';
+import {extremum, keepingNaN, poolKeepingNaN} from './nan.js';
 import {recurrentStep} from './recurrent.js';
-import {CellKind, frameStep, mergeStep, poolingStep, Step, windowStep, WindowShape} from './steps.js';
+import {CellKind, frameStep, mergeStep, poolingStep, Step, StepInfo, windowStep, WindowShape} from './steps.js';
 import {PoolKind} from './window_reduce.js';
 
 type Layer = layers.Layer;
@@ -350,15 +351,17 @@ function convStep(layer: Layer, input: Edge): {edge: Edge, step: Step} {
   if (typeof sides === 'string') throw unsupported(layer, sides);
   const shape = {span, stride: s.stride, leftPadding: sides[0], rightPadding: sides[1]};
   const edge = windowEdge(input, shape, outputChannels(layer, [input], input));
-  const convolve = ours ? (x: Tensor) => layer.convolve(x as never, 'valid') :
-                          (x: Tensor) => withValidPadding(layer, () => callLayer(layer, x));
+  const convolve = ours ? (x: Tensor) => keepingNaN(layer, () => layer.convolve(x as never, 'valid')) :
+                          (x: Tensor) => keepingNaN(layer, () => withValidPadding(layer, () => callLayer(layer, x)));
   return {edge, step: windowStep(input, edge, shape, convolve)};
 }
 
 /**
- * Max or average pooling over time as a sliding window. 'same' streams at stride 1 for max
- * pooling (its padding, -Infinity, never wins); average pooling's 'same' divides by the frames
- * inside the signal, which a window of zeros cannot give.
+ * Max or average pooling over time as a sliding window. 'same' streams at stride 1: max
+ * pooling's padding, -Infinity, never wins; average pooling's edge windows divide by the
+ * frames inside the signal, which the stream counts in a channel of its own (see
+ * `insideCount`). A window that reads a NaN gives NaN (tfjs-cpu's and tfjs-wasm's kernels
+ * do not: see `poolKeepingNaN`).
  */
 function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, step: Step} {
   if (input.pooled) throw unsupported(layer, 'its input has no time axis (it is pooled)');
@@ -370,17 +373,43 @@ function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, 
   const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number;
   const span = first(c.poolSize);
   const stride = first(c.strides ?? c.poolSize);
-  if (c.padding === 'same' && kind === 'average' && span > 1) {
-    throw unsupported(layer, `average pooling with 'same' padding divides the first and last ` +
-                      `windows by the frames inside the signal, which does not stream; use 'valid'`);
-  }
   const sides = windowSides(c.padding as Padding, span, stride, false);
   if (typeof sides === 'string') throw unsupported(layer, sides.replace(/; use .*/, `; use 'valid'`));
   const shape = {span, stride, leftPadding: sides[0], rightPadding: sides[1]};
   const edge = windowEdge(input, shape, input.channels);
-  const pool = (x: Tensor) => withValidPadding(layer, () => callLayer(layer, x));
-  return {edge, step: windowStep(input, edge, shape, pool, {kind: 'localPooling', pool: kind, ...shape},
-                                 kind === 'max' ? -Infinity : 0)};
+  const pool = (x: Tensor) =>
+      poolKeepingNaN(x, frames => withValidPadding(layer, () => callLayer(layer, frames)), kind);
+  const info: StepInfo = {kind: 'localPooling', pool: kind, ...shape};
+  if (kind === 'average' && sides[0] + sides[1] > 0) {
+    return {edge, step: insideCount(input, edge, shape, pool, info)};
+  }
+  return {edge, step: windowStep(input, edge, shape, pool, info, kind === 'max' ? -Infinity : 0)};
+}
+
+/**
+ * Average pooling whose windows may cover padding, as tfjs-layers computes it: the sum of the
+ * frames inside the signal over their count. Each frame carries one more channel, 1 for a
+ * frame of the signal and 0 for padding; the 'valid' average of that channel is the count
+ * over the span, so dividing the averaged frames by it gives sum / count.
+ */
+function insideCount(input: Edge, output: Edge, shape: WindowShape,
+                     pool: (frames: Tensor) => Tensor, info: StepInfo): Step {
+  const C = input.channels;
+  const counted: Edge = {...input, channels: C + 1};
+  const inner = windowStep(counted, {...output, channels: C + 1}, shape, pool, info);
+  return {
+    ...inner,
+    run([x], state, batch, end) {
+      const n = frameCount(x, input);
+      const marked = concat([x, ones([batch, n, 1])], 2);
+      const ran = inner.run([marked], state, batch, end);
+      const y = ran.output;
+      const m = frameCount(y, counted);
+      const averaged = m === 0 ? noFrames(output, batch) :
+          div(slice(y, [0, 0, 0], [batch, m, C]), slice(y, [0, 0, C], [batch, m, 1]));
+      return {output: averaged, state: ran.state};
+    },
+  };
 }
 
 /** GRU, LSTM or SimpleRNN, unidirectional, run cell by cell with the state carried. */
@@ -458,7 +487,9 @@ function mergeLayerStep(layer: Layer, inputs: Edge[],
                       receptiveField: longest,
                       delay: Math.max(...inputs.map(e => e.delay))};
   // tfjs-layers' Add and Multiply copy their first input before folding in the others.
-  const fold = {Add: add, Multiply: mul}[layer.getClassName()];
+  // Maximum and Minimum keep NaN (tfjs-wasm's give the other operand for a NaN second one).
+  const fold = {Add: add, Multiply: mul, Maximum: extremum('max'),
+                Minimum: extremum('min')}[layer.getClassName()];
   const merge = (xs: Tensor[]) => {
     if (fold != null) return xs.reduce((a, b) => fold(a, b));
     return first.pooled ? onRows(xs, inputs, edge.channels, rows => callLayer(layer, rows)) :

@@ -22,7 +22,7 @@ type RowMap = (x: Float32Array, rows: number, out: Float32Array) => void;
  * normalizations over channels, dropout (the identity at inference). Undefined for a layer or
  * setting it does not know.
  */
-export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number, backend: string,
+export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number,
                           simd: SimdKernel|null):
     ProgramNode|undefined {
   const name = layer.getClassName();
@@ -30,7 +30,7 @@ export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number
   if (IDENTITY_AT_INFERENCE.includes(name)) {
     return {refresh: () => {}, run: ([x]) => x, ...stateless};
   }
-  const compiled = rowMap(layer, input, output.channels, backend, simd);
+  const compiled = rowMap(layer, input, output.channels, simd);
   if (compiled == null) return undefined;
   const out = new Scratch(n => new Float32Array(n));
   return {
@@ -52,7 +52,7 @@ function activationMap(activation: ArrayActivation|null, C: number): RowMap {
   };
 }
 
-function rowMap(layer: Layer, input: Edge, O: number, backend: string, simd: SimdKernel|null):
+function rowMap(layer: Layer, input: Edge, O: number, simd: SimdKernel|null):
     {refresh(): void, map: RowMap}|undefined {
   const name = layer.getClassName();
   const config = layer.getConfig();
@@ -62,21 +62,21 @@ function rowMap(layer: Layer, input: Edge, O: number, backend: string, simd: Sim
       a === undefined ? undefined : {refresh: none, map: activationMap(a, C)};
   switch (name) {
     case 'Activation':
-      return activation(arrayActivation(config.activation, backend));
+      return activation(arrayActivation(config.activation));
     case 'ReLU':
-      return activation(config.maxValue == null ? arrayActivation('relu', backend) :
-                                                  cappedRelu(config.maxValue as number, backend));
+      return activation(config.maxValue == null ? arrayActivation('relu') :
+                                                  cappedRelu(config.maxValue as number));
     case 'LeakyReLU':
       return activation(leakyRelu(config.alpha as number));
     case 'ELU':
       // tfjs-layers' ELU layer runs elu(x) whatever its alpha.
-      return activation(arrayActivation('elu', backend));
+      return activation(arrayActivation('elu'));
     case 'ThresholdedReLU':
       return activation(thresholdedRelu(config.theta as number));
     case 'Softmax':
-      return activation(arrayActivation('softmax', backend));
+      return activation(arrayActivation('softmax'));
     case 'Dense':
-      return dense(layer, C, O, backend, simd);
+      return dense(layer, C, O, simd);
     case 'BatchNormalization':
       return batchNormalization(layer, C);
     case 'LayerNormalization':
@@ -86,8 +86,8 @@ function rowMap(layer: Layer, input: Edge, O: number, backend: string, simd: Sim
   }
 }
 
-function dense(layer: Layer, C: number, O: number, backend: string, simd: SimdKernel|null): {refresh(): void, map: RowMap}|undefined {
-  const activation = arrayActivation(layer.getConfig().activation, backend);
+function dense(layer: Layer, C: number, O: number, simd: SimdKernel|null): {refresh(): void, map: RowMap}|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);

@@ -29,11 +29,11 @@ export class Program {
   }
 
   /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
-  static compile(plan: Plan, batch: number, backend: string, useSimd = true): Program|null {
+  static compile(plan: Plan, batch: number, _backend: string, useSimd = true): Program|null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
     for (const node of plan.nodes) {
-      const compiled = compileNode(node, plan, batch, backend, simd);
+      const compiled = compileNode(node, plan, batch, simd);
       if (compiled == null) return null;
       nodes.push(compiled);
     }
@@ -145,7 +145,7 @@ function isSeparable(layer: Layer): boolean {
  * program does not cover. The buffers it exports must be the ones the tensor step keeps, so a
  * step whose buffers differ from what the program knows is not covered either.
  */
-function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
+function compileNode(node: PlanNode, plan: Plan, batch: number,
                      simd: SimdKernel|null): ProgramNode|undefined {
   const {info} = node.step;
   const edges = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
@@ -162,7 +162,7 @@ function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
         return undefined;
       }
       const known = isSeparable(layer) || layer.getClassName() === 'Conv1D';
-      return known ? windowNode(layer, info, edges[0].channels, node.edge.channels, batch, backend, simd) :
+      return known ? windowNode(layer, info, edges[0].channels, node.edge.channels, batch, simd) :
                      undefined;
     }
     case 'pooling':
@@ -173,7 +173,7 @@ function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
       return mergeNode(layer, edges.map(e => e.channels), node.edge.channels, batch);
     case 'frame':
       if (buffers.length !== 0) return undefined;
-      return frameNode(layer, edges[0], node.edge, batch, backend, simd);
+      return frameNode(layer, edges[0], node.edge, batch, simd);
     default:
       return undefined;
   }

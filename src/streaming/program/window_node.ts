@@ -26,11 +26,11 @@ type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Arr
  * longer than the window. Returns undefined for settings it does not know.
  */
 export function windowNode(layer: Layer, settings: WindowSettings, inChannels: number,
-                           outChannels: number, batch: number, backend: string,
+                           outChannels: number, batch: number,
                            simd: SimdKernel|null): ProgramNode|undefined {
   const convolve = layer instanceof DepthSeparableConv1d ?
-      separable(layer, inChannels, outChannels, backend, simd) :
-      layer.getClassName() === 'Conv1D' ? conv1d(layer, inChannels, outChannels, backend) : undefined;
+      separable(layer, inChannels, outChannels, simd) :
+      layer.getClassName() === 'Conv1D' ? conv1d(layer, inChannels, outChannels) : undefined;
   if (convolve == null) return undefined;
   const {span, stride, leftPadding} = settings;
   const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
@@ -70,9 +70,9 @@ interface Compiled {
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
-function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: string,
+function separable(layer: DepthSeparableConv1d, C: number, O: number,
                    simd: SimdKernel|null): Compiled|undefined {
-  const activation = arrayActivation(layer.getConfig().activation, backend);
+  const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const K = layer.kernelSize;
@@ -203,9 +203,9 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
 }
 
 /** tf.layers.conv1d ('valid'): kernel [K, C, O] as K products of the taps. */
-function conv1d(layer: Layer, C: number, O: number, backend: string): Compiled|undefined {
+function conv1d(layer: Layer, C: number, O: number): Compiled|undefined {
   const config = layer.getConfig();
-  const activation = arrayActivation(config.activation, backend);
+  const activation = arrayActivation(config.activation);
   if (activation === undefined || config.dataFormat === 'channelsFirst') return undefined;
   const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number;
   const K = first(config.kernelSize);
