@@ -2,7 +2,7 @@ import {Tensor, tensor} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../errors.js';
 
-import {framesShape} from './frames.js';
+import {framesShape} from './edge.js';
 import {PlanNode} from './plan.js';
 import {StepState} from './steps.js';
 
