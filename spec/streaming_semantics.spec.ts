@@ -131,9 +131,9 @@ function clampedModel(rand: Rand, C: number): Clamped {
           const p = activate(a1, s);
           const q = activate(a2, d);
           const m = Number.isNaN(p) || Number.isNaN(q) ? NaN :
-                                                         merge === 'maximum' ? Math.max(p, q) : Math.min(p, q);
-          out[(b * n + t) * O + o] = capped ? (Number.isNaN(m) ? m : Math.min(1.5, Math.max(0, m))) :
-                                              activate(a3, m);
+              merge === 'maximum' ? Math.max(p, q) : Math.min(p, q);
+          out[(b * n + t) * O + o] =
+              capped ? (Number.isNaN(m) ? m : Math.min(1.5, Math.max(0, m))) : activate(a3, m);
         }
       }
     }
@@ -171,12 +171,13 @@ describeBothEngines('createStream semantics', () => {
     }
   });
 
-  it('keeps NaN through relu6 after Inf - Inf and through maximum, in short and long pushes', () => {
+  it('keeps NaN through relu6 after Inf - Inf and through maximum, short and long pushes', () => {
     // The cases: a dense relu6 of [Inf, -Inf] (NaN with its sign bit set on x86), and
     // maximum([x, dense(x)]) with a NaN frame.
     const input = tfl.input({shape: [null, 2]});
     const relu6 = tfl.model({inputs: input, outputs: tfl.layers.dense(
-        {units: 1, activation: 'relu6', kernelInitializer: 'ones'}).apply(input) as SymbolicTensor});
+        {units: 1, activation: 'relu6', kernelInitializer: 'ones'}).apply(input) as
+                                                     SymbolicTensor});
     const linear = tfl.layers.dense({units: 2, kernelInitializer: 'ones'});
     const maxed = tfl.model({inputs: input, outputs: tfl.layers.maximum().apply(
         [input, linear.apply(input) as SymbolicTensor]) as SymbolicTensor});
@@ -260,7 +261,8 @@ describeBothEngines('createStream semantics', () => {
 
   it('averages a window of frames near the float32 maximum alike on tensor and array pushes',
      () => {
-       const model = tfl.sequential({layers: [tfl.layers.globalAveragePooling1d({inputShape: [null, 1]})]});
+       const model = tfl.sequential(
+           {layers: [tfl.layers.globalAveragePooling1d({inputShape: [null, 1]})]});
        const stream = createStream(model, {poolingWindow: 2});
        const frames = [[[3e38], [3e38], [3e38]]];
        const want = Math.fround(3e38);
@@ -273,7 +275,8 @@ describeBothEngines('createStream semantics', () => {
        asNested.dispose();
        stream.reset();
        const onArrays = Array.from(stream.pushArray(new Float32Array([3e38, 3e38, 3e38])));
-       for (const [what, got] of [['tensor', onTensor], ['nested', onNested], ['array', onArrays]] as const) {
+       const results = [['tensor', onTensor], ['nested', onNested], ['array', onArrays]] as const;
+       for (const [what, got] of results) {
          expect(mismatch(got, [want, want, want], what, streamTolerance())).toBeNull();
        }
        stream.dispose();

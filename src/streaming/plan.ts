@@ -49,7 +49,8 @@ function compileWithInputAxis(target: LayersModel|Layer, options: PlanOptions,
     return {input, nodes};
   }
   const input = inputEdge(layerInputShape(target), timeAxis, `layer '${target.name}'`);
-  nodes.push({name: target.name, layer: target, inputs: [-1], ...layerStep(target, [input], options)});
+  nodes.push(
+      {name: target.name, layer: target, inputs: [-1], ...layerStep(target, [input], options)});
   return {input, nodes};
 }
 

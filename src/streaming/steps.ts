@@ -22,7 +22,8 @@ export type CellKind = 'GRU'|'LSTM'|'SimpleRNN';
  * - `window`: a convolution over a sliding window (buffer: the frames the next window needs,
  *   starting with `leftPadding` zeros);
  * - `localPooling`: max or average pooling over a sliding window, as `window` (for max, the
- *   padding is -Infinity);
+ *   padding is -Infinity; an average whose windows cover padding buffers one more channel,
+ *   1 for a frame of the signal and 0 for padding, to divide by the frames inside);
  * - `pooling`: global pooling over the last `window` frames (buffer: the last `window - 1`);
  * - `merge`: branches meet frame by frame (buffer per input: its frames the others have not
  *   reached yet);

@@ -12,7 +12,7 @@ import {conv1dWindows, separableWindows, WindowArithmetic, windowNode} from '../
 import {first, windowEdge, windowSides} from '../sliding.js';
 import {windowStep} from '../steps.js';
 
-import {callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, PlanNode, ProgramContext, unsupported, withValidPadding} from './kind.js';
+import {byClassName, callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, PlanNode, ProgramContext, unsupported, withValidPadding} from './kind.js';
 
 /** A convolution's settings, read from the layer. */
 interface ConvSettings {
@@ -25,8 +25,8 @@ interface ConvSettings {
 
 /** One class of window layer. */
 interface WindowLayer {
-  /** The class names it takes. */
-  classNames: readonly string[];
+  /** Whether it is this class (by class name, or `instanceof` for a subclass of ours). */
+  takes(layer: Layer): boolean;
   settings(layer: Layer): ConvSettings;
   /**
    * The layer takes [left, right] padding (the message for 'same' at a stride suggests it),
@@ -46,7 +46,7 @@ interface WindowLayer {
 }
 
 const SEPARABLE: WindowLayer = {
-  classNames: ['DepthSeparableConv1d', 'SeparableConv1D'],
+  takes: byClassName('DepthSeparableConv1d', 'SeparableConv1D'),
   settings(layer) {
     const l = layer as DepthSeparableConv1d;
     return {kernelSize: l.kernelSize, stride: l.strides, dilation: l.dilationRate,
@@ -66,7 +66,7 @@ const SEPARABLE: WindowLayer = {
 };
 
 const CONV1D: WindowLayer = {
-  classNames: ['Conv1D'],
+  takes: byClassName('Conv1D'),
   settings(layer) {
     const c = layer.getConfig();
     return {kernelSize: first(c.kernelSize), stride: first(c.strides),
@@ -79,12 +79,14 @@ const CONV1D: WindowLayer = {
       s.timeAxis === 2 ? undefined : conv1dWindows(layer, s.kernelSize, s.dilation, C, O),
 };
 
-/** The window layer classes, matched by class name (subclasses keep their parent's name). */
+/**
+ * The window layer classes, the first that takes a layer wins: a subclass matched by
+ * `instanceof` goes before the class whose name it keeps.
+ */
 const WINDOW_LAYERS: readonly WindowLayer[] = [SEPARABLE, CONV1D];
 
 function windowLayer(layer: Layer): WindowLayer|undefined {
-  const name = layer.getClassName();
-  return WINDOW_LAYERS.find(w => w.classNames.includes(name));
+  return WINDOW_LAYERS.find(w => w.takes(layer));
 }
 
 /** The StepInfo fields of a window step the program knows. */

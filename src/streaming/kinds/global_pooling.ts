@@ -5,7 +5,7 @@ import {poolingNode} from '../program/pooling_node.js';
 import {Step} from '../steps.js';
 import {PoolKind, poolWindows} from '../window_reduce.js';
 
-import {knownSettings, LayerKind, needsTime, unsupported} from './kind.js';
+import {byClassName, knownSettings, LayerKind, needsTime, unsupported} from './kind.js';
 
 const POOLING: Readonly<Record<string, PoolKind>> = {
   GlobalAveragePooling1D: 'average',
@@ -41,7 +41,7 @@ function poolingStep(edge: Edge, window: number, kind: PoolKind): Step {
 
 export const globalPooling: LayerKind = {
   streams: 'GlobalAverage/MaxPooling1D (with poolingWindow)',
-  takes: layer => layer.getClassName() in POOLING,
+  takes: byClassName(...Object.keys(POOLING)),
 
   plan(layer, [input], options) {
     const window = options.poolingWindow;

@@ -84,6 +84,11 @@ export class LayoutError extends ValueError {
   depth: number|null = null;
 }
 
+/** A `takes` that matches layers by their class name (subclasses that keep it included). */
+export function byClassName(...names: string[]): (layer: Layer) => boolean {
+  return layer => names.includes(layer.getClassName());
+}
+
 /** The error for a layer that cannot stream, and why. */
 export function unsupported(layer: Layer, why: string, Error = ValueError): ValueError {
   return new Error(`createStream: layer '${layer.name}' (${layer.getClassName()}) cannot ` +

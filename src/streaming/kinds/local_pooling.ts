@@ -9,7 +9,7 @@ import {first, windowEdge, windowSides, WindowShape} from '../sliding.js';
 import {Step, StepInfo, windowStep} from '../steps.js';
 import {PoolKind} from '../window_reduce.js';
 
-import {callLayer, Layer, LayerKind, needsTime, unsupported, withValidPadding} from './kind.js';
+import {byClassName, callLayer, Layer, LayerKind, needsTime, unsupported, withValidPadding} from './kind.js';
 
 const LOCAL_POOLING: Readonly<Record<string, PoolKind>> = {
   AveragePooling1D: 'average',
@@ -29,7 +29,9 @@ function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, 
   const span = first(c.poolSize);
   const stride = first(c.strides ?? c.poolSize);
   const sides = windowSides(c.padding as Padding, span, stride, false);
-  if (typeof sides === 'string') throw unsupported(layer, sides.replace(/; use .*/, `; use 'valid'`));
+  if (typeof sides === 'string') {
+    throw unsupported(layer, sides.replace(/; use .*/, `; use 'valid'`));
+  }
   const shape = {span, stride, leftPadding: sides[0], rightPadding: sides[1]};
   const edge = windowEdge(input, shape, input.channels);
   const pool = (x: Tensor) =>
@@ -69,6 +71,6 @@ function insideCount(input: Edge, output: Edge, shape: WindowShape,
 
 export const localPooling: LayerKind = {
   streams: "Max/AveragePooling1D ('valid', 'same' at stride 1)",
-  takes: layer => layer.getClassName() in LOCAL_POOLING,
+  takes: byClassName(...Object.keys(LOCAL_POOLING)),
   plan: (layer, [input]) => localPoolStep(layer, input, LOCAL_POOLING[layer.getClassName()]),
 };

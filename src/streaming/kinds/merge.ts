@@ -8,7 +8,7 @@ import {extremum} from '../nan.js';
 import {Combine, concatenate, Fold, foldInputs, mergeNode, Pair} from '../program/merge_node.js';
 import {mergeStep} from '../steps.js';
 
-import {callLayer, Layer, LayerKind, knownSettings, outputChannels, unsupported} from './kind.js';
+import {byClassName, callLayer, Layer, LayerKind, knownSettings, outputChannels, unsupported} from './kind.js';
 
 /** One merge layer class. */
 interface Merge {
@@ -56,7 +56,8 @@ function misaligned(inputs: Edge[]): string|null {
           e.rate} input frames): their frames do not line up`;
     }
   }
-  const finite = Math.max(...inputs.map(e => Number.isFinite(e.receptiveField) ? e.receptiveField : 1));
+  const finite =
+      Math.max(...inputs.map(e => Number.isFinite(e.receptiveField) ? e.receptiveField : 1));
   const delays = Math.max(...inputs.map(e => e.delay));
   for (let n = 0; n <= 2 * (finite + delays) + 4 * first.rate + 16; n++) {
     const widths = inputs.map(e => e.width(n));
@@ -70,7 +71,7 @@ function misaligned(inputs: Edge[]): string|null {
 
 export const merge: LayerKind = {
   streams: 'Add, Multiply, Average, Maximum, Minimum, Concatenate over channels',
-  takes: layer => layer.getClassName() in MERGES,
+  takes: byClassName(...Object.keys(MERGES)),
   severalInputs: true,
 
   plan(layer: Layer, inputs: Edge[]) {

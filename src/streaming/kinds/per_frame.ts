@@ -9,7 +9,7 @@ import {arrayActivation, cappedRelu, leakyRelu, thresholdedRelu} from '../progra
 import {activationRows, batchNormRows, denseRows, frameNode, layerNormRows, RowMapping} from '../program/frame_node.js';
 import {frameStep} from '../steps.js';
 
-import {callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, unsupported} from './kind.js';
+import {byClassName, callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, unsupported} from './kind.js';
 
 /** tfjs activations that normalise over the last axis; every other one acts on each value. */
 const OVER_LAST_AXIS = ['softmax', 'logSoftmax'];
@@ -97,7 +97,7 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
   ELU: elementwise(() => true,
                    (_, __, {channels}) => activationRows(arrayActivation('elu'), channels)),
   ThresholdedReLU: elementwise(() => true, (_, c, {channels}) =>
-                                               activationRows(thresholdedRelu(c.theta as number), channels)),
+                                   activationRows(thresholdedRelu(c.theta as number), channels)),
   Activation: {
     ...elementwise(c => !losesNaN(c.activation),
                    (_, c, {channels}) => activationRows(arrayActivation(c.activation), channels)),
@@ -109,7 +109,8 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
   },
   Dense: {
     // Dense multiplies the last axis: the time axis of channels-first frames.
-    problem: (c, input) => axes(input).onChannels('it', -1) ?? activationProblem(c.activation, input),
+    problem: (c, input) =>
+        axes(input).onChannels('it', -1) ?? activationProblem(c.activation, input),
     tensor: (layer, input) => ({apply: x => keepingNaN(layer, () => callLayer(layer, x)),
                                 rows: input.timeAxis === 1}),
     rows: (layer, _, {channels}, O, simd) => denseRows(layer, channels, O, simd),
@@ -171,7 +172,7 @@ export const perFrame: LayerKind = {
     TimeDistributed: 'the wrapped layer is not checked frame by frame',
     Masking: 'masks are not streamed',
   },
-  takes: layer => layer.getClassName() in FRAME_LAYERS,
+  takes: byClassName(...Object.keys(FRAME_LAYERS)),
 
   plan(layer, inputs) {
     const [input] = inputs;

@@ -5,7 +5,7 @@ import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-
 import {Edge, frameCount, noFrames} from '../edge.js';
 import {CellKind, Step} from '../steps.js';
 
-import {Layer, LayerKind, needsTime, unsupported} from './kind.js';
+import {byClassName, Layer, LayerKind, needsTime, unsupported} from './kind.js';
 
 /** What the stream needs of a tfjs-layers recurrent cell (GRUCell, LSTMCell, SimpleRNNCell). */
 interface Cell {
@@ -74,7 +74,7 @@ export const recurrent: LayerKind = {
     RNN: 'a generic RNN layer with its own cell is not streamed (GRU, LSTM and SimpleRNN are)',
     Bidirectional: 'it reads the sequence backwards, from the future',
   },
-  takes: layer => layer.getClassName() in CELL_STATES,
+  takes: byClassName(...Object.keys(CELL_STATES)),
 
   /** Unidirectional, run cell by cell with the state carried. */
   plan(layer, [input]) {

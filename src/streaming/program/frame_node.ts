@@ -54,7 +54,8 @@ export function activationRows(activation: ArrayActivation|null|undefined,
 }
 
 /** A dense layer: bias + x · kernel, then its activation. */
-export function denseRows(layer: Layer, C: number, O: number, simd: SimdKernel|null): RowMapping|undefined {
+export function denseRows(layer: Layer, C: number, O: number,
+                          simd: SimdKernel|null): RowMapping|undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
