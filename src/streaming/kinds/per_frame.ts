@@ -7,6 +7,7 @@ import {Edge, offlineAxes} from '../edge.js';
 import {keepingNaN, keepNaN, losesNaN} from '../nan.js';
 import {arrayActivation, cappedRelu, leakyRelu, thresholdedRelu} from '../program/activations.js';
 import {activationRows, batchNormRows, denseRows, frameNode, layerNormRows, RowMapping} from '../program/frame_node.js';
+import {SimdKernel} from '../program/simd/simd.js';
 import {frameStep} from '../steps.js';
 
 import {byClassName, callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, unsupported} from './kind.js';
@@ -46,10 +47,8 @@ interface FrameLayer {
    * the program does not cover it (absent: never).
    */
   rows?(layer: Layer, config: Record<string, unknown>, input: Edge, O: number,
-        simd: ProgramSimd): RowMapping|null|undefined;
+        simd: SimdKernel|null): RowMapping|null|undefined;
 }
-
-type ProgramSimd = Parameters<typeof denseRows>[3];
 
 /** Axis helpers for the checks: a layer's axis against the channel and time axes. */
 function axes(input: Edge) {
