@@ -17,31 +17,20 @@ import {randomArray, seededRandom} from './reference';
 export function describeBothEngines(name: string, body: (program: boolean) => void): void {
   for (const program of [true, false]) {
     describe(`${name} (${program ? 'typed-array program' : 'tensor steps only'})`, () => {
-      beforeAll(() => {
-        setProgramEnabled(program);
-        programOn = program;
-      });
-      afterAll(() => {
-        setProgramEnabled(true);
-        programOn = true;
-      });
+      beforeAll(() => setProgramEnabled(program));
+      afterAll(() => setProgramEnabled(true));
       body(program);
     });
   }
 }
 
-let programOn = true;
-
 /**
- * The non-finite values the random trials put into inputs. On wasm the typed-array program
- * gets NaN only: tfjs-wasm's relu (XNNPACK's integer max of the float bits with 0) turns a NaN
- * with its sign bit set into 0 and keeps another, and which NaN an Inf - Inf or 0 x Inf leaves
- * depends on the order of operations (x86 keeps the first NaN operand), which the program and
- * tfjs's kernels do not share; a NaN from the input keeps its sign through both. The tensor
- * steps run predict's own kernels and get every value.
+ * The non-finite values the random trials put into inputs: NaN and both infinities, on both
+ * engines. Both keep every NaN (one made from Inf - Inf included), as tfjs-cpu's kernels do,
+ * and `predicted` is predict on the cpu backend when on wasm.
  */
 export function nonFiniteValues(): number[] {
-  return tf.getBackend() === 'wasm' && programOn ? [NaN] : [NaN, Infinity, -Infinity];
+  return [NaN, Infinity, -Infinity];
 }
 
 export function streamTolerance(): number {
