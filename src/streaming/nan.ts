@@ -38,12 +38,17 @@ function activationHolder(layer: Layer): {activation?: Activation}|null {
 /**
  * Runs a layer call (`run`) with its activation kept from losing NaN: when the layer's
  * activation is one that may, the call runs linear and the activation is applied after it,
- * NaN kept where the pre-activation is NaN.
+ * NaN kept where the pre-activation is NaN. `keeps`: activations the layer's own call keeps
+ * NaN through (ours applies relu in the op's kernels, which do).
  */
-export function keepingNaN(layer: Layer, run: () => Tensor): Tensor {
+export function keepingNaN(layer: Layer, run: () => Tensor,
+                           keeps: readonly string[] = []): Tensor {
   const holder = activationHolder(layer);
   const activation = holder?.activation;
-  if (holder == null || activation == null || !losesNaN(activation.getClassName())) return run();
+  const name = activation?.getClassName();
+  if (holder == null || activation == null || !losesNaN(name) || keeps.includes(name!)) {
+    return run();
+  }
   holder.activation = LINEAR;
   let pre: Tensor;
   try {

@@ -35,6 +35,8 @@ interface WindowLayer {
   explicitPadding: boolean;
   /** Its 'valid' convolution of frames, as the layer computes it. */
   convolve(layer: Layer, x: Tensor): Tensor;
+  /** The activations its own call keeps NaN through on every backend (see nan.ts). */
+  keepsNaN?: readonly string[];
   /**
    * The input shape of a lone layer, where tfjs cannot tell it (ours: from inChannels, which
    * builds it, or from its kernel).
@@ -62,6 +64,8 @@ const SEPARABLE: WindowLayer = {
     return l.built ? shape(l.depthwiseKernel!.shape[1] as number) : null;
   },
   convolve: (layer, x) => (layer as DepthSeparableConv1d).convolve(x as never, 'valid'),
+  // The op applies relu in its own kernels, which keep NaN.
+  keepsNaN: ['relu'],
   windows: (layer, _, C, O, {simd}) => separableWindows(layer as DepthSeparableConv1d, C, O, simd),
 };
 
@@ -122,7 +126,7 @@ export const convWindow: LayerKind = {
     if (typeof sides === 'string') throw unsupported(layer, sides);
     const shape = {span, stride: s.stride, leftPadding: sides[0], rightPadding: sides[1]};
     const edge: Edge = windowEdge(input, shape, outputChannels(layer, [input], input));
-    const convolve = (x: Tensor) => keepingNaN(layer, () => w.convolve(layer, x));
+    const convolve = (x: Tensor) => keepingNaN(layer, () => w.convolve(layer, x), w.keepsNaN);
     return {edge, step: windowStep(input, edge, shape, convolve)};
   },
 
