@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
+import {KINDS} from '../src/streaming/kinds/registry';
 
 import {matchboxnet} from './fixtures/matchboxnet';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
@@ -439,5 +440,21 @@ describeBothEngines('createStream reach', () => {
        /'cc'.*'causal'/],
     ];
     expectRefusals(cases);
+  });
+
+  it('lists every layer kind of the registry when a layer is of none', () => {
+    /** A layer no kind takes: the identity, under a class name of its own. */
+    class Unknown extends tfl.layers.Layer {
+      static className = 'UnknownForStreaming';
+      override call(inputs: tf.Tensor|tf.Tensor[]): tf.Tensor {
+        return Array.isArray(inputs) ? inputs[0] : inputs;
+      }
+    }
+    const streams = KINDS.map(k => k.streams.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    expectRefusals([[
+      () => tfl.sequential({layers: [tfl.layers.dense({inputShape: [null, 2], units: 2}),
+                                     new Unknown({name: 'odd'})]}),
+      new RegExp(`'odd'.*not a layer that streams.*${streams.join(', ')}, nested models`),
+    ]]);
   });
 });
