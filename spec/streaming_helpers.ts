@@ -36,31 +36,20 @@ export function createStream(target: tfl.LayersModel|tfl.layers.Layer,
 export function describeBothEngines(name: string, body: (program: boolean) => void): void {
   for (const program of [true, false]) {
     describe(`${name} (${program ? 'typed-array program' : 'tensor steps only'})`, () => {
-      beforeAll(() => {
-        setProgramEnabled(program);
-        programOn = program;
-      });
-      afterAll(() => {
-        setProgramEnabled(true);
-        programOn = true;
-      });
+      beforeAll(() => setProgramEnabled(program));
+      afterAll(() => setProgramEnabled(true));
       body(program);
     });
   }
 }
 
-let programOn = true;
-
 /**
- * The non-finite values the random trials put into inputs. On wasm the typed-array program
- * gets NaN only: tfjs-wasm's relu (XNNPACK's integer max of the float bits with 0) turns a NaN
- * with its sign bit set into 0 and keeps another, and which NaN an Inf - Inf or 0 x Inf leaves
- * depends on the order of operations (x86 keeps the first NaN operand), which the program and
- * tfjs's kernels do not share; a NaN from the input keeps its sign through both. The tensor
- * steps run predict's own kernels and get every value.
+ * The non-finite values the random trials put into inputs: NaN and both infinities, on both
+ * engines. Both keep every NaN (one made from Inf - Inf included), as tfjs-cpu's kernels do,
+ * and `predicted` is predict on the cpu backend when on wasm.
  */
 export function nonFiniteValues(): number[] {
-  return tf.getBackend() === 'wasm' && programOn ? [NaN] : [NaN, Infinity, -Infinity];
+  return [NaN, Infinity, -Infinity];
 }
 
 export function streamTolerance(): number {
@@ -128,29 +117,17 @@ export function randomChunks(rand: Rand, width: number): number[] {
   return sizes;
 }
 
-/** Whether a stream of `model` runs the typed-array program (it covers every layer). */
-function runsProgram(model: tfl.LayersModel, batchSize: number): boolean {
-  try {
-    const stream = createStream(model, {batchSize});
-    const covered = stream.runsProgram;
-    stream.dispose();
-    return covered;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What a stream is checked against: `model.predict(x)` read back, or null when the model makes
- * no output frame from this width. On wasm the typed-array program keeps every NaN, where
- * tfjs-wasm's relu turns a NaN whose sign bit is set (one made from Inf - Inf) into 0 (see
- * program/activations.ts): there its reference is predict on the cpu backend, whose kernels
- * keep NaN as the math does. The tensor steps run predict's own kernels: their reference is
- * predict on the backend itself.
+ * no output frame from this width. On wasm the reference is predict on the cpu backend: a
+ * stream keeps every NaN on both of its paths, where tfjs-wasm's clamps give a number
+ * (relu of a NaN whose sign bit is set, one made from Inf - Inf, gives 0; relu6 6 or 0;
+ * hardSigmoid 0; maximum and minimum the other operand: see src/streaming/nan.ts), and
+ * tfjs-cpu's kernels keep NaN as the math does (but for maxPool: see `poolReference`).
  */
 export async function predicted(model: tfl.LayersModel, x: tf.Tensor): Promise<Float32Array|null> {
   const backend = tf.getBackend();
-  const onCpu = backend === 'wasm' && programOn && runsProgram(model, x.shape[0]);
+  const onCpu = backend === 'wasm';
   if (onCpu) await tf.setBackend('cpu');
   try {
     let y: tf.Tensor;
@@ -165,6 +142,39 @@ export async function predicted(model: tfl.LayersModel, x: tf.Tensor): Promise<F
   }
 }
 
+/**
+ * Float64 max or average pooling over time of `[batch, n, C]` values, with `left` and `right`
+ * frames of padding that no window reads: NaN where a window reads a NaN (or, averaging, +Inf
+ * and -Inf); an average divides by the frames inside the signal. tfjs-cpu's and tfjs-wasm's
+ * maxPool skip NaN and tfjs-wasm's avgPool clamps it to -Infinity, so predict is no reference
+ * for pooling with NaN.
+ */
+export function poolReference(values: ArrayLike<number>, batch: number, C: number,
+                              kind: 'max'|'average', span: number, stride: number, left: number,
+                              right: number): Float64Array {
+  const n = values.length / (batch * C);
+  const width = Math.max(Math.floor((n + left + right - span) / stride) + 1, 0);
+  const out = new Float64Array(batch * width * C);
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < width; j++) {
+      for (let c = 0; c < C; c++) {
+        let acc = kind === 'max' ? -Infinity : 0;
+        let count = 0;
+        let nan = false;
+        for (let k = 0; k < span; k++) {
+          const t = j * stride + k - left;
+          if (t < 0 || t >= n) continue;
+          const v = values[(b * n + t) * C + c];
+          nan = nan || Number.isNaN(v);
+          acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+          count++;
+        }
+        out[(b * width + j) * C + c] = nan ? NaN : kind === 'max' ? acc : acc / count;
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Float64 reference of a global pooling head streamed with a window: frame t pools frames

@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
 import {createStream, setProgramEnabled} from './streaming_helpers';
+import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/program/fast_path';
 
 import {expectThrowsMatching, liveTensors, mismatch, nest, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
@@ -142,11 +143,12 @@ function streamValues(stream: Stream, values: Float32Array, batch: number, C: nu
   return out;
 }
 
-function randomChunks(rand: Rand, width: number): number[] {
+function randomChunks(rand: Rand, width: number,
+                      from: readonly number[] = [0, 1, 1, 1, 2, 3, 5, 9, width]): number[] {
   const sizes: number[] = [];
   let left = width;
   while (left > 0) {
-    const n = Math.min(left, pick(rand, [0, 1, 1, 1, 2, 3, 5, 9, width]));
+    const n = Math.min(left, pick(rand, from));
     sizes.push(n);
     left -= n;
   }
@@ -154,12 +156,29 @@ function randomChunks(rand: Rand, width: number): number[] {
 }
 
 /**
+ * `predicted` on the cpu backend when on wasm: a stream keeps NaN through relu6, hardSigmoid,
+ * a capped ReLU, maximum and minimum, where tfjs-wasm's kernels give a number
+ * (src/streaming/nan.ts); tfjs-cpu's keep it, as the math does.
+ */
+async function predictedKeepingNaN(model: tfl.LayersModel, values: Float32Array,
+                                   shape: [number, number, number]): Promise<Float32Array|null> {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm') return predicted(model, values, shape);
+  await tf.setBackend('cpu');
+  try {
+    return predicted(model, values, shape);
+  } finally {
+    await tf.setBackend(backend);
+  }
+}
+
+/**
  * predict's answer, or null when the model makes no output frame from this width: asked of
  * the shapes first, since tfjs-wasm's conv1d on an input shorter than its kernel writes out of
  * bounds of the wasm heap instead of throwing.
  */
-function predicted(model: tfl.LayersModel, values: Float32Array, shape: [number, number, number]):
-    Float32Array|null {
+function predicted(model: tfl.LayersModel, values: Float32Array,
+                       shape: [number, number, number]): Float32Array|null {
   let out: number[]|null = null;
   try {
     out = model.computeOutputShape(shape) as number[];
@@ -217,7 +236,7 @@ describe('streaming program', () => {
       const width = int(rand, 10, 40);
       const model = randomModel(rand, C);
       const values = signal(rand, batch, width, C, k % 2 === 1);
-      const expected = predicted(model, values, [batch, width, C]);
+      const expected = await predictedKeepingNaN(model, values, [batch, width, C]);
       if (expected != null) {
         const before = liveTensors();
         const stream = createStream(model, {batchSize: batch});
@@ -244,6 +263,41 @@ describe('streaming program', () => {
     setProgramEnabled(true);
     expect(checked).toBeGreaterThan(cases / 2);
   });
+
+  it('streams random models alike for push sizes on both sides of the wasm size switch',
+     async () => {
+       // On wasm pushes of up to WASM_PROGRAM_MAX_FRAMES run the program and longer ones
+       // tfjs's kernels: NaN and Inf through clamps, maxima and minima must not tell them apart.
+       const rand = unit(2028);
+       const cases = onGpuBackend() ? 2 : 10;
+       const around = [1, 5, WASM_PROGRAM_MAX_FRAMES - 1, WASM_PROGRAM_MAX_FRAMES,
+                       WASM_PROGRAM_MAX_FRAMES + 1, 100];
+       let checked = 0;
+       for (let k = 0; k < cases; k++) {
+         await tf.nextFrame();
+         const C = int(rand, 1, 4);
+         const batch = int(rand, 1, 2);
+         const width = int(rand, 130, 200);
+         const model = randomModel(rand, C);
+         const values = signal(rand, batch, width, C, true);
+         const expected = await predictedKeepingNaN(model, values, [batch, width, C]);
+         if (expected != null) {
+           const before = liveTensors();
+           const stream = createStream(model, {batchSize: batch});
+           for (const sizes of [[width], randomChunks(rand, width, around)]) {
+             const got = streamValues(stream, values, batch, C, sizes, rand() < 0.3);
+             stream.reset();
+             expect(mismatch(got, expected, `case ${k} (chunks ${sizes}): ${
+                 model.layers.map(l => l.getClassName()).join(',')}`, tolerance())).toBeNull();
+           }
+           stream.dispose();
+           expect(liveTensors()).withContext(`case ${k}`).toBe(before);
+           checked++;
+         }
+         model.dispose();
+       }
+       expect(checked).toBeGreaterThan(cases / 2);
+     });
 
   it('runs no tfjs kernel in a push of a covered model, and falls back for one it does not cover',
      async () => {

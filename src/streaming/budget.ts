@@ -1,7 +1,7 @@
 import {checkSize, ValueError} from '../errors.js';
 import {addressableRoom} from '../ops/backend_memory.js';
 
-import {framesShape} from './frames.js';
+import {framesShape} from './edge.js';
 import {PlanNode} from './plan.js';
 
 const MIB = 2 ** 20;

@@ -2,7 +2,7 @@ import {tensor} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../errors.js';
 
-import {framesShape} from './frames.js';
+import {framesShape} from './edge.js';
 import {Plan, PlanNode} from './plan.js';
 import {checkSignature, NodeSignature, planSignature} from './signature.js';
 import {StepState} from './steps.js';

@@ -1,7 +1,8 @@
 import {Tensor} from '@tensorflow/tfjs-core';
 
-import {constantFrames, Edge, frameCount, joinFrames, noFrames, onRows, sliceFrames} from './frames.js';
-import {PoolKind, poolWindows} from './window_reduce.js';
+import {constantFrames, Edge, frameCount, joinFrames, noFrames, onRows, sliceFrames} from './edge.js';
+import {slide, WindowShape} from './sliding.js';
+import {PoolKind} from './window_reduce.js';
 
 /**
  * What a stateful step remembers between pushes: the frames it still needs, and how many
@@ -10,15 +11,6 @@ import {PoolKind, poolWindows} from './window_reduce.js';
 export interface StepState {
   buffers: Tensor[];
   skip: number;
-}
-
-/** Where a sliding window reads: its width, its stride, the padding offline adds each side. */
-export interface WindowShape {
-  span: number;
-  stride: number;
-  leftPadding: number;
-  /** Added only when the signal ends (`flush`): the frames by which the window lags. */
-  rightPadding: number;
 }
 
 /** The cells of the recurrent layers that stream. */
@@ -30,7 +22,8 @@ export type CellKind = 'GRU'|'LSTM'|'SimpleRNN';
  * - `window`: a convolution over a sliding window (buffer: the frames the next window needs,
  *   starting with `leftPadding` zeros);
  * - `localPooling`: max or average pooling over a sliding window, as `window` (for max, the
- *   padding is -Infinity);
+ *   padding is -Infinity; an average whose windows cover padding buffers one more channel,
+ *   1 for a frame of the signal and 0 for padding, to divide by the frames inside);
  * - `pooling`: global pooling over the last `window` frames (buffer: the last `window - 1`);
  * - `merge`: branches meet frame by frame (buffer per input: its frames the others have not
  *   reached yet);
@@ -87,41 +80,14 @@ export function windowStep(input: Edge, output: Edge, shape: WindowShape,
           newFrames;
       const skipped = Math.min(skip, frameCount(x, input));
       const frames = joinFrames(buffer, skipped > 0 ? sliceFrames(x, input, skipped) : x, input);
-      const width = frameCount(frames, input);
-      if (width < span) {
+      const next = slide(frameCount(frames, input), span, stride);
+      if (next.windows === 0) {
         return {output: noFrames(output, batch), state: {buffers: [frames], skip: skip - skipped}};
       }
-      const windows = Math.floor((width - span) / stride) + 1;
-      const used = windows * stride;
       return {
         output: convolve(frames),
-        state: used <= width ? {buffers: [sliceFrames(frames, input, used)], skip: 0} :
-                               {buffers: [sliceFrames(frames, input, width)], skip: used - width},
+        state: {buffers: [sliceFrames(frames, input, next.used)], skip: next.skip},
       };
-    },
-  };
-}
-
-/**
- * Global pooling as a window over the last `window` frames: one pooled frame per new frame.
- * Until `window` frames have come, a frame pools all frames so far (what the offline model
- * gives for the input so far). The buffer holds the last `window - 1` frames (fewer at the
- * start).
- */
-export function poolingStep(edge: Edge, window: number, kind: PoolKind): Step {
-  return {
-    info: {kind: 'pooling', window, pool: kind},
-    initialState: batch => ({buffers: [noFrames(edge, batch)], skip: 0}),
-    buffers: [{edge, maxFrames: window - 1}],
-    maxSkip: 0,
-    run([x], state, batch) {
-      const fresh = frameCount(x, edge);
-      const frames = joinFrames(state!.buffers[0], x, edge);
-      const total = frameCount(frames, edge);
-      const keep = Math.min(window - 1, total);
-      const next = {buffers: [sliceFrames(frames, edge, total - keep)], skip: 0};
-      if (fresh === 0) return {output: noFrames(edge, batch), state: next};
-      return {output: poolWindows(frames, window, fresh, kind), state: next};
     },
   };
 }

@@ -1,4 +1,4 @@
-import {add, cast, concat, div, fill, isNaN as isNaNOp, matMul, max, maximum, slice, Tensor, tensor3d, where} from '@tensorflow/tfjs-core';
+import {add, cast, concat, div, fill, isNaN as isNaNOp, matMul, max, maximum, mul, slice, Tensor, tensor3d, where} from '@tensorflow/tfjs-core';
 
 /** How a pooling window reduces its frames. */
 export type PoolKind = 'average'|'max';
@@ -52,10 +52,13 @@ export function poolWindows(x: Tensor, window: number, n: number, kind: PoolKind
   }
   const missing = Math.max(window - 1 - history, 0);
   if (kind === 'average') {
-    const sums = slidingReduce(padWith(x, missing, 0), window, n, add);
-    if (missing === 0) return div(sums, window);
-    const counts = Float32Array.from({length: n}, (_, j) => Math.min(history + j + 1, window));
-    return div(sums, tensor3d(counts, [1, n, 1]));
+    // Each frame over the window before the sum: a sum of frames near the float32 maximum
+    // would overflow where their mean does not (the program sums in float64, and so never
+    // overflows either).
+    const sums = slidingReduce(padWith(div(x, window), missing, 0), window, n, add);
+    if (missing === 0) return sums;
+    const scale = Float32Array.from({length: n}, (_, j) => window / Math.min(history + j + 1, window));
+    return mul(sums, tensor3d(scale, [1, n, 1]));
   }
   const nan = isNaNOp(x);
   const finiteOrInf = where(nan, fill(x.shape, -Infinity), x);

@@ -30,7 +30,7 @@ const ELEMENTWISE: Record<string, (v: number) => number> = {
   elu: v => v >= 0 ? v : Math.expm1(v),
   selu: v => v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v),
   sigmoid,
-  hardSigmoid: v => Number.isNaN(v) ? v : Math.min(1, Math.max(0, 0.5 + 0.2 * v)),
+  hardSigmoid: v => v !== v ? v : Math.min(1, Math.max(0, 0.5 + 0.2 * v)),
   tanh: Math.tanh,
   softplus,
   softsign: v => v / (Math.abs(v) + 1),
@@ -83,32 +83,21 @@ const RELU: ArrayActivation = (data, rows, channels) => {
 };
 
 /**
- * Where tfjs-wasm's clamps (XNNPACK's min / max, which return the other operand for NaN) give
- * a number for NaN, the value they give; other activations propagate NaN there too.
- */
-const WASM_NAN: Record<string, number> = {relu6: 6, hardSigmoid: 0};
-
-/**
  * The typed-array form of a tfjs-layers activation by its class name, `null` for linear (no
  * work), or `undefined` when it is not one the program knows (the stream then runs tfjs).
- * `backend` picks what NaN gives where backends differ (tfjs-wasm's relu6, hardSigmoid).
+ * NaN stays NaN through every one, on every backend: where tfjs-wasm's clamps (relu6,
+ * hardSigmoid, relu of a NaN with its sign bit set) give a number, the tensor steps route
+ * around them the same way (streaming/nan.ts), so a stream's answer does not depend on the
+ * push size.
  */
-export function arrayActivation(name: unknown, backend: string): ArrayActivation|null|undefined {
+export function arrayActivation(name: unknown): ArrayActivation|null|undefined {
   if (name == null || name === 'linear') return null;
   if (typeof name !== 'string') return undefined;
-  const wasm = backend === 'wasm';
-  // tfjs-wasm's relu (XNNPACK's integer max of the float bits with 0) turns a NaN whose sign
-  // bit is set into 0 and keeps another; the sign of a NaN depends on the order of operations
-  // that made it, which the program does not share with tfjs's kernels. The program keeps
-  // every NaN, as the math and tfjs's other backends do; a NaN from the input keeps its sign
-  // (clear) through tfjs-wasm's kernels too, so predict keeps it as well.
   if (name === 'relu') return RELU;
   if (name === 'softmax') return softmaxRows(false);
   if (name === 'logSoftmax') return softmaxRows(true);
   const f = ELEMENTWISE[name];
-  if (f == null) return undefined;
-  const nan = WASM_NAN[name];
-  return elementwise(wasm && nan != null ? (v => v !== v ? nan : f(v)) : f);
+  return f == null ? undefined : elementwise(f);
 }
 
 /** Leaky ReLU with slope `alpha` below zero (tfjs's leakyRelu: x < 0 ? alpha * x : x). */
@@ -116,10 +105,9 @@ export function leakyRelu(alpha: number): ArrayActivation {
   return elementwise(v => v < 0 ? alpha * v : v);
 }
 
-/** The ReLU layer with a cap (`maxValue`): clip(relu(x), 0, maxValue); NaN kept (0 on wasm). */
-export function cappedRelu(maxValue: number, backend: string): ArrayActivation {
-  const nan = backend === 'wasm' ? 0 : NaN;
-  return elementwise(v => v !== v ? nan : Math.min(maxValue, Math.max(0, v)));
+/** The ReLU layer with a cap (`maxValue`): clip(relu(x), 0, maxValue); NaN kept. */
+export function cappedRelu(maxValue: number): ArrayActivation {
+  return elementwise(v => v !== v ? v : Math.min(maxValue, Math.max(0, v)));
 }
 
 /** Thresholded ReLU: x where x > theta, else 0 (tfjs: x * cast(x > theta)); NaN * 0 is NaN. */

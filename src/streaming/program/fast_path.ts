@@ -1,6 +1,6 @@
 import {getBackend, Tensor, tensor} from '@tensorflow/tfjs-core';
 
-import {framesShape} from '../frames.js';
+import {framesShape} from '../edge.js';
 import {Plan} from '../plan.js';
 import {StepState} from '../steps.js';
 

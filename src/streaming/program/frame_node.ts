@@ -1,9 +1,7 @@
 import {layers} from '@tensorflow/tfjs-layers';
 
-import {Edge, offlineAxes} from '../frames.js';
-
-import {ArrayActivation, arrayActivation, cappedRelu, leakyRelu, thresholdedRelu} from './activations.js';
-import {Scratch} from './frames.js';
+import {ArrayActivation, arrayActivation} from './activations.js';
+import {Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
@@ -11,83 +9,54 @@ import {LayerWeights} from './weights.js';
 
 type Layer = layers.Layer;
 
-const IDENTITY_AT_INFERENCE =
-    ['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
-
 /** Maps `rows` rows of `C` values of `x` to rows of `O` values of `out`. */
-type RowMap = (x: Float32Array, rows: number, out: Float32Array) => void;
+export type RowMap = (x: Float32Array, rows: number, out: Float32Array) => void;
+
+/** A layer's arithmetic on frames as rows, with the weights it re-reads when they change. */
+export interface RowMapping {
+  refresh(): void;
+  map: RowMap;
+}
 
 /**
- * A layer that acts on each frame alone, on the frames as rows: dense, activations,
- * normalizations over channels, dropout (the identity at inference). Undefined for a layer or
- * setting it does not know.
+ * A layer that acts on each frame alone, on the frames as rows of `O` output channels:
+ * `mapping`, or null for the identity (dropout at inference).
  */
-export function frameNode(layer: Layer, input: Edge, output: Edge, batch: number, backend: string,
-                          simd: SimdKernel|null):
-    ProgramNode|undefined {
-  const name = layer.getClassName();
+export function frameNode(mapping: RowMapping|null, O: number, batch: number): ProgramNode {
   const stateless = {exportState: () => null, importState: () => {}};
-  if (IDENTITY_AT_INFERENCE.includes(name)) {
-    return {refresh: () => {}, run: ([x]) => x, ...stateless};
-  }
-  const compiled = rowMap(layer, input, output.channels, backend, simd);
-  if (compiled == null) return undefined;
+  if (mapping == null) return {refresh: () => {}, run: ([x]) => x, ...stateless};
   const out = new Scratch(n => new Float32Array(n));
   return {
-    refresh: compiled.refresh,
+    refresh: mapping.refresh,
     run([x]) {
-      const data = out.get(batch * x.n * output.channels);
-      if (x.n > 0) compiled.map(x.data, batch * x.n, data);
+      const data = out.get(batch * x.n * O);
+      if (x.n > 0) mapping.map(x.data, batch * x.n, data);
       return {data, n: x.n};
     },
     ...stateless,
   };
 }
 
-/** An activation as a row map: a copy, then the activation in place. */
-function activationMap(activation: ArrayActivation|null, C: number): RowMap {
-  return (x, rows, out) => {
-    out.set(x.subarray(0, rows * C));
-    if (activation != null) activation(out, rows, C);
+/**
+ * An activation on `C` channels as a row mapping: a copy, then the activation in place;
+ * undefined for one the program does not know.
+ */
+export function activationRows(activation: ArrayActivation|null|undefined,
+                               C: number): RowMapping|undefined {
+  if (activation === undefined) return undefined;
+  return {
+    refresh: () => {},
+    map(x, rows, out) {
+      out.set(x.subarray(0, rows * C));
+      if (activation != null) activation(out, rows, C);
+    },
   };
 }
 
-function rowMap(layer: Layer, input: Edge, O: number, backend: string, simd: SimdKernel|null):
-    {refresh(): void, map: RowMap}|undefined {
-  const name = layer.getClassName();
-  const config = layer.getConfig();
-  const C = input.channels;
-  const none = () => {};
-  const activation = (a: ArrayActivation|null|undefined) =>
-      a === undefined ? undefined : {refresh: none, map: activationMap(a, C)};
-  switch (name) {
-    case 'Activation':
-      return activation(arrayActivation(config.activation, backend));
-    case 'ReLU':
-      return activation(config.maxValue == null ? arrayActivation('relu', backend) :
-                                                  cappedRelu(config.maxValue as number, backend));
-    case 'LeakyReLU':
-      return activation(leakyRelu(config.alpha as number));
-    case 'ELU':
-      // tfjs-layers' ELU layer runs elu(x) whatever its alpha.
-      return activation(arrayActivation('elu', backend));
-    case 'ThresholdedReLU':
-      return activation(thresholdedRelu(config.theta as number));
-    case 'Softmax':
-      return activation(arrayActivation('softmax', backend));
-    case 'Dense':
-      return dense(layer, C, O, backend, simd);
-    case 'BatchNormalization':
-      return batchNormalization(layer, C);
-    case 'LayerNormalization':
-      return layerNormalization(layer, input, C);
-    default:
-      return undefined;
-  }
-}
-
-function dense(layer: Layer, C: number, O: number, backend: string, simd: SimdKernel|null): {refresh(): void, map: RowMap}|undefined {
-  const activation = arrayActivation(layer.getConfig().activation, backend);
+/** A dense layer: bias + x · kernel, then its activation. */
+export function denseRows(layer: Layer, C: number, O: number,
+                          simd: SimdKernel|null): RowMapping|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
@@ -119,7 +88,7 @@ function dense(layer: Layer, C: number, O: number, backend: string, simd: SimdKe
 }
 
 /** tfjs's batchNorm at inference: offset + (x - mean) * scale / sqrt(variance + epsilon). */
-function batchNormalization(layer: Layer, C: number): {refresh(): void, map: RowMap} {
+export function batchNormRows(layer: Layer, C: number): RowMapping {
   const epsilon = layer.getConfig().epsilon as number;
   const weights = new LayerWeights(layer);
   const factor = new Float64Array(C);
@@ -145,15 +114,11 @@ function batchNormalization(layer: Layer, C: number): {refresh(): void, map: Row
 }
 
 /**
- * Layer normalization over the channels (any other axes: undefined):
- * (x - mean) / sqrt(variance + epsilon) * gamma + beta, moments in float64.
+ * Layer normalization over the channels: (x - mean) / sqrt(variance + epsilon) * gamma + beta,
+ * moments in float64.
  */
-function layerNormalization(layer: Layer, input: Edge, C: number):
-    {refresh(): void, map: RowMap}|undefined {
+export function layerNormRows(layer: Layer, C: number): RowMapping {
   const config = layer.getConfig();
-  const {rank, channelAxis} = offlineAxes(input);
-  const axes = ([] as number[]).concat(config.axis as number|number[]).map(a => a < 0 ? a + rank : a);
-  if (axes.length !== 1 || axes[0] !== channelAxis) return undefined;
   const epsilon = config.epsilon as number;
   const weights = new LayerWeights(layer);
   let gamma: Float32Array|null = null;

@@ -1,30 +1,12 @@
-import {layers} from '@tensorflow/tfjs-layers';
-
-import {FrameQueue, Frames, Scratch} from './frames.js';
+import {FrameQueue, Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
-
-type Layer = layers.Layer;
-
-/** Folds input `i`'s value into the running value (tfjs's order: the first input, then each). */
-const FOLDS: Record<string, (acc: number, v: number) => number> = {
-  Add: (a, v) => a + v,
-  Average: (a, v) => a + v,
-  Multiply: (a, v) => a * v,
-  // Math.max / Math.min give NaN when either is NaN, as tfjs's maximum and minimum do.
-  Maximum: Math.max,
-  Minimum: Math.min,
-};
 
 /**
  * A merge of branches as the tensor merge step runs it: frame j of each input meets frame j of
- * the others; a branch that is ahead waits in its queue. Undefined for a layer it does not know.
+ * the others; a branch that is ahead waits in its queue; `combine` merges frames that line up.
  */
-export function mergeNode(layer: Layer, channels: number[], outChannels: number, batch: number):
-    ProgramNode|undefined {
-  const name = layer.getClassName();
-  const combine = name === 'Concatenate' ? concatenate(channels, outChannels) :
-                                           FOLDS[name] ? fold(name, channels[0]) : undefined;
-  if (combine == null) return undefined;
+export function mergeNode(combine: Combine, channels: number[], outChannels: number,
+                          batch: number): ProgramNode {
   const queues = channels.map(c => new FrameQueue(batch, c, 16));
   const out = new Scratch(n => new Float32Array(n));
   const views: Frames[] = channels.map(() => ({data: out.array, n: 0}));
@@ -68,12 +50,21 @@ function inStep(queues: FrameQueue[], xs: Frames[]): boolean {
   return true;
 }
 
-type Combine = (xs: Frames[], batch: number, out: Float32Array) => void;
+/** Merges the frames of each input (`[batch, n, C_i]`) into `out`. */
+export type Combine = (xs: Frames[], batch: number, out: Float32Array) => void;
 
-function fold(name: string, C: number): Combine {
-  const f = FOLDS[name];
-  const average = name === 'Average';
-  const pair = PAIRS[name];
+/** Folds input `i`'s value into the running value (tfjs's order: the first input, then each). */
+export type Fold = (acc: number, v: number) => number;
+
+/** Two inputs of `size` values into `out`, the operation inline. */
+export type Pair = (a: Float32Array, b: Float32Array, out: Float32Array, size: number) => void;
+
+/**
+ * An elementwise merge of inputs of `C` channels: `f` folded over the inputs, `pair` for
+ * the usual two; `average` scales the sum by 1 / inputs in float32, as tfjs-layers' Average.
+ */
+export function foldInputs(f: Fold, C: number, {pair, average = false}:
+                           {pair?: Pair, average?: boolean} = {}): Combine {
   return (xs, batch, out) => {
     const size = batch * xs[0].n * C;
     const first = xs[0].data;
@@ -85,24 +76,13 @@ function fold(name: string, C: number): Combine {
     for (let i = 0; i < size; i++) {
       let acc = first[i];
       for (let k = 1; k < xs.length; k++) acc = f(acc, xs[k].data[i]);
-      // tfjs-layers' Average: the sum, times 1 / inputs (in float32).
       out[i] = average ? Math.fround(acc) * Math.fround(1 / xs.length) : acc;
     }
   };
 }
 
-type Pair = (a: Float32Array, b: Float32Array, out: Float32Array, size: number) => void;
-
-const PAIRS: Record<string, Pair> = {
-  Add: (a, b, out, size) => {
-    for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
-  },
-  Multiply: (a, b, out, size) => {
-    for (let i = 0; i < size; i++) out[i] = a[i] * b[i];
-  },
-};
-
-function concatenate(channels: number[], O: number): Combine {
+/** Inputs side by side along the channels. */
+export function concatenate(channels: number[], O: number): Combine {
   return (xs, batch, out) => {
     const rows = batch * xs[0].n;
     for (let r = 0; r < rows; r++) {

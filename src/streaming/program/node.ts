@@ -1,4 +1,4 @@
-import {Frames} from './frames.js';
+import {Frames} from './frame_buffers.js';
 
 /** What a stateful node remembers, as the tensor step keeps it: frames per buffer, and skip. */
 export interface NodeState {

@@ -1,4 +1,4 @@
-import {Frames, Scratch} from './frames.js';
+import {Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 
 /**

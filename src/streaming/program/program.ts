@@ -1,17 +1,9 @@
-import {layers} from '@tensorflow/tfjs-layers';
-
-import {Edge} from '../frames.js';
+import {Edge} from '../edge.js';
 import {Plan, PlanNode} from '../plan.js';
 
-import {frameNode} from './frame_node.js';
-import {Frames, Scratch} from './frames.js';
-import {mergeNode} from './merge_node.js';
+import {Frames, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
-import {poolingNode} from './pooling_node.js';
 import {SimdKernel} from './simd/simd.js';
-import {windowNode} from './window_node.js';
-
-type Layer = layers.Layer;
 
 /**
  * A streaming plan compiled to loops over typed arrays: a push runs the model's arithmetic
@@ -29,11 +21,11 @@ export class Program {
   }
 
   /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
-  static compile(plan: Plan, batch: number, backend: string, useSimd = true): Program|null {
+  static compile(plan: Plan, batch: number, _backend: string, useSimd = true): Program|null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
     for (const node of plan.nodes) {
-      const compiled = compileNode(node, plan, batch, backend, simd);
+      const compiled = compileNode(node, plan, batch, simd);
       if (compiled == null) return null;
       nodes.push(compiled);
     }
@@ -125,56 +117,12 @@ function transpose(x: Float32Array, out: Float32Array, batch: number, rows: numb
 }
 
 /**
- * The StepInfo fields each step kind the program covers has. A window's right padding is read
- * only when the signal ends (`flush`), which runs as tensors: a push is the same either way.
+ * One plan node as typed-array loops, or undefined where its kind has no program or does not
+ * cover the layer or its settings. The buffers a node exports must be the ones the tensor step
+ * keeps: each kind checks that the step is the one it knows.
  */
-const KNOWN_SETTINGS: Record<string, string[]> = {
-  window: ['kind', 'span', 'stride', 'leftPadding', 'rightPadding'],
-  pooling: ['kind', 'window', 'pool'],
-  merge: ['kind'],
-  frame: ['kind', 'rows'],
-};
-
-function isSeparable(layer: Layer): boolean {
-  return layer.getClassName() === 'DepthSeparableConv1d' ||
-         layer.getClassName() === 'SeparableConv1D';
-}
-
-/**
- * One plan node as typed-array loops, or undefined for a step kind, layer or setting the
- * program does not cover. The buffers it exports must be the ones the tensor step keeps, so a
- * step whose buffers differ from what the program knows is not covered either.
- */
-function compileNode(node: PlanNode, plan: Plan, batch: number, backend: string,
+function compileNode(node: PlanNode, plan: Plan, batch: number,
                      simd: SimdKernel|null): ProgramNode|undefined {
-  const {info} = node.step;
-  const edges = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
-  const buffers = node.step.buffers;
-  const layer = node.layer;
-  // A step with settings the program does not know (a newer StepInfo) runs as tensors.
-  const known = KNOWN_SETTINGS[info.kind];
-  if (!layer.built || known == null || Object.keys(info).some(k => !known.includes(k))) {
-    return undefined;
-  }
-  switch (info.kind) {
-    case 'window': {
-      if (buffers.length !== 1 || node.step.maxSkip !== Math.max(info.stride - info.span, 0)) {
-        return undefined;
-      }
-      const known = isSeparable(layer) || layer.getClassName() === 'Conv1D';
-      return known ? windowNode(layer, info, edges[0].channels, node.edge.channels, batch, backend, simd) :
-                     undefined;
-    }
-    case 'pooling':
-      if (buffers.length !== 1 || buffers[0].maxFrames !== info.window - 1) return undefined;
-      return poolingNode(info.window, info.pool, node.edge.channels, batch);
-    case 'merge':
-      if (buffers.length !== edges.length) return undefined;
-      return mergeNode(layer, edges.map(e => e.channels), node.edge.channels, batch);
-    case 'frame':
-      if (buffers.length !== 0) return undefined;
-      return frameNode(layer, edges[0], node.edge, batch, backend, simd);
-    default:
-      return undefined;
-  }
+  const inputs = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
+  return node.kind.program?.(node, {inputs, batch, simd});
 }

@@ -2,8 +2,10 @@ import {layers} from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
 
+import {slide} from '../sliding.js';
+
 import {arrayActivation} from './activations.js';
-import {FrameQueue, Scratch} from './frames.js';
+import {FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
 import {LayerWeights} from './weights.js';
@@ -20,18 +22,19 @@ export interface WindowSettings {
 /** Computes `windows` outputs per batch element from the queue's frames into `out`. */
 type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Array) => void;
 
+/** A layer's arithmetic over windows, with the weights it re-reads when they change. */
+export interface WindowArithmetic {
+  refresh(): void;
+  run: Convolve;
+}
+
 /**
  * A convolution over a sliding window, as the tensor window step runs it: a queue that starts
  * with the left padding and holds the frames the next window needs, and a skip for strides
- * longer than the window. Returns undefined for settings it does not know.
+ * longer than the window. `convolve` is the layer's arithmetic on the full windows.
  */
-export function windowNode(layer: Layer, settings: WindowSettings, inChannels: number,
-                           outChannels: number, batch: number, backend: string,
-                           simd: SimdKernel|null): ProgramNode|undefined {
-  const convolve = layer instanceof DepthSeparableConv1d ?
-      separable(layer, inChannels, outChannels, backend, simd) :
-      layer.getClassName() === 'Conv1D' ? conv1d(layer, inChannels, outChannels, backend) : undefined;
-  if (convolve == null) return undefined;
+export function windowNode(settings: WindowSettings, convolve: WindowArithmetic,
+                           inChannels: number, outChannels: number, batch: number): ProgramNode {
   const {span, stride, leftPadding} = settings;
   const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
   const out = new Scratch(n => new Float32Array(n));
@@ -43,14 +46,12 @@ export function windowNode(layer: Layer, settings: WindowSettings, inChannels: n
       const skipped = Math.min(skip, x.n);
       skip -= skipped;
       queue.append(x.data, x.n, skipped, x.n - skipped);
-      const width = queue.length;
-      if (width < span) return {data: out.array, n: 0};
-      const windows = Math.floor((width - span) / stride) + 1;
-      const used = windows * stride;
+      const {windows, used, skip: next} = slide(queue.length, span, stride);
+      if (windows === 0) return {data: out.array, n: 0};
       const data = out.get(batch * windows * outChannels);
       convolve.run(queue, windows, stride, data);
       queue.drop(used);
-      if (used > width) skip = used - width;
+      skip = next;
       return {data, n: windows};
     },
     exportState: () => ({buffers: [{data: queue.read(), n: queue.length}], skip}),
@@ -61,18 +62,13 @@ export function windowNode(layer: Layer, settings: WindowSettings, inChannels: n
   };
 }
 
-interface Compiled {
-  refresh(): void;
-  run: Convolve;
-}
-
 /**
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
-function separable(layer: DepthSeparableConv1d, C: number, O: number, backend: string,
-                   simd: SimdKernel|null): Compiled|undefined {
-  const activation = arrayActivation(layer.getConfig().activation, backend);
+export function separableWindows(layer: DepthSeparableConv1d, C: number, O: number,
+                                 simd: SimdKernel|null): WindowArithmetic|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const K = layer.kernelSize;
@@ -202,14 +198,14 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
   }
 }
 
-/** tf.layers.conv1d ('valid'): kernel [K, C, O] as K products of the taps. */
-function conv1d(layer: Layer, C: number, O: number, backend: string): Compiled|undefined {
-  const config = layer.getConfig();
-  const activation = arrayActivation(config.activation, backend);
-  if (activation === undefined || config.dataFormat === 'channelsFirst') return undefined;
-  const first = (v: unknown) => (Array.isArray(v) ? v[0] : v) as number;
-  const K = first(config.kernelSize);
-  const dilation = first(config.dilationRate);
+/**
+ * tf.layers.conv1d ('valid', channels last): kernel [K, C, O] as K products of the taps,
+ * float64 accumulators, then bias and activation.
+ */
+export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number,
+                              O: number): WindowArithmetic|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
+  if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);

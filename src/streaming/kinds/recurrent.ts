@@ -1,8 +1,11 @@
+// Unidirectional recurrent layers (GRU, LSTM, SimpleRNN) run cell by cell, the state carried
+// from push to push. No typed-array program: the tensor steps run them.
 import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-core';
-import {layers} from '@tensorflow/tfjs-layers';
 
-import {Edge, frameCount, noFrames} from './frames.js';
-import {CellKind, Step} from './steps.js';
+import {Edge, frameCount, noFrames} from '../edge.js';
+import {CellKind, Step} from '../steps.js';
+
+import {byClassName, Layer, LayerKind, needsTime, unsupported} from './kind.js';
 
 /** What the stream needs of a tfjs-layers recurrent cell (GRUCell, LSTMCell, SimpleRNNCell). */
 interface Cell {
@@ -12,7 +15,7 @@ interface Cell {
 }
 
 /** The number of state tensors each cell carries: h, and c for an LSTM. */
-export const CELL_STATES: Record<CellKind, number> = {GRU: 1, LSTM: 2, SimpleRNN: 1};
+const CELL_STATES: Record<CellKind, number> = {GRU: 1, LSTM: 2, SimpleRNN: 1};
 
 /**
  * tfjs-layers' recurrent layers cache their dropout masks on the cell and free them at the
@@ -35,7 +38,7 @@ function dropMasks(cell: Cell): void {
  * sequence; without it, one pooled frame per new frame: the layer's answer for the signal so
  * far. A push runs the cell once per frame, as `predict` does.
  */
-export function recurrentStep(layer: layers.Layer, kind: CellKind, input: Edge, output: Edge,
+function recurrentStep(layer: Layer, kind: CellKind, input: Edge, output: Edge,
                               units: number, returnSequences: boolean): Step {
   const cell = (layer as unknown as {cell: Cell}).cell;
   const stateEdge: Edge = {...output, timeAxis: 1, pooled: false, channels: units};
@@ -64,3 +67,29 @@ export function recurrentStep(layer: layers.Layer, kind: CellKind, input: Edge, 
     },
   };
 }
+
+export const recurrent: LayerKind = {
+  streams: 'GRU, LSTM, SimpleRNN',
+  refuses: {
+    RNN: 'a generic RNN layer with its own cell is not streamed (GRU, LSTM and SimpleRNN are)',
+    Bidirectional: 'it reads the sequence backwards, from the future',
+  },
+  takes: byClassName(...Object.keys(CELL_STATES)),
+
+  /** Unidirectional, run cell by cell with the state carried. */
+  plan(layer, [input]) {
+    const c = layer.getConfig();
+    needsTime(layer, input);
+    if (c.goBackwards) throw unsupported(layer, 'goBackwards reads the signal from its end');
+    if (c.stateful) {
+      throw unsupported(layer, 'it is stateful: offline its answer depends on earlier calls; ' +
+                        'the stream carries the state itself');
+    }
+    const units = c.units as number;
+    const returnSequences = c.returnSequences === true;
+    const edge: Edge = {...input, pooled: !returnSequences, channels: units,
+                        receptiveField: Infinity};
+    const kind = layer.getClassName() as CellKind;
+    return {edge, step: recurrentStep(layer, kind, input, edge, units, returnSequences)};
+  },
+};
