@@ -1,5 +1,7 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
+import {ValueError} from '../../errors.js';
+
 import {checkMatMul, checkSeparable} from './checks.js';
 import {MATMUL_KERNEL, MatMulAttrs, SEPARABLE_KERNEL, SeparableAttrs} from './names.js';
 import {SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_SHARED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY} from './wasm/separable_wasm.js';
@@ -81,9 +83,22 @@ function linked(kernel: string, backend: WasmBackend): Functions {
   return fn;
 }
 
-/** Runs `fn` with `floats` floats of scratch in tfjs-wasm's heap (16-byte aligned), freed after. */
-function withScratch<R>(backend: WasmBackend, floats: number, fn: (at: number) => R): R {
-  const raw = backend.wasm._malloc(4 * floats + 16) >>> 0;
+/**
+ * Runs `fn` with `floats` floats of scratch in tfjs-wasm's heap (16-byte aligned), freed after.
+ * Where the heap has no room, Emscripten's `_malloc` returns 0, and a kernel that packed its
+ * operand there would overwrite the heap's first bytes (the backend then aborts on every later
+ * call): that is a `ValueError` naming `kernel` and the bytes, before anything is allocated.
+ */
+function withScratch<R>(backend: WasmBackend, kernel: string, floats: number,
+                        fn: (at: number) => R): R {
+  const bytes = 4 * floats + 16;
+  const raw = backend.wasm._malloc(bytes) >>> 0;
+  if (raw === 0) {
+    throw new ValueError(
+        `${kernel}: tfjs-wasm's heap has no room for the ${bytes} bytes (${
+            Math.ceil(bytes / 2 ** 20)} MiB) of scratch this call needs; nothing was run and ` +
+        `the backend is as it was. Free some tensors or use smaller operands.`);
+  }
   try {
     return fn(Math.ceil(raw / 16) * 16);
   } finally {
@@ -93,6 +108,24 @@ function withScratch<R>(backend: WasmBackend, floats: number, fn: (at: number) =
 
 /** Floats the module packs a right operand of `k` x `n` into, bias and a narrow panel's block. */
 const packedFloats = (k: number, n: number) => Math.ceil(n / 8) * 8 * (k + 1) + 32;
+
+/**
+ * Floats of scratch that the matMul kernel takes from tfjs-wasm's heap for `a . b` with `b` of
+ * `inner` x `columns` (as used): its packed copy of `b`; none when `a` is read transposed.
+ */
+export function productScratchFloats(inner: number, columns: number, transposeA: boolean):
+    number {
+  return transposeA ? 0 : packedFloats(inner, columns);
+}
+
+/**
+ * Floats of scratch that the one-kernel forward pass takes from tfjs-wasm's heap for
+ * `channels` (C x M) depthwise channels and `outChannels`: the packed pointwise filter and a
+ * block of four depthwise rows.
+ */
+export function separableScratchFloats(channels: number, outChannels: number): number {
+  return packedFloats(channels, outChannels) + 4 * channels;
+}
 
 const product: KernelFunc = ({inputs, backend, attrs}) => {
   const {a, b, bias} = inputs as {a: TensorInfo, b: TensorInfo, bias?: TensorInfo};
@@ -105,18 +138,19 @@ const product: KernelFunc = ({inputs, backend, attrs}) => {
   const fn = linked(MATMUL_KERNEL, wasm);
   const [rows, inner] = transposeA ? [a.shape[1], a.shape[0]] : a.shape;
   const columns = transposeB ? b.shape[0] : b.shape[1];
-  const out = wasm.makeOutput([rows, columns], 'float32');
-  if (rows * columns === 0) return out;
   const at = (info: TensorInfo) => heapOffset(wasm, info);
   const biasAt = bias == null ? 0 : at(bias);
-  if (transposeA) {
-    fn.productTN(at(a), at(b), biasAt, at(out), inner, rows, columns);
-  } else {
-    withScratch(wasm, packedFloats(inner, columns),
-                s => fn.product(at(a), at(b), biasAt, at(out), s, rows, inner, columns,
-                                transposeB ? 1 : 0));
+  if (transposeA || rows * columns === 0) {
+    const out = wasm.makeOutput([rows, columns], 'float32');
+    if (rows * columns > 0) fn.productTN(at(a), at(b), biasAt, at(out), inner, rows, columns);
+    return out;
   }
-  return out;
+  // The scratch first: where the heap has no room, the call fails before its output exists.
+  return withScratch(wasm, MATMUL_KERNEL, productScratchFloats(inner, columns, false), s => {
+    const out = wasm.makeOutput([rows, columns], 'float32');
+    fn.product(at(a), at(b), biasAt, at(out), s, rows, inner, columns, transposeB ? 1 : 0);
+    return out;
+  });
 };
 
 const separable: KernelFunc = ({inputs, backend, attrs}) => {
@@ -128,15 +162,16 @@ const separable: KernelFunc = ({inputs, backend, attrs}) => {
       attrs as unknown as SeparableAttrs;
   const wasm = backend as unknown as WasmBackend;
   const fn = linked(SEPARABLE_KERNEL, wasm);
-  const y = wasm.makeOutput([n, t, o], 'float32');
-  const d = keepDepthwise ? wasm.makeOutput([n * t, c * m], 'float32') : null;
   const at = (info: TensorInfo) => heapOffset(wasm, info);
-  withScratch(wasm, packedFloats(c * m, o) + 4 * c * m,
-              s => fn.separable(at(x), at(depthwiseFilter), at(pointwiseFilter),
-                                bias == null ? 0 : at(bias), at(y), d == null ? 0 : at(d), s,
-                                n, l, c, m, k, stride, dilation, padLeft, t, o,
-                                activation === 'relu' ? 1 : 0));
-  return d == null ? y : [y, d];
+  // The scratch first: where the heap has no room, the call fails before its outputs exist.
+  return withScratch(wasm, SEPARABLE_KERNEL, separableScratchFloats(c * m, o), s => {
+    const y = wasm.makeOutput([n, t, o], 'float32');
+    const d = keepDepthwise ? wasm.makeOutput([n * t, c * m], 'float32') : null;
+    fn.separable(at(x), at(depthwiseFilter), at(pointwiseFilter), bias == null ? 0 : at(bias),
+                 at(y), d == null ? 0 : at(d), s, n, l, c, m, k, stride, dilation, padLeft, t, o,
+                 activation === 'relu' ? 1 : 0);
+    return d == null ? y : [y, d];
+  });
 };
 
 /** The products' registration for the wasm backend. */
