@@ -104,6 +104,14 @@ export interface BackendStrategy {
    */
   productsReadTransposed: boolean;
   /**
+   * Whether the backend's matMul reads past an odd shared dimension: webgl's packed program
+   * multiplies two values a texel, so the padding of `a`'s last column meets that of `b`'s last
+   * row. A packed op may leave a real value there (the packed depthwise program computes
+   * outputs past the width): an Inf in it gives 0 x Inf = NaN in real outputs. The op then
+   * adds a zero row and column of its own.
+   */
+  oddInnerReadsPadding: boolean;
+  /**
    * Bytes the backend can address in all, or null where it reports its own limit. wasm32 has
    * 4 GiB; past it tfjs-wasm's allocator hands out bad pointers and the backend is corrupted,
    * so calls are checked against it before any kernel runs.
@@ -114,26 +122,26 @@ export interface BackendStrategy {
 const STRATEGIES: Record<string, BackendStrategy> = {
   cpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
         filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'explicit',
-        oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
+        oneKernelForward: false, productsReadTransposed: false, oddInnerReadsPadding: false, addressableBytes: null},
   wasm: {depthwise: 'own', fastTaps: [3, 4, 9, 25],
          piecesPay: (channels, outputs, copied) => channels >= 4 && 8 * outputs >= 32768 + copied,
          oneTapLosesNaN: true, avoidPackedDepthwise: null,
          filterGrad: 'convolution', finiteCheck: 'averagePool', productTransposes: 'tiled',
-         oneKernelForward: true, productsReadTransposed: true, addressableBytes: 2 ** 32},
+         oneKernelForward: true, productsReadTransposed: true, oddInnerReadsPadding: false, addressableBytes: 2 ** 32},
   webgl: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
           avoidPackedDepthwise: (taps, dilation) => dilation > 1 && (taps - 1) * dilation + 1 > 64,
           filterGrad: 'perTap', finiteCheck: 'sum', productTransposes: 'explicit',
-          oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
+          oneKernelForward: false, productsReadTransposed: false, oddInnerReadsPadding: true, addressableBytes: null},
   webgpu: {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false, avoidPackedDepthwise: null,
            filterGrad: 'convolution', finiteCheck: 'sum', productTransposes: 'flags',
-           oneKernelForward: false, productsReadTransposed: false, addressableBytes: null},
+           oneKernelForward: false, productsReadTransposed: false, oddInnerReadsPadding: false, addressableBytes: null},
 };
 
 /** Any other backend (a user's own) runs the plainest composite. */
 const FALLBACK: BackendStrategy = {depthwise: 'tfjs', fastTaps: null, piecesPay: null, oneTapLosesNaN: false,
                                    avoidPackedDepthwise: null, filterGrad: 'perTap', finiteCheck: 'sum',
                                    productTransposes: 'explicit', oneKernelForward: false,
-                                   productsReadTransposed: false, addressableBytes: null};
+                                   productsReadTransposed: false, oddInnerReadsPadding: false, addressableBytes: null};
 
 /** The strategy of the active backend. */
 export function strategy(): BackendStrategy {
