@@ -3,7 +3,8 @@ import {getBackend, memory} from '@tensorflow/tfjs-core';
 import {ValueError} from '../errors.js';
 
 import {ConvGeometry} from './depthwise.js';
-import {productScratchFloats, separableScratchFloats} from './kernels/wasm_products.js';
+import {productScratchFloats} from './kernels/wasm_matmul.js';
+import {separableScratchFloats} from './kernels/wasm_separable.js';
 import {strategy} from './strategy.js';
 import {isRecordingGradients} from './tape.js';
 
