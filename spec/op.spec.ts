@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, KERNELS_FLAG, MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
-import {wasmProductsUsable} from '../src/ops/kernels/wasm_products';
+import {wasmProductsUsable} from '../src/ops/kernels/wasm_separable_module';
 
 import {specBackend} from './backend';
 import {opGrid} from './grid';

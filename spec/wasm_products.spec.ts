@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../src';
-import {allowRelaxedSimd, relaxedSimdAvailable, wasmProductsUsable} from '../src/ops/kernels/wasm_products';
+import {allowRelaxedSimd, relaxedSimdAvailable, wasmProductsUsable} from '../src/ops/kernels/wasm_separable_module';
 
 import {check, liveTensors, mismatch, takeAsync} from './helpers';
 import {checkProductKernel} from './product_check';

@@ -3,6 +3,8 @@ import {getBackend, memory} from '@tensorflow/tfjs-core';
 import {ValueError} from '../errors.js';
 
 import {ConvGeometry} from './depthwise.js';
+import {productScratchFloats} from './kernels/wasm_matmul.js';
+import {separableScratchFloats} from './kernels/wasm_separable.js';
 import {strategy} from './strategy.js';
 import {isRecordingGradients} from './tape.js';
 
@@ -17,7 +19,9 @@ const MIB = 2 ** 20;
  * `y`, layout copies for NCW, the padded input of a filter run in pieces; for the gradient
  * also `dy`, `dd`, its stride-spread copy, the input gradient before the multiplier sum, and
  * the narrower of `d` and `dy` transposed for the pointwise filter gradient (twice: a tiled
- * transpose keeps its first pass alive during the second).
+ * transpose keeps its first pass alive during the second). Beside them, the scratch that
+ * wasm's products take from the same heap: the packed pointwise filter (the forward's, or the
+ * input gradient's `dd = dy . pw^T`), as big as the filter itself.
  */
 function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
                     outChannels: number): number {
@@ -30,9 +34,10 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
   const layout = ncw ? 1 : 0;
   const pieces = g.kernelSize > 4 ? 2 : 1;
   const elements = stage === 'forward' ?
-      layout * x + (pieces - 1) * 2 * padded + pieces * d + (1 + layout) * y :
+      layout * x + (pieces - 1) * 2 * padded + pieces * d + (1 + layout) * y +
+          separableScratchFloats(c * m, outChannels) :
       (1 + layout) * y + 2 * Math.min(d, y) + d + 2 * s * d + 2 * padded + 2 * b * l * c * m +
-          layout * x;
+          layout * x + productScratchFloats(outChannels, c * m, false);
   return 4 * elements;
 }
 

@@ -1,4 +1,4 @@
-import {customGrad, engine, fused, matMul, ones, reshape, Tensor, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
+import {customGrad, engine, fused, matMul, ones, pad, reshape, Tensor, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
 
 import {MATMUL_KERNEL} from './kernels/names.js';
 import {useDedicatedKernel} from './kernels/registry.js';
@@ -27,8 +27,10 @@ function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: b
   return tidy(() => {
     const left = !transposeA ? a : direct ? transpose(a) : tiledTranspose(a);
     const right = !transposeB ? b : direct ? transpose(b) : tiledTranspose(b);
-    return bias == null ? matMul(left, right) :
-                          fused.matMul({a: left, b: right, bias}) as Tensor2D;
+    const [l, r] = strategy().oddInnerReadsPadding && left.shape[1] % 2 === 1 ?
+        [pad(left, [[0, 0], [0, 1]]), pad(right, [[0, 1], [0, 0]])] :
+        [left, right];
+    return bias == null ? matMul(l, r) : fused.matMul({a: l, b: r, bias}) as Tensor2D;
   });
 }
 

@@ -6,7 +6,7 @@ import {checkBackendMemory} from './backend_memory.js';
 import {SEPARABLE_KERNEL} from './kernels/names.js';
 import {useDedicatedKernel} from './kernels/registry.js';
 import {ConvGeometry, depthwiseForward} from './depthwise.js';
-import {correlation, filterGradient, inputGradient} from './depthwise_grads.js';
+import {differentiableFilterGrad, differentiableForward, differentiableInputGrad} from './depthwise_grads.js';
 import {product, sumRows, transposesInPlace} from './products.js';
 import {checkPadding, Padding, planPadding} from './padding.js';
 import {strategy} from './strategy.js';
@@ -40,14 +40,20 @@ function checkSettings(stride: unknown, pad: unknown, dilation: unknown,
   };
 }
 
-/** Puts a tensor in the op's layout into the `[B, W, C]` layout the arithmetic uses. */
-function toBatchedNWC(t: Tensor, ncw: boolean, unbatched: boolean): Tensor3D {
+/** How the caller's tensors lie: channel-major or not, one example without a batch axis or not. */
+interface Layout {
+  ncw: boolean;
+  unbatched: boolean;
+}
+
+/** Puts a tensor in the caller's layout into the `[B, W, C]` layout the arithmetic uses. */
+function toBatchedNWC(t: Tensor, {ncw, unbatched}: Layout): Tensor3D {
   const batched = (unbatched ? expandDims(t, 0) : t) as Tensor3D;
   return ncw ? transpose(batched, [0, 2, 1]) : batched;
 }
 
 /** The inverse of `toBatchedNWC`. */
-function fromBatchedNWC(t: Tensor3D, ncw: boolean, unbatched: boolean): Tensor {
+function fromBatchedNWC(t: Tensor3D, {ncw, unbatched}: Layout): Tensor {
   const laidOut = ncw ? transpose(t, [0, 2, 1]) : t;
   return unbatched ? squeeze(laidOut, [0]) : laidOut;
 }
@@ -133,40 +139,56 @@ function withinBackendLimits<R>(g: ConvGeometry, fn: () => R): R {
   }
 }
 
+/** One call, checked: its geometry, the caller's layout, and the operands as tensors. */
+interface CheckedCall {
+  g: ConvGeometry;
+  layout: Layout;
+  x: Tensor;
+  dw: Tensor3D;
+  pw: Tensor3D;
+  bias: Tensor1D|null;
+}
+
+type Activation = 'linear'|'relu';
+
+/** What a forward pass is asked for beyond `y`. */
+interface ForwardOptions {
+  /** Whether to keep the depthwise result `d` (a gradient needs it). */
+  keepDepthwise: boolean;
+  /** Applied by the one-kernel forward pass as it stores; the caller applies it elsewhere. */
+  activation: Activation;
+}
+
 /**
- * The differentiable core, for checked tensors. Everything, layout changes included, is inside
- * one `customGrad` so that no tfjs gradient is needed (tfjs has none for dilated depthwise
- * convolutions, and wasm has no depthwise backprop kernels at all). The gradient is itself
- * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
+ * The forward pass: `value` in the caller's layout, `x3` (x as `[B, L, C]`), `d2` (the
+ * depthwise result as `[B*T, C*M]`, null where not kept), and whether the activation is
+ * applied. Each stage runs in its own tidy and keeps only its result, and the step frees what
+ * it has used up at once: tf.memory() counts every view as bytes, and the step's peak is
+ * measured against tfjs's own.
  */
-function forward(g: ConvGeometry, ncw: boolean, unbatched: boolean, x: Tensor, dw: Tensor3D,
-                 pw: Tensor3D, bias: Tensor1D|null, keepDepthwise = true,
-                 activation: 'linear'|'relu' = 'linear') {
-  checkBackendMemory(g, ncw, 'forward', pw.shape[2]);
-  const x3 = toBatchedNWC(x, ncw, unbatched);
-  const channels = g.inChannels * g.multiplier;
-  const rows = g.batch * g.plan.outWidth;
-  // Each stage runs in its own tidy and keeps only its result, and the step frees what it
-  // has used up at once: tf.memory() counts every view as bytes, and the step's peak is
-  // measured against tfjs's own.
+function forward(call: CheckedCall, options: ForwardOptions) {
+  const {g, layout, x, pw, bias} = call;
+  checkBackendMemory(g, layout.ncw, 'forward', pw.shape[2]);
+  const x3 = toBatchedNWC(x, layout);
   // (A width of 0 is only padding: the composite makes it real zeros, see depthwiseForward.)
   if (g.inWidth > 0 && strategy().oneKernelForward && useDedicatedKernel(SEPARABLE_KERNEL)) {
-    const [y, d2] = oneKernel(g, x3, dw, pw, bias, keepDepthwise, activation);
-    return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2, activated: true};
+    const [y, d2] = oneKernel(call, x3, options);
+    return {value: fromBatchedNWC(y, layout), x3, d2, activated: true};
   }
-  const d2 = tidy(() => reshape(depthwiseForward(x3, dw, g), [rows, channels]) as Tensor2D);
+  const channels = g.inChannels * g.multiplier;
+  const d2 = tidy(() => reshape(depthwiseForward(x3, call.dw, g),
+                                [g.batch * g.plan.outWidth, channels]) as Tensor2D);
   const y = tidy(() => reshape(product(d2, reshape(pw, [channels, -1]), false, false, bias),
                                [g.batch, g.plan.outWidth, -1]) as Tensor3D);
-  return {value: fromBatchedNWC(y, ncw, unbatched), x3, d2, activated: false};
+  return {value: fromBatchedNWC(y, layout), x3, d2, activated: false};
 }
 
 /**
  * The forward pass as the backend's one kernel: `y [B, T, O]`, and the depthwise result
- * `d [B*T, C*M]` when `keepDepthwise` (for the gradient; null otherwise).
+ * `d [B*T, C*M]` when `keepDepthwise` (null otherwise).
  */
-function oneKernel(g: ConvGeometry, x3: Tensor3D, dw: Tensor3D, pw: Tensor3D,
-                   bias: Tensor1D|null, keepDepthwise: boolean,
-                   activation: 'linear'|'relu'): [Tensor3D, Tensor2D|null] {
+function oneKernel({g, dw, pw, bias}: CheckedCall, x3: Tensor3D,
+                   {keepDepthwise, activation}: ForwardOptions): [Tensor3D, Tensor2D|null] {
   const inputs: NamedTensorMap = {x: x3, depthwiseFilter: dw, pointwiseFilter: pw};
   if (bias != null) inputs.bias = bias;
   const attrs = {stride: g.stride, dilation: g.dilation, padLeft: g.plan.left,
@@ -175,42 +197,76 @@ function oneKernel(g: ConvGeometry, x3: Tensor3D, dw: Tensor3D, pw: Tensor3D,
   return Array.isArray(out) ? [out[0] as Tensor3D, out[1] as Tensor2D] : [out as Tensor3D, null];
 }
 
-function differentiable(g: ConvGeometry, ncw: boolean, unbatched: boolean, withBias: boolean) {
+/** What the forward pass saves for its gradient. */
+interface Saved {
+  x: Tensor;
+  dw: Tensor3D;
+  pw: Tensor3D;
+  /** The depthwise result `[B*T, C*M]`. */
+  d2: Tensor2D;
+  /** x as `[B, L, C]`. */
+  x3: Tensor3D;
+}
+
+/** `saved` as the list `customGrad` keeps. */
+function toSaveList({x, dw, pw, d2, x3}: Saved): Tensor[] {
+  // x3 is x itself for batched NWC input; a view of it would count its bytes again.
+  return x3 === x ? [x, dw, pw, d2] : [x, dw, pw, d2, x3];
+}
+
+/** The inverse of `toSaveList`. */
+function fromSaveList(list: Tensor[]): Saved {
+  const [x, dw, pw, d2, x3] = list;
+  return {x, dw: dw as Tensor3D, pw: pw as Tensor3D, d2: d2 as Tensor2D,
+          x3: (x3 ?? x) as Tensor3D};
+}
+
+/**
+ * The differentiable core, for checked tensors. Everything, layout changes included, is inside
+ * one `customGrad` so that no tfjs gradient is needed (tfjs has none for dilated depthwise
+ * convolutions, and wasm has no depthwise backprop kernels at all). The gradient is itself
+ * made of differentiable ops (`product`, `depthwise_grads.ts`), so gradients of gradients work.
+ */
+function differentiable(g: ConvGeometry, layout: Layout, withBias: boolean) {
   return customGrad((...args: unknown[]) => {
     const [x, dw, pw] = args as [Tensor, Tensor3D, Tensor3D];
     const bias = withBias ? args[3] as Tensor1D : null;
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
-    const {value, x3, d2} = forward(g, ncw, unbatched, x, dw, pw, bias);
-    const channels = g.inChannels * g.multiplier;
-    const rows = g.batch * g.plan.outWidth;
-    // x3 is x itself for batched NWC input; a view of it would count its bytes again.
-    save(x3 === x ? [x, dw, pw, d2!] : [x, dw, pw, d2!, x3]);
+    const {value, x3, d2} =
+        forward({g, layout, x, dw, pw, bias}, {keepDepthwise: true, activation: 'linear'});
+    save(toSaveList({x, dw, pw, d2: d2!, x3}));
     return {
       value,
-      gradFunc: (dy: Tensor, saved: Tensor[]) => withinBackendLimits(g, () => {
-        const [sx0, sdw, spw] = saved as [Tensor, Tensor3D, Tensor3D];
-        checkBackendMemory(g, ncw, 'gradient', spw.shape[2]);
-        // The saved layout copy and d were made where tfjs records nothing: a gradient of this
-        // gradient needs them made again from the inputs, as recorded ops.
-        const again = isRecordingGradients();
-        const sx = again ? toBatchedNWC(sx0, ncw, unbatched) : (saved[4] ?? sx0) as Tensor3D;
-        const sd2 = again ? correlation(sx, sdw, g) : saved[3] as Tensor2D;
-        const dy2 = tidy(() => reshape(toBatchedNWC(dy, ncw, unbatched), [rows, -1]) as Tensor2D);
-        // The narrower of d and dy is the cheaper one to transpose.
-        const dpw = tidy(() => reshape(dy2.shape[1] < channels && !transposesInPlace() ?
-                                           transpose(product(dy2, sd2, true)) :
-                                           product(sd2, dy2, true),
-                                       [1, channels, -1]));
-        const dbias = withBias ? tidy(() => sumRows(dy2)) : null;
-        const dd = tidy(() => product(dy2, reshape(spw, [channels, -1]), false, true));
-        dy2.dispose();
-        const ddw = tidy(() => filterGradient(sx, dd, g));
-        const dx = tidy(() => fromBatchedNWC(inputGradient(dd, sdw, g), ncw, unbatched));
-        dd.dispose();
-        return dbias == null ? [dx, ddw, dpw] : [dx, ddw, dpw, dbias];
-      })
+      gradFunc: (dy: Tensor, list: Tensor[]) =>
+          withinBackendLimits(g, () => gradient(g, layout, withBias, dy, fromSaveList(list))),
     };
   });
+}
+
+/** The gradients `[dx, ddw, dpw]` (and `dbias` when `withBias`) for the upstream `dy`. */
+function gradient(g: ConvGeometry, layout: Layout, withBias: boolean, dy: Tensor,
+                  saved: Saved): Tensor[] {
+  checkBackendMemory(g, layout.ncw, 'gradient', saved.pw.shape[2]);
+  const channels = g.inChannels * g.multiplier;
+  // The saved layout copy and d were made where tfjs records nothing: a gradient of this
+  // gradient needs them made again from the inputs, as recorded ops.
+  const again = isRecordingGradients();
+  const x3 = again ? toBatchedNWC(saved.x, layout) : saved.x3;
+  const d2 = again ? differentiableForward(x3, saved.dw, g) : saved.d2;
+  const dy2 = tidy(() => reshape(toBatchedNWC(dy, layout), [g.batch * g.plan.outWidth, -1]) as
+                  Tensor2D);
+  // The narrower of d and dy is the cheaper one to transpose.
+  const dpw = tidy(() => reshape(dy2.shape[1] < channels && !transposesInPlace() ?
+                                     transpose(product(dy2, d2, true)) :
+                                     product(d2, dy2, true),
+                                 [1, channels, -1]));
+  const dbias = withBias ? tidy(() => sumRows(dy2)) : null;
+  const dd = tidy(() => product(dy2, reshape(saved.pw, [channels, -1]), false, true));
+  dy2.dispose();
+  const ddw = tidy(() => differentiableFilterGrad(x3, dd, g));
+  const dx = tidy(() => fromBatchedNWC(differentiableInputGrad(dd, saved.dw, g), layout));
+  dd.dispose();
+  return dbias == null ? [dx, ddw, dpw] : [dx, ddw, dpw, dbias];
 }
 
 /**
@@ -250,15 +306,16 @@ export function separableConv1dWithBias<T extends Tensor2D|Tensor3D>(
     const pwT = floatTensor(pointwiseFilter, 'pointwiseFilter', OP);
     const biasT = options.bias == null ? null : floatTensor(options.bias, 'bias', OP);
     const g = geometry(xT, dwT, pwT, biasT, s);
-    const [ncw, unbatched] = [s.dataFormat === 'NCW', xT.rank === 2];
+    const layout = {ncw: s.dataFormat === 'NCW', unbatched: xT.rank === 2};
     if (!isRecordingGradients()) {
       // Inference (predict, a stream): nothing can ask for a gradient, so nothing is saved.
-      const {value, activated} = withinBackendLimits(
-          g, () => forward(g, ncw, unbatched, xT, dwT as Tensor3D, pwT as Tensor3D,
-                           biasT as Tensor1D | null, false, activation));
+      const call = {g, layout, x: xT, dw: dwT as Tensor3D, pw: pwT as Tensor3D,
+                    bias: biasT as Tensor1D | null};
+      const {value, activated} =
+          withinBackendLimits(g, () => forward(call, {keepDepthwise: false, activation}));
       return (activated || activation === 'linear' ? value : relu(value)) as T;
     }
-    const f = differentiable(g, ncw, unbatched, biasT != null);
+    const f = differentiable(g, layout, biasT != null);
     const y = withinBackendLimits(g, () => (biasT == null ? f(xT, dwT, pwT) :
                                                             f(xT, dwT, pwT, biasT)) as T);
     return (activation === 'linear' ? y : relu(y)) as T;

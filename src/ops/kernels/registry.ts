@@ -3,7 +3,9 @@ import {backend as activeBackend, env, getBackend, getKernel, registerKernel} fr
 import {cpuInputGradConfig} from './cpu_input_grad.js';
 import {cpuMatMulConfig} from './cpu_matmul.js';
 import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig, wasmInputGradConfig} from './wasm_depthwise.js';
-import {wasmMatMulConfig, wasmProductsUsable, wasmSeparableConfig} from './wasm_products.js';
+import {wasmMatMulConfig} from './wasm_matmul.js';
+import {wasmSeparableConfig} from './wasm_separable.js';
+import {wasmProductsUsable} from './wasm_separable_module.js';
 import {webglFilterGradConfig} from './webgl_filter_grad.js';
 
 /**
@@ -44,7 +46,7 @@ export function useDedicatedKernel(kernelName: string): boolean {
   if (!env().getBool(KERNELS_FLAG) || getKernel(kernelName, backend) == null) return false;
   // The WebGL programs loop to run-time bounds, which WebGL 1 shaders cannot.
   if (backend === 'webgl') return env().getNumber('WEBGL_VERSION') === 2;
-  // The products module runs in tfjs-wasm's heap on one thread (wasm_products.ts).
+  // The separable module runs in tfjs-wasm's heap on one thread (wasm_separable_module.ts).
   if (backend === 'wasm' && ON_WASM_HEAP.has(kernelName)) return wasmProductsUsable(activeBackend());
   return true;
 }
