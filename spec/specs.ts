@@ -17,3 +17,4 @@ import './streaming_reach.spec';
 import './streaming_program.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
+import './onnx.spec';
