@@ -1,3 +1,4 @@
 import './setup_node';
 import './specs';
 import './node/file_system.spec';
+import './node/onnx_testdata.spec';

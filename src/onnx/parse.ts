@@ -63,13 +63,31 @@ export interface OnnxGraph {
   outputs: OnnxValueInfo[];
 }
 
-let modelType: protobuf.Type|null = null;
+let root: protobuf.Root|null = null;
 
-function onnxModelType(): protobuf.Type {
-  if (modelType === null) {
-    modelType = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+function onnxType(name: string): protobuf.Type {
+  if (root === null) root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+  return root.lookupType(`onnx.${name}`);
+}
+
+/** Decodes one message of ONNX type `name`, any failure a ValueError saying what `what` is. */
+function decode<T>(name: string, bytes: Uint8Array, what: string): T {
+  try {
+    const type = onnxType(name);
+    return type.toObject(type.decode(bytes), {longs: Number, arrays: true}) as T;
+  } catch (e) {
+    // protobufjs throws on truncated or misencoded bytes; a stack overflow (nested groups) too.
+    throw new ValueError(`loadOnnxModel: the bytes are not a valid ${what}: ` +
+                         `${e instanceof Error ? e.message : String(e)}.`);
   }
-  return modelType;
+}
+
+/**
+ * Decodes a serialized ONNX TensorProto (a `.pb` file of ONNX's test data) as the importer
+ * reads initializers: the proto, to pass to `toConst`.
+ */
+export function parseOnnxTensor(bytes: Uint8Array): TensorProto {
+  return decode<TensorProto>('TensorProto', bytes, 'ONNX TensorProto');
 }
 
 /** Names a node for error messages: its name (or its first output) and op type. */
@@ -96,14 +114,7 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
     opsetImport: Array<{domain?: string, version?: number}>,
     functions: Uint8Array[],
   };
-  let model: Decoded;
-  try {
-    const type = onnxModelType();
-    model = type.toObject(type.decode(bytes), {longs: Number, arrays: true}) as Decoded;
-  } catch (e) {
-    // protobufjs throws on truncated or misencoded bytes; a stack overflow (nested groups) too.
-    throw malformed(e instanceof Error ? e.message : String(e));
-  }
+  const model = decode<Decoded>('ModelProto', bytes, 'ONNX model');
   const graph = model.graph;
   if (!graph) throw malformed('it has no graph');
   if (model.functions.length > 0) {

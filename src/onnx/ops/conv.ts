@@ -29,10 +29,9 @@ export function outWidth(width: number|null, g: ConvGeometry): number|null {
 }
 
 /** The explicit [left, right] padding of a window op from `pads` or `auto_pad`. */
-export function windowPads(ctx: Context, width: number|null, g: Omit<ConvGeometry, 'pads'>):
-    [number, number] {
+export function windowPads(ctx: Context, width: number|null, g: Omit<ConvGeometry, 'pads'>,
+                           pads = ctx.attrInts('pads')): [number, number] {
   const auto = ctx.attrString('auto_pad', 'NOTSET');
-  const pads = ctx.attrInts('pads');
   if (auto === 'NOTSET') {
     if (pads && pads.length > 0 && pads.length !== 2) ctx.fail('has pads for more than 1 axis.');
     return pads && pads.length === 2 ? [pads[0], pads[1]] : [0, 0];

@@ -37,11 +37,27 @@ const clip: OpHandler = (ctx, inputs) => {
   return unary('ReLU', () => (hi === Infinity ? {} : {max_value: hi}), true)(ctx, inputs);
 };
 
-const logSoftmax: OpHandler = (ctx, inputs) => {
-  const x = ctx.tensor(inputs, 0);
-  if (kerasAxis(ctx, x) !== kerasRank(x) - 1) ctx.fail('works over an axis other than the last.');
-  return unary('Activation', () => ({activation: 'logSoftmax'}))(ctx, inputs);
-};
+/**
+ * Softmax or LogSoftmax over one axis: tfjs's only work over the last one, so another axis is
+ * swapped last by a Permute before and back after.
+ */
+function overAxis(className: string, config: Record<string, unknown>): OpHandler {
+  return (ctx, inputs) => {
+    const x = ctx.tensor(inputs, 0);
+    const axis = kerasAxis(ctx, x), last = kerasRank(x) - 1;
+    const name = ctx.node.name || className;
+    if (axis === last) {
+      const layer = ctx.builder.add(className, name, config, [x.layer]);
+      return [{...ctx.out(layer.name, x.perm, x.dims), nonNegative: className === 'Softmax'}];
+    }
+    const swap = Array.from({length: last}, (_, i) =>
+        i + 1 === axis ? last : i + 1 === last ? axis : i + 1);
+    const before = ctx.builder.add('Permute', `${name}_permute`, {dims: swap}, [x.layer]);
+    const op = ctx.builder.add(className, name, config, [before.name]);
+    const after = ctx.builder.add('Permute', `${name}_permute_back`, {dims: swap}, [op.name]);
+    return [{...ctx.out(after.name, x.perm, x.dims), nonNegative: className === 'Softmax'}];
+  };
+}
 
 const prelu: OpHandler = (ctx, inputs) => {
   const x = ctx.tensor(inputs, 0);
@@ -124,8 +140,8 @@ export const ELEMENTWISE_OPS: Record<string, OpHandler> = {
   LeakyRelu: unary('LeakyReLU', ctx => ({alpha: ctx.attrFloat('alpha', 0.01)})),
   Sigmoid: unary('Activation', () => ({activation: 'sigmoid'}), true),
   Tanh: unary('Activation', () => ({activation: 'tanh'})),
-  Softmax: unary('Softmax', (ctx, x) => ({axis: kerasAxis(ctx, x)}), true),
-  LogSoftmax: logSoftmax,
+  Softmax: overAxis('Softmax', {axis: -1}),
+  LogSoftmax: overAxis('Activation', {activation: 'logSoftmax'}),
   Clip: clip,
   PRelu: prelu,
   Add: arithmetic('Add'),

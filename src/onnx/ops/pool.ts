@@ -11,20 +11,40 @@ import {axesOf} from './constants.js';
 import {outWidth, paddedInput, windowPads} from './conv.js';
 import {CHANNELS_LAST} from './layout.js';
 
+/**
+ * A pool's input as [N, C, L] and its 1-D attributes: a 2-D pool over [N, C, L, 1] with a
+ * window of 1 on the last axis (older torch exports of AvgPool1d) is the same 1-D pool.
+ */
+function poolInput(ctx: Context, x: TensorValue) {
+  const shape = ctx.attrInts('kernel_shape') ?? [];
+  const strides = ctx.attrInts('strides') ?? [];
+  const pads = ctx.attrInts('pads') ?? [];
+  const dilations = ctx.attrInts('dilations') ?? [];
+  if (x.dims.length === 3 && shape.length === 1) {
+    return {x, kernel: shape[0], stride: strides[0] ?? 1, pads, dilation: dilations[0] ?? 1,
+            unit: false};
+  }
+  const unitAxis = x.dims.length === 4 && x.perm[3] < 0 && shape.length === 2 &&
+      shape[1] === 1 && (strides[1] ?? 1) === 1 && !pads[1] && !pads[3] &&
+      (dilations[1] ?? 1) === 1;
+  if (!unitAxis) {
+    return ctx.fail(`has kernel_shape ${JSON.stringify(shape)} on a ${x.dims.length}-D ` +
+                    'input: only 1-D pools map.');
+  }
+  return {x: {...x, dims: x.dims.slice(0, 3), perm: x.perm.slice(0, 3)}, kernel: shape[0],
+          stride: strides[0] ?? 1, pads: pads.length ? [pads[0], pads[2]] : [],
+          dilation: dilations[0] ?? 1, unit: true};
+}
+
 function pool(className: string, isMax: boolean): OpHandler {
   return (ctx, inputs) => {
-    const x = ctx.tensor(inputs, 0, 'input X');
-    const shape = ctx.attrInts('kernel_shape') ?? [];
-    if (shape.length !== 1 || x.dims.length !== 3) {
-      ctx.fail(`has kernel_shape ${JSON.stringify(shape)}: only 1-D pools map.`);
-    }
-    const strides = ctx.attrInts('strides') ?? [];
-    const dilations = ctx.attrInts('dilations') ?? [];
-    if (dilations.some(d => d !== 1)) ctx.fail('is dilated, which Keras pools are not.');
+    const {x, kernel, stride, pads: given, dilation, unit} =
+        poolInput(ctx, ctx.tensor(inputs, 0, 'input X'));
+    if (dilation !== 1) ctx.fail('is dilated, which Keras pools are not.');
     if (ctx.attrInt('ceil_mode', 0) !== 0) ctx.fail('has ceil_mode = 1; export with floor.');
-    const g = {kernelSize: shape[0], stride: strides[0] ?? 1, dilation: 1};
+    const g = {kernelSize: kernel, stride, dilation: 1};
     const source = paddedInput(ctx, x);
-    const own = windowPads(ctx, x.dims[2], g);
+    const own = windowPads(ctx, x.dims[2], g, given);
     const pads: [number, number] = [own[0] + source.pads[0], own[1] + source.pads[1]];
     const geo: ConvGeometry = {...g, pads};
     if ((own[0] > 0 || own[1] > 0) && (isMax ? !x.nonNegative :
@@ -39,10 +59,12 @@ function pool(className: string, isMax: boolean): OpHandler {
                               {padding: pads}, [input]).name;
     }
     const layer = ctx.builder.add(className, ctx.node.name || className, {
-      pool_size: [g.kernelSize], strides: [g.stride], padding: 'valid',
+      pool_size: [kernel], strides: [stride], padding: 'valid',
       data_format: 'channels_last'}, [input]);
     const dims = [x.dims[0], x.dims[1], outWidth(x.dims[2], geo)];
-    return [{...ctx.out(layer.name, CHANNELS_LAST, dims), nonNegative: x.nonNegative}];
+    const out = ctx.out(layer.name, unit ? [...CHANNELS_LAST, -1] : CHANNELS_LAST,
+                        unit ? [...dims, 1] : dims);
+    return [{...out, nonNegative: x.nonNegative}];
   };
 }
 
