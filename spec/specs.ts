@@ -18,3 +18,4 @@ import './streaming_program.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
 import './onnx.spec';
+import './onnx_errors.spec';

@@ -117,7 +117,14 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     return v.layer;
   });
   if (inputs.length === 0) throw new ValueError('loadOnnxModel: the graph has no input.');
-  return builder.build(modelName, inputs, outputs);
+  try {
+    return await builder.build(modelName, inputs, outputs);
+  } catch (e) {
+    // What tfjs refuses in the layers made (a window wider than the input, say) is still
+    // something wrong with the file: say so the same way.
+    const message = e instanceof Error ? e.message : String(e);
+    throw new ValueError(`loadOnnxModel: tfjs could not build the imported model: ${message}`);
+  }
 }
 
 export {nodeLabel};
