@@ -19,3 +19,4 @@ import './wasm_kernel.spec';
 import './wasm_products.spec';
 import './onnx.spec';
 import './onnx_errors.spec';
+import './onnx_stream.spec';
