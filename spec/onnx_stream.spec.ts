@@ -10,7 +10,7 @@ import {fromBase64, hasOwnKerasLayers, onnxTolerance, toChannelsLast} from './on
 /** Models with an output a frame (streamed outputs concatenate to predict's). */
 const PER_FRAME = new Set(['lstm_tagger', 'tcn_chomp', 'tcn_pad', 'crnn']);
 /** Models with a global pool head (the last output over a window of the whole input). */
-const POOLED = new Set(['matchbox', 'activity']);
+const POOLED = new Set(['matchbox', 'activity', 'gated_mixed']);
 /** Those that need the package's Conv1D / DepthwiseConv1D / GRU (#32). */
 const NEEDS_OWN_LAYERS = new Set(['tcn_chomp', 'tcn_pad', 'crnn']);
 
