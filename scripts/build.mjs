@@ -15,7 +15,6 @@ writeFileSync('dist/esm/package.json', JSON.stringify({type: 'module'}, null, 2)
 tsc(['--module', 'commonjs', '--outDir', 'dist/cjs']);
 writeFileSync('dist/cjs/package.json', JSON.stringify({type: 'commonjs'}, null, 2) + '\n');
 await import('./build-bundle.mjs');
-await import('./build-onnx-bundle.mjs');
 
 // Users of the core entry point never load the ONNX parser: its bundle and module graph hold
 // none of it.

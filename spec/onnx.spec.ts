@@ -6,16 +6,8 @@ import {loadOnnxModel} from '../src/onnx';
 import {ONNX_FIXTURES} from './fixtures/onnx/onnx_fixtures';
 import {OnnxFixture} from './fixtures/onnx/types';
 import {expectClose, liveTensors} from './helpers';
-import {fromBase64, hasOwnKerasLayers, onnxTolerance, toChannelsLast} from './onnx_helpers';
-
-/** Models whose ONNX output is [N, C, L] (a conv's), so ours is its channels-last transpose. */
-const CHANNELS_FIRST_OUTPUT = new Set(['tcn_chomp', 'tcn_pad']);
-
-/**
- * Models that need the package's Conv1D (causal, [l, r] padding), DepthwiseConv1D or GRU with
- * reset_after (#32): pending until those classes are registered.
- */
-const NEEDS_OWN_LAYERS = new Set(['tcn_chomp', 'tcn_pad', 'crnn', 'ecg_resnet', 'flatten_head']);
+import {CHANNELS_FIRST_OUTPUT, fromBase64, hasOwnKerasLayers, onnxTolerance,
+        pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
 
 function expected(f: OnnxFixture, output: {shape: number[], data: number[]}): Float32Array {
   return CHANNELS_FIRST_OUTPUT.has(f.model) ? toChannelsLast(output.data, output.shape) :
@@ -39,11 +31,7 @@ async function predictCase(model: tfl.LayersModel, f: OnnxFixture, i: number):
 describe('loadOnnxModel: PyTorch exports', () => {
   ONNX_FIXTURES.forEach(f => {
     describe(f.name, () => {
-      beforeEach(() => {
-        if (NEEDS_OWN_LAYERS.has(f.model) && !hasOwnKerasLayers()) {
-          pending('needs the package\'s Conv1D / DepthwiseConv1D / GRU (#32), not merged yet');
-        }
-      });
+      beforeEach(() => pendingWithoutOwnLayers(f.model));
 
       it('predicts what PyTorch computes, with nothing leaked', async () => {
         const before = liveTensors();

@@ -5,14 +5,12 @@ import {loadOnnxModel} from '../src/onnx';
 
 import {ONNX_FIXTURES} from './fixtures/onnx/onnx_fixtures';
 import {expectClose, liveTensors} from './helpers';
-import {fromBase64, hasOwnKerasLayers, onnxTolerance, toChannelsLast} from './onnx_helpers';
+import {fromBase64, onnxTolerance, pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
 
 /** Models with an output a frame (streamed outputs concatenate to predict's). */
 const PER_FRAME = new Set(['lstm_tagger', 'tcn_chomp', 'tcn_pad', 'crnn']);
 /** Models with a global pool head (the last output over a window of the whole input). */
 const POOLED = new Set(['matchbox', 'activity', 'gated_mixed']);
-/** Those that need the package's Conv1D / DepthwiseConv1D / GRU (#32). */
-const NEEDS_OWN_LAYERS = new Set(['tcn_chomp', 'tcn_pad', 'crnn']);
 
 /** Pushes `x` [1, L, C] in uneven chunks, then flushes; the outputs joined over time. */
 function streamed(stream: ReturnType<typeof createStream>, x: tf.Tensor3D): tf.Tensor {
@@ -34,9 +32,7 @@ describe('loadOnnxModel: imported models stream', () => {
   ONNX_FIXTURES.filter(f => f.axis === 'dynamic' && (PER_FRAME.has(f.model) || POOLED.has(f.model)))
       .forEach(f => {
         it(`${f.name}: pushes in chunks and flush give what predict gives`, async () => {
-          if (NEEDS_OWN_LAYERS.has(f.model) && !hasOwnKerasLayers()) {
-            pending('needs the package\'s Conv1D / DepthwiseConv1D / GRU (#32), not merged yet');
-          }
+          pendingWithoutOwnLayers(f.model);
           const before = liveTensors();
           const model = await loadOnnxModel(fromBase64(f.onnx));
           const {shape, data} = f.cases[1].input;

@@ -38,7 +38,7 @@ const REFUSED: Array<[string, RegExp]> = [
 ];
 
 /** Errors of tfjs's own Conv1D on configs only the package's Conv1D (#32) loads. */
-const NEEDS_OWN_LAYERS = /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
+const TFJS_CONV1D_LIMITS = /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
 
 function readTensor(file: string): {shape: number[], data: Float32Array} {
   const c = toConst(parseOnnxTensor(fs.readFileSync(file)), file);
@@ -66,7 +66,7 @@ describe('loadOnnxModel: ONNX backend test data', () => {
       try {
         model = await loadOnnxModel(fs.readFileSync(path.join(dir, 'model.onnx')));
       } catch (e) {
-        if (!hasOwnKerasLayers() && NEEDS_OWN_LAYERS.test((e as Error).message)) {
+        if (!hasOwnKerasLayers() && TFJS_CONV1D_LIMITS.test((e as Error).message)) {
           pending('needs the package\'s Conv1D (#32), not merged yet');
         }
         throw e;

@@ -1,6 +1,7 @@
 // The ops folded at load: constants and the shape arithmetic of dynamic axes.
 import {Context, OpHandler} from '../context.js';
-import {allConst, axisOf, binaryConst, concatConsts, gatherConst, reshapeConst, sliceConst, transposeConst} from '../fold.js';
+import {allConst, axisOf, binaryConst, concatConsts, gatherConst, reshapeConst, sliceConst,
+        transposeConst} from '../fold.js';
 import {ConstValue, Scalar, Value} from '../values.js';
 
 function consts(ctx: Context, inputs: Array<Value|undefined>): Array<ConstValue|undefined> {

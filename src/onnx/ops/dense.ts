@@ -16,7 +16,8 @@ function dense(ctx: Context, x: TensorValue, kernel: Float32Array, bias: Float32
   }
   const layer = ctx.builder.add(
       'Dense', ctx.node.name || 'dense', {units, activation: 'linear', use_bias: bias !== null},
-      [x.layer], [{shape: [inputs, units], data: kernel}, ...(bias ? [{shape: [units], data: bias}] : [])]);
+      [x.layer],
+      [{shape: [inputs, units], data: kernel}, ...(bias ? [{shape: [units], data: bias}] : [])]);
   return [ctx.out(layer.name, x.perm, [...x.dims.slice(0, last), units])];
 }
 

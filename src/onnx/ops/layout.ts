@@ -76,7 +76,8 @@ function flattenFrom(ctx: Context, x: TensorValue, axis: number): Value {
   const size = rest.every(d => d !== null) ? rest.reduce((a, b) => a! * b!, 1) : null;
   const real = x.perm.slice(1).filter(p => p >= 0);
   if (real.length <= 1) {
-    return ctx.alias(x, {perm: [x.perm[0], real.length === 1 ? real[0] : -1], dims: [x.dims[0], size]});
+    return ctx.alias(x, {perm: [x.perm[0], real.length === 1 ? real[0] : -1],
+                         dims: [x.dims[0], size]});
   }
   if (size === null) ctx.fail('flattens an axis whose size varies (time).');
   // ONNX flattens in its own axis order: lay the Keras tensor out that way first.

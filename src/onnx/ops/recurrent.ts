@@ -35,7 +35,9 @@ function transposed(m: Float32Array, rows: number, cols: number, order: number[]
   const out = new Float32Array(rows * cols);
   order.forEach((src, dst) => {
     for (let r = 0; r < block; r++) {
-      for (let c = 0; c < cols; c++) out[c * rows + dst * block + r] = m[(src * block + r) * cols + c];
+      for (let c = 0; c < cols; c++) {
+        out[c * rows + dst * block + r] = m[(src * block + r) * cols + c];
+      }
     }
   });
   return out;
