@@ -14,7 +14,7 @@ import {CHANNELS_LAST, LAYOUT_OPS} from './ops/layout.js';
 import {NORMALIZATION_OPS} from './ops/normalization.js';
 import {POOL_OPS} from './ops/pool.js';
 import {RECURRENT_OPS} from './ops/recurrent.js';
-import {nodeLabel, OnnxGraph, OnnxValueInfo} from './parse.js';
+import {OnnxGraph, OnnxValueInfo} from './parse.js';
 import {toConst} from './tensor.js';
 import {Value} from './values.js';
 
@@ -127,4 +127,3 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
   }
 }
 
-export {nodeLabel};

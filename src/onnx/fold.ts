@@ -13,12 +13,29 @@ function strides(dims: number[]): number[] {
   return s;
 }
 
+/**
+ * The element count of `dims` for a value folded at load, checked before it is allocated: each
+ * dim a whole number >= 0, at most MAX_FOLDED_ELEMENTS in all.
+ */
+export function foldedSize(dims: ArrayLike<number|string>): number {
+  let size = 1;
+  for (const d of Array.from(dims)) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new FoldError(`a folded tensor of dims ${JSON.stringify(dims)}`);
+    }
+    size *= d;
+  }
+  if (size > MAX_FOLDED_ELEMENTS) {
+    throw new FoldError(`a folded tensor of ${size} elements (dims ${JSON.stringify(dims)}), ` +
+                        `more than the ${MAX_FOLDED_ELEMENTS} made at load`);
+  }
+  return size;
+}
+
 /** A const whose element at each output position `at(index)` gives; dims `dims`. */
 function build(dims: number[], like: ConstValue, at: (index: number[]) => number): ConstValue {
+  // Gathers, slices and transposes never make more elements than their input has.
   const size = sizeOf(dims);
-  if (size > MAX_FOLDED_ELEMENTS && !like.isFloat) {
-    throw new FoldError(`a folded shape computation of ${size} elements`);
-  }
   const data: Float32Array|Scalar[] = like.isFloat ? new Float32Array(size) : new Array(size);
   const index = new Array(dims.length).fill(0);
   for (let i = 0; i < size; i++) {
@@ -154,7 +171,7 @@ export function binaryConst(op: string, x: ConstValue, y: ConstValue): ConstValu
   });
   const xs = strides(xd), ys = strides(yd);
   const isFloat = x.isFloat || y.isFloat;
-  const size = sizeOf(dims);
+  const size = foldedSize(dims);
   const data: Scalar[] = new Array(size);
   const index = new Array(rank).fill(0);
   for (let i = 0; i < size; i++) {

@@ -13,5 +13,8 @@ export const MAX_DIMENSION = 2 ** 31 - 1;
 /** The most dimensions a tensor may have. */
 export const MAX_RANK = 8;
 
-/** The most elements a folded shape computation may produce (they are plain arrays). */
-export const MAX_FOLDED_ELEMENTS = 2 ** 16;
+/**
+ * The most elements a folded computation may make that the file holds no data for
+ * (ConstantOfShape, Expand, broadcasting): they are plain arrays made at load.
+ */
+export const MAX_FOLDED_ELEMENTS = 2 ** 20;

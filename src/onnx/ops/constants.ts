@@ -1,7 +1,7 @@
 // The ops folded at load: constants and the shape arithmetic of dynamic axes.
 import {Context, OpHandler} from '../context.js';
-import {allConst, axisOf, binaryConst, concatConsts, gatherConst, reshapeConst, sliceConst,
-        transposeConst} from '../fold.js';
+import {allConst, axisOf, binaryConst, concatConsts, foldedSize, gatherConst, reshapeConst,
+        sliceConst, transposeConst} from '../fold.js';
 import {ConstValue, Scalar, Value} from '../values.js';
 
 function consts(ctx: Context, inputs: Array<Value|undefined>): Array<ConstValue|undefined> {
@@ -108,7 +108,7 @@ const constantOfShape: OpHandler = (ctx, inputs) => {
   const fill = value ? Number(value.data[0]) : 0;
   const dims = Array.from(shape!.data as ArrayLike<Scalar>);
   if (dims.every((d): d is number => typeof d === 'number')) {
-    const data = new Array(dims.reduce((a, b) => a * b, 1)).fill(fill);
+    const data = new Array(ctx.fold(() => foldedSize(dims))).fill(fill);
     return [ctx.fold(() => reshapeConst(
         {kind: 'const', dims: [data.length], isFloat: value?.isFloat ?? true,
          data: value?.isFloat ?? true ? Float32Array.from(data) : data}, dims, true))];
@@ -127,10 +127,9 @@ const expand: OpHandler = (ctx, inputs) => {
     }
     return [{kind: 'fill', shape: dims, value: values[0] as number}];
   }
-  const ones: ConstValue = {kind: 'const', dims: dims as number[], isFloat: x!.isFloat,
-                            data: new Array(dims.reduce((a, b) => (a as number) * (b as number), 1))
-                                .fill(x!.isFloat ? 1 : 1)};
-  return [ctx.fold(() => binaryConst('Mul', x!, {...ones, isFloat: false}))];
+  const ones: ConstValue = {kind: 'const', dims: dims as number[], isFloat: false,
+                            data: new Array(ctx.fold(() => foldedSize(dims))).fill(1)};
+  return [ctx.fold(() => binaryConst('Mul', x!, ones))];
 };
 
 const binary: OpHandler = (ctx, inputs) => {

@@ -122,6 +122,9 @@ const identity: OpHandler = (ctx, inputs) => {
 const dropout: OpHandler = (ctx, inputs) => {
   const x = ctx.tensor(inputs, 0);
   const ratio = inputs[1] ? ctx.floats(inputs, 1, 'ratio')[0] : ctx.attrFloat('ratio', 0.5);
+  if (inputs[2] && ctx.ints(ctx.constant(inputs, 2, 'training_mode'), 'training_mode')[0]) {
+    ctx.fail('drops out at inference (training_mode = true): export after model.eval().');
+  }
   if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] && ctx.uses(ctx.node.outputs[1]) > 0) {
     ctx.fail('has its mask read by another node.');
   }

@@ -4,8 +4,12 @@ import {OpHandler} from '../context.js';
 
 const batchNorm: OpHandler = (ctx, inputs) => {
   const x = ctx.tensor(inputs, 0, 'input X');
-  if (ctx.node.outputs.slice(1).some(o => o && ctx.uses(o) > 0)) {
-    ctx.fail('has its running mean or variance outputs read (a training-mode graph).');
+  // Opset 14 says so in training_mode; before, the running statistics as outputs did.
+  const training = ctx.opset >= 14 ? ctx.attrInt('training_mode', 0) !== 0 :
+                                     ctx.node.outputs.slice(1).some(o => o);
+  if (training) {
+    ctx.fail('normalizes with batch statistics (a training-mode export): export with ' +
+             'TrainingMode.PRESERVE or EVAL after model.eval().');
   }
   const channels = x.dims[1];
   if (channels === null || x.perm[1] <= 0) ctx.fail('normalizes a channel axis that varies.');
