@@ -105,6 +105,30 @@ function foldBias(ctx: Context, x: TensorValue, c: ConstValue, sign: number): Va
   return [ctx.out(spec.name, x.perm, x.dims)];
 }
 
+/**
+ * Whether `small` is `full` without its time axis (Keras axis 1) and with ONNX's size-1 axis
+ * there: [N, C, 1] against [N, C, L], a squeeze-and-excitation scale. tfjs's merge layers
+ * broadcast it over time themselves (they expand a lower-rank input at axis 1).
+ */
+function perChannel(full: TensorValue, small: TensorValue): boolean {
+  return kerasRank(full) === 3 && kerasRank(small) === 2 &&
+      full.perm.length === small.perm.length &&
+      full.perm.every((p, i) => full.perm[i] === 1 ?
+                                    small.perm[i] === -1 && small.dims[i] === 1 :
+                                    small.perm[i] === (p > 1 ? p - 1 : p));
+}
+
+/** The layer names two tensors meet in a merge layer by, and the one whose layout it keeps. */
+function mergeInputs(ctx: Context, a: TensorValue, b: TensorValue): [string[], TensorValue] {
+  if (perChannel(a, b)) return [[a.layer, b.layer], a];
+  if (perChannel(b, a)) return [[a.layer, b.layer], b];
+  if (a.dims.some((d, i) => d !== null && b.dims[i] !== null && d !== b.dims[i])) {
+    ctx.fail(`broadcasts ${JSON.stringify(a.dims)} with ${JSON.stringify(b.dims)}; only equal ` +
+             'shapes and a [N, C, 1] scale of [N, C, L] map.');
+  }
+  return [[a.layer, laidOut(ctx, b, a.perm)], a];
+}
+
 /** Add, Sub, Mul, Div: consts fold; two tensors make a merge layer; a bias folds. */
 function arithmetic(merge: string|null): OpHandler {
   return (ctx, inputs) => {
@@ -114,13 +138,9 @@ function arithmetic(merge: string|null): OpHandler {
     }
     if (a?.kind === 'tensor' && b?.kind === 'tensor') {
       if (!merge) ctx.fail('combines two computed tensors, which no tfjs merge layer does.');
-      if (JSON.stringify(a.dims) !== JSON.stringify(b.dims) &&
-          a.dims.some((d, i) => d !== null && b.dims[i] !== null && d !== b.dims[i])) {
-        ctx.fail(`broadcasts ${JSON.stringify(a.dims)} with ${JSON.stringify(b.dims)}.`);
-      }
-      const layer = ctx.builder.add(merge!, ctx.node.name || merge!, {},
-                                    [a.layer, laidOut(ctx, b, a.perm)]);
-      return [ctx.out(layer.name, a.perm, a.dims)];
+      const [layers, kept] = mergeInputs(ctx, a, b);
+      const layer = ctx.builder.add(merge!, ctx.node.name || merge!, {}, layers);
+      return [ctx.out(layer.name, kept.perm, kept.dims)];
     }
     const op = ctx.node.opType;
     const x = (a?.kind === 'tensor' ? a : b) as TensorValue;
