@@ -83,7 +83,8 @@ async function main() {
         const importMs = await medianMs(async () => (await loadOnnxModel(bytes)).dispose(), 5);
         const model = await loadOnnxModel(bytes);
         // Channels-last: the same numbers as ORT's [1, 64, 128], transposed.
-        const input = tf.tidy(() => tf.transpose(tf.tensor3d(x, [1, FEATURES, FRAMES]), [0, 2, 1]));
+        const input =
+            tf.tidy(() => tf.transpose(tf.tensor3d(x, [1, FEATURES, FRAMES]), [0, 2, 1]));
         const ours = await medianMs(async () => {
           const y = model.predict(input) as tf.Tensor;
           await y.data();

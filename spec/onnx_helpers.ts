@@ -32,7 +32,8 @@ export function toChannelsLast(data: ArrayLike<number>, shape: number[]): Float3
 }
 
 /** Fixture models whose ONNX output is [N, C, L] (a conv's): ours is its channels-last form. */
-export const CHANNELS_FIRST_OUTPUT = new Set(['tcn_chomp', 'tcn_pad', 'squeeze_excite']);
+export const CHANNELS_FIRST_OUTPUT = new Set(['tcn_chomp', 'tcn_pad', 'squeeze_excite',
+                                                'crop_pool']);
 
 /**
  * Fixture models that need the package's Conv1D (causal, [l, r] padding), DepthwiseConv1D or

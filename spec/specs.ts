@@ -20,3 +20,4 @@ import './wasm_products.spec';
 import './onnx.spec';
 import './onnx_errors.spec';
 import './onnx_stream.spec';
+import './onnx_layers.spec';
