@@ -34,7 +34,7 @@ export function foldedSize(dims: ArrayLike<number|string>): number {
 
 /** A const whose element at each output position `at(index)` gives; dims `dims`. */
 function build(dims: number[], like: ConstValue, at: (index: number[]) => number): ConstValue {
-  // Gathers, slices and transposes never make more elements than their input has.
+  // Slices and transposes never make more elements than their input has; gathers are checked.
   const size = sizeOf(dims);
   const data: Float32Array|Scalar[] = like.isFloat ? new Float32Array(size) : new Array(size);
   const index = new Array(dims.length).fill(0);
@@ -79,6 +79,8 @@ export function gatherConst(c: ConstValue, indices: number[], indexDims: number[
     return j;
   });
   const dims = [...c.dims.slice(0, a), ...indexDims, ...c.dims.slice(a + 1)];
+  // Repeated indices can ask for more elements than the input has: check before making them.
+  if (sizeOf(dims) > sizeOf(c.dims)) foldedSize(dims);
   const s = strides(c.dims), is = strides(indexDims);
   return build(dims, c, index => {
     const k = index.slice(a, a + indexDims.length).reduce((o, v, i) => o + v * is[i], 0);
