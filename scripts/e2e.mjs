@@ -429,8 +429,9 @@ async function main() {
     const pkg = require('../package.json');
     // The one dependency is the ONNX importer's protobuf decoder, which only the /onnx entry
     // point loads (npm run build fails if the core bundle holds it).
-    assert(Object.keys(pkg.dependencies ?? {}).join() === 'protobufjs',
-           `the package's only dependency must be protobufjs (for /onnx): ${Object.keys(pkg.dependencies ?? {})}`);
+    const dependencies = Object.keys(pkg.dependencies ?? {}).join();
+    assert(dependencies === 'protobufjs',
+           `the package's only dependency must be protobufjs (for /onnx): ${dependencies}`);
     assert(Object.keys(pkg.peerDependencies).sort().join() === '@tensorflow/tfjs-core,@tensorflow/tfjs-layers',
            'peerDependencies must be tfjs-core and tfjs-layers');
     console.log(`       ${files.length} files, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked`);
