@@ -42,6 +42,10 @@ export const CHANNELS_FIRST_OUTPUT = new Set(['tcn_chomp', 'tcn_pad', 'squeeze_e
 export const NEEDS_OWN_LAYERS = new Set(['tcn_chomp', 'tcn_pad', 'crnn', 'ecg_resnet',
                                          'flatten_head']);
 
+/** What tfjs's own Conv1D says of configs only the package's Conv1D (#32) loads. */
+export const TFJS_CONV1D_LIMITS =
+    /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
+
 /** Marks the running spec pending when fixture model `model` needs the layers of #32. */
 export function pendingWithoutOwnLayers(model: string): void {
   if (NEEDS_OWN_LAYERS.has(model) && !hasOwnKerasLayers()) {

@@ -4,10 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import {createRequire} from 'module';
 
 import {loadOnnxModel} from '../../src/onnx';
-import {ONNX_FIXTURES} from '../fixtures/onnx/onnx_fixtures';
+import {HELPER_ONNX, ONNX_FIXTURES} from '../fixtures/onnx/onnx_fixtures';
 import {expectClose} from '../helpers';
-import {CHANNELS_FIRST_OUTPUT, fromBase64, onnxTolerance, pendingWithoutOwnLayers,
-        toChannelsLast} from '../onnx_helpers';
+import {CHANNELS_FIRST_OUTPUT, fromBase64, hasOwnKerasLayers, onnxTolerance,
+        pendingWithoutOwnLayers, toChannelsLast, TFJS_CONV1D_LIMITS} from '../onnx_helpers';
 
 // The Node spec bundle keeps only tfjs external; onnxruntime-node (a native addon) is loaded
 // at run time instead of bundled.
@@ -34,6 +34,35 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
         expectClose(await y.data(), theirs, f.name, onnxTolerance());
         tf.dispose([x, y]);
       }
+      model.dispose();
+      await session.release();
+    });
+  });
+
+  HELPER_ONNX.forEach(f => {
+    it(`${f.name} (onnx.helper) predicts what onnxruntime computes`, async () => {
+      const bytes = fromBase64(f.onnx);
+      let model;
+      try {
+        model = await loadOnnxModel(bytes);
+      } catch (e) {
+        if (!hasOwnKerasLayers() && TFJS_CONV1D_LIMITS.test((e as Error).message)) {
+          pending('needs the package\'s Conv1D (#32), not merged yet');
+        }
+        throw e;
+      }
+      const session = await ort.InferenceSession.create(bytes);
+      const shape = [2, 3, 16];
+      const data = Float32Array.from({length: 96}, (_, i) => Math.sin(i * 0.7) * 2);
+      const feeds = {input: new ort.Tensor('float32', data, shape)};
+      const result = (await session.run(feeds))[session.outputNames[0]];
+      const dims = result.dims as number[];
+      const theirs = dims.length === 3 ? toChannelsLast(result.data as Float32Array, dims) :
+                                         result.data as Float32Array;
+      const x = tf.tensor3d(toChannelsLast(data, shape), [2, 16, 3]);
+      const y = model.predict(x) as tf.Tensor;
+      expectClose(await y.data(), theirs, f.name, onnxTolerance());
+      tf.dispose([x, y]);
       model.dispose();
       await session.release();
     });

@@ -9,7 +9,7 @@ import {loadOnnxModel} from '../../src/onnx';
 import {parseOnnxTensor} from '../../src/onnx/parse';
 import {toConst} from '../../src/onnx/tensor';
 import {expectClose, liveTensors} from '../helpers';
-import {hasOwnKerasLayers, onnxTolerance, toChannelsLast} from '../onnx_helpers';
+import {hasOwnKerasLayers, onnxTolerance, TFJS_CONV1D_LIMITS, toChannelsLast} from '../onnx_helpers';
 
 const DATA = '/usr/share/libonnx-testdata/data';
 
@@ -37,8 +37,6 @@ const REFUSED: Array<[string, RegExp]> = [
   ['node/test_logsoftmax_axis_0', /LogSoftmax.*axis 0, the batch/],
 ];
 
-/** Errors of tfjs's own Conv1D on configs only the package's Conv1D (#32) loads. */
-const TFJS_CONV1D_LIMITS = /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
 
 function readTensor(file: string): {shape: number[], data: Float32Array} {
   const c = toConst(parseOnnxTensor(fs.readFileSync(file)), file);
