@@ -24,6 +24,7 @@ export class Context {
     return this.useCounts.get(name) ?? 0;
   }
 
+  /** Whether `name` is one of the graph's (non-initializer) inputs. */
   isGraphInput(name: string): boolean {
     return this.graphInputs.has(name);
   }
@@ -69,26 +70,31 @@ export class Context {
     });
   }
 
+  /** The int attribute `name`, or `fallback` when the node has none. */
   attrInt(name: string, fallback: number): number {
     const a = this.node.attributes.get(name);
     return a?.i ?? fallback;
   }
 
+  /** The float attribute `name`, or `fallback` when the node has none. */
   attrFloat(name: string, fallback: number): number {
     const a = this.node.attributes.get(name);
     return a?.f ?? fallback;
   }
 
+  /** The ints attribute `name`, or undefined when the node has none. */
   attrInts(name: string): number[]|undefined {
     const a = this.node.attributes.get(name);
     return a ? a.ints : undefined;
   }
 
+  /** The string attribute `name` (its first 256 bytes), or `fallback`. */
   attrString(name: string, fallback: string): string {
     const s = this.node.attributes.get(name)?.s;
     return s ? String.fromCharCode(...Array.from(s.subarray(0, 256))) : fallback;
   }
 
+  /** The tensor attribute `name` as a checked constant, or undefined. */
   attrTensor(name: string): ConstValue|undefined {
     const t = this.node.attributes.get(name)?.t;
     return t ? toConst(t, `${nodeLabel(this.node)}'s attribute '${name}'`) : undefined;

@@ -55,14 +55,6 @@ export function axisOf(axis: number, rank: number): number {
   return a;
 }
 
-/** The const's elements as plain integers (symbols refused). */
-export function integers(c: ConstValue, what: string): number[] {
-  return Array.from(c.data as ArrayLike<Scalar>, v => {
-    if (typeof v !== 'number') throw new FoldError(`${what} depends on the input's ${v}`);
-    return v;
-  });
-}
-
 export function transposeConst(c: ConstValue, perm: number[]): ConstValue {
   const s = strides(c.dims);
   return build(perm.map(p => c.dims[p]), c,
