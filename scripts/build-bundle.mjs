@@ -1,6 +1,8 @@
 // Builds dist/tfjs-depth-separable-conv1d.min.js: an IIFE for a <script> tag placed after
 // tfjs's own script(s). It takes tfjs-core and tfjs-layers from the global `tf` (so it shares
 // the page's single tfjs) and exposes the package's exports as `tfjsDepthSeparableConv1d`.
+// Then dist/tfjs-depth-separable-conv1d-onnx.min.js: the same exports plus loadOnnxModel (and
+// protobufjs, which it parses with), on the same global, to load instead of the first.
 import {build} from 'esbuild';
 
 const globalTf = {
@@ -16,8 +18,7 @@ const globalTf = {
   },
 };
 
-await build({
-  entryPoints: ['src/index.ts'],
+const common = {
   bundle: true,
   format: 'iife',
   globalName: 'tfjsDepthSeparableConv1d',
@@ -26,6 +27,16 @@ await build({
   minify: true,
   sourcemap: true,
   plugins: [globalTf],
-  outfile: 'dist/tfjs-depth-separable-conv1d.min.js',
   logLevel: 'warning',
+};
+
+await build({...common, entryPoints: ['src/index.ts'],
+             outfile: 'dist/tfjs-depth-separable-conv1d.min.js'});
+await build({
+  ...common,
+  stdin: {contents: "export * from './src/index.ts';\nexport * from './src/onnx.ts';\n",
+          resolveDir: '.', loader: 'ts'},
+  // package.json's sideEffects names dist/ files; from src/ the core's registrations must stay.
+  ignoreAnnotations: true,
+  outfile: 'dist/tfjs-depth-separable-conv1d-onnx.min.js',
 });

@@ -419,13 +419,19 @@ async function main() {
                                            {encoding: 'utf8'}));
     const files = info.files.map(f => f.path);
     for (const f of ['dist/esm/index.js', 'dist/esm/index.d.ts', 'dist/cjs/index.js',
-                     'dist/tfjs-depth-separable-conv1d.min.js', 'package.json', 'README.md']) {
+                     'dist/esm/onnx.js', 'dist/esm/onnx.d.ts', 'dist/cjs/onnx.js',
+                     'dist/tfjs-depth-separable-conv1d.min.js',
+                     'dist/tfjs-depth-separable-conv1d-onnx.min.js', 'package.json', 'README.md']) {
       assert(files.includes(f), `${f} missing from the package`);
     }
     const stray = files.filter(f => /^(spec|demo|bench|scripts|src)\//.test(f) || /fixture/.test(f));
     assert(stray.length === 0, `should not ship: ${stray.join(', ')}`);
     const pkg = require('../package.json');
-    assert(!pkg.dependencies, 'the package must have no dependencies, only peerDependencies');
+    // The one dependency is the ONNX importer's protobuf decoder, which only the /onnx entry
+    // point loads (npm run build fails if the core bundle holds it).
+    const dependencies = Object.keys(pkg.dependencies ?? {}).join();
+    assert(dependencies === 'protobufjs',
+           `the package's only dependency must be protobufjs (for /onnx): ${dependencies}`);
     assert(Object.keys(pkg.peerDependencies).sort().join() === '@tensorflow/tfjs-core,@tensorflow/tfjs-layers',
            'peerDependencies must be tfjs-core and tfjs-layers');
     console.log(`       ${files.length} files, ${(info.unpackedSize / 1024).toFixed(0)} KiB unpacked`);

@@ -2,3 +2,5 @@ import './setup_node';
 import './specs';
 import './node/file_system.spec';
 import './node/wasm_heap.spec';
+import './node/onnx_testdata.spec';
+import './node/onnx_ort.spec';

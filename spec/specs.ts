@@ -23,3 +23,7 @@ import './conv1d_layer.spec';
 import './depthwise_layer.spec';
 import './gru_layer.spec';
 import './keras_layers.spec';
+import './onnx.spec';
+import './onnx_errors.spec';
+import './onnx_stream.spec';
+import './onnx_layers.spec';

@@ -1,0 +1,20 @@
+// How large an ONNX model the importer accepts: bounds checked against what a file declares
+// before anything of that size is allocated, so a hostile file fails at once.
+
+/** The most nodes a graph may have. */
+export const MAX_NODES = 100000;
+
+/** The most elements one initializer or constant may declare (a 1 GB float32 tensor). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
+/** The largest single dimension a tensor or a graph input may declare. */
+export const MAX_DIMENSION = 2 ** 31 - 1;
+
+/** The most dimensions a tensor may have. */
+export const MAX_RANK = 8;
+
+/**
+ * The most elements a folded computation may make that the file holds no data for
+ * (ConstantOfShape, Expand, broadcasting): they are plain arrays made at load.
+ */
+export const MAX_FOLDED_ELEMENTS = 2 ** 20;
