@@ -495,7 +495,8 @@ async function main() {
            `the landing page is not docs/api-index.md: ${landing.slice(0, 80)}`);
     assert(!/^## Quick start/m.test(landing), 'the landing page is the README');
     const modules = project.children.map(m => m.name).sort();
-    assert(modules.join() === 'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node',
+    assert(modules.join() ===
+               'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node,tfjs-depth-separable-conv1d/onnx',
            `modules are named ${modules}`);
     const main = project.children.find(m => m.name === 'tfjs-depth-separable-conv1d');
     const group = title => (main.groups.find(g => g.title === title)?.children ?? [])
@@ -514,7 +515,8 @@ async function main() {
         .filter(name => !listed.includes(`\`${name}\``));
     assert(missing.length === 0, `DepthSeparableConv1dArgs does not list ${missing.join(', ')}`);
     const documents = (project.documents ?? []).map(d => d.name.split('/').pop()).sort();
-    for (const page of ['README', 'streaming', 'interop', 'backends', 'performance', 'internals', 'testing']) {
+    for (const page of ['README', 'streaming', 'interop', 'layers', 'onnx', 'backends', 'performance', 'internals',
+                        'testing']) {
       assert(documents.includes(page), `the API docs lack the page ${page}: ${documents}`);
     }
     for (const page of ['README.md', 'docs/api-index.md', ...require('../package.json').files.filter(f => f.startsWith('docs/'))]) {

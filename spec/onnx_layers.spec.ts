@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {Cropping1D, ZeroPadding1D} from '../src/onnx';
+import {Cropping1D, ZeroPadding1D} from '../src';
 
 import {expectClose, liveTensors} from './helpers';
 

@@ -21,6 +21,7 @@ export {depthwiseConv1d, DepthwiseConv1D, DepthwiseConv1DArgs} from './layers/de
 export {gru, GRU, GRUArgs} from './layers/gru.js';
 export {KERNELS_FLAG} from './ops/kernels/registry.js';
 export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, SEPARABLE_KERNEL} from './ops/kernels/names.js';
+export {Cropping1D, ZeroPadding1D} from './layers/temporal.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
 export {StreamState, BufferState, LayerState} from './streaming/state.js';
 export {NodeSignature, SettingValue} from './streaming/signature.js';

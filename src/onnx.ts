@@ -16,14 +16,13 @@ import {SeparableConv1D} from './layers/depth_separable_conv1d.js';
 import {convertGraph} from './onnx/convert.js';
 import {parseOnnx} from './onnx/parse.js';
 
-import {Cropping1D, ZeroPadding1D} from './onnx/layers/temporal.js';
+import {Cropping1D, ZeroPadding1D} from './layers/temporal.js';
 
 /**
  * The layer classes of this package an imported model may use besides tfjs-layers' own:
  * importing this module registers them with tfjs, so a saved imported model loads back.
  */
 export const ONNX_LAYER_CLASSES = [SeparableConv1D, ZeroPadding1D, Cropping1D];
-export {Cropping1D, ZeroPadding1D};
 
 /** Options of `loadOnnxModel`. */
 export interface OnnxLoadOptions {

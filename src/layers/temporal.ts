@@ -4,9 +4,8 @@ import {pad, serialization, slice, Tensor, Tensor3D} from '@tensorflow/tfjs-core
 import {layers} from '@tensorflow/tfjs-layers';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 
-import {ValueError} from '../../errors.js';
+import {ValueError} from '../errors.js';
 
-type Shape = Array<number|null>;
 
 function pair(name: string, value: unknown): [number, number] {
   const v = typeof value === 'number' ? [value, value] : value;
@@ -32,8 +31,8 @@ export class ZeroPadding1D extends layers.Layer {
     this.padding = pair('ZeroPadding1D padding', args.padding ?? 1);
   }
 
-  override computeOutputShape(shape: Shape|Shape[]): Shape {
-    const s = shape as Shape;
+  override computeOutputShape(shape: Array<number|null>|Array<Array<number|null>>): Array<number|null> {
+    const s = shape as Array<number|null>;
     return [s[0], s[1] === null ? null : s[1] + this.padding[0] + this.padding[1], s[2]];
   }
 
@@ -57,8 +56,8 @@ export class Cropping1D extends layers.Layer {
     this.cropping = pair('Cropping1D cropping', args.cropping ?? 1);
   }
 
-  override computeOutputShape(shape: Shape|Shape[]): Shape {
-    const s = shape as Shape;
+  override computeOutputShape(shape: Array<number|null>|Array<Array<number|null>>): Array<number|null> {
+    const s = shape as Array<number|null>;
     return [s[0], s[1] === null ? null : s[1] - this.cropping[0] - this.cropping[1], s[2]];
   }
 
