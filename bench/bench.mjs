@@ -5,6 +5,8 @@
 //   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
 //   BENCH_ONLY=threads|webgpu npm run bench     reruns only the Chromium wasm rows with one thread a core, or webgpu's
 //   BENCH_ONLY=peers npm run bench              prints only the table against ONNX Runtime (writes nothing)
+//   BENCH_SKIP=layers,onnx                      skips the 1-D layers' rows (bench/layers.ts) or the ONNX
+//                                               import's (bench/onnx_import.ts)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -184,6 +186,24 @@ async function pageOnly(before, only) {
   console.log('\n' + md);
 }
 
+/**
+ * A Node bench of its own (bench/layers.ts, bench/onnx_import.ts): bundled, run, and its markdown
+ * (bench/out/NAME.md) returned for RESULTS.md; without torch (it exports the peers' ONNX files)
+ * the section says so.
+ */
+async function sectionBench(entry, markdownFile, title, prepare) {
+  try {
+    if (prepare) execFileSync('/usr/bin/python3', prepare, {stdio: 'ignore'});
+    const out = `build/${entry.replace(/\W/g, '_')}.cjs`;
+    await build({entryPoints: [entry], bundle: true, platform: 'node', outfile: out,
+                 external: ['@tensorflow/*', 'onnxruntime-*'], ignoreAnnotations: true, logLevel: 'warning'});
+    execFileSync('node', [out], {stdio: 'inherit'});
+    return `\n## ${title}\n\n` + readFileSync(markdownFile, 'utf8');
+  } catch (e) {
+    return `\n## ${title}\n\nNot run: ${String(e.message ?? e).split('\n')[0]}\n`;
+  }
+}
+
 async function main() {
   const before = previous();
   if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY)) return pageOnly(before, process.env.BENCH_ONLY);
@@ -224,8 +244,13 @@ async function main() {
            JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [],
        date: today};
   const reach = skip.includes('node') ? '' : await reachTable();
+  const layers = skip.includes('layers') ? '' :
+      await sectionBench('bench/layers.ts', 'bench/out/layers.md', 'The 1-D layers tfjs lacks (Node)',
+                         ['bench/layers_onnx.py']);
+  const onnx = skip.includes('onnx') ? '' :
+      await sectionBench('bench/onnx_import.ts', 'bench/out/onnx-import.md', 'ONNX import (Node)');
   const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + peersTable(peers) +
-      streamingTable(streaming) + reach;
+      streamingTable(streaming) + reach + layers + onnx;
   writeFileSync('bench/RESULTS.md', md);
   writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths, peers,
                                                       opsDate: ops.date, streaming, streamingDate: today}, null, 2));
