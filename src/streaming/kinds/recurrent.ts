@@ -3,6 +3,7 @@
 import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-core';
 
 import {Edge, frameCount, noFrames} from '../edge.js';
+import {keepingNaNIn} from '../nan.js';
 import {CellKind, Step} from '../steps.js';
 
 import {byClassName, Layer, LayerKind, needsTime, unsupported} from './kind.js';
@@ -16,6 +17,9 @@ interface Cell {
 
 /** The number of state tensors each cell carries: h, and c for an LSTM. */
 const CELL_STATES: Record<CellKind, number> = {GRU: 1, LSTM: 2, SimpleRNN: 1};
+
+/** Where the cells keep their activations, which the stream keeps from losing NaN. */
+const CELL_ACTIVATIONS = ['activation', 'recurrentActivation'];
 
 /**
  * tfjs-layers' recurrent layers cache their dropout masks on the cell and free them at the
@@ -56,11 +60,13 @@ function recurrentStep(layer: Layer, kind: CellKind, input: Edge, output: Edge,
                                                zeros([batch, units]) : reshape(b, [batch, units]));
       const outputs: Tensor[] = [];
       dropMasks(cell);
-      for (const frame of unstack(x, 1)) {
-        const [y, ...next] = cell.call([frame, ...states], {training: false});
-        outputs.push(y);
-        states = next;
-      }
+      keepingNaNIn(cell, CELL_ACTIVATIONS, () => {
+        for (const frame of unstack(x, 1)) {
+          const [y, ...next] = cell.call([frame, ...states], {training: false});
+          outputs.push(y);
+          states = next;
+        }
+      });
       dropMasks(cell);
       return {output: stack(outputs, 1),
               state: {buffers: states.map(s => reshape(s, [batch, 1, units])), skip: 0}};

@@ -102,20 +102,7 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
             depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + (b * windows + w) * CM);
             continue;
           }
-          depth.fill(0);
-          for (let k = 0; k < K; k++) {
-            const at = base + k * step;
-            const tap = k * CM;
-            if (M === 1) {
-              for (let c = 0; c < C; c++) depth[c] += x[at + c] * dw[tap + c];
-            } else {
-              for (let c = 0; c < C; c++) {
-                const v = x[at + c];
-                const row = tap + c * M;
-                for (let m = 0; m < M; m++) depth[c * M + m] += v * dw[row + m];
-              }
-            }
-          }
+          depthwiseTaps(x, base, step, dw, C, M, K, depth);
           if (input != null) {
             input.heap.set(depth, input.at + (b * windows + w) * CM);
             continue;
@@ -129,6 +116,61 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
       if (activation != null) activation(out, q.batch * windows, O);
     },
   };
+}
+
+/**
+ * The package's DepthwiseConv1D: each channel's taps (and multiplier), float64 accumulators,
+ * then bias and activation; the separable layer's first half.
+ */
+export function depthwiseWindows(layer: Layer, K: number, dilation: number, M: number,
+                                 C: number): WindowArithmetic|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
+  if (activation === undefined) return undefined;
+  const weights = new LayerWeights(layer);
+  const CM = C * M;
+  const depth = new Float64Array(CM);
+  let dw: Float32Array = new Float32Array(0);
+  let bias: Float32Array|null = null;
+  return {
+    refresh() {
+      if (!weights.refresh()) return;
+      dw = weights.get('depthwise_kernel')!;
+      bias = weights.get('bias');
+    },
+    run(q, windows, stride, out) {
+      for (let b = 0; b < q.batch; b++) {
+        for (let w = 0; w < windows; w++) {
+          depthwiseTaps(q.data, q.offset(b, w * stride), dilation * C, dw, C, M, K, depth);
+          const o0 = (b * windows + w) * CM;
+          for (let j = 0; j < CM; j++) out[o0 + j] = bias == null ? depth[j] : depth[j] + bias[j];
+        }
+      }
+      if (activation != null) activation(out, q.batch * windows, CM);
+    },
+  };
+}
+
+/**
+ * One window's depthwise taps into `depth` (C * M, channel-major): frame k of the window starts
+ * at `base + k * step` in `x`, tap k of channel c and multiplier m is `dw[(k * C + c) * M + m]`.
+ */
+function depthwiseTaps(x: Float32Array, base: number, step: number, dw: Float32Array, C: number,
+                       M: number, K: number, depth: Float64Array): void {
+  depth.fill(0);
+  const CM = C * M;
+  for (let k = 0; k < K; k++) {
+    const at = base + k * step;
+    const tap = k * CM;
+    if (M === 1) {
+      for (let c = 0; c < C; c++) depth[c] += x[at + c] * dw[tap + c];
+    } else {
+      for (let c = 0; c < C; c++) {
+        const v = x[at + c];
+        const row = tap + c * M;
+        for (let m = 0; m < M; m++) depth[c * M + m] += v * dw[row + m];
+      }
+    }
+  }
 }
 
 /**
@@ -199,7 +241,7 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
 }
 
 /**
- * tf.layers.conv1d ('valid', channels last): kernel [K, C, O] as K products of the taps,
+ * A dense 1-D convolution (tf.layers.conv1d or ours; 'valid', channels last): kernel [K, C, O] as K products of the taps,
  * float64 accumulators, then bias and activation.
  */
 export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number,
