@@ -4,12 +4,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {Conv1D, DepthwiseConv1D, GRU, Padding, Stream, StreamState} from '../src';
+import {Conv1D, depthSeparableConv1d, DepthwiseConv1D, GRU, Padding, Stream, StreamState} from '../src';
 
 import {artifacts, Fixture, fixtures} from './layer_fixtures';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {createStream, describeBothEngines, int, joinTime, kernelCount, nonFiniteValues, pick, predicted, Rand, randomChunks, streamTolerance} from './streaming_helpers';
+import {createStream, describeBothEngines, setProgramEnabled, int, joinTime, kernelCount, nonFiniteValues, pick, predicted, Rand, randomChunks, streamTolerance} from './streaming_helpers';
 
 type Apply = (layer: tfl.layers.Layer) => void;
 
@@ -35,8 +35,8 @@ function convShape(rand: Rand, causal: boolean, strides?: number) {
           strides: strides ?? (form === 'same' ? 1 : int(rand, 1, 3))};
 }
 
-function conv1d(rand: Rand, causal: boolean): tfl.layers.Layer {
-  return new Conv1D({filters: int(rand, 1, 4), ...convShape(rand, causal),
+function conv1d(rand: Rand, causal: boolean, strides?: number): tfl.layers.Layer {
+  return new Conv1D({filters: int(rand, 1, 4), ...convShape(rand, causal, strides),
                      activation: pick(rand, ACTIVATIONS), useBias: rand() < 0.7,
                      kernelInitializer: init(rand), biasInitializer: init(rand)});
 }
@@ -242,7 +242,88 @@ describeBothEngines('Streaming the 1-D layers (Conv1D, DepthwiseConv1D, GRU)', p
     }
   });
 
+  it('LSTM and SimpleRNN (sequences, and last) equal predict, pushes long and short mixed',
+     async () => {
+       for (let seed = 1; seed <= 6; seed++) {
+         const rand = uniform(400 + seed);
+         const kind = pick(rand, ['lstm', 'simpleRNN'] as const);
+         const returnSequences = seed % 2 === 0;
+         const m = model(int(rand, 1, 3), apply => {
+           apply(conv1d(rand, true, returnSequences ? undefined : 1));
+           apply(tfl.layers[kind]({units: int(rand, 1, 4), returnSequences,
+                                   activation: pick(rand, ['tanh', 'relu', 'hardSigmoid']),
+                                   kernelInitializer: init(rand), recurrentInitializer: init(rand),
+                                   biasInitializer: init(rand)}));
+         });
+         if (returnSequences) {
+           await expectStreamsLikePredict(rand, m, true, `${kind} seed ${seed}`);
+         } else {
+           await expectLastLikePrefixes(rand, m, `${kind} last seed ${seed}`);
+         }
+         m.dispose();
+       }
+     });
+
+  it('a recurrent state moves between the program and the tensor steps (long pushes on wasm)',
+     async () => {
+       // On wasm, pushes over `maxWasmFrames` frames run the tensor steps: 1 here, so pushes
+       // of 1 and 3 frames alternate between the two forms of the state.
+       setProgramEnabled(program, 1);
+       try {
+         for (const resetAfter of [true, false]) {
+           const rand = uniform(resetAfter ? 501 : 502);
+           const m = model(2, apply => {
+             apply(conv1d(rand, true));
+             apply(gru(rand, resetAfter, true));
+           });
+           const x = signal(rand, [2, 16, 2], true);
+           const before = liveTensors();
+           const stream = createStream(m, {batchSize: 2});
+           const parts: Float32Array[] = [];
+           for (let at = 0, k = 0; at < 16; k++) {
+             const n = Math.min(k % 2 === 0 ? 1 : 3, 16 - at);
+             const chunk = tf.slice(x, [0, at, 0], [2, n, 2]);
+             parts.push(await takeAsync(stream.push(chunk)));
+             chunk.dispose();
+             at += n;
+           }
+           stream.dispose();
+           expect(liveTensors()).toBe(before);
+           const units = m.outputs[0].shape[2]!;
+           expect(mismatch(joinTime(parts, 2, units), (await predicted(m, x))!,
+                           `GRU resetAfter ${resetAfter}`, streamTolerance())).toBeNull();
+           x.dispose();
+           m.dispose();
+         }
+       } finally {
+         setProgramEnabled(program);
+       }
+     });
+
   if (program) {
+    it('a CRNN push (separable conv, GRU, dense per frame) runs no tfjs kernel', async () => {
+      for (const resetAfter of [true, false]) {
+        const rand = uniform(resetAfter ? 601 : 602);
+        const m = model(4, apply => {
+          apply(depthSeparableConv1d({filters: 6, kernelSize: 5, padding: 'causal',
+                                      depthwiseInitializer: init(rand),
+                                      pointwiseInitializer: init(rand)}));
+          apply(gru(rand, resetAfter, true));
+          apply(tfl.layers.dense({units: 3, activation: 'softmax', kernelInitializer: init(rand)}));
+        });
+        const stream = createStream(m);
+        expect(stream.runsProgram).toBeTrue();
+        const x = signal(rand, [1, 6, 4], false);
+        const frame = tf.slice(x, [0, 5, 0], [1, 1, 4]);
+        const head = stream.push(tf.slice(x, [0, 0, 0], [1, 5, 4]));
+        expect(await kernelCount(() => stream.push(frame))).toBe(0);
+        head.dispose();
+        tf.dispose([x, frame]);
+        stream.dispose();
+        m.dispose();
+      }
+    });
+
     it('the program runs a push of the convolutions with no tfjs kernel', async () => {
       const rand = uniform(9);
       const m = model(3, apply => {
