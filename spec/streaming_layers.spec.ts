@@ -54,6 +54,11 @@ function gru(rand: Rand, resetAfter: boolean, returnSequences: boolean): tfl.lay
                   biasInitializer: init(rand)});
 }
 
+function lstmLayer(rand: Rand): tfl.layers.Layer {
+  return tfl.layers.lstm({units: 2, returnSequences: true, kernelInitializer: init(rand),
+                          recurrentInitializer: init(rand), biasInitializer: init(rand)});
+}
+
 /** A model of `C` channels built by `body`, which applies its layers in turn. */
 function model(C: number, body: (apply: Apply) => void): tfl.LayersModel {
   const input = tfl.input({shape: [null, C]});
@@ -323,6 +328,35 @@ describeBothEngines('Streaming the 1-D layers (Conv1D, DepthwiseConv1D, GRU)', p
         m.dispose();
       }
     });
+
+    it('local max and average pooling run in the program: no tfjs kernel, as predict',
+       async () => {
+         const rand = uniform(701);
+         const m = model(3, apply => {
+           apply(conv1d(rand, true, 1));
+           apply(tfl.layers.maxPooling1d({poolSize: 3, strides: 1, padding: 'same'}));
+           apply(tfl.layers.averagePooling1d({poolSize: 2, strides: 2}));
+           apply(lstmLayer(rand));
+         });
+         const x = signal(rand, [1, 12, 3], false);
+         const stream = createStream(m);
+         expect(stream.runsProgram).toBeTrue();
+         const parts: Float32Array[] = [];
+         for (let at = 0; at < 12; at += 3) {
+           const chunk = tf.slice(x, [0, at, 0], [1, 3, 3]);
+           const info = await tf.profile(() => stream.push(chunk));
+           expect(info.kernels.length).toBe(0);
+           parts.push(await takeAsync(info.result as tf.Tensor));
+           chunk.dispose();
+         }
+         parts.push(await takeAsync(stream.flush()));
+         const units = m.outputs[0].shape[2]!;
+         expect(mismatch(joinTime(parts, 1, units), (await predicted(m, x))!, 'pooled',
+                         streamTolerance())).toBeNull();
+         x.dispose();
+         stream.dispose();
+         m.dispose();
+       });
 
     it('the program runs a push of the convolutions with no tfjs kernel', async () => {
       const rand = uniform(9);

@@ -30,16 +30,18 @@ export interface WindowArithmetic {
 
 /**
  * A convolution over a sliding window, as the tensor window step runs it: a queue that starts
- * with the left padding and holds the frames the next window needs, and a skip for strides
- * longer than the window. `convolve` is the layer's arithmetic on the full windows.
+ * with the left padding (`padValue` frames) and holds the frames the next window needs, and a
+ * skip for strides longer than the window. `convolve` is the layer's arithmetic on the full
+ * windows.
  */
 export function windowNode(settings: WindowSettings, convolve: WindowArithmetic,
-                           inChannels: number, outChannels: number, batch: number): ProgramNode {
+                           inChannels: number, outChannels: number, batch: number,
+                           padValue = 0): ProgramNode {
   const {span, stride, leftPadding} = settings;
   const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
   const out = new Scratch(n => new Float32Array(n));
   let skip = 0;
-  queue.appendZeros(leftPadding);
+  queue.appendZeros(leftPadding, padValue);
   return {
     refresh: convolve.refresh,
     run([x]) {
@@ -114,6 +116,34 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
       }
       if (rows != null) rows.run(q.batch * windows, bias, out);
       if (activation != null) activation(out, q.batch * windows, O);
+    },
+  };
+}
+
+/**
+ * Max or average pooling over `span` frames of `C` channels, in float64: NaN where a window
+ * reads a NaN (Math.max and the sum keep it), and an average of +Inf and -Inf is NaN. The
+ * average divides by the span: windows over padding run as tensor steps (see local_pooling.ts).
+ */
+export function localPoolingWindows(kind: 'max'|'average', span: number,
+                                    C: number): WindowArithmetic {
+  return {
+    refresh: () => {},
+    run(q, windows, stride, out) {
+      const x = q.data;
+      for (let b = 0; b < q.batch; b++) {
+        for (let w = 0; w < windows; w++) {
+          const base = q.offset(b, w * stride);
+          const o0 = (b * windows + w) * C;
+          for (let c = 0; c < C; c++) {
+            let acc = kind === 'max' ? -Infinity : 0;
+            for (let k = 0, i = base + c; k < span; k++, i += C) {
+              acc = kind === 'max' ? Math.max(acc, x[i]) : acc + x[i];
+            }
+            out[o0 + c] = kind === 'max' ? acc : acc / span;
+          }
+        }
+      }
     },
   };
 }
