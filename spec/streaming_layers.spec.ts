@@ -272,10 +272,11 @@ describeBothEngines('Streaming the 1-D layers (Conv1D, DepthwiseConv1D, GRU)', p
   it('a recurrent state moves between the program and the tensor steps (long pushes on wasm)',
      async () => {
        // On wasm, pushes over `maxWasmFrames` frames run the tensor steps: 1 here, so pushes
-       // of 1 and 3 frames alternate between the two forms of the state.
-       setProgramEnabled(program, 1);
+       // of 1 and 3 frames alternate between the two forms of the state. The program's
+       // products with wasm SIMD (reset after) and its JS loops (reset before).
        try {
          for (const resetAfter of [true, false]) {
+           setProgramEnabled(program, 1, resetAfter);
            const rand = uniform(resetAfter ? 501 : 502);
            const m = model(2, apply => {
              apply(conv1d(rand, true));

@@ -106,7 +106,7 @@ const PADDED_CONV1D: WindowLayer = {
   settings: baseSettings,
   explicitPadding: true,
   convolve: baseConvolve,
-  windows: (layer, s, C, O) => conv1dWindows(layer, s.kernelSize, s.dilation, C, O),
+  windows: (layer, s, C, O, {simd}) => conv1dWindows(layer, s.kernelSize, s.dilation, C, O, simd),
 };
 
 const DEPTHWISE_CONV1D: WindowLayer = {

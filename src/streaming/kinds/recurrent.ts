@@ -108,6 +108,6 @@ export const recurrent: LayerKind = {
     const {info} = node.step;
     if (info.kind !== 'recurrent' || !knownSettings(node, PROGRAM_SETTINGS)) return undefined;
     return recurrentNode(node.layer, info.cell, context.inputs[0].channels, info.units,
-                         context.batch);
+                         context.batch, context.simd);
   },
 };

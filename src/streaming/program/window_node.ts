@@ -271,28 +271,41 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
 }
 
 /**
- * A dense 1-D convolution (tf.layers.conv1d or ours; 'valid', channels last): kernel [K, C, O] as K products of the taps,
- * float64 accumulators, then bias and activation.
+ * A dense 1-D convolution (tf.layers.conv1d or ours; 'valid', channels last): kernel [K, C, O],
+ * which is row-major [K * C, O], so a window's K frames side by side make one row of a
+ * product: through wasm SIMD where the runtime has it (float32 sums, as tfjs's own product),
+ * else K products of the taps with float64 accumulators; then bias and activation.
  */
-export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number,
-                              O: number): WindowArithmetic|undefined {
+export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number, O: number,
+                              simd: SimdKernel|null = null): WindowArithmetic|undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array|null = null;
+  const rows = simd == null ? null : new SimdRows(simd, K * C, O);
   return {
     refresh() {
       if (!weights.refresh()) return;
       kernel = weights.get('kernel')!;
       bias = weights.get('bias');
+      rows?.load(kernel);
     },
     run(q, windows, stride, out) {
       const x = q.data;
+      const input = rows?.input(q.batch * windows);
       for (let b = 0; b < q.batch; b++) {
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
+          if (input != null) {
+            const row = input.at + (b * windows + w) * K * C;
+            for (let k = 0; k < K; k++) {
+              const from = base + k * dilation * C;
+              input.heap.set(x.subarray(from, from + C), row + k * C);
+            }
+            continue;
+          }
           if (bias != null) {
             for (let o = 0; o < O; o++) acc[o] = bias[o];
           } else {
@@ -303,6 +316,7 @@ export function conv1dWindows(layer: Layer, K: number, dilation: number, C: numb
           for (let o = 0; o < O; o++) out[o0 + o] = acc[o];
         }
       }
+      if (rows != null) rows.run(q.batch * windows, bias, out);
       if (activation != null) activation(out, q.batch * windows, O);
     },
   };
