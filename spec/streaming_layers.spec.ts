@@ -9,7 +9,7 @@ import {Conv1D, depthSeparableConv1d, DepthwiseConv1D, GRU, Padding, Stream, Str
 import {artifacts, Fixture, fixtures} from './layer_fixtures';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {createStream, describeBothEngines, setProgramEnabled, int, joinTime, kernelCount, nonFiniteValues, pick, predicted, Rand, randomChunks, streamTolerance} from './streaming_helpers';
+import {createStream, describeBothEngines, setProgramEnabled, int, joinTime, kernelCount, nonFiniteValues, pick, predicted, Rand, randomChunks, streamInChunks, streamTolerance} from './streaming_helpers';
 
 type Apply = (layer: tfl.layers.Layer) => void;
 
@@ -206,6 +206,36 @@ describeBothEngines('Streaming the 1-D layers (Conv1D, DepthwiseConv1D, GRU)', p
     stream.dispose();
     m.dispose();
   });
+
+  it('channels-first Conv1D and DepthwiseConv1D stream [batch, C, n] chunks as predict',
+     async () => {
+       for (let seed = 1; seed <= 4; seed++) {
+         const rand = uniform(800 + seed);
+         const C = int(rand, 1, 3);
+         const input = tfl.input({shape: [C, null]});
+         const first = new DepthwiseConv1D({...convShape(rand, false), dataFormat: 'channelsFirst',
+                                            depthMultiplier: 2, depthwiseInitializer: init(rand)});
+         const second = new Conv1D({filters: 2, ...convShape(rand, false),
+                                    dataFormat: 'channelsFirst', kernelInitializer: init(rand)});
+         const out = second.apply(first.apply(input)) as tfl.SymbolicTensor;
+         const m = tfl.model({inputs: input, outputs: out});
+         const x = signal(rand, [1, C, int(rand, 10, 20)], true);
+         const before = liveTensors();
+         const stream = createStream(m);
+         const parts = await streamInChunks(stream, x, randomChunks(rand, x.shape[2]), 2);
+         parts.push(await takeAsync(tf.tidy(() => tf.transpose(stream.flush(), [0, 2, 1]))));
+         stream.dispose();
+         expect(liveTensors()).toBe(before);
+         const ncw = tf.tensor3d((await predicted(m, x)) ?? [], [1, 2, parts.reduce(
+             (n, p) => n + p.length / 2, 0)]);
+         const nwc = await takeAsync(tf.tidy(() => tf.transpose(ncw, [0, 2, 1])));
+         ncw.dispose();
+         expect(mismatch(joinTime(parts, 1, 2), nwc, `channels first seed ${seed}`,
+                         streamTolerance())).toBeNull();
+         x.dispose();
+         m.dispose();
+       }
+     });
 
   for (const resetAfter of [true, false]) {
     it(`GRU (resetAfter ${resetAfter}) after a causal Conv1D, sequences and last, equals ` +
