@@ -140,7 +140,8 @@ async function streamRows(where: string): Promise<Row[]> {
   const gruArgs = {units: 64, returnSequences: true, recurrentActivation: 'sigmoid' as const,
                    recurrentInitializer: 'glorotUniform' as const};
   return [
-    await pushRow(where, 'causal Conv1D stream, one-frame pushArray (ours program; tfjs tensor steps)',
+    await pushRow(where,
+                  'causal Conv1D stream, one-frame pushArray (ours program; tfjs tensor steps)',
                   conv1d({filters: 64, kernelSize: 3, dilationRate: 4, padding: 'causal'})),
     await pushRow(where, 'GRU 64 stream reset_after, one-frame pushArray (program; tensor steps)',
                   gru({...gruArgs, resetAfter: true})),

@@ -1,6 +1,7 @@
 // Convolutions over a sliding window of frames: DepthSeparableConv1d / SeparableConv1D, the
-// package's Conv1D and DepthwiseConv1D, and tf.layers.conv1d. Each layer class is one entry of WINDOW_LAYERS: how to read its settings,
-// its 'valid' convolution on tensors, and its arithmetic as typed-array loops.
+// package's Conv1D and DepthwiseConv1D, and tf.layers.conv1d. Each layer class is one entry of
+// WINDOW_LAYERS: how to read its settings, its 'valid' convolution on tensors, and its
+// arithmetic as typed-array loops.
 import {Tensor, Tensor3D} from '@tensorflow/tfjs-core';
 
 import {Conv1D} from '../../layers/conv1d.js';

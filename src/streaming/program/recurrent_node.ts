@@ -236,7 +236,8 @@ export function recurrentNode(layer: Layer, cell: CellKind, C: number, U: number
       return {data, n: x.n};
     },
     exportState: () => ({
-      buffers: states.map(s => started ? {data: s.slice(), n: 1} : {data: new Float32Array(0), n: 0}),
+      buffers: states.map(s => started ? {data: s.slice(), n: 1} :
+                                         {data: new Float32Array(0), n: 0}),
       skip: 0,
     }),
     importState(state: NodeState) {
