@@ -3,7 +3,10 @@
 // frames, against what users have without the package: tf.layers.conv1d (on the input padded
 // by hand, since it has no causal padding; its dilated gradient throws), tfjs's GRU
 // (reset_after false, the only one it has) and ONNX Runtime Web (wasm, one thread) on the same
-// weights. Not a test; medians of side-by-side rounds (bench/cases.ts). Run:
+// weights; and a one-frame stream push of a causal Conv1D and of a GRU (each reset_after mode),
+// the typed-array program against the tensor steps (tfjs kernels). Not a test; medians of
+// side-by-side rounds (bench/cases.ts). BENCH_LAYERS_ONLY=stream runs only the push rows
+// (no ONNX files needed). Run:
 //   /usr/bin/python3 bench/layers_onnx.py && npx esbuild bench/layers.ts --bundle \
 //     --platform=node --external:@tensorflow/* --external:onnxruntime-* \
 //     --outfile=build/bench-layers.cjs && node build/bench-layers.cjs
@@ -17,6 +20,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import {conv1d, gru} from '../src';
+import {openStream} from '../src/streaming/stream';
 
 import {sideBySide} from './cases';
 
@@ -108,22 +112,71 @@ async function gruRows(where: string, peer: () => Promise<void>): Promise<Row[]>
            ...fwd}];
 }
 
+/** Pushes a run of one-frame pushes: the median run over `PUSHES`, per push. */
+const PUSHES = 100;
+
+/**
+ * One-frame `pushArray` of a model of one layer on 64 channels, the program (ours) against
+ * the tensor steps (`tfjs`: what a push ran before the program covered the layer).
+ */
+async function pushRow(where: string, row: string, layer: tfl.layers.Layer): Promise<Row> {
+  const input = tfl.input({shape: [null, 64]});
+  const model = tfl.model({inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor});
+  const frame = new Float32Array(64).map(() => Math.random() - 0.5);
+  const streams = {ours: openStream(model, {}, {program: true}),
+                   tfjs: openStream(model, {}, {program: false})};
+  const pushes = (s: typeof streams.ours) => async () => {
+    for (let i = 0; i < PUSHES; i++) s.pushArray(frame);
+  };
+  const times = await sideBySide({ours: pushes(streams.ours), tfjs: pushes(streams.tfjs)}, 5);
+  streams.ours.dispose();
+  streams.tfjs.dispose();
+  model.dispose();
+  const perPush = (v: number|string) => typeof v === 'number' ? v / PUSHES : v;
+  return {where, row, ours: perPush(times.ours), tfjs: perPush(times.tfjs)};
+}
+
+async function streamRows(where: string): Promise<Row[]> {
+  const gruArgs = {units: 64, returnSequences: true, recurrentActivation: 'sigmoid' as const,
+                   recurrentInitializer: 'glorotUniform' as const};
+  return [
+    await pushRow(where,
+                  'causal Conv1D stream, one-frame pushArray (ours program; tfjs tensor steps)',
+                  conv1d({filters: 64, kernelSize: 3, dilationRate: 4, padding: 'causal'})),
+    await pushRow(where, 'GRU 64 stream reset_after, one-frame pushArray (program; tensor steps)',
+                  gru({...gruArgs, resetAfter: true})),
+    await pushRow(where, 'GRU 64 stream reset before, one-frame pushArray (program; tensor steps)',
+                  gru({...gruArgs, resetAfter: false})),
+  ];
+}
+
 async function main() {
   setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  const backends = (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',');
+  if (process.env.BENCH_LAYERS_ONLY === 'stream') {
+    for (const backend of backends) {
+      await tf.setBackend(backend);
+      for (const r of await streamRows(`Node ${backend}`)) console.log(JSON.stringify(r));
+    }
+    return;
+  }
   const xConv = new Float32Array(64 * 16000).map(() => Math.random() - 0.5);
   const xGru = new Float32Array(1000 * 64).map(() => Math.random() - 0.5);
   const convPeer = await ortRun('causal_conv.onnx', xConv, [1, 64, 16000]);
   const gruPeer = await ortRun('gru.onnx', xGru, [1, 1000, 64]);
   const rows: Row[] = [];
-  for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {
+  for (const backend of backends) {
     await tf.setBackend(backend);
     for (const r of [...await convRows(`Node ${backend}`, convPeer),
-                     ...await gruRows(`Node ${backend}`, gruPeer)]) {
+                     ...await gruRows(`Node ${backend}`, gruPeer),
+                     ...await streamRows(`Node ${backend}`)]) {
       console.log(JSON.stringify(r));
       rows.push(r);
     }
   }
-  const ms = (v: unknown) => (typeof v === 'number' ? v.toFixed(1) : String(v ?? '')) ;
+  // Under a millisecond (the one-frame pushes): two significant digits.
+  const ms = (v: unknown) => (typeof v === 'number' ? v >= 1 ? v.toFixed(1) : v.toPrecision(2) :
+                                                      String(v ?? ''));
   const ratio = (a: unknown, b: unknown) =>
       (typeof a === 'number' && typeof b === 'number' ? `${(b / a).toFixed(2)}x` : '');
   const lines = [

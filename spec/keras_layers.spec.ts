@@ -3,38 +3,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {Conv1D, DepthwiseConv1D, GRU} from '../src';
 
-import fixtureFile from './fixtures/layer_fixtures.json';
 import {expectClose, liveTensors} from './helpers';
 import {refGru} from './layer_reference';
-
-/** One model of spec/fixtures/make_layer_fixtures.py: Keras model.json parts and torch's I/O. */
-interface Fixture {
-  modelTopology: {model_config: {config: {layers: Array<{class_name: string,
-                                                        config: Record<string, unknown>}>}}};
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weights: number[];
-  input: {shape: number[], data: number[]};
-  output: {shape: number[], data: number[]};
-}
-
-const fixtures = (fixtureFile as unknown as {models: Record<string, Fixture>}).models;
-
-/**
- * The fixture's model.json parts, as tf.io.fromMemory takes them. Keras writes GRUs with an
- * Orthogonal recurrent initializer, which tfjs-layers implements with chained ops that only the
- * `@tensorflow/tfjs` union package registers (these specs load tfjs-core and tfjs-layers
- * alone): it is swapped for GlorotUniform, whose values the loaded weights replace anyway.
- */
-function artifacts(f: Fixture): tf.io.ModelArtifacts {
-  const topology = JSON.parse(JSON.stringify(f.modelTopology));
-  for (const layer of topology.model_config.config.layers) {
-    const init = layer.config.recurrent_initializer;
-    if (init?.class_name === 'Orthogonal') init.class_name = 'GlorotUniform';
-    if (init?.class_name === 'GlorotUniform') init.config = {seed: null};
-  }
-  return {modelTopology: topology, weightSpecs: f.weightSpecs,
-          weightData: Float32Array.from(f.weights).buffer};
-}
+import {artifacts, Fixture, fixtures} from './layer_fixtures';
 
 const CLASSES: Record<string, Function> = {Conv1D, DepthwiseConv1D, GRU};
 

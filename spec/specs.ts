@@ -17,6 +17,7 @@ import './streaming_reach.spec';
 import './streaming_program.spec';
 import './streaming_lifecycle.spec';
 import './streaming_semantics.spec';
+import './streaming_layers.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
 import './conv1d_layer.spec';

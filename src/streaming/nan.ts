@@ -60,6 +60,30 @@ export function keepingNaN(layer: Layer, run: () => Tensor,
 }
 
 /**
+ * Runs `run` with the activations that `holder` keeps under `keys` (a recurrent cell's
+ * `activation` and `recurrentActivation`) kept from losing NaN: each one that may is applied
+ * with NaN kept where its input is NaN (tfjs's GRU gates default to hardSigmoid, which
+ * tfjs-wasm turns from NaN into 0).
+ */
+export function keepingNaNIn<T>(holder: object, keys: readonly string[], run: () => T): T {
+  const fields = holder as Record<string, Activation|undefined>;
+  const saved = keys.map(k => fields[k]);
+  keys.forEach((k, i) => {
+    const activation = saved[i];
+    if (activation == null || !losesNaN(activation.getClassName())) return;
+    fields[k] = {getClassName: () => activation.getClassName(),
+                 apply: x => keepNaN(x, activation.apply(x))};
+  });
+  try {
+    return run();
+  } finally {
+    keys.forEach((k, i) => {
+      fields[k] = saved[i];
+    });
+  }
+}
+
+/**
  * Elementwise maximum or minimum that gives NaN where either operand is NaN (tfjs-wasm's give
  * the other operand when the second one is NaN).
  */

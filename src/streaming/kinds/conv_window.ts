@@ -1,14 +1,18 @@
-// Convolutions over a sliding window of frames: DepthSeparableConv1d / SeparableConv1D and
-// tf.layers.conv1d. Each layer class is one entry of WINDOW_LAYERS: how to read its settings,
-// its 'valid' convolution on tensors, and its arithmetic as typed-array loops.
-import {Tensor} from '@tensorflow/tfjs-core';
+// Convolutions over a sliding window of frames: DepthSeparableConv1d / SeparableConv1D, the
+// package's Conv1D and DepthwiseConv1D, and tf.layers.conv1d. Each layer class is one entry of
+// WINDOW_LAYERS: how to read its settings, its 'valid' convolution on tensors, and its
+// arithmetic as typed-array loops.
+import {Tensor, Tensor3D} from '@tensorflow/tfjs-core';
 
+import {Conv1D} from '../../layers/conv1d.js';
+import {Conv1DBase} from '../../layers/conv1d_base.js';
 import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
+import {DepthwiseConv1D} from '../../layers/depthwise_conv1d.js';
 import {effectiveWidth, Padding} from '../../ops/padding.js';
 import {Edge} from '../edge.js';
 import {keepingNaN} from '../nan.js';
 import {activationProblem} from './per_frame.js';
-import {conv1dWindows, separableWindows, WindowArithmetic, windowNode} from '../program/window_node.js';
+import {conv1dWindows, depthwiseWindows, separableWindows, WindowArithmetic, windowNode} from '../program/window_node.js';
 import {first, windowEdge, windowSides} from '../sliding.js';
 import {windowStep} from '../steps.js';
 
@@ -83,11 +87,44 @@ const CONV1D: WindowLayer = {
       s.timeAxis === 2 ? undefined : conv1dWindows(layer, s.kernelSize, s.dilation, C, O),
 };
 
+/** The settings of the package's 1-D convolutions, which keeps them as plain numbers. */
+function baseSettings(layer: Layer): ConvSettings {
+  const l = layer as Conv1DBase;
+  return {kernelSize: l.kernelSize, stride: l.strides, dilation: l.dilationRate,
+          padding: l.padding, timeAxis: l.dataFormat === 'channelsLast' ? 1 : 2};
+}
+
+/** The 'valid' convolution of the package's 1-D convolutions (their activation included). */
+const baseConvolve = (layer: Layer, x: Tensor) => (layer as Conv1DBase).convolve(x as Tensor3D,
+                                                                                  'valid');
+
+/**
+ * The package's Conv1D (which takes over the class name 'Conv1D'): every padding, stride with
+ * dilation, both data formats (the program's frames are channels-last either way).
+ */
+const PADDED_CONV1D: WindowLayer = {
+  takes: layer => layer instanceof Conv1D,
+  settings: baseSettings,
+  explicitPadding: true,
+  convolve: baseConvolve,
+  windows: (layer, s, C, O, {simd}) => conv1dWindows(layer, s.kernelSize, s.dilation, C, O, simd),
+};
+
+const DEPTHWISE_CONV1D: WindowLayer = {
+  takes: layer => layer instanceof DepthwiseConv1D,
+  settings: baseSettings,
+  explicitPadding: true,
+  convolve: baseConvolve,
+  windows: (layer, s, C) => depthwiseWindows(layer, s.kernelSize, s.dilation,
+                                             (layer as DepthwiseConv1D).depthMultiplier, C),
+};
+
 /**
  * The window layer classes, the first that takes a layer wins: a subclass matched by
  * `instanceof` goes before the class whose name it keeps.
  */
-const WINDOW_LAYERS: readonly WindowLayer[] = [SEPARABLE, CONV1D];
+const WINDOW_LAYERS: readonly WindowLayer[] =
+    [SEPARABLE, PADDED_CONV1D, DEPTHWISE_CONV1D, CONV1D];
 
 function windowLayer(layer: Layer): WindowLayer|undefined {
   return WINDOW_LAYERS.find(w => w.takes(layer));
@@ -97,8 +134,8 @@ function windowLayer(layer: Layer): WindowLayer|undefined {
 const PROGRAM_SETTINGS = ['kind', 'span', 'stride', 'leftPadding', 'rightPadding'];
 
 export const convWindow: LayerKind = {
-  streams: 'DepthSeparableConv1d / SeparableConv1D and Conv1D (causal, valid, same at stride 1, ' +
-           '[left, right], p)',
+  streams: 'DepthSeparableConv1d / SeparableConv1D, Conv1D and DepthwiseConv1D (causal, valid, ' +
+           'same at stride 1, [left, right], p)',
   refuses: {
     Cropping1D: 'cropping the end looks ahead',
     ZeroPadding1D: 'padding the end looks ahead',

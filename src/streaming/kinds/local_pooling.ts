@@ -1,5 +1,5 @@
-// Max and average pooling over time (MaxPooling1D, AveragePooling1D) as a sliding window.
-// No typed-array program: the tensor steps run them.
+// Max and average pooling over time (MaxPooling1D, AveragePooling1D) as a sliding window, in
+// the tensor steps and as a window node of the typed-array program.
 import {concat, div, ones, slice, Tensor} from '@tensorflow/tfjs-core';
 
 import {Padding} from '../../ops/padding.js';
@@ -9,7 +9,12 @@ import {first, windowEdge, windowSides, WindowShape} from '../sliding.js';
 import {Step, StepInfo, windowStep} from '../steps.js';
 import {PoolKind} from '../window_reduce.js';
 
-import {byClassName, callLayer, Layer, LayerKind, needsTime, unsupported, withValidPadding} from './kind.js';
+import {localPoolingWindows, windowNode} from '../program/window_node.js';
+
+import {byClassName, callLayer, knownSettings, Layer, LayerKind, needsTime, unsupported, withValidPadding} from './kind.js';
+
+/** The StepInfo fields of a local pooling step the program knows. */
+const PROGRAM_SETTINGS = ['kind', 'pool', 'span', 'stride', 'leftPadding', 'rightPadding'];
 
 const LOCAL_POOLING: Readonly<Record<string, PoolKind>> = {
   AveragePooling1D: 'average',
@@ -73,4 +78,21 @@ export const localPooling: LayerKind = {
   streams: "Max/AveragePooling1D ('valid', 'same' at stride 1)",
   takes: byClassName(...Object.keys(LOCAL_POOLING)),
   plan: (layer, [input]) => localPoolStep(layer, input, LOCAL_POOLING[layer.getClassName()]),
+
+  /**
+   * A window node, its left padding -Infinity for max pooling. An average whose windows cover
+   * padding buffers a count channel (`insideCount`): the tensor steps run it.
+   */
+  program(node, {inputs: [input], batch}) {
+    const {info, buffers, maxSkip} = node.step;
+    if (info.kind !== 'localPooling' || !knownSettings(node, PROGRAM_SETTINGS) ||
+        buffers.length !== 1 || buffers[0].edge.channels !== input.channels ||
+        maxSkip !== Math.max(info.stride - info.span, 0)) {
+      return undefined;
+    }
+    if (info.pool === 'average' && info.leftPadding + info.rightPadding > 0) return undefined;
+    return windowNode(info, localPoolingWindows(info.pool, info.span, input.channels),
+                      input.channels, input.channels, batch,
+                      info.pool === 'max' ? -Infinity : 0);
+  },
 };

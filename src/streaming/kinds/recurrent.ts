@@ -1,11 +1,14 @@
 // Unidirectional recurrent layers (GRU, LSTM, SimpleRNN) run cell by cell, the state carried
-// from push to push. No typed-array program: the tensor steps run them.
+// from push to push: the layer's own cell in the tensor steps, the same arithmetic in the
+// typed-array program (program/recurrent_node.ts).
 import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-core';
 
 import {Edge, frameCount, noFrames} from '../edge.js';
+import {keepingNaNIn} from '../nan.js';
+import {recurrentNode} from '../program/recurrent_node.js';
 import {CellKind, Step} from '../steps.js';
 
-import {byClassName, Layer, LayerKind, needsTime, unsupported} from './kind.js';
+import {byClassName, knownSettings, Layer, LayerKind, needsTime, unsupported} from './kind.js';
 
 /** What the stream needs of a tfjs-layers recurrent cell (GRUCell, LSTMCell, SimpleRNNCell). */
 interface Cell {
@@ -16,6 +19,12 @@ interface Cell {
 
 /** The number of state tensors each cell carries: h, and c for an LSTM. */
 const CELL_STATES: Record<CellKind, number> = {GRU: 1, LSTM: 2, SimpleRNN: 1};
+
+/** The StepInfo fields of a recurrent step the program knows. */
+const PROGRAM_SETTINGS = ['kind', 'cell', 'units', 'returnSequences'];
+
+/** Where the cells keep their activations, which the stream keeps from losing NaN. */
+const CELL_ACTIVATIONS = ['activation', 'recurrentActivation'];
 
 /**
  * tfjs-layers' recurrent layers cache their dropout masks on the cell and free them at the
@@ -56,11 +65,13 @@ function recurrentStep(layer: Layer, kind: CellKind, input: Edge, output: Edge,
                                                zeros([batch, units]) : reshape(b, [batch, units]));
       const outputs: Tensor[] = [];
       dropMasks(cell);
-      for (const frame of unstack(x, 1)) {
-        const [y, ...next] = cell.call([frame, ...states], {training: false});
-        outputs.push(y);
-        states = next;
-      }
+      keepingNaNIn(cell, CELL_ACTIVATIONS, () => {
+        for (const frame of unstack(x, 1)) {
+          const [y, ...next] = cell.call([frame, ...states], {training: false});
+          outputs.push(y);
+          states = next;
+        }
+      });
       dropMasks(cell);
       return {output: stack(outputs, 1),
               state: {buffers: states.map(s => reshape(s, [batch, 1, units])), skip: 0}};
@@ -91,5 +102,12 @@ export const recurrent: LayerKind = {
                         receptiveField: Infinity};
     const kind = layer.getClassName() as CellKind;
     return {edge, step: recurrentStep(layer, kind, input, edge, units, returnSequences)};
+  },
+
+  program(node, context) {
+    const {info} = node.step;
+    if (info.kind !== 'recurrent' || !knownSettings(node, PROGRAM_SETTINGS)) return undefined;
+    return recurrentNode(node.layer, info.cell, context.inputs[0].channels, info.units,
+                         context.batch, context.simd);
   },
 };

@@ -86,14 +86,17 @@ export class FrameQueue {
     this.end += count;
   }
 
-  /** Appends `count` frames of zeros (a convolution's left padding). */
-  appendZeros(count: number): void {
+  /**
+   * Appends `count` frames of `value` (a convolution's left padding, zeros; max pooling's,
+   * -Infinity).
+   */
+  appendZeros(count: number, value = 0): void {
     if (count <= 0) return;
     this.reserve(count);
     const C = this.channels;
     for (let b = 0; b < this.batch; b++) {
       const at = (b * this.capacity + this.end) * C;
-      this.data.fill(0, at, at + count * C);
+      this.data.fill(value, at, at + count * C);
     }
     this.end += count;
   }

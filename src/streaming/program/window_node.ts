@@ -30,16 +30,18 @@ export interface WindowArithmetic {
 
 /**
  * A convolution over a sliding window, as the tensor window step runs it: a queue that starts
- * with the left padding and holds the frames the next window needs, and a skip for strides
- * longer than the window. `convolve` is the layer's arithmetic on the full windows.
+ * with the left padding (`padValue` frames) and holds the frames the next window needs, and a
+ * skip for strides longer than the window. `convolve` is the layer's arithmetic on the full
+ * windows.
  */
 export function windowNode(settings: WindowSettings, convolve: WindowArithmetic,
-                           inChannels: number, outChannels: number, batch: number): ProgramNode {
+                           inChannels: number, outChannels: number, batch: number,
+                           padValue = 0): ProgramNode {
   const {span, stride, leftPadding} = settings;
   const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
   const out = new Scratch(n => new Float32Array(n));
   let skip = 0;
-  queue.appendZeros(leftPadding);
+  queue.appendZeros(leftPadding, padValue);
   return {
     refresh: convolve.refresh,
     run([x]) {
@@ -102,20 +104,7 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
             depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + (b * windows + w) * CM);
             continue;
           }
-          depth.fill(0);
-          for (let k = 0; k < K; k++) {
-            const at = base + k * step;
-            const tap = k * CM;
-            if (M === 1) {
-              for (let c = 0; c < C; c++) depth[c] += x[at + c] * dw[tap + c];
-            } else {
-              for (let c = 0; c < C; c++) {
-                const v = x[at + c];
-                const row = tap + c * M;
-                for (let m = 0; m < M; m++) depth[c * M + m] += v * dw[row + m];
-              }
-            }
-          }
+          depthwiseTaps(x, base, step, dw, C, M, K, depth);
           if (input != null) {
             input.heap.set(depth, input.at + (b * windows + w) * CM);
             continue;
@@ -129,6 +118,89 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
       if (activation != null) activation(out, q.batch * windows, O);
     },
   };
+}
+
+/**
+ * Max or average pooling over `span` frames of `C` channels, in float64: NaN where a window
+ * reads a NaN (Math.max and the sum keep it), and an average of +Inf and -Inf is NaN. The
+ * average divides by the span: windows over padding run as tensor steps (see local_pooling.ts).
+ */
+export function localPoolingWindows(kind: 'max'|'average', span: number,
+                                    C: number): WindowArithmetic {
+  return {
+    refresh: () => {},
+    run(q, windows, stride, out) {
+      const x = q.data;
+      for (let b = 0; b < q.batch; b++) {
+        for (let w = 0; w < windows; w++) {
+          const base = q.offset(b, w * stride);
+          const o0 = (b * windows + w) * C;
+          for (let c = 0; c < C; c++) {
+            let acc = kind === 'max' ? -Infinity : 0;
+            for (let k = 0, i = base + c; k < span; k++, i += C) {
+              acc = kind === 'max' ? Math.max(acc, x[i]) : acc + x[i];
+            }
+            out[o0 + c] = kind === 'max' ? acc : acc / span;
+          }
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The package's DepthwiseConv1D: each channel's taps (and multiplier), float64 accumulators,
+ * then bias and activation; the separable layer's first half.
+ */
+export function depthwiseWindows(layer: Layer, K: number, dilation: number, M: number,
+                                 C: number): WindowArithmetic|undefined {
+  const activation = arrayActivation(layer.getConfig().activation);
+  if (activation === undefined) return undefined;
+  const weights = new LayerWeights(layer);
+  const CM = C * M;
+  const depth = new Float64Array(CM);
+  let dw: Float32Array = new Float32Array(0);
+  let bias: Float32Array|null = null;
+  return {
+    refresh() {
+      if (!weights.refresh()) return;
+      dw = weights.get('depthwise_kernel')!;
+      bias = weights.get('bias');
+    },
+    run(q, windows, stride, out) {
+      for (let b = 0; b < q.batch; b++) {
+        for (let w = 0; w < windows; w++) {
+          depthwiseTaps(q.data, q.offset(b, w * stride), dilation * C, dw, C, M, K, depth);
+          const o0 = (b * windows + w) * CM;
+          for (let j = 0; j < CM; j++) out[o0 + j] = bias == null ? depth[j] : depth[j] + bias[j];
+        }
+      }
+      if (activation != null) activation(out, q.batch * windows, CM);
+    },
+  };
+}
+
+/**
+ * One window's depthwise taps into `depth` (C * M, channel-major): frame k of the window starts
+ * at `base + k * step` in `x`, tap k of channel c and multiplier m is `dw[(k * C + c) * M + m]`.
+ */
+function depthwiseTaps(x: Float32Array, base: number, step: number, dw: Float32Array, C: number,
+                       M: number, K: number, depth: Float64Array): void {
+  depth.fill(0);
+  const CM = C * M;
+  for (let k = 0; k < K; k++) {
+    const at = base + k * step;
+    const tap = k * CM;
+    if (M === 1) {
+      for (let c = 0; c < C; c++) depth[c] += x[at + c] * dw[tap + c];
+    } else {
+      for (let c = 0; c < C; c++) {
+        const v = x[at + c];
+        const row = tap + c * M;
+        for (let m = 0; m < M; m++) depth[c * M + m] += v * dw[row + m];
+      }
+    }
+  }
 }
 
 /**
@@ -199,28 +271,41 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
 }
 
 /**
- * tf.layers.conv1d ('valid', channels last): kernel [K, C, O] as K products of the taps,
- * float64 accumulators, then bias and activation.
+ * A dense 1-D convolution (tf.layers.conv1d or ours; 'valid', channels last): kernel [K, C, O],
+ * which is row-major [K * C, O], so a window's K frames side by side make one row of a
+ * product: through wasm SIMD where the runtime has it (float32 sums, as tfjs's own product),
+ * else K products of the taps with float64 accumulators; then bias and activation.
  */
-export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number,
-                              O: number): WindowArithmetic|undefined {
+export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number, O: number,
+                              simd: SimdKernel|null = null): WindowArithmetic|undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array|null = null;
+  const rows = simd == null ? null : new SimdRows(simd, K * C, O);
   return {
     refresh() {
       if (!weights.refresh()) return;
       kernel = weights.get('kernel')!;
       bias = weights.get('bias');
+      rows?.load(kernel);
     },
     run(q, windows, stride, out) {
       const x = q.data;
+      const input = rows?.input(q.batch * windows);
       for (let b = 0; b < q.batch; b++) {
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
+          if (input != null) {
+            const row = input.at + (b * windows + w) * K * C;
+            for (let k = 0; k < K; k++) {
+              const from = base + k * dilation * C;
+              input.heap.set(x.subarray(from, from + C), row + k * C);
+            }
+            continue;
+          }
           if (bias != null) {
             for (let o = 0; o < O; o++) acc[o] = bias[o];
           } else {
@@ -231,6 +316,7 @@ export function conv1dWindows(layer: Layer, K: number, dilation: number, C: numb
           for (let o = 0; o < O; o++) out[o0 + o] = acc[o];
         }
       }
+      if (rows != null) rows.run(q.batch * windows, bias, out);
       if (activation != null) activation(out, q.batch * windows, O);
     },
   };
