@@ -27,16 +27,28 @@ module.exports = config => {
     files: [
       // Bundled from spec/entry_browser.ts by scripts/test.mjs (esbuild, one IIFE).
       'build/spec/browser.js',
-      {pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm', included: false,
-       served: true, watched: false, nocache: true},
+      {
+        pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+        included: false,
+        served: true,
+        watched: false,
+        nocache: true,
+      },
     ],
     mime: {'application/wasm': ['wasm']},
-    plugins: ['karma-jasmine', 'karma-chrome-launcher',
-              {'reporter:count': ['type', CountReporter]}],
+    plugins: [
+      'karma-jasmine',
+      'karma-chrome-launcher',
+      {'reporter:count': ['type', CountReporter]},
+    ],
     reporters: ['dots', 'count'],
-    client: {backend, jasmine: {random: false, timeoutInterval: 300000}, captureConsole: true,
-             // SPEC_FILTER: run only the specs whose full names match, while working.
-             args: process.env.SPEC_FILTER ? ['--grep', process.env.SPEC_FILTER] : []},
+    client: {
+      backend,
+      jasmine: {random: false, timeoutInterval: 300000},
+      captureConsole: true,
+      // SPEC_FILTER: run only the specs whose full names match, while working.
+      args: process.env.SPEC_FILTER ? ['--grep', process.env.SPEC_FILTER] : [],
+    },
     browsers: [backend === 'webgpu' ? 'ChromiumHeadlessWebGPU' : 'ChromiumHeadlessSwiftShader'],
     // karma-chrome-launcher gives every launch a fresh --user-data-dir of its own.
     customLaunchers: {

@@ -26,7 +26,9 @@ mkdirSync('bench/out', {recursive: true});
 /** The ONNX files of the peer rows (bench/torch_ref.py --onnx); without torch the rows say so. */
 function exportOnnx() {
   try {
-    execFileSync('/usr/bin/python3', ['bench/torch_ref.py', '--onnx', 'bench/out/onnx'], {stdio: 'ignore'});
+    execFileSync('/usr/bin/python3', ['bench/torch_ref.py', '--onnx', 'bench/out/onnx'], {
+      stdio: 'ignore',
+    });
   } catch {
     console.log('No torch at /usr/bin/python3: the ONNX Runtime rows are skipped.');
   }
@@ -34,29 +36,56 @@ function exportOnnx() {
 
 async function nodeRows() {
   exportOnnx();
-  await build({entryPoints: ['bench/node.ts'], bundle: true, platform: 'node', outfile: 'build/bench-node.cjs',
-               external: ['@tensorflow/*', 'onnxruntime-*'], ignoreAnnotations: true, logLevel: 'warning'});
-  await new Promise((done, fail) => spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'})
-                                        .on('close', code => code === 0 ? done() : fail(new Error(`node bench exit ${code}`))));
-  const peers = skip.includes('ops') ? [] : JSON.parse(readFileSync('bench/out/peers-node.json', 'utf8'));
+  await build({
+    entryPoints: ['bench/node.ts'],
+    bundle: true,
+    platform: 'node',
+    outfile: 'build/bench-node.cjs',
+    external: ['@tensorflow/*', 'onnxruntime-*'],
+    ignoreAnnotations: true,
+    logLevel: 'warning',
+  });
+  await new Promise((done, fail) =>
+    spawn('node', ['build/bench-node.cjs'], {stdio: 'inherit'}).on('close', code =>
+      code === 0 ? done() : fail(new Error(`node bench exit ${code}`))
+    )
+  );
+  const peers = skip.includes('ops')
+    ? []
+    : JSON.parse(readFileSync('bench/out/peers-node.json', 'utf8'));
   if (process.env.BENCH_ONLY === 'peers') return {rows: [], streaming: [], peers};
   const streaming = JSON.parse(readFileSync('bench/out/node-streaming.json', 'utf8'));
-  const opsRows = skip.includes('ops') ? [] : JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
+  const opsRows = skip.includes('ops')
+    ? []
+    : JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
   return {rows: opsRows, streaming, peers};
 }
 
 /** bench/streaming_reach.ts (Node wasm, cpu): MatchboxNet streamed with its delay, as markdown. */
 async function reachTable() {
-  await build({entryPoints: ['bench/streaming_reach.ts'], bundle: true, platform: 'node', outfile: 'build/bench-reach.cjs',
-               external: ['@tensorflow/*'], ignoreAnnotations: true, logLevel: 'warning'});
+  await build({
+    entryPoints: ['bench/streaming_reach.ts'],
+    bundle: true,
+    platform: 'node',
+    outfile: 'build/bench-reach.cjs',
+    external: ['@tensorflow/*'],
+    ignoreAnnotations: true,
+    logLevel: 'warning',
+  });
   execFileSync('node', ['build/bench-reach.cjs'], {stdio: 'inherit'});
   return readFileSync('bench/out/streaming-reach.md', 'utf8');
 }
 
 /** The rows of one bench page: `query` picks backends and wasm threads. */
 async function browserRows(query) {
-  await build({entryPoints: ['bench/browser.ts'], bundle: true, format: 'iife', outfile: 'bench/out/browser.js',
-               ignoreAnnotations: true, logLevel: 'warning'});
+  await build({
+    entryPoints: ['bench/browser.ts'],
+    bundle: true,
+    format: 'iife',
+    outfile: 'bench/out/browser.js',
+    ignoreAnnotations: true,
+    logLevel: 'warning',
+  });
   const {server, url} = await startServer('.');
   const browser = await chromium.launch({executablePath: CHROMIUM, headless: true, args: WEBGPU});
   try {
@@ -64,9 +93,13 @@ async function browserRows(query) {
     await page.goto(`${url}/bench/index.html?${query}`, {waitUntil: 'domcontentloaded'});
     let shown = 0;
     for (let waited = 0; waited < 40 * 60; waited += 5) {
-      const state = await page.evaluate(() => ({rows: window.benchRows, streaming: window.benchStreaming,
-                                                peers: window.benchPeers ?? [],
-                                                error: window.benchError, log: window.benchLog ?? []}));
+      const state = await page.evaluate(() => ({
+        rows: window.benchRows,
+        streaming: window.benchStreaming,
+        peers: window.benchPeers ?? [],
+        error: window.benchError,
+        log: window.benchLog ?? [],
+      }));
       for (const line of state.log.slice(shown)) console.log(line);
       shown = state.log.length;
       if (state.error) throw new Error(state.error);
@@ -82,75 +115,170 @@ async function browserRows(query) {
 
 function torchRows() {
   try {
-    return JSON.parse(execFileSync('/usr/bin/python3', ['bench/torch_ref.py'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}));
+    return JSON.parse(
+      execFileSync('/usr/bin/python3', ['bench/torch_ref.py'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+    );
   } catch {
     return [];
   }
 }
 
-const n = (v, digits = 1) => typeof v === 'number' ? v.toFixed(digits) : String(v ?? '');
+const n = (v, digits = 1) => (typeof v === 'number' ? v.toFixed(digits) : String(v ?? ''));
 
 /** The table of filter widths on wasm, finite input and input with one NaN. */
 function widthsTable(widths) {
   if (widths.length === 0) return '';
-  const head = ['where', 'K', 'ours fwd, finite x', 'ours fwd, one NaN in x', 'separableConv2d fwd',
-                'separableConv2d / ours (finite)', 'separableConv2d / ours (NaN)'];
-  const lines = widths.map(r => [r.where, r.k, n(r.finite), n(r.nan), n(r.sep2d), n(r.finiteRatio, 2),
-                                 n(r.nanRatio, 2)]);
-  return `\n## Filter widths on wasm\n\nRow C's input (B=1 L=16000 C=32 O=64 same, dilation 1): our ` +
-      `forward (on one wasm thread one kernel, padding by bounds, any width at one cost a tap) ` +
-      `against \`tf.separableConv2d\` (XNNPACK, fast loops for 3, 4, 9 and 25 taps only), finite ` +
-      `input and input with one NaN (the same path: nothing depends on the data).\n\n` +
-      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
+  const head = [
+    'where',
+    'K',
+    'ours fwd, finite x',
+    'ours fwd, one NaN in x',
+    'separableConv2d fwd',
+    'separableConv2d / ours (finite)',
+    'separableConv2d / ours (NaN)',
+  ];
+  const lines = widths.map(r => [
+    r.where,
+    r.k,
+    n(r.finite),
+    n(r.nan),
+    n(r.sep2d),
+    n(r.finiteRatio, 2),
+    n(r.nanRatio, 2),
+  ]);
+  return (
+    `\n## Filter widths on wasm\n\nRow C's input (B=1 L=16000 C=32 O=64 same, dilation 1): our ` +
+    `forward (on one wasm thread one kernel, padding by bounds, any width at one cost a tap) ` +
+    `against \`tf.separableConv2d\` (XNNPACK, fast loops for 3, 4, 9 and 25 taps only), finite ` +
+    `input and input with one NaN (the same path: nothing depends on the data).\n\n` +
+    [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') +
+    '\n'
+  );
 }
 
 function markdown(rows, torch, widths = [], opsDate = null) {
   // Each of our rows against PyTorch with as many threads (wasm's thread count; else one).
-  const torchTrain = Object.fromEntries(torch.map(r => [`${r.threads ?? 1}:${r.shape}`, r.oursTrain]));
+  const torchTrain = Object.fromEntries(
+    torch.map(r => [`${r.threads ?? 1}:${r.shape}`, r.oursTrain])
+  );
   const threadsOf = where => Number(/(\d+) threads?/.exec(where)?.[1] ?? 1);
   const torchFor = r => torchTrain[`${threadsOf(r.where)}:${r.shape}`];
-  const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'depthwise+matMul fwd',
-    'best baseline / ours (fwd)', 'ours / (depthwise + matMul alone)', 'ours train step', 'train / fwd',
+  const head = [
+    'where',
+    'shape',
+    'ours fwd',
+    'separableConv2d fwd',
+    'depthwise+matMul fwd',
+    'best baseline / ours (fwd)',
+    'ours / (depthwise + matMul alone)',
+    'ours train step',
+    'train / fwd',
     'ours fwd / train, kernels off',
-    'separableConv2d train step', 'theirs / ours (train)', 'ours / PyTorch (train, same threads)', 'peak MB ours / theirs (step)',
-    'tensors made per step, ours / theirs', 'tensors, bytes left'];
-  const lines = rows.map(r => [r.where, r.shape, n(r.oursFwd), n(r.sep2dFwd), n(r.dwMatMulFwd), n(r.fwdRatio, 2),
-    n(r.partsRatio, 2), n(r.oursTrain), n(r.trainOverFwd, 2),
+    'separableConv2d train step',
+    'theirs / ours (train)',
+    'ours / PyTorch (train, same threads)',
+    'peak MB ours / theirs (step)',
+    'tensors made per step, ours / theirs',
+    'tensors, bytes left',
+  ];
+  const lines = rows.map(r => [
+    r.where,
+    r.shape,
+    n(r.oursFwd),
+    n(r.sep2dFwd),
+    n(r.dwMatMulFwd),
+    n(r.fwdRatio, 2),
+    n(r.partsRatio, 2),
+    n(r.oursTrain),
+    n(r.trainOverFwd, 2),
     typeof r.compositeFwd === 'number' ? `${n(r.compositeFwd)} / ${n(r.compositeTrain)}` : '',
-    n(r.sep2dTrain), n(r.trainRatio, 1),
-    torchFor(r) ? n(r.oursTrain / torchFor(r), 2) : '', `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
+    n(r.sep2dTrain),
+    n(r.trainRatio, 1),
+    torchFor(r) ? n(r.oursTrain / torchFor(r), 2) : '',
+    `${n(r.oursPeakMB)} / ${n(r.theirPeakMB)}`,
     `${r.oursTensorsMade} / ${r.theirTensorsMade}`,
-    `${r.leftTensors}, ${r.leftBytes}`]);
-  const torchLines = torch.map(r => [r.where, r.shape, n(r.oursFwd), '', '', '', '', n(r.oursTrain), n(r.oursTrain / r.oursFwd, 2), '', '', '', '', '', '', '']);
-  const table = [head, head.map(() => '---'), ...lines, ...torchLines].map(c => `| ${c.join(' | ')} |`).join('\n');
+    `${r.leftTensors}, ${r.leftBytes}`,
+  ]);
+  const torchLines = torch.map(r => [
+    r.where,
+    r.shape,
+    n(r.oursFwd),
+    '',
+    '',
+    '',
+    '',
+    n(r.oursTrain),
+    n(r.oursTrain / r.oursFwd, 2),
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+  ]);
+  const table = [head, head.map(() => '---'), ...lines, ...torchLines]
+    .map(c => `| ${c.join(' | ')} |`)
+    .join('\n');
   const cpu = os.cpus();
-  return `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ` +
-      `${cpu[0]?.model ?? 'cpu'} x ${cpu.length}; tfjs 4.22.0; headless Chromium with SwiftShader WebGL2 ` +
-      `(a CPU emulation: ratios, not GPU speed). Median ms, float32, channels-last, ` +
-      `\`await data()\` included. Shapes: A B=8 L=1024 C=64 K=9 O=128 same; B B=32 L=256 C=128 ` +
-      `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
-      `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
-      `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
-      `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu, webgl and wasm have ` +
-      `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate}.` : ''}` +
-      `\n\n${table}\n${widthsTable(widths)}`;
+  return (
+    `# Benchmark results\n\n${new Date().toISOString().slice(0, 10)}; Node ${process.version}; ` +
+    `${cpu[0]?.model ?? 'cpu'} x ${cpu.length}; tfjs 4.22.0; headless Chromium with SwiftShader WebGL2 ` +
+    `(a CPU emulation: ratios, not GPU speed). Median ms, float32, channels-last, ` +
+    `\`await data()\` included. Shapes: A B=8 L=1024 C=64 K=9 O=128 same; B B=32 L=256 C=128 ` +
+    `K=3 O=128 same; C B=1 L=16000 C=32 K=15 O=64 dilation 4 same; D B=64 L=128 C=16 K=5 O=32 ` +
+    `stride 2 valid. A training step is forward plus the gradients of x and both filters. tfjs's own ` +
+    `training step runs once (tens of seconds on cpu); "throws" is what tfjs 4.22 says. "Kernels off" is ` +
+    `our op with DEPTH_SEPARABLE_CONV1D_KERNELS false (the composite of tfjs ops; cpu, webgl and wasm have ` +
+    `dedicated kernels).${opsDate ? ` The op tables are from the run of ${opsDate}.` : ''}` +
+    `\n\n${table}\n${widthsTable(widths)}`
+  );
 }
 
 /** Our forward against ONNX Runtime's, the kernels a call runs, and the single-core limit. */
 function peersTable(peers) {
   if (peers.length === 0) return '';
-  const head = ['where', 'shape', 'ours fwd', 'separableConv2d fwd', 'ORT-web (1 thread)', 'ORT-web / ours',
-                'onnxruntime-node (1 thread)', 'ORT-node / ours', 'single-core limit (FLOP / GEMM peak)',
-                'kernels a call: ours / separableConv2d / ONNX nodes', 'max diff vs ORT'];
-  const lines = peers.map(r => r.peers ? [r.where, r.shape, r.peers, '', '', '', '', '', '', '', ''] :
-      [r.where, r.shape, n(r.oursFwd, 2), n(r.sep2dFwd, 2), n(r.ortWeb, 2), n(r.ortWebRatio, 2), n(r.ortNode, 2),
-       n(r.ortNodeRatio, 2), `${n(r.limitMs, 2)} (${n(r.gemmPeakGflops, 1)} GFLOP/s)`,
-       `${r.oursKernels} / ${r.sep2dKernels} / ${r.onnxNodes}`, Number(r.maxRelDiffVsOrt).toExponential(1)]);
-  return `\n## Against ONNX Runtime\n\nThe same weights (exported by bench/torch_ref.py, opset 13, static ` +
-      `shapes); each call takes its input from a Float32Array (NWC for us, NCW for ORT), runs and reads ` +
-      `the result back. Median ms, side by side. Ratios > 1: we are faster. The limit is the row's ` +
-      `FLOP at the best rate of a 512^3 matrix product on tfjs-wasm here.\n\n` +
-      [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') + '\n';
+  const head = [
+    'where',
+    'shape',
+    'ours fwd',
+    'separableConv2d fwd',
+    'ORT-web (1 thread)',
+    'ORT-web / ours',
+    'onnxruntime-node (1 thread)',
+    'ORT-node / ours',
+    'single-core limit (FLOP / GEMM peak)',
+    'kernels a call: ours / separableConv2d / ONNX nodes',
+    'max diff vs ORT',
+  ];
+  const lines = peers.map(r =>
+    r.peers
+      ? [r.where, r.shape, r.peers, '', '', '', '', '', '', '', '']
+      : [
+          r.where,
+          r.shape,
+          n(r.oursFwd, 2),
+          n(r.sep2dFwd, 2),
+          n(r.ortWeb, 2),
+          n(r.ortWebRatio, 2),
+          n(r.ortNode, 2),
+          n(r.ortNodeRatio, 2),
+          `${n(r.limitMs, 2)} (${n(r.gemmPeakGflops, 1)} GFLOP/s)`,
+          `${r.oursKernels} / ${r.sep2dKernels} / ${r.onnxNodes}`,
+          Number(r.maxRelDiffVsOrt).toExponential(1),
+        ]
+  );
+  return (
+    `\n## Against ONNX Runtime\n\nThe same weights (exported by bench/torch_ref.py, opset 13, static ` +
+    `shapes); each call takes its input from a Float32Array (NWC for us, NCW for ORT), runs and reads ` +
+    `the result back. Median ms, side by side. Ratios > 1: we are faster. The limit is the row's ` +
+    `FLOP at the best rate of a 512^3 matrix product on tfjs-wasm here.\n\n` +
+    [head, head.map(() => '---'), ...lines].map(c => `| ${c.join(' | ')} |`).join('\n') +
+    '\n'
+  );
 }
 
 /** The streaming table: bench/streaming.ts's rows (its columns and text are there). */
@@ -160,7 +288,9 @@ function streamingTable(streaming) {
 
 /** What an earlier run stored, for the parts this run skips. */
 function previous() {
-  return existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')) : {};
+  return existsSync('bench/results.json')
+    ? JSON.parse(readFileSync('bench/results.json', 'utf8'))
+    : {};
 }
 
 /**
@@ -169,18 +299,29 @@ function previous() {
  */
 async function pageOnly(before, only) {
   const threads = only === 'threads';
-  const page = await browserRows(threads ? `backends=wasm&threads=${os.cpus().length}&streaming=no` :
-                                           'backends=webgpu&streaming=no');
-  const mine = before.rows.map((r, i) => [r, i])
-      .filter(([r]) => threads ? r.where.startsWith('Chromium wasm') : r.where === 'Chromium webgpu');
+  const page = await browserRows(
+    threads
+      ? `backends=wasm&threads=${os.cpus().length}&streaming=no`
+      : 'backends=webgpu&streaming=no'
+  );
+  const mine = before.rows
+    .map((r, i) => [r, i])
+    .filter(([r]) =>
+      threads ? r.where.startsWith('Chromium wasm') : r.where === 'Chromium webgpu'
+    );
   // The threads page's rows are the last wasm ones (the one-thread page comes first).
   const replaced = new Set(mine.slice(-page.rows.length).map(([, i]) => i));
   const rows = before.rows.filter((_, i) => !replaced.has(i)).concat(page.rows);
   const today = new Date().toISOString().slice(0, 10);
-  const md = markdown(rows, before.torch ?? [], before.widths ?? [],
-                      `${before.opsDate}, except the ${threads ? 'Chromium wasm rows with one thread a core' :
-                                                              'webgpu rows'} (${today})`) +
-      streamingTable(before.streaming ?? []);
+  const md =
+    markdown(
+      rows,
+      before.torch ?? [],
+      before.widths ?? [],
+      `${before.opsDate}, except the ${
+        threads ? 'Chromium wasm rows with one thread a core' : 'webgpu rows'
+      } (${today})`
+    ) + streamingTable(before.streaming ?? []);
   writeFileSync('bench/RESULTS.md', md);
   writeFileSync('bench/results.json', JSON.stringify({...before, rows}, null, 2));
   console.log('\n' + md);
@@ -195,8 +336,15 @@ async function sectionBench(entry, markdownFile, title, prepare) {
   try {
     if (prepare) execFileSync('/usr/bin/python3', prepare, {stdio: 'ignore'});
     const out = `build/${entry.replace(/\W/g, '_')}.cjs`;
-    await build({entryPoints: [entry], bundle: true, platform: 'node', outfile: out,
-                 external: ['@tensorflow/*', 'onnxruntime-*'], ignoreAnnotations: true, logLevel: 'warning'});
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      outfile: out,
+      external: ['@tensorflow/*', 'onnxruntime-*'],
+      ignoreAnnotations: true,
+      logLevel: 'warning',
+    });
     execFileSync('node', [out], {stdio: 'inherit'});
     return `\n## ${title}\n\n` + readFileSync(markdownFile, 'utf8');
   } catch (e) {
@@ -206,7 +354,8 @@ async function sectionBench(entry, markdownFile, title, prepare) {
 
 async function main() {
   const before = previous();
-  if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY)) return pageOnly(before, process.env.BENCH_ONLY);
+  if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY))
+    return pageOnly(before, process.env.BENCH_ONLY);
   if (process.env.BENCH_ONLY === 'peers') {
     // Only the ONNX Runtime table (Node, then Chromium wasm), printed; nothing is written.
     const node = await nodeRows();
@@ -227,33 +376,73 @@ async function main() {
   if (!skip.includes('browser')) {
     // wasm with one thread beside the other backends, then wasm with one thread a core.
     if (existsSync(CHROMIUM)) {
-      const page = await browserRows(`backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}`);
+      const page = await browserRows(
+        `backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}`
+      );
       rows.push(...page.rows);
       streaming.push(...page.streaming);
       peers.push(...page.peers);
       // tfjs-wasm's default is half the cores (one, on 2 cores): ask for one a core.
-      if (!opsSkipped) rows.push(...(await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`)).rows);
-    }
-    else console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
+      if (!opsSkipped)
+        rows.push(
+          ...(await browserRows(`backends=wasm&threads=${os.cpus().length}&streaming=no`)).rows
+        );
+    } else
+      console.log(`No Chromium at ${CHROMIUM} (Debian package chromium): browser rows skipped.`);
   }
   // BENCH_SKIP=ops: the op tables of the last full run are kept, with their date.
-  const ops = opsSkipped ? {rows: before.rows ?? [], torch: before.torch ?? [], widths: before.widths ?? [],
-                            date: before.opsDate ?? 'an earlier run'} :
-      {rows, torch: skip.includes('torch') ? [] : torchRows(),
-       widths: !skip.includes('node') && existsSync('bench/out/widths.json') ?
-           JSON.parse(readFileSync('bench/out/widths.json', 'utf8')) : [],
-       date: today};
+  const ops = opsSkipped
+    ? {
+        rows: before.rows ?? [],
+        torch: before.torch ?? [],
+        widths: before.widths ?? [],
+        date: before.opsDate ?? 'an earlier run',
+      }
+    : {
+        rows,
+        torch: skip.includes('torch') ? [] : torchRows(),
+        widths:
+          !skip.includes('node') && existsSync('bench/out/widths.json')
+            ? JSON.parse(readFileSync('bench/out/widths.json', 'utf8'))
+            : [],
+        date: today,
+      };
   const reach = skip.includes('node') ? '' : await reachTable();
-  const layers = skip.includes('layers') ? '' :
-      await sectionBench('bench/layers.ts', 'bench/out/layers.md', 'The 1-D layers tfjs lacks (Node)',
-                         ['bench/layers_onnx.py']);
-  const onnx = skip.includes('onnx') ? '' :
-      await sectionBench('bench/onnx_import.ts', 'bench/out/onnx-import.md', 'ONNX import (Node)');
-  const md = markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) + peersTable(peers) +
-      streamingTable(streaming) + reach + layers + onnx;
+  const layers = skip.includes('layers')
+    ? ''
+    : await sectionBench(
+        'bench/layers.ts',
+        'bench/out/layers.md',
+        'The 1-D layers tfjs lacks (Node)',
+        ['bench/layers_onnx.py']
+      );
+  const onnx = skip.includes('onnx')
+    ? ''
+    : await sectionBench('bench/onnx_import.ts', 'bench/out/onnx-import.md', 'ONNX import (Node)');
+  const md =
+    markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
+    peersTable(peers) +
+    streamingTable(streaming) +
+    reach +
+    layers +
+    onnx;
   writeFileSync('bench/RESULTS.md', md);
-  writeFileSync('bench/results.json', JSON.stringify({rows: ops.rows, torch: ops.torch, widths: ops.widths, peers,
-                                                      opsDate: ops.date, streaming, streamingDate: today}, null, 2));
+  writeFileSync(
+    'bench/results.json',
+    JSON.stringify(
+      {
+        rows: ops.rows,
+        torch: ops.torch,
+        widths: ops.widths,
+        peers,
+        opsDate: ops.date,
+        streaming,
+        streamingDate: today,
+      },
+      null,
+      2
+    )
+  );
   console.log('\n' + md);
 }
 main().catch(e => {

@@ -18,12 +18,16 @@ import {benchStreaming} from './streaming';
 
 declare global {
   interface Window {
-    benchRows?: Row[]; benchStreaming?: Row[]; benchPeers?: Row[]; benchError?: string; benchLog: string[];
+    benchRows?: Row[];
+    benchStreaming?: Row[];
+    benchPeers?: Row[];
+    benchError?: string;
+    benchLog: string[];
   }
 }
 
 /** bench/out/onnx/<shape>.* (bench.mjs writes them with torch), or null where missing. */
-async function onnxFiles(shape: string): Promise<OnnxFiles|null> {
+async function onnxFiles(shape: string): Promise<OnnxFiles | null> {
   const get = async (ext: string) => {
     const r = await fetch(`/bench/out/onnx/${shape}.${ext}`);
     return r.ok ? await r.arrayBuffer() : null;
@@ -46,15 +50,19 @@ async function main() {
     // asks: the page reports twice the cores it wants threads for, before wasm starts.
     const wanted = Number(threads);
     if (navigator.hardwareConcurrency < 2 * wanted) {
-      Object.defineProperty(navigator, 'hardwareConcurrency', {get: () => 2 * wanted, configurable: true});
+      Object.defineProperty(navigator, 'hardwareConcurrency', {
+        get: () => 2 * wanted,
+        configurable: true,
+      });
     }
     setThreadsCount(wanted);
   }
   for (const backend of (params.get('backends') ?? 'webgl,webgpu,wasm').split(',')) {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not start`);
-    const where = backend === 'wasm' ?
-        `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` :
-        `Chromium ${backend}`;
+    const where =
+      backend === 'wasm'
+        ? `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}`
+        : `Chromium ${backend}`;
     if (params.get('streaming') !== 'no') {
       // ORT-web beside our wasm rows (the issue's Chromium-wasm target).
       const rows = await benchStreaming(where, 7, backend === 'wasm' ? ortWebPeers : undefined);
@@ -62,16 +70,23 @@ async function main() {
       streaming.push(...rows);
     }
     if (params.get('ops') !== 'no' && params.get('only') !== 'peers') {
-      rows.push(...await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))));
+      rows.push(
+        ...(await benchBackend(where, 7, row => window.benchLog.push(JSON.stringify(row))))
+      );
     }
     // ONNX Runtime Web beside our wasm forward, on one thread each.
     if (backend === 'wasm' && getThreadsCount() === 1 && params.get('peers') !== 'no') {
       window.benchPeers = await benchPeers(
-          where, onnxFiles, {ortWeb: ortWebPeer(ort, '/node_modules/onnxruntime-web/dist/')},
-          await gemmPeak(), 7, row => window.benchLog.push(JSON.stringify(row)));
+        where,
+        onnxFiles,
+        {ortWeb: ortWebPeer(ort, '/node_modules/onnxruntime-web/dist/')},
+        await gemmPeak(),
+        7,
+        row => window.benchLog.push(JSON.stringify(row))
+      );
     }
   }
   window.benchStreaming = streaming;
   window.benchRows = rows;
 }
-main().catch(e => window.benchError = String(e && e.stack || e));
+main().catch(e => (window.benchError = String((e && e.stack) || e)));

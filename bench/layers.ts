@@ -37,7 +37,9 @@ async function ortRun(file: string, x: Float32Array, dims: number[]): Promise<()
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + path.sep;
   const session = await ort.InferenceSession.create(
-      new Uint8Array(fs.readFileSync(path.join(DIR, file))), {executionProviders: ['wasm']});
+    new Uint8Array(fs.readFileSync(path.join(DIR, file))),
+    {executionProviders: ['wasm']}
+  );
   return async () => {
     const result = await session.run({x: new ort.Tensor('float32', x, dims)});
     await result.y.getData();
@@ -54,18 +56,21 @@ const forward = (f: () => tf.Tensor) => async () => {
 /** Forward and the gradients of every weight for a fixed upstream gradient. */
 const trainStep = (layer: tfl.layers.Layer, x: tf.Tensor, dy: tf.Tensor) => async () => {
   const {value, grads} = tf.variableGrads(
-      () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar,
-      layer.trainableWeights.map(w => w.read() as tf.Variable));
+    () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar,
+    layer.trainableWeights.map(w => w.read() as tf.Variable)
+  );
   await Promise.all(Object.values(grads).map(g => g.data()));
   tf.dispose([value, ...Object.values(grads)]);
 };
 
-type Row = Record<string, number|string>;
+type Row = Record<string, number | string>;
 
 async function convRows(where: string, peer: () => Promise<void>): Promise<Row[]> {
   const [l, c, k, d] = [16000, 64, 3, 4];
-  const weights = [tf.tensor3d(floats('causal_conv.kernel.bin'), [k, c, c]),
-                   tf.tensor1d(floats('causal_conv.bias.bin'))];
+  const weights = [
+    tf.tensor3d(floats('causal_conv.kernel.bin'), [k, c, c]),
+    tf.tensor1d(floats('causal_conv.bias.bin')),
+  ];
   const ours = conv1d({filters: c, kernelSize: k, dilationRate: d, padding: 'causal'});
   const theirs = tfl.layers.conv1d({filters: c, kernelSize: k, dilationRate: d});
   ours.build([null, l, c]);
@@ -73,28 +78,51 @@ async function convRows(where: string, peer: () => Promise<void>): Promise<Row[]
   ours.setWeights(weights);
   theirs.setWeights(weights);
   const x = tf.randomNormal([1, l, c], 0, 1, 'float32', 1);
-  const padded = tf.pad(x, [[0, 0], [(k - 1) * d, 0], [0, 0]]);
+  const padded = tf.pad(x, [
+    [0, 0],
+    [(k - 1) * d, 0],
+    [0, 0],
+  ]);
   const dy = tf.randomNormal([1, l, c], 0, 1, 'float32', 2);
-  const fwd = await sideBySide({
-    ours: forward(() => ours.apply(x) as tf.Tensor),
-    tfjs: forward(() => theirs.apply(padded) as tf.Tensor),
-    ortWeb: peer,
-  }, 5);
+  const fwd = await sideBySide(
+    {
+      ours: forward(() => ours.apply(x) as tf.Tensor),
+      tfjs: forward(() => theirs.apply(padded) as tf.Tensor),
+      ortWeb: peer,
+    },
+    5
+  );
   const train = await sideBySide(
-      {ours: trainStep(ours, x, dy), tfjs: trainStep(theirs, padded, dy)}, 3);
-  tf.dispose([...weights, x, padded, dy, ...ours.weights.map(w => w.read()),
-              ...theirs.weights.map(w => w.read())]);
-  return [{where, row: 'causal Conv1D forward', ...fwd},
-          {where, row: 'causal Conv1D train step', ...train}];
+    {ours: trainStep(ours, x, dy), tfjs: trainStep(theirs, padded, dy)},
+    3
+  );
+  tf.dispose([
+    ...weights,
+    x,
+    padded,
+    dy,
+    ...ours.weights.map(w => w.read()),
+    ...theirs.weights.map(w => w.read()),
+  ]);
+  return [
+    {where, row: 'causal Conv1D forward', ...fwd},
+    {where, row: 'causal Conv1D train step', ...train},
+  ];
 }
 
 async function gruRows(where: string, peer: () => Promise<void>): Promise<Row[]> {
   const [t, u] = [1000, 64];
-  const weights = [tf.tensor2d(floats('gru.kernel.bin'), [u, 3 * u]),
-                   tf.tensor2d(floats('gru.recurrent_kernel.bin'), [u, 3 * u]),
-                   tf.tensor2d(floats('gru.bias.bin'), [2, 3 * u])];
-  const args = {units: u, returnSequences: true, recurrentActivation: 'sigmoid' as const,
-                recurrentInitializer: 'glorotUniform' as const};
+  const weights = [
+    tf.tensor2d(floats('gru.kernel.bin'), [u, 3 * u]),
+    tf.tensor2d(floats('gru.recurrent_kernel.bin'), [u, 3 * u]),
+    tf.tensor2d(floats('gru.bias.bin'), [2, 3 * u]),
+  ];
+  const args = {
+    units: u,
+    returnSequences: true,
+    recurrentActivation: 'sigmoid' as const,
+    recurrentInitializer: 'glorotUniform' as const,
+  };
   const ours = gru({...args, resetAfter: true});
   const theirs = tfl.layers.gru(args);
   const input = tfl.input({shape: [t, u]});
@@ -102,14 +130,22 @@ async function gruRows(where: string, peer: () => Promise<void>): Promise<Row[]>
   theirs.apply(input);
   ours.setWeights(weights);
   const x = tf.randomNormal([1, t, u], 0, 1, 'float32', 3);
-  const fwd = await sideBySide({
-    ours: forward(() => ours.apply(x) as tf.Tensor),
-    tfjs: forward(() => theirs.apply(x) as tf.Tensor),
-    ortWeb: peer,
-  }, 3);
+  const fwd = await sideBySide(
+    {
+      ours: forward(() => ours.apply(x) as tf.Tensor),
+      tfjs: forward(() => theirs.apply(x) as tf.Tensor),
+      ortWeb: peer,
+    },
+    3
+  );
   tf.dispose([...weights, x]);
-  return [{where, row: 'GRU 64 units, 1000 frames, forward (ours reset_after; tfjs reset before)',
-           ...fwd}];
+  return [
+    {
+      where,
+      row: 'GRU 64 units, 1000 frames, forward (ours reset_after; tfjs reset before)',
+      ...fwd,
+    },
+  ];
 }
 
 /** Pushes a run of one-frame pushes: the median run over `PUSHES`, per push. */
@@ -123,8 +159,10 @@ async function pushRow(where: string, row: string, layer: tfl.layers.Layer): Pro
   const input = tfl.input({shape: [null, 64]});
   const model = tfl.model({inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor});
   const frame = new Float32Array(64).map(() => Math.random() - 0.5);
-  const streams = {ours: openStream(model, {}, {program: true}),
-                   tfjs: openStream(model, {}, {program: false})};
+  const streams = {
+    ours: openStream(model, {}, {program: true}),
+    tfjs: openStream(model, {}, {program: false}),
+  };
   const pushes = (s: typeof streams.ours) => async () => {
     for (let i = 0; i < PUSHES; i++) s.pushArray(frame);
   };
@@ -132,21 +170,33 @@ async function pushRow(where: string, row: string, layer: tfl.layers.Layer): Pro
   streams.ours.dispose();
   streams.tfjs.dispose();
   model.dispose();
-  const perPush = (v: number|string) => typeof v === 'number' ? v / PUSHES : v;
+  const perPush = (v: number | string) => (typeof v === 'number' ? v / PUSHES : v);
   return {where, row, ours: perPush(times.ours), tfjs: perPush(times.tfjs)};
 }
 
 async function streamRows(where: string): Promise<Row[]> {
-  const gruArgs = {units: 64, returnSequences: true, recurrentActivation: 'sigmoid' as const,
-                   recurrentInitializer: 'glorotUniform' as const};
+  const gruArgs = {
+    units: 64,
+    returnSequences: true,
+    recurrentActivation: 'sigmoid' as const,
+    recurrentInitializer: 'glorotUniform' as const,
+  };
   return [
-    await pushRow(where,
-                  'causal Conv1D stream, one-frame pushArray (ours program; tfjs tensor steps)',
-                  conv1d({filters: 64, kernelSize: 3, dilationRate: 4, padding: 'causal'})),
-    await pushRow(where, 'GRU 64 stream reset_after, one-frame pushArray (program; tensor steps)',
-                  gru({...gruArgs, resetAfter: true})),
-    await pushRow(where, 'GRU 64 stream reset before, one-frame pushArray (program; tensor steps)',
-                  gru({...gruArgs, resetAfter: false})),
+    await pushRow(
+      where,
+      'causal Conv1D stream, one-frame pushArray (ours program; tfjs tensor steps)',
+      conv1d({filters: 64, kernelSize: 3, dilationRate: 4, padding: 'causal'})
+    ),
+    await pushRow(
+      where,
+      'GRU 64 stream reset_after, one-frame pushArray (program; tensor steps)',
+      gru({...gruArgs, resetAfter: true})
+    ),
+    await pushRow(
+      where,
+      'GRU 64 stream reset before, one-frame pushArray (program; tensor steps)',
+      gru({...gruArgs, resetAfter: false})
+    ),
   ];
 }
 
@@ -167,23 +217,30 @@ async function main() {
   const rows: Row[] = [];
   for (const backend of backends) {
     await tf.setBackend(backend);
-    for (const r of [...await convRows(`Node ${backend}`, convPeer),
-                     ...await gruRows(`Node ${backend}`, gruPeer),
-                     ...await streamRows(`Node ${backend}`)]) {
+    for (const r of [
+      ...(await convRows(`Node ${backend}`, convPeer)),
+      ...(await gruRows(`Node ${backend}`, gruPeer)),
+      ...(await streamRows(`Node ${backend}`)),
+    ]) {
       console.log(JSON.stringify(r));
       rows.push(r);
     }
   }
   // Under a millisecond (the one-frame pushes): two significant digits.
-  const ms = (v: unknown) => (typeof v === 'number' ? v >= 1 ? v.toFixed(1) : v.toPrecision(2) :
-                                                      String(v ?? ''));
+  const ms = (v: unknown) =>
+    typeof v === 'number' ? (v >= 1 ? v.toFixed(1) : v.toPrecision(2)) : String(v ?? '');
   const ratio = (a: unknown, b: unknown) =>
-      (typeof a === 'number' && typeof b === 'number' ? `${(b / a).toFixed(2)}x` : '');
+    typeof a === 'number' && typeof b === 'number' ? `${(b / a).toFixed(2)}x` : '';
   const lines = [
     '| where | row | ours ms | tfjs ms | ORT Web ms | tfjs / ours | ORT / ours |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(r => `| ${r.where} | ${r.row} | ${ms(r.ours)} | ${ms(r.tfjs)} | ${ms(r.ortWeb)} | ${
-        ratio(r.ours, r.tfjs)} | ${ratio(r.ours, r.ortWeb)} |`),
+    ...rows.map(
+      r =>
+        `| ${r.where} | ${r.row} | ${ms(r.ours)} | ${ms(r.tfjs)} | ${ms(r.ortWeb)} | ${ratio(
+          r.ours,
+          r.tfjs
+        )} | ${ratio(r.ours, r.ortWeb)} |`
+    ),
   ];
   fs.writeFileSync(path.join('bench', 'out', 'layers.md'), lines.join('\n') + '\n');
   console.log(lines.join('\n'));

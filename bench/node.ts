@@ -7,20 +7,32 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import {benchBackend, benchFilterWidths, benchPeers, gemmPeak, OnnxFiles, PeerFactory, Row} from './cases';
+import {
+  benchBackend,
+  benchFilterWidths,
+  benchPeers,
+  gemmPeak,
+  OnnxFiles,
+  PeerFactory,
+  Row,
+} from './cases';
 import {ortPeers} from './ort';
 import {ortPeer, ortWebPeer} from './ort_peers';
 import {benchStreaming} from './streaming';
 
 /** bench/out/onnx/<shape>.* from `bench/torch_ref.py --onnx` (bench.mjs runs it), or null. */
-async function onnxFiles(shape: string): Promise<OnnxFiles|null> {
+async function onnxFiles(shape: string): Promise<OnnxFiles | null> {
   const file = (ext: string) => path.join('bench', 'out', 'onnx', `${shape}.${ext}`);
   if (!fs.existsSync(file('onnx'))) return null;
   const floats = (ext: string) => {
     const b = fs.readFileSync(file(ext));
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   };
-  return {onnx: new Uint8Array(fs.readFileSync(file('onnx'))), dw: floats('dw.bin'), pw: floats('pw.bin')};
+  return {
+    onnx: new Uint8Array(fs.readFileSync(file('onnx'))),
+    dw: floats('dw.bin'),
+    pw: floats('pw.bin'),
+  };
 }
 
 /** onnxruntime-web (wasm, one thread) and onnxruntime-node (native, one thread). */
@@ -28,8 +40,11 @@ function nodePeers(): Record<string, PeerFactory> {
   const dist = path.dirname(require.resolve('onnxruntime-web')) + path.sep;
   return {
     ortWeb: ortWebPeer(require('onnxruntime-web'), dist),
-    ortNode: ortPeer(require('onnxruntime-node'),
-                     {executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1}),
+    ortNode: ortPeer(require('onnxruntime-node'), {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    }),
   };
 }
 
@@ -40,8 +55,9 @@ async function main() {
   if (process.env.BENCH_ONLY === 'peers') {
     fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
     await tf.setBackend('wasm');
-    const rows = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11,
-                                  row => console.log(JSON.stringify(row)));
+    const rows = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11, row =>
+      console.log(JSON.stringify(row))
+    );
     fs.writeFileSync(path.join('bench', 'out', 'peers-node.json'), JSON.stringify(rows, null, 2));
     return;
   }
@@ -53,16 +69,22 @@ async function main() {
     streaming.push(...rows);
   }
   fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
-  fs.writeFileSync(path.join('bench', 'out', 'node-streaming.json'), JSON.stringify(streaming, null, 2));
+  fs.writeFileSync(
+    path.join('bench', 'out', 'node-streaming.json'),
+    JSON.stringify(streaming, null, 2)
+  );
   if (parts.includes('ops')) return;
   const rows: Row[] = [];
   for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {
     await tf.setBackend(backend);
-    rows.push(...await benchBackend(`Node ${backend}`, 11, row => console.log(JSON.stringify(row))));
+    rows.push(
+      ...(await benchBackend(`Node ${backend}`, 11, row => console.log(JSON.stringify(row))))
+    );
   }
   await tf.setBackend('wasm');
-  const peers = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11,
-                                 row => console.log(JSON.stringify(row)));
+  const peers = await benchPeers('Node wasm', onnxFiles, nodePeers(), await gemmPeak(), 11, row =>
+    console.log(JSON.stringify(row))
+  );
   fs.writeFileSync(path.join('bench', 'out', 'peers-node.json'), JSON.stringify(peers, null, 2));
   const widths = await benchFilterWidths('Node wasm', 11);
   widths.forEach(row => console.log(JSON.stringify(row)));

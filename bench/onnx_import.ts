@@ -17,7 +17,8 @@ import {loadOnnxModel} from '../src/onnx';
 type Ort = typeof import('onnxruntime-web');
 
 const FOLDER = path.join('bench', 'out', 'onnx_import');
-const FEATURES = 64, FRAMES = 128;
+const FEATURES = 64,
+  FRAMES = 128;
 
 /** Median milliseconds of `reps` runs of `fn` after two warm-ups. */
 async function medianMs(fn: () => Promise<unknown>, reps = 9): Promise<number> {
@@ -34,7 +35,10 @@ async function medianMs(fn: () => Promise<unknown>, reps = 9): Promise<number> {
 
 async function ortMs(ort: Ort, bytes: Uint8Array, x: Float32Array): Promise<number> {
   const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential'});
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
   const ms = await medianMs(async () => {
     const out = await session.run({x: new ort.Tensor('float32', x, [1, FEATURES, FRAMES])});
     return out.y.data;
@@ -45,14 +49,16 @@ async function ortMs(ort: Ort, bytes: Uint8Array, x: Float32Array): Promise<numb
 
 /** Median ms of a one-frame push to a stream of `model` holding a full window, or why not. */
 async function pushMs(model: import('@tensorflow/tfjs-layers').LayersModel): Promise<string> {
-  let stream;
+  let stream: ReturnType<typeof createStream>;
   try {
     stream = createStream(model, {poolingWindow: FRAMES});
   } catch (e) {
     return `(${(e as Error).message.slice(0, 50)})`;
   }
-  const frame = tf.tensor3d(Float32Array.from({length: FEATURES}, (_, i) => Math.cos(i)),
-                            [1, 1, FEATURES]);
+  const frame = tf.tensor3d(
+    Float32Array.from({length: FEATURES}, (_, i) => Math.cos(i)),
+    [1, 1, FEATURES]
+  );
   for (let i = 0; i < FRAMES; i++) tf.dispose(stream.push(frame));
   const ms = await medianMs(async () => {
     const y = stream!.push(frame) as tf.Tensor;
@@ -70,9 +76,11 @@ async function main() {
   web.env.wasm.numThreads = 1;
   const node = require('onnxruntime-node') as Ort;
   const x = Float32Array.from({length: FEATURES * FRAMES}, (_, i) => Math.sin(i));
-  const lines = ['| model | file | backend | import (ms) | our predict (ms) | our push of 1 frame ' +
-                     '(ms) | ORT-web wasm, the window (ms) | ORT-node, the window (ms) |',
-                 '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| model | file | backend | import (ms) | our predict (ms) | our push of 1 frame ' +
+      '(ms) | ORT-web wasm, the window (ms) | ORT-node, the window (ms) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const name of ['matchbox', 'crnn']) {
     const bytes = new Uint8Array(fs.readFileSync(path.join(FOLDER, `${name}.onnx`)));
     const [web1, node1] = [await ortMs(web, bytes, x), await ortMs(node, bytes, x)];
@@ -83,8 +91,7 @@ async function main() {
         const importMs = await medianMs(async () => (await loadOnnxModel(bytes)).dispose(), 5);
         const model = await loadOnnxModel(bytes);
         // Channels-last: the same numbers as ORT's [1, 64, 128], transposed.
-        const input =
-            tf.tidy(() => tf.transpose(tf.tensor3d(x, [1, FEATURES, FRAMES]), [0, 2, 1]));
+        const input = tf.tidy(() => tf.transpose(tf.tensor3d(x, [1, FEATURES, FRAMES]), [0, 2, 1]));
         const ours = await medianMs(async () => {
           const y = model.predict(input) as tf.Tensor;
           await y.data();
@@ -96,8 +103,10 @@ async function main() {
       } catch (e) {
         row = `(${(e as Error).message.slice(0, 60)}) | - | -`;
       }
-      lines.push(`| ${name} | ${(bytes.length / 1e6).toFixed(2)} MB | ${backend} | ${row} | ` +
-                 `${web1.toFixed(2)} | ${node1.toFixed(2)} |`);
+      lines.push(
+        `| ${name} | ${(bytes.length / 1e6).toFixed(2)} MB | ${backend} | ${row} | ` +
+          `${web1.toFixed(2)} | ${node1.toFixed(2)} |`
+      );
     }
   }
   const table = lines.join('\n') + '\n';

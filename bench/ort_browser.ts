@@ -6,7 +6,9 @@ import {Peer, PeerFactory} from './streaming';
 type Ort = typeof import('onnxruntime-web');
 
 declare global {
-  interface Window { ort?: Ort }
+  interface Window {
+    ort?: Ort;
+  }
 }
 
 export const ortWebPeers: PeerFactory = async (_weights, window, sequence) => {
@@ -16,11 +18,17 @@ export const ortWebPeers: PeerFactory = async (_weights, window, sequence) => {
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   const sessions = new Map<number, Awaited<ReturnType<Ort['InferenceSession']['create']>>>();
   try {
-    for (const [frames, name] of [[window, 'window'], [sequence, 'sequence']] as const) {
+    for (const [frames, name] of [
+      [window, 'window'],
+      [sequence, 'sequence'],
+    ] as const) {
       const response = await fetch(`/bench/out/tcn_${name}.onnx`);
       if (!response.ok) throw new Error(`no bench/out/tcn_${name}.onnx (the Node bench makes it)`);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      sessions.set(frames, await ort.InferenceSession.create(bytes, {executionProviders: ['wasm']}));
+      sessions.set(
+        frames,
+        await ort.InferenceSession.create(bytes, {executionProviders: ['wasm']})
+      );
     }
   } catch (e) {
     return {peers: [], missing: String((e as Error).message ?? e).slice(0, 100)};
@@ -28,7 +36,9 @@ export const ortWebPeers: PeerFactory = async (_weights, window, sequence) => {
   const peer: Peer = {
     name: 'ORT-web',
     async run(x, frames) {
-      const out = await sessions.get(frames)!.run({x: new ort.Tensor('float32', x, [1, 1, frames])});
+      const out = await sessions
+        .get(frames)!
+        .run({x: new ort.Tensor('float32', x, [1, 1, frames])});
       return out.y.data as Float32Array;
     },
   };

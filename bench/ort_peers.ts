@@ -14,11 +14,11 @@ export function ortPeer(ort: Ort, options: OrtWeb.InferenceSession.SessionOption
     const once = async () => {
       const result = await session.run({x: new ort.Tensor('float32', x, [s.b, s.c, s.l])});
       const y = result.y;
-      const data = await y.getData() as Float32Array;
+      const data = (await y.getData()) as Float32Array;
       y.dispose();
       return data;
     };
-    return {run: async () => void await once(), output: once};
+    return {run: async () => void (await once()), output: once};
   };
 }
 

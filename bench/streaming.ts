@@ -5,7 +5,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d, Stream, toTorchStateDict} from '../src';
+import {
+  createStream,
+  DepthSeparableConv1d,
+  depthSeparableConv1d,
+  Stream,
+  toTorchStateDict,
+} from '../src';
 import {addProduct} from '../src/streaming/program/window_node';
 import {openStream} from '../src/streaming/stream';
 import {SimdKernel, SimdRows} from '../src/streaming/program/simd/simd';
@@ -24,7 +30,8 @@ const CHUNK = 20;
 /** Streams in one push for the many-streams figure (a server of live audio). */
 const MANY = 64;
 /** Multiply-adds of one output frame: the 1x1 input conv, each block's taps and product, the head. */
-const MACS = CHANNELS + DILATIONS.length * (3 * CHANNELS + CHANNELS * CHANNELS) + CHANNELS * OUTPUTS;
+const MACS =
+  CHANNELS + DILATIONS.length * (3 * CHANNELS + CHANNELS * CHANNELS) + CHANNELS * OUTPUTS;
 
 /** A peer that runs the same model on a window of `frames` frames: Float32Array in, values out. */
 export interface Peer {
@@ -34,35 +41,51 @@ export interface Peer {
 }
 
 /** Builds peers from the model's weights (JSON-safe), or says why they are missing. */
-export type PeerFactory = (weights: unknown, window: number, sequence: number) =>
-    Promise<{peers: Peer[], missing?: string, torchRamp?: number[]}>;
+export type PeerFactory = (
+  weights: unknown,
+  window: number,
+  sequence: number
+) => Promise<{peers: Peer[]; missing?: string; torchRamp?: number[]}>;
 
 /** The bench TCN: a 1x1 conv to 64 channels, residual causal separable blocks with ReLU, a dense head. */
 export function benchTcn(seed = 1): tfl.LayersModel {
   let n = seed;
   const init = () => tfl.initializers.glorotUniform({seed: n++});
   const input = tfl.input({shape: [null, 1]});
-  let t = tfl.layers.conv1d({filters: CHANNELS, kernelSize: 1, kernelInitializer: init(),
-                             biasInitializer: 'ones'}).apply(input) as tfl.SymbolicTensor;
+  let t = tfl.layers
+    .conv1d({filters: CHANNELS, kernelSize: 1, kernelInitializer: init(), biasInitializer: 'ones'})
+    .apply(input) as tfl.SymbolicTensor;
   for (const d of DILATIONS) {
-    const y = depthSeparableConv1d({filters: CHANNELS, kernelSize: 3, dilationRate: d,
-                                    padding: 'causal', activation: 'relu',
-                                    depthwiseInitializer: init(), pointwiseInitializer: init(),
-                                    biasInitializer: tfl.initializers.randomNormal({seed: n++, stddev: 0.1})})
-                  .apply(t) as tfl.SymbolicTensor;
+    const y = depthSeparableConv1d({
+      filters: CHANNELS,
+      kernelSize: 3,
+      dilationRate: d,
+      padding: 'causal',
+      activation: 'relu',
+      depthwiseInitializer: init(),
+      pointwiseInitializer: init(),
+      biasInitializer: tfl.initializers.randomNormal({seed: n++, stddev: 0.1}),
+    }).apply(t) as tfl.SymbolicTensor;
     t = tfl.layers.add().apply([t, y]) as tfl.SymbolicTensor;
   }
-  const out = tfl.layers.dense({units: OUTPUTS, kernelInitializer: init()}).apply(t) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({units: OUTPUTS, kernelInitializer: init()})
+    .apply(t) as tfl.SymbolicTensor;
   return tfl.model({inputs: input, outputs: out});
 }
 
 /** The model's weights for bench/tcn_onnx.py: tfjs arrays, and the blocks as torch state dicts. */
 export function tcnWeights(model: tfl.LayersModel): unknown {
-  const arrays = (layer: tfl.layers.Layer) => Object.fromEntries(layer.weights.map(w => {
-    const name = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
-    return [name, {shape: w.shape, data: Array.from(w.read().dataSync())}];
-  }));
-  const convs = model.layers.filter(l => l instanceof DepthSeparableConv1d) as DepthSeparableConv1d[];
+  const arrays = (layer: tfl.layers.Layer) =>
+    Object.fromEntries(
+      layer.weights.map(w => {
+        const name = w.originalName.slice(w.originalName.lastIndexOf('/') + 1);
+        return [name, {shape: w.shape, data: Array.from(w.read().dataSync())}];
+      })
+    );
+  const convs = model.layers.filter(
+    l => l instanceof DepthSeparableConv1d
+  ) as DepthSeparableConv1d[];
   return {
     input: arrays(model.layers.find(l => l.getClassName() === 'Conv1D')!),
     blocks: convs.map(l => ({...toTorchStateDict(l), dilation: l.dilationRate})),
@@ -86,7 +109,7 @@ function relativeDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Multiply-adds per second of one core in the program's own product (64 x 64, 127 rows, in
  * cache): its wasm SIMD kernel where the runtime has it, else its JS loop.
  */
-function productMacRate(): {rate: number, what: string} {
+function productMacRate(): {rate: number; what: string} {
   const rows = 127;
   const w = new Float32Array(CHANNELS * CHANNELS).map((_, i) => Math.sin(i));
   const out = new Float32Array(rows * CHANNELS);
@@ -109,7 +132,7 @@ function productMacRate(): {rate: number, what: string} {
   const reps = 2000;
   const start = performance.now();
   for (let i = 0; i < reps; i++) run();
-  const rate = reps * rows * CHANNELS * CHANNELS / ((performance.now() - start) / 1000);
+  const rate = (reps * rows * CHANNELS * CHANNELS) / ((performance.now() - start) / 1000);
   return {rate, what: kernel != null ? 'wasm SIMD' : 'JS'};
 }
 
@@ -121,7 +144,7 @@ async function kernelsPerPush(stream: Stream, frame: tf.Tensor3D): Promise<numbe
   return info.kernels.length;
 }
 
-const channelsFirst = (x: Float32Array) => x;  // one input channel: NWC and NCW are the same bytes
+const channelsFirst = (x: Float32Array) => x; // one input channel: NWC and NCW are the same bytes
 
 /**
  * One row per backend: a one-frame and a 20-frame push (tensor and typed-array API, the program
@@ -129,8 +152,12 @@ const channelsFirst = (x: Float32Array) => x;  // one input channel: NWC and NCW
  * sequence per frame; streams per core; kernels per push; the arithmetic limit; exactness.
  * `switchRows` also times pushes of more frames, program against tensor steps (the size switch).
  */
-export async function benchStreaming(where: string, reps: number, makePeers?: PeerFactory,
-                                     switchRows = false): Promise<Row[]> {
+export async function benchStreaming(
+  where: string,
+  reps: number,
+  makePeers?: PeerFactory,
+  switchRows = false
+): Promise<Row[]> {
   const model = benchTcn();
   const stream = createStream(model);
   const many = createStream(model, {batchSize: MANY});
@@ -144,8 +171,9 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
   const sequenceValues = rand(SEQUENCE);
   const frame = tf.tensor3d(frameValues, [1, 1, 1]);
   const chunk = tf.tensor3d(chunkValues, [1, CHUNK, 1]);
-  const {peers, missing, torchRamp} = makePeers ?
-      await makePeers(tcnWeights(model), rf, SEQUENCE) : {peers: [] as Peer[], missing: 'not run here'};
+  const {peers, missing, torchRamp} = makePeers
+    ? await makePeers(tcnWeights(model), rf, SEQUENCE)
+    : {peers: [] as Peer[], missing: 'not run here'};
   const peer = (name: string) => peers.find(p => p.name === name);
   const tensors = tf.memory().numTensors;
   const bytes = tf.memory().numBytes;
@@ -161,62 +189,87 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     await y.data();
     tf.dispose([x, y]);
   };
-  const peerRuns = Object.fromEntries(peers.map(p => [`${p.name} window`, async () => {
-    await p.run(channelsFirst(windowValues), rf);
-  }]));
-  const latency = await sideBySide({
-    push: () => pushed(stream, frame),
-    pushArray: async () => void stream.pushArray(frameValues),
-    push20: () => pushed(stream, chunk),
-    push20Array: async () => void stream.pushArray(chunkValues),
-    manyArray: async () => void many.pushArray(manyValues),
-    oldPush: () => pushed(old, frame),
-    oldPush20: () => pushed(old, chunk),
-    predict: () => predictOn(windowValues, rf),
-    ...peerRuns,
-  }, reps * 5);
+  const peerRuns = Object.fromEntries(
+    peers.map(p => [
+      `${p.name} window`,
+      async () => {
+        await p.run(channelsFirst(windowValues), rf);
+      },
+    ])
+  );
+  const latency = await sideBySide(
+    {
+      push: () => pushed(stream, frame),
+      pushArray: async () => void stream.pushArray(frameValues),
+      push20: () => pushed(stream, chunk),
+      push20Array: async () => void stream.pushArray(chunkValues),
+      manyArray: async () => void many.pushArray(manyValues),
+      oldPush: () => pushed(old, frame),
+      oldPush20: () => pushed(old, chunk),
+      predict: () => predictOn(windowValues, rf),
+      ...peerRuns,
+    },
+    reps * 5
+  );
 
   // The whole sequence: our 20-frame pushes (typed arrays), predict at once, ORT-web at once.
   let streamed: Float32Array[] = [];
   const ortWeb = peer('ORT-web');
-  const throughput = await sideBySide({
-    chunks: async () => {
-      stream.reset();
-      streamed = [];
-      for (let at = 0; at < SEQUENCE; at += CHUNK) streamed.push(stream.pushArray(sequenceValues.subarray(at, at + CHUNK)));
+  const throughput = await sideBySide(
+    {
+      chunks: async () => {
+        stream.reset();
+        streamed = [];
+        for (let at = 0; at < SEQUENCE; at += CHUNK)
+          streamed.push(stream.pushArray(sequenceValues.subarray(at, at + CHUNK)));
+      },
+      whole: () => predictOn(sequenceValues, SEQUENCE),
+      ...(ortWeb ? {ortWhole: async () => void (await ortWeb.run(sequenceValues, SEQUENCE))} : {}),
     },
-    whole: () => predictOn(sequenceValues, SEQUENCE),
-    ...(ortWeb ? {ortWhole: async () => void await ortWeb.run(sequenceValues, SEQUENCE)} : {}),
-  }, Math.max(3, Math.ceil(reps / 2)));
+    Math.max(3, Math.ceil(reps / 2))
+  );
 
   // predict against the peers on their own, side by side: in the rounds above it shares each
   // round with seven stream variants and their garbage (1.7 ms there against ~1.1 alone here).
   const ortNode = peer('ORT-node');
-  const predictVsPeers = await sideBySide({
-    predict: () => predictOn(windowValues, rf),
-    ...(ortWeb ? {ortWeb: async () => void await ortWeb.run(channelsFirst(windowValues), rf)} : {}),
-    ...(ortNode ? {ortNode: async () => void await ortNode.run(channelsFirst(windowValues), rf)} : {}),
-  }, reps * 5);
-  const predictVsPeersWhole = await sideBySide({
-    predict: () => predictOn(sequenceValues, SEQUENCE),
-    ...(ortWeb ? {ortWeb: async () => void await ortWeb.run(sequenceValues, SEQUENCE)} : {}),
-  }, Math.max(3, Math.ceil(reps / 2)));
+  const predictVsPeers = await sideBySide(
+    {
+      predict: () => predictOn(windowValues, rf),
+      ...(ortWeb
+        ? {ortWeb: async () => void (await ortWeb.run(channelsFirst(windowValues), rf))}
+        : {}),
+      ...(ortNode
+        ? {ortNode: async () => void (await ortNode.run(channelsFirst(windowValues), rf))}
+        : {}),
+    },
+    reps * 5
+  );
+  const predictVsPeersWhole = await sideBySide(
+    {
+      predict: () => predictOn(sequenceValues, SEQUENCE),
+      ...(ortWeb ? {ortWeb: async () => void (await ortWeb.run(sequenceValues, SEQUENCE))} : {}),
+    },
+    Math.max(3, Math.ceil(reps / 2))
+  );
 
   // Exactness: the stream against predict; the peers against predict on the window.
-  const offline = tf.tidy(() => model.predict(tf.tensor3d(sequenceValues, [1, SEQUENCE, 1])) as tf.Tensor);
-  const expected = await offline.data() as Float32Array;
+  const offline = tf.tidy(
+    () => model.predict(tf.tensor3d(sequenceValues, [1, SEQUENCE, 1])) as tf.Tensor
+  );
+  const expected = (await offline.data()) as Float32Array;
   offline.dispose();
   const joined = new Float32Array(expected.length);
   streamed.reduce((at, part) => (joined.set(part, at), at + part.length), 0);
-  const ramp = Float32Array.from({length: rf}, (_, i) => -1 + 2 * i / (rf - 1));
+  const ramp = Float32Array.from({length: rf}, (_, i) => -1 + (2 * i) / (rf - 1));
   const rampPredicted = tf.tidy(() => model.predict(tf.tensor3d(ramp, [1, rf, 1])) as tf.Tensor);
-  const rampWant = await rampPredicted.data() as Float32Array;
+  const rampWant = (await rampPredicted.data()) as Float32Array;
   rampPredicted.dispose();
   const peerDiffs: string[] = [];
   for (const p of peers) {
-    const y = await p.run(ramp, rf);  // [1, 4, rf] channels-first
+    const y = await p.run(ramp, rf); // [1, 4, rf] channels-first
     const nwc = new Float32Array(y.length);
-    for (let o = 0; o < OUTPUTS; o++) for (let t = 0; t < rf; t++) nwc[t * OUTPUTS + o] = y[o * rf + t];
+    for (let o = 0; o < OUTPUTS; o++)
+      for (let t = 0; t < rf; t++) nwc[t * OUTPUTS + o] = y[o * rf + t];
     peerDiffs.push(`${p.name} ${relativeDiff(nwc, rampWant).toExponential(1)}`);
   }
   if (torchRamp) peerDiffs.push(`torch ${relativeDiff(torchRamp, rampWant).toExponential(1)}`);
@@ -228,7 +281,7 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
   const left = [tf.memory().numTensors - tensors, tf.memory().numBytes - bytes];
 
   const rows: Row[] = [];
-  const ms = (v: number|string|undefined) => typeof v === 'number' ? v : NaN;
+  const ms = (v: number | string | undefined) => (typeof v === 'number' ? v : NaN);
   const push = ms(latency.push);
   const pushArray = ms(latency.pushArray);
   const push20 = ms(latency.push20);
@@ -258,12 +311,12 @@ export async function benchStreaming(where: string, reps: number, makePeers?: Pe
     macsPerPush: MACS,
     productGmacPerS: rate / 1e9,
     productRateOf: rateOf,
-    limitUs: MACS / rate * 1e6,
+    limitUs: (MACS / rate) * 1e6,
     streamsPerCore: 1000 / (pushArray * FRAME_RATE),
-    streamsPerCore64: MANY * 1000 / (ms(latency.manyArray) * FRAME_RATE),
-    sequenceUsPerFrame: ms(throughput.chunks) / SEQUENCE * 1000,
-    predictSequenceUsPerFrame: ms(throughput.whole) / SEQUENCE * 1000,
-    ortSequenceUsPerFrame: ms(throughput.ortWhole) / SEQUENCE * 1000,
+    streamsPerCore64: (MANY * 1000) / (ms(latency.manyArray) * FRAME_RATE),
+    sequenceUsPerFrame: (ms(throughput.chunks) / SEQUENCE) * 1000,
+    predictSequenceUsPerFrame: (ms(throughput.whole) / SEQUENCE) * 1000,
+    ortSequenceUsPerFrame: (ms(throughput.ortWhole) / SEQUENCE) * 1000,
     predictKernels,
     predictAloneWindowMs: ms(predictVsPeers.predict),
     ortWebAloneWindowMs: ms(predictVsPeers.ortWeb),
@@ -289,18 +342,26 @@ async function sizeSwitch(model: tfl.LayersModel, old: Stream, reps: number): Pr
   // The program at every size here, whatever the switch says.
   const stream = openStream(model, {}, {maxWasmFrames: Infinity});
   for (const n of [16, 32, 64, 128, 256, 512]) {
-    const x = tf.tensor3d(Float32Array.from({length: n}, (_, i) => Math.cos(i)), [1, n, 1]);
+    const x = tf.tensor3d(
+      Float32Array.from({length: n}, (_, i) => Math.cos(i)),
+      [1, n, 1]
+    );
     const values = x.dataSync() as Float32Array;
-    const timed = await sideBySide({
-      program: async () => void stream.pushArray(values),
-      tensors: async () => {
-        const y = old.push(x);
-        await y.data();
-        y.dispose();
+    const timed = await sideBySide(
+      {
+        program: async () => void stream.pushArray(values),
+        tensors: async () => {
+          const y = old.push(x);
+          await y.data();
+          y.dispose();
+        },
       },
-    }, reps);
+      reps
+    );
     x.dispose();
-    parts.push(`${n}: ${(timed.program as number).toFixed(2)} / ${(timed.tensors as number).toFixed(2)}`);
+    parts.push(
+      `${n}: ${(timed.program as number).toFixed(2)} / ${(timed.tensors as number).toFixed(2)}`
+    );
   }
   stream.dispose();
   return parts.join(', ');

@@ -46,18 +46,30 @@ async function useBackend(name: string): Promise<void> {
  * Trains with a progress line per epoch, shuffled from `opts.seed` (the same run gives the same
  * net); returns the test accuracy and seconds taken.
  */
-async function train(name: string, model: tfl.LayersModel, data: ReturnType<typeof makeDataset>,
-                     test: ReturnType<typeof makeDataset>,
-                     epochs = opts.epochs): Promise<{acc: number, seconds: number}> {
+async function train(
+  name: string,
+  model: tfl.LayersModel,
+  data: ReturnType<typeof makeDataset>,
+  test: ReturnType<typeof makeDataset>,
+  epochs = opts.epochs
+): Promise<{acc: number; seconds: number}> {
   const start = Date.now();
   let epochStart = start;
-  await trainSeeded(model, data.x, data.y, {epochs, learningRate: 0.005, seed: opts.seed}, {
-    onEpochEnd: (epoch, logs) => {
-      console.log(`  [${name}] epoch ${epoch + 1}/${epochs}  loss ${logs.loss.toFixed(4)}  ` +
-                  `acc ${(logs.acc as number).toFixed(3)}  ${((Date.now() - epochStart) / 1000).toFixed(1)} s`);
-      epochStart = Date.now();
-    },
-  });
+  await trainSeeded(
+    model,
+    data.x,
+    data.y,
+    {epochs, learningRate: 0.005, seed: opts.seed},
+    {
+      onEpochEnd: (epoch, logs) => {
+        console.log(
+          `  [${name}] epoch ${epoch + 1}/${epochs}  loss ${logs.loss.toFixed(4)}  ` +
+            `acc ${(logs.acc as number).toFixed(3)}  ${((Date.now() - epochStart) / 1000).toFixed(1)} s`
+        );
+        epochStart = Date.now();
+      },
+    }
+  );
   return {acc: await accuracy(model, test.x, test.labels), seconds: (Date.now() - start) / 1000};
 }
 
@@ -66,11 +78,16 @@ async function train(name: string, model: tfl.LayersModel, data: ReturnType<type
  * has no conv backprop kernel on wasm, and its cpu backprop is slow, so training it to
  * compare accuracy is opt-in (`--baseline-epochs N`, on cpu when the backend is wasm).
  */
-async function compareWithConv1d(ours: tfl.LayersModel, data: ReturnType<typeof makeDataset>,
-                                 test: ReturnType<typeof makeDataset>): Promise<void> {
+async function compareWithConv1d(
+  ours: tfl.LayersModel,
+  data: ReturnType<typeof makeDataset>,
+  test: ReturnType<typeof makeDataset>
+): Promise<void> {
   const baseline = convnet(null, false);
-  console.log(`tf.layers.conv1d net: ${baseline.countParams()} parameters, ` +
-              `${(baseline.countParams() / ours.countParams()).toFixed(1)}x ours.`);
+  console.log(
+    `tf.layers.conv1d net: ${baseline.countParams()} parameters, ` +
+      `${(baseline.countParams() / ours.countParams()).toFixed(1)}x ours.`
+  );
   baseline.compile({optimizer: 'adam', loss: 'categoricalCrossentropy'});
   const batch = tf.tidy(() => [tf.slice(data.x, 0, 32), tf.slice(data.y, 0, 32)]);
   try {
@@ -80,8 +97,11 @@ async function compareWithConv1d(ours: tfl.LayersModel, data: ReturnType<typeof 
   } catch (e) {
     // A limit of tfjs-backend-wasm (no convolution gradient kernels), which this package's
     // layer does not share: say so, or the line reads as this package failing.
-    console.log(`  tfjs's own tf.layers.conv1d cannot train on ${tf.getBackend()} (a tfjs limit: ${
-        (e as Error).message}); the DepthSeparableConv1d net above trained there with this package's gradients.`);
+    console.log(
+      `  tfjs's own tf.layers.conv1d cannot train on ${tf.getBackend()} (a tfjs limit: ${
+        (e as Error).message
+      }); the DepthSeparableConv1d net above trained there with this package's gradients.`
+    );
   }
   tf.dispose(batch);
   baseline.dispose();
@@ -90,8 +110,11 @@ async function compareWithConv1d(ours: tfl.LayersModel, data: ReturnType<typeof 
     await useBackend(backend);
     const trained = convnet(null, false);
     const theirs = await train(`conv1d on ${backend}`, trained, data, test, opts.baselineEpochs);
-    console.log(`tf.layers.conv1d net: test accuracy ${(100 * theirs.acc).toFixed(1)}% after ${
-        opts.baselineEpochs} epochs, ${theirs.seconds.toFixed(1)} s on ${backend}.`);
+    console.log(
+      `tf.layers.conv1d net: test accuracy ${(100 * theirs.acc).toFixed(1)}% after ${
+        opts.baselineEpochs
+      } epochs, ${theirs.seconds.toFixed(1)} s on ${backend}.`
+    );
     trained.dispose();
     await useBackend(opts.backend);
   }
@@ -111,7 +134,9 @@ async function streamOnline(model: tfl.LayersModel, waves: tf.Tensor3D): Promise
   // The strided layer halves the frame rate: the global pooling sees width / 2 frames.
   const stride = 2;
   const poolingWindow = opts.width / stride;
-  const signal = tf.tidy(() => tf.reshape(tf.slice(waves, 0, 8), [1, 8 * opts.width, 1]) as tf.Tensor3D);
+  const signal = tf.tidy(
+    () => tf.reshape(tf.slice(waves, 0, 8), [1, 8 * opts.width, 1]) as tf.Tensor3D
+  );
   const stream = createStream(model, {poolingWindow});
   const pushTimes: number[] = [];
   const predictTimes: number[] = [];
@@ -135,24 +160,39 @@ async function streamOnline(model: tfl.LayersModel, waves: tf.Tensor3D): Promise
   }
   const expected = windowedPredict(model, signal, poolingWindow);
   const want = await expected.data();
-  const diff = streamed.length === want.length ?
-      Math.max(...want.map((v, i) => Math.abs(v - streamed[i]))) : Infinity;
+  const diff =
+    streamed.length === want.length
+      ? Math.max(...want.map((v, i) => Math.abs(v - streamed[i])))
+      : Infinity;
   const [push, offline] = [median(pushTimes), median(predictTimes)];
   const perPush = chunk / stride;
   const field = stream.receptiveField;
   const pooledSpan = stride * (poolingWindow - 1) + 1;
-  console.log(`Streaming 8 test waves (${signal.shape[1]} samples) through createStream in ${chunk}-sample chunks:`);
-  console.log(`  one output every ${stride} samples (the strided layer's rate), ${perPush} per push. Each output ` +
-              `averages the last ${poolingWindow} frames, i.e. classifies the last ${opts.width} samples (the ` +
-              `training width), and each frame reaches ${field - pooledSpan} samples further back through the ` +
-              `convolutions: one output reads ${field} samples (the stream's receptiveField).`);
-  console.log(`  per chunk: push ${push.toFixed(2)} ms for ${perPush} outputs; predict on the last ${
-      opts.width} samples ${offline.toFixed(2)} ms for 1 output (medians of ${pushTimes.length}, interleaved).`);
-  console.log(`  per output: stream ${(push / perPush).toFixed(3)} ms, predict ${offline.toFixed(3)} ms (${
-      (offline / (push / perPush)).toFixed(1)}x less with the stream; the same ${perPush} outputs by predict ` +
-              `would take ${perPush} windows).`);
-  console.log(`  the ${want.length / 4} streamed outputs equal the offline model's (windowed predict) on the same ${
-      signal.shape[1]} samples: max |diff| ${diff.toExponential(1)}.`);
+  console.log(
+    `Streaming 8 test waves (${signal.shape[1]} samples) through createStream in ${chunk}-sample chunks:`
+  );
+  console.log(
+    `  one output every ${stride} samples (the strided layer's rate), ${perPush} per push. Each output ` +
+      `averages the last ${poolingWindow} frames, i.e. classifies the last ${opts.width} samples (the ` +
+      `training width), and each frame reaches ${field - pooledSpan} samples further back through the ` +
+      `convolutions: one output reads ${field} samples (the stream's receptiveField).`
+  );
+  console.log(
+    `  per chunk: push ${push.toFixed(2)} ms for ${perPush} outputs; predict on the last ${
+      opts.width
+    } samples ${offline.toFixed(2)} ms for 1 output (medians of ${pushTimes.length}, interleaved).`
+  );
+  console.log(
+    `  per output: stream ${(push / perPush).toFixed(3)} ms, predict ${offline.toFixed(3)} ms (${(
+      offline / (push / perPush)
+    ).toFixed(1)}x less with the stream; the same ${perPush} outputs by predict ` +
+      `would take ${perPush} windows).`
+  );
+  console.log(
+    `  the ${want.length / 4} streamed outputs equal the offline model's (windowed predict) on the same ${
+      signal.shape[1]
+    } samples: max |diff| ${diff.toExponential(1)}.`
+  );
   stream.dispose();
   tf.dispose([signal, expected]);
   return diff;
@@ -160,36 +200,47 @@ async function streamOnline(model: tfl.LayersModel, waves: tf.Tensor3D): Promise
 
 async function main(): Promise<void> {
   await useBackend(opts.backend);
-  console.log(`Backend ${tf.getBackend()}; ${opts.train} training and ${opts.test} test waves of ` +
-              `width ${opts.width}; classes ${CLASSES.join(', ')}.`);
+  console.log(
+    `Backend ${tf.getBackend()}; ${opts.train} training and ${opts.test} test waves of ` +
+      `width ${opts.width}; classes ${CLASSES.join(', ')}.`
+  );
   const data = makeDataset(opts.train, opts.width, 1);
   const test = makeDataset(opts.test, opts.width, 2);
 
   // Any width: the same model also runs on a continuous signal, below.
   const model = convnet(null, true);
-  model.summary(SUMMARY_COLUMNS.lineLength, SUMMARY_COLUMNS.positions, line => console.log('  ' + line));
+  model.summary(SUMMARY_COLUMNS.lineLength, SUMMARY_COLUMNS.positions, line =>
+    console.log('  ' + line)
+  );
   const ours = await train('DepthSeparableConv1d', model, data, test);
-  console.log(`DepthSeparableConv1d net: test accuracy ${(100 * ours.acc).toFixed(1)}% ` +
-              `(chance 25%), ${model.countParams()} parameters, ${ours.seconds.toFixed(1)} s.`);
+  console.log(
+    `DepthSeparableConv1d net: test accuracy ${(100 * ours.acc).toFixed(1)}% ` +
+      `(chance 25%), ${model.countParams()} parameters, ${ours.seconds.toFixed(1)} s.`
+  );
 
   await compareWithConv1d(model, data, test);
 
   const saveResult = await model.save(fileSystem(opts.out));
-  console.log(`Saved to ${opts.out}/model.json + weights-*.bin ` +
-              `(${saveResult.modelArtifactsInfo.weightDataBytes} bytes of weights).`);
+  console.log(
+    `Saved to ${opts.out}/model.json + weights-*.bin ` +
+      `(${saveResult.modelArtifactsInfo.weightDataBytes} bytes of weights).`
+  );
   const loaded = await tfl.loadLayersModel(fileSystem(opts.out));
   const [a, b] = [model.predict(test.x) as tf.Tensor, loaded.predict(test.x) as tf.Tensor];
   const [va, vb] = [await a.data(), await b.data()];
   const identical = va.length === vb.length && va.every((v, i) => v === vb[i]);
-  console.log(`Loaded it back: predictions on ${opts.test} test waves are ` +
-              `${identical ? 'identical' : 'DIFFERENT'}.`);
+  console.log(
+    `Loaded it back: predictions on ${opts.test} test waves are ` +
+      `${identical ? 'identical' : 'DIFFERENT'}.`
+  );
   const streamDiff = await streamOnline(loaded, test.x);
   tf.dispose([a, b, data.x, data.y, test.x, test.y]);
   model.dispose();
   loaded.dispose();
 
   const failures = [];
-  if (!(streamDiff <= 1e-4)) failures.push(`the stream differs from the offline model by ${streamDiff}`);
+  if (!(streamDiff <= 1e-4))
+    failures.push(`the stream differs from the offline model by ${streamDiff}`);
   if (ours.acc < 0.9) failures.push(`test accuracy ${(100 * ours.acc).toFixed(1)}% is below 90%`);
   if (!identical) failures.push('the reloaded model predicts differently');
   if (failures.length > 0) throw new Error(failures.join('; '));

@@ -22,11 +22,10 @@ export function wave(cls: number, width: number, rand: () => number, noise = 0.3
   for (let i = 0; i < width; i++) {
     const t = i / width;
     let p = cycles * t + phase;
-    if (cls === 3) p = (cycles / 2) * t * (1 + 2 * t) + phase;  // frequency rises over the window
+    if (cls === 3) p = (cycles / 2) * t * (1 + 2 * t) + phase; // frequency rises over the window
     const frac = p - Math.floor(p);
-    const clean = cls === 1 ? (frac < 0.5 ? 1 : -1) :
-        cls === 2           ? 2 * frac - 1 :
-                              Math.sin(2 * Math.PI * p);
+    const clean =
+      cls === 1 ? (frac < 0.5 ? 1 : -1) : cls === 2 ? 2 * frac - 1 : Math.sin(2 * Math.PI * p);
     const gauss = (rand() + rand() + rand() - 1.5) * 2;
     out[i] = amplitude * clean + noise * gauss;
   }
@@ -34,7 +33,11 @@ export function wave(cls: number, width: number, rand: () => number, noise = 0.3
 }
 
 /** `count` labelled examples: x `[count, width, 1]`, one-hot y `[count, 4]`. */
-export function makeDataset(count: number, width: number, seed: number): {x: tf.Tensor3D, y: tf.Tensor2D, labels: Int32Array} {
+export function makeDataset(
+  count: number,
+  width: number,
+  seed: number
+): {x: tf.Tensor3D; y: tf.Tensor2D; labels: Int32Array} {
   const rand = rng(seed);
   const data = new Float32Array(count * width);
   const labels = new Int32Array(count);
@@ -42,7 +45,8 @@ export function makeDataset(count: number, width: number, seed: number): {x: tf.
     labels[n] = n % CLASSES.length;
     data.set(wave(labels[n], width, rand), n * width);
   }
-  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES.length),
-                                  'float32') as tf.Tensor2D);
+  const y = tf.tidy(
+    () => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES.length), 'float32') as tf.Tensor2D
+  );
   return {x: tf.tensor3d(data, [count, width, 1]), y, labels};
 }

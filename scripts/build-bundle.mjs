@@ -8,11 +8,15 @@ import {build} from 'esbuild';
 const globalTf = {
   name: 'global-tf',
   setup(b) {
-    b.onResolve({filter: /^@tensorflow\/tfjs-(core|layers)$/}, args => ({path: args.path, namespace: 'global-tf'}));
+    b.onResolve({filter: /^@tensorflow\/tfjs-(core|layers)$/}, args => ({
+      path: args.path,
+      namespace: 'global-tf',
+    }));
     b.onLoad({filter: /.*/, namespace: 'global-tf'}, () => ({
-      contents: `if (typeof tf === 'undefined') throw new Error('tfjs-depth-separable-conv1d: load ` +
-                `@tensorflow/tfjs (or tfjs-core and tfjs-layers) before this script');\n` +
-                `module.exports = tf;`,
+      contents:
+        `if (typeof tf === 'undefined') throw new Error('tfjs-depth-separable-conv1d: load ` +
+        `@tensorflow/tfjs (or tfjs-core and tfjs-layers) before this script');\n` +
+        `module.exports = tf;`,
       loader: 'js',
     }));
   },
@@ -30,12 +34,18 @@ const common = {
   logLevel: 'warning',
 };
 
-await build({...common, entryPoints: ['src/index.ts'],
-             outfile: 'dist/tfjs-depth-separable-conv1d.min.js'});
 await build({
   ...common,
-  stdin: {contents: "export * from './src/index.ts';\nexport * from './src/onnx.ts';\n",
-          resolveDir: '.', loader: 'ts'},
+  entryPoints: ['src/index.ts'],
+  outfile: 'dist/tfjs-depth-separable-conv1d.min.js',
+});
+await build({
+  ...common,
+  stdin: {
+    contents: "export * from './src/index.ts';\nexport * from './src/onnx.ts';\n",
+    resolveDir: '.',
+    loader: 'ts',
+  },
   // package.json's sideEffects names dist/ files; from src/ the core's registrations must stay.
   ignoreAnnotations: true,
   outfile: 'dist/tfjs-depth-separable-conv1d-onnx.min.js',

@@ -21,7 +21,14 @@ import path from 'node:path';
 const CLANG = process.env.CLANG || 'clang';
 // Chrome compiles modules up to 4 KB synchronously on the main thread; the kernels need that.
 const SYNC_COMPILE_LIMIT = 4096;
-const COMMON = ['--target=wasm32', '-msimd128', '-O3', '-nostdlib', '-Wl,--no-entry', '-Wl,--strip-all'];
+const COMMON = [
+  '--target=wasm32',
+  '-msimd128',
+  '-O3',
+  '-nostdlib',
+  '-Wl,--no-entry',
+  '-Wl,--strip-all',
+];
 
 const MODULES = [
   {
@@ -29,17 +36,38 @@ const MODULES = [
     out: 'src/ops/kernels/wasm/depthwise_wasm.ts',
     // The SIMD is written out; clang's own vectorising and unrolling of the scalar tails would
     // only grow the module past the limit, and so would -O3 (4.2 KB with input_grad; -Os 3.8).
-    flags: ['-Os', '-mbulk-memory', '-fno-vectorize', '-fno-slp-vectorize', '-fno-unroll-loops',
-            '-Wl,--export-dynamic'],
+    flags: [
+      '-Os',
+      '-mbulk-memory',
+      '-fno-vectorize',
+      '-fno-slp-vectorize',
+      '-fno-unroll-loops',
+      '-Wl,--export-dynamic',
+    ],
     builds: [
-      {name: 'DEPTHWISE_WASM_OWN_MEMORY', doc: 'The depthwise module with a memory of its own',
-       flags: ['-Wl,--export=__heap_base'], inHeap: false},
-      {name: 'DEPTHWISE_WASM_IMPORTED_MEMORY', doc: 'The depthwise module that imports `env.memory`',
-       flags: ['-Wl,--import-memory'], inHeap: true},
-      {name: 'DEPTHWISE_WASM_SHARED_MEMORY',
-       doc: 'The depthwise module that imports a shared `env.memory` (up to 4 GiB)',
-       flags: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory',
-               '-Wl,--max-memory=4294967296'], inHeap: true},
+      {
+        name: 'DEPTHWISE_WASM_OWN_MEMORY',
+        doc: 'The depthwise module with a memory of its own',
+        flags: ['-Wl,--export=__heap_base'],
+        inHeap: false,
+      },
+      {
+        name: 'DEPTHWISE_WASM_IMPORTED_MEMORY',
+        doc: 'The depthwise module that imports `env.memory`',
+        flags: ['-Wl,--import-memory'],
+        inHeap: true,
+      },
+      {
+        name: 'DEPTHWISE_WASM_SHARED_MEMORY',
+        doc: 'The depthwise module that imports a shared `env.memory` (up to 4 GiB)',
+        flags: [
+          '-matomics',
+          '-Wl,--import-memory',
+          '-Wl,--shared-memory',
+          '-Wl,--max-memory=4294967296',
+        ],
+        inHeap: true,
+      },
     ],
   },
   {
@@ -47,24 +75,55 @@ const MODULES = [
     out: 'src/ops/kernels/wasm/separable_wasm.ts',
     // -Os keeps it under the limit (-O3: 4.7 KB) at the same speed: the inner loops are written
     // out in SIMD, and V8 compiles them again anyway (row A's forward 6.4 ms at -Os, 7.6 at -O3).
-    flags: ['-Os', '-mbulk-memory', '-fno-vectorize', '-fno-slp-vectorize', '-fno-unroll-loops',
-            '-Wl,--export-dynamic'],
+    flags: [
+      '-Os',
+      '-mbulk-memory',
+      '-fno-vectorize',
+      '-fno-slp-vectorize',
+      '-fno-unroll-loops',
+      '-Wl,--export-dynamic',
+    ],
     builds: [
-      {name: 'SEPARABLE_WASM_IMPORTED_MEMORY', doc: 'The products module that imports `env.memory`',
-       flags: ['-Wl,--import-memory'], inHeap: true},
-      {name: 'SEPARABLE_WASM_SHARED_MEMORY',
-       doc: 'The products module that imports a shared `env.memory` (up to 4 GiB)',
-       flags: ['-matomics', '-Wl,--import-memory', '-Wl,--shared-memory',
-               '-Wl,--max-memory=4294967296'], inHeap: true},
+      {
+        name: 'SEPARABLE_WASM_IMPORTED_MEMORY',
+        doc: 'The products module that imports `env.memory`',
+        flags: ['-Wl,--import-memory'],
+        inHeap: true,
+      },
+      {
+        name: 'SEPARABLE_WASM_SHARED_MEMORY',
+        doc: 'The products module that imports a shared `env.memory` (up to 4 GiB)',
+        flags: [
+          '-matomics',
+          '-Wl,--import-memory',
+          '-Wl,--shared-memory',
+          '-Wl,--max-memory=4294967296',
+        ],
+        inHeap: true,
+      },
       // Relaxed SIMD's fused multiply-add (Chrome 114+, Node 22+), where WebAssembly.validate
       // takes it; the plain builds above elsewhere.
-      {name: 'SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY',
-       doc: 'The products module with relaxed SIMD\'s multiply-add, importing `env.memory`',
-       flags: ['-DRELAXED', '-mrelaxed-simd', '-Wl,--import-memory'], inHeap: true, relaxed: true},
-      {name: 'SEPARABLE_WASM_RELAXED_SHARED_MEMORY',
-       doc: 'The products module with relaxed SIMD\'s multiply-add, importing a shared `env.memory`',
-       flags: ['-DRELAXED', '-mrelaxed-simd', '-matomics', '-Wl,--import-memory',
-               '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'], inHeap: true, relaxed: true},
+      {
+        name: 'SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY',
+        doc: "The products module with relaxed SIMD's multiply-add, importing `env.memory`",
+        flags: ['-DRELAXED', '-mrelaxed-simd', '-Wl,--import-memory'],
+        inHeap: true,
+        relaxed: true,
+      },
+      {
+        name: 'SEPARABLE_WASM_RELAXED_SHARED_MEMORY',
+        doc: "The products module with relaxed SIMD's multiply-add, importing a shared `env.memory`",
+        flags: [
+          '-DRELAXED',
+          '-mrelaxed-simd',
+          '-matomics',
+          '-Wl,--import-memory',
+          '-Wl,--shared-memory',
+          '-Wl,--max-memory=4294967296',
+        ],
+        inHeap: true,
+        relaxed: true,
+      },
     ],
   },
   {
@@ -72,8 +131,12 @@ const MODULES = [
     out: 'src/streaming/program/simd/product_wasm.ts',
     flags: ['-fno-builtin'],
     builds: [
-      {name: 'PRODUCT_WASM', doc: 'The streaming program\'s SIMD product kernel (product.c)',
-       flags: ['-Wl,--import-memory', '-Wl,-z,stack-size=4096'], inHeap: false},
+      {
+        name: 'PRODUCT_WASM',
+        doc: "The streaming program's SIMD product kernel (product.c)",
+        flags: ['-Wl,--import-memory', '-Wl,-z,stack-size=4096'],
+        inHeap: false,
+      },
     ],
   },
 ];
@@ -84,7 +147,8 @@ const MODULES = [
  */
 function checkInHeap(wasm) {
   const dump = spawnSync('llvm-objdump-14', ['-d', '-h', wasm], {encoding: 'utf8'});
-  if (dump.status !== 0) throw new Error('build-wasm: llvm-objdump-14 is needed to check the imported build');
+  if (dump.status !== 0)
+    throw new Error('build-wasm: llvm-objdump-14 is needed to check the imported build');
   if (/\bDATA\b/.test(dump.stdout) || /global\.(get|set)/.test(dump.stdout)) {
     throw new Error('build-wasm: an imported-memory build has static data or uses the stack');
   }
@@ -99,7 +163,8 @@ function checkInHeap(wasm) {
  */
 function renumberRelaxed(wasm) {
   const dump = spawnSync('llvm-objdump-14', ['-d', wasm], {encoding: 'utf8'});
-  if (dump.status !== 0) throw new Error('build-wasm: llvm-objdump-14 is needed for the relaxed build');
+  if (dump.status !== 0)
+    throw new Error('build-wasm: llvm-objdump-14 is needed for the relaxed build');
   const instructions = dump.stdout.split('\n').filter(l => /\bf32x4\.fma\b/.test(l));
   const bytes = readFileSync(wasm);
   const at = [];
@@ -108,7 +173,9 @@ function renumberRelaxed(wasm) {
   }
   const listed = instructions.map(l => parseInt(l.trim().split(':')[0], 16));
   if (at.length === 0 || at.length !== listed.length) {
-    throw new Error(`build-wasm: ${at.length} fma byte patterns against ${listed.length} instructions`);
+    throw new Error(
+      `build-wasm: ${at.length} fma byte patterns against ${listed.length} instructions`
+    );
   }
   // The disassembly's offsets count from the code section's start; each pattern lies at the
   // same distance from it.
@@ -125,14 +192,17 @@ function build(module, variant) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dsc1d-wasm-'));
   try {
     const wasm = path.join(dir, 'module.wasm');
-    execFileSync(CLANG, [...COMMON, ...module.flags, ...variant.flags, '-o', wasm, module.source],
-                 {stdio: 'inherit'});
+    execFileSync(CLANG, [...COMMON, ...module.flags, ...variant.flags, '-o', wasm, module.source], {
+      stdio: 'inherit',
+    });
     if (variant.inHeap) checkInHeap(wasm);
     if (variant.relaxed) renumberRelaxed(wasm);
     const bytes = readFileSync(wasm);
     if (bytes.length > SYNC_COMPILE_LIMIT) {
-      throw new Error(`build-wasm: ${variant.name} is ${bytes.length} bytes, over the ` +
-                      `${SYNC_COMPILE_LIMIT} that Chrome compiles synchronously on the main thread`);
+      throw new Error(
+        `build-wasm: ${variant.name} is ${bytes.length} bytes, over the ` +
+          `${SYNC_COMPILE_LIMIT} that Chrome compiles synchronously on the main thread`
+      );
     }
     return bytes;
   } finally {
@@ -141,13 +211,19 @@ function build(module, variant) {
 }
 
 function constant(name, doc, bytes) {
-  const lines = bytes.toString('base64').match(/.{1,96}/g).map(l => `  '${l}'`).join(' +\n');
+  const lines = bytes
+    .toString('base64')
+    .match(/.{1,96}/g)
+    .map(l => `  '${l}'`)
+    .join(' +\n');
   return `/** ${doc} (${bytes.length} bytes), base64. */\nexport const ${name} =\n${lines};\n`;
 }
 
 function moduleText(module) {
-  return `// Generated by scripts/build-wasm.mjs from ${path.basename(module.source)}: do not edit.\n\n` +
-      module.builds.map(v => constant(v.name, v.doc, build(module, v))).join('\n');
+  return (
+    `// Generated by scripts/build-wasm.mjs from ${path.basename(module.source)}: do not edit.\n\n` +
+    module.builds.map(v => constant(v.name, v.doc, build(module, v))).join('\n')
+  );
 }
 
 const check = process.argv.includes('--check');
@@ -165,8 +241,10 @@ for (const module of MODULES) {
     writeFileSync(module.out, text);
     console.log(`build-wasm: wrote ${module.out}.`);
   } else if (readFileSync(module.out, 'utf8') !== text) {
-    console.error(`build-wasm: ${module.out} is not what ${module.source} builds to: run node ` +
-                  `scripts/build-wasm.mjs`);
+    console.error(
+      `build-wasm: ${module.out} is not what ${module.source} builds to: run node ` +
+        `scripts/build-wasm.mjs`
+    );
     stale++;
   } else {
     console.log(`build-wasm: ${module.out} is up to date.`);

@@ -6,8 +6,12 @@
 import {execFileSync} from 'node:child_process';
 import {readFileSync, rmSync, writeFileSync} from 'node:fs';
 
-const tsc = args => execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', ...args],
-                                 {stdio: 'inherit'});
+const tsc = args =>
+  execFileSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', ...args],
+    {stdio: 'inherit'}
+  );
 
 rmSync('dist', {recursive: true, force: true});
 tsc([]);
@@ -21,7 +25,9 @@ await import('./build-bundle.mjs');
 const core = readFileSync('dist/tfjs-depth-separable-conv1d.min.js', 'utf8');
 for (const marker of ['protobuf', 'loadOnnxModel', 'ModelProto']) {
   if (core.includes(marker)) {
-    throw new Error(`dist/tfjs-depth-separable-conv1d.min.js contains '${marker}': the core ` +
-                    'entry point must not load the ONNX importer');
+    throw new Error(
+      `dist/tfjs-depth-separable-conv1d.min.js contains '${marker}': the core ` +
+        'entry point must not load the ONNX importer'
+    );
   }
 }

@@ -10,7 +10,11 @@ import {fileURLToPath} from 'node:url';
 export function markdownPages(root) {
   const pages = readdirSync(root).filter(f => f.endsWith('.md'));
   if (existsSync(join(root, 'docs'))) {
-    pages.push(...readdirSync(join(root, 'docs')).filter(f => f.endsWith('.md')).map(f => `docs/${f}`));
+    pages.push(
+      ...readdirSync(join(root, 'docs'))
+        .filter(f => f.endsWith('.md'))
+        .map(f => `docs/${f}`)
+    );
   }
   return pages;
 }
@@ -25,7 +29,11 @@ export function headingIds(markdown) {
   const ids = new Set();
   const seen = new Map();
   for (const [, text] of prose(markdown).matchAll(/^#{1,6}\s+(.*?)\s*#*\s*$/gm)) {
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .trim()
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     ids.add(n === 0 ? base : `${base}-${n}`);
@@ -41,11 +49,19 @@ export function deadLinks(root, pages) {
     for (const [, link] of prose(text).matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
       if (/^(https?|mailto):/.test(link)) continue;
       const [path, anchor] = link.split('#');
-      const target = path === '' ? join(root, page) : join(root, dirname(page), decodeURIComponent(path));
-      const problem = !relative(root, target) || relative(root, target).startsWith('..') ? 'leaves the folder' :
-          !existsSync(target) ? 'no such file' :
-          anchor && statSync(target).isFile() && target.endsWith('.md') &&
-              !headingIds(readFileSync(target, 'utf8')).has(anchor) ? `no heading #${anchor}` : null;
+      const target =
+        path === '' ? join(root, page) : join(root, dirname(page), decodeURIComponent(path));
+      const problem =
+        !relative(root, target) || relative(root, target).startsWith('..')
+          ? 'leaves the folder'
+          : !existsSync(target)
+            ? 'no such file'
+            : anchor &&
+                statSync(target).isFile() &&
+                target.endsWith('.md') &&
+                !headingIds(readFileSync(target, 'utf8')).has(anchor)
+              ? `no heading #${anchor}`
+              : null;
       if (problem) dead.push({page, link, problem});
     }
   }

@@ -3,9 +3,15 @@
 
 /** WebGL2 through SwiftShader. */
 const SWIFTSHADER = [
-  '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-  '--ignore-gpu-blocklist', '--disable-dev-shm-usage', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--disable-dev-shm-usage',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
   '--disable-quic',
 ];
 
@@ -14,7 +20,12 @@ const SWIFTSHADER = [
  * it) or --disable-vulkan-surface: then tfjs-webgpu's dataSync() reads zeros and the device is
  * later destroyed.
  */
-const WEBGPU = [...SWIFTSHADER, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader',
-                '--enable-features=Vulkan', '--use-vulkan=swiftshader'];
+const WEBGPU = [
+  ...SWIFTSHADER,
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+];
 
 module.exports = {SWIFTSHADER, WEBGPU};

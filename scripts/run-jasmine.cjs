@@ -20,7 +20,7 @@ async function main() {
     },
     jasmineDone(r) {
       if (r.failedExpectations.length > 0) counts.failed++;
-    }
+    },
   });
   // SPEC_FILTER: run only the specs whose full names match (a regular expression), while working.
   await runner.execute(undefined, process.env.SPEC_FILTER || undefined);
@@ -28,5 +28,7 @@ async function main() {
 }
 main().catch(e => {
   console.error(e);
-  console.log('RESULT ' + JSON.stringify({suite: process.argv[3], passed: 0, failed: 1, skipped: 0}));
+  console.log(
+    'RESULT ' + JSON.stringify({suite: process.argv[3], passed: 0, failed: 1, skipped: 0})
+  );
 });

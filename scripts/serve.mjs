@@ -6,8 +6,14 @@ import {extname, join, normalize, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 const TYPES = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.map': 'application/json', '.css': 'text/css', '.bin': 'application/octet-stream',
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+  '.css': 'text/css',
+  '.bin': 'application/octet-stream',
 };
 
 /**
@@ -15,8 +21,10 @@ const TYPES = {
  * its threaded SIMD binary and runs XNNPACK on several threads. Everything here is same-origin,
  * so nothing else is needed.
  */
-const ISOLATION = {'cross-origin-opener-policy': 'same-origin',
-                   'cross-origin-embedder-policy': 'require-corp'};
+const ISOLATION = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
 
 /** Serves `root` on 127.0.0.1 at `port` (0: any free one). Resolves to {server, url}. */
 export function startServer(root, port = 0) {
@@ -31,20 +39,26 @@ export function startServer(root, port = 0) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, {'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-                          ...ISOLATION});
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        ...ISOLATION,
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');
     }
   });
-  return new Promise(done => server.listen(port, '127.0.0.1', () => {
-    done({server, url: `http://127.0.0.1:${server.address().port}`});
-  }));
+  return new Promise(done =>
+    server.listen(port, '127.0.0.1', () => {
+      done({server, url: `http://127.0.0.1:${server.address().port}`});
+    })
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const {url} = await startServer(resolve(fileURLToPath(import.meta.url), '../..'),
-                                  Number(process.argv[2] ?? 8080));
+  const {url} = await startServer(
+    resolve(fileURLToPath(import.meta.url), '../..'),
+    Number(process.argv[2] ?? 8080)
+  );
   console.log(`Serving the project at ${url}; the demo page is ${url}/demo/web/ (Ctrl-C stops).`);
 }

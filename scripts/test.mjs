@@ -12,7 +12,10 @@ const results = [];
 
 function run(cmd, args, env = {}) {
   return new Promise(resolve => {
-    const child = spawn(cmd, args, {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'inherit']});
+    const child = spawn(cmd, args, {
+      env: {...process.env, ...env},
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', chunk => {
       out += chunk;
@@ -27,7 +30,10 @@ async function suite(name, cmd, args, env) {
   if (only && !only.includes(name)) return;
   console.log(`\n=== ${name}`);
   const {code, out} = await run(cmd, args, env);
-  const line = out.split('\n').reverse().find(l => l.startsWith('RESULT '));
+  const line = out
+    .split('\n')
+    .reverse()
+    .find(l => l.startsWith('RESULT '));
   const counts = line ? JSON.parse(line.slice(7)) : {passed: 0, failed: 0, skipped: 0};
   // A crash, or a suite that ran no spec, counts as a failure.
   if (!line || (code !== 0 && counts.failed === 0) || counts.passed + counts.failed === 0) {
@@ -44,9 +50,11 @@ function ensureChromium() {
     spawnSync('bash', ['-c', apt], {stdio: 'inherit'});
     if (existsSync(CHROMIUM)) return true;
   }
-  console.error(`\nThe browser suites need Chromium at ${CHROMIUM}. Install Debian's package ` +
-                `'chromium' (as root: apt-get update && apt-get install -y chromium), or set ` +
-                `CHROME_BIN to a Chromium binary.`);
+  console.error(
+    `\nThe browser suites need Chromium at ${CHROMIUM}. Install Debian's package ` +
+      `'chromium' (as root: apt-get update && apt-get install -y chromium), or set ` +
+      `CHROME_BIN to a Chromium binary.`
+  );
   return false;
 }
 
@@ -54,8 +62,12 @@ async function main() {
   if (!only || only.includes('typecheck')) {
     console.log('=== typecheck (tsc --noEmit)');
     const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
-    results.push({name: 'typecheck', passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1,
-                  skipped: 0});
+    results.push({
+      name: 'typecheck',
+      passed: tsc.code === 0 ? 1 : 0,
+      failed: tsc.code === 0 ? 0 : 1,
+      skipped: 0,
+    });
   }
   // Formatting (Biome for TypeScript/JavaScript, clang-format 14 for the C) and Biome's lint
   // rules, writing nothing: `npm run format` fixes the formatting.
@@ -66,39 +78,76 @@ async function main() {
     console.log('\n=== wasm-modules (scripts/build-wasm.mjs --check)');
     const clang = spawnSync('clang', ['--version']).status === 0;
     const wasm = await run('node', ['scripts/build-wasm.mjs', '--check']);
-    results.push({name: 'wasm-modules', passed: clang && wasm.code === 0 ? 1 : 0,
-                  failed: wasm.code === 0 ? 0 : 1, skipped: clang ? 0 : 1});
+    results.push({
+      name: 'wasm-modules',
+      passed: clang && wasm.code === 0 ? 1 : 0,
+      failed: wasm.code === 0 ? 0 : 1,
+      skipped: clang ? 0 : 1,
+    });
   }
-  const bundle = spawnSync('npx', ['esbuild', 'spec/entry_node.ts', '--bundle', '--platform=node',
-                                   '--external:@tensorflow/*', '--external:jasmine', '--ignore-annotations',
-                                   '--outfile=build/spec/node.cjs', '--log-level=warning'],
-                           {stdio: 'inherit'});
-  if (bundle.status !== 0) results.push({name: 'bundle node specs', passed: 0, failed: 1, skipped: 0});
+  const bundle = spawnSync(
+    'npx',
+    [
+      'esbuild',
+      'spec/entry_node.ts',
+      '--bundle',
+      '--platform=node',
+      '--external:@tensorflow/*',
+      '--external:jasmine',
+      '--ignore-annotations',
+      '--outfile=build/spec/node.cjs',
+      '--log-level=warning',
+    ],
+    {stdio: 'inherit'}
+  );
+  if (bundle.status !== 0)
+    results.push({name: 'bundle node specs', passed: 0, failed: 1, skipped: 0});
   for (const backend of ['cpu', 'wasm']) {
-    await suite(`node-${backend}`, 'node', ['scripts/run-jasmine.cjs', 'build/spec/node.cjs',
-                `node-${backend}`], {TFJS_BACKEND: backend});
+    await suite(
+      `node-${backend}`,
+      'node',
+      ['scripts/run-jasmine.cjs', 'build/spec/node.cjs', `node-${backend}`],
+      {TFJS_BACKEND: backend}
+    );
   }
-  const browserSuites = ['webgl', 'webgpu', 'wasm', 'cpu'].filter(b => !only || only.includes(`browser-${b}`));
+  const browserSuites = ['webgl', 'webgpu', 'wasm', 'cpu'].filter(
+    b => !only || only.includes(`browser-${b}`)
+  );
   if (browserSuites.length > 0) {
-    const browserBundle = spawnSync('npx', ['esbuild', 'spec/entry_browser.ts', '--bundle',
-                                            '--platform=browser', '--format=iife', '--target=es2020',
-                                            '--ignore-annotations',
-                                            '--define:process.env.NODE_ENV="test"',
-                                            '--outfile=build/spec/browser.js', '--log-level=warning'],
-                                    {stdio: 'inherit'});
+    const browserBundle = spawnSync(
+      'npx',
+      [
+        'esbuild',
+        'spec/entry_browser.ts',
+        '--bundle',
+        '--platform=browser',
+        '--format=iife',
+        '--target=es2020',
+        '--ignore-annotations',
+        '--define:process.env.NODE_ENV="test"',
+        '--outfile=build/spec/browser.js',
+        '--log-level=warning',
+      ],
+      {stdio: 'inherit'}
+    );
     if (browserBundle.status !== 0) {
       results.push({name: 'bundle browser specs', passed: 0, failed: 1, skipped: 0});
     } else if (ensureChromium()) {
       for (const backend of browserSuites) {
-        await suite(`browser-${backend}`, 'npx', ['karma', 'start', 'karma.conf.js'],
-                    {TFJS_BACKEND: backend, CHROME_BIN: CHROMIUM});
+        await suite(`browser-${backend}`, 'npx', ['karma', 'start', 'karma.conf.js'], {
+          TFJS_BACKEND: backend,
+          CHROME_BIN: CHROMIUM,
+        });
       }
     } else {
       results.push({name: 'browser (no chromium)', passed: 0, failed: 1, skipped: 0});
     }
   }
   if ((!only || only.includes('e2e')) && ensureChromium()) {
-    const builds = [['npm', ['run', 'build']], ['npm', ['run', 'build:web']]];
+    const builds = [
+      ['npm', ['run', 'build']],
+      ['npm', ['run', 'build:web']],
+    ];
     if (builds.every(([cmd, args]) => spawnSync(cmd, args, {stdio: 'inherit'}).status === 0)) {
       await suite('e2e', 'node', ['scripts/e2e.mjs'], {CHROME_BIN: CHROMIUM});
     } else {
@@ -107,8 +156,10 @@ async function main() {
   }
   console.log('\n=== summary');
   for (const r of results) {
-    console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed` +
-                (r.skipped ? `, ${r.skipped} skipped` : ''));
+    console.log(
+      `${r.name}: ${r.passed} passed, ${r.failed} failed` +
+        (r.skipped ? `, ${r.skipped} skipped` : '')
+    );
   }
   const passed = results.reduce((s, r) => s + r.passed, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);

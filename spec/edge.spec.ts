@@ -3,17 +3,27 @@ import {checkNWC, seededOperands} from './nwc_check';
 import {RefConv, RefPadding, refForward} from './reference';
 
 function conv(overrides: Partial<RefConv>): RefConv {
-  return {batch: 2, width: 9, channels: 3, kernel: 3, multiplier: 2, outChannels: 2, stride: 1,
-          dilation: 1, pad: 'same' as RefPadding, ...overrides};
+  return {
+    batch: 2,
+    width: 9,
+    channels: 3,
+    kernel: 3,
+    multiplier: 2,
+    outChannels: 2,
+    stride: 1,
+    dilation: 1,
+    pad: 'same' as RefPadding,
+    ...overrides,
+  };
 }
 
 describe('numerical edge cases', () => {
   it('NaN in the input reaches exactly the outputs the reference says, no silent zeros', async () => {
     const c = conv({pad: 'valid'});
     const {x, dw, pw} = seededOperands(c, 1);
-    x[(0 * 9 + 4) * 3 + 1] = NaN;  // batch 0, position 4, channel 1
+    x[(0 * 9 + 4) * 3 + 1] = NaN; // batch 0, position 4, channel 1
     const y = await checkNWC(c, x, dw, pw);
-    expect(Array.from(y).filter(Number.isNaN).length).toBe(3 * 2);  // 3 outputs x 2 channels
+    expect(Array.from(y).filter(Number.isNaN).length).toBe(3 * 2); // 3 outputs x 2 channels
   });
 
   it('Inf in the input gives Inf or NaN exactly where the reference does', async () => {
@@ -27,14 +37,29 @@ describe('numerical edge cases', () => {
   it('large magnitudes (1e30) stay exact in relative terms', async () => {
     const c = conv({});
     const {x, dw, pw} = seededOperands(c, 3);
-    await checkNWC(c, x.map(v => v * 1e30), dw, pw);
+    await checkNWC(
+      c,
+      x.map(v => v * 1e30),
+      dw,
+      pw
+    );
   });
 
   it('tiny magnitudes (1e-30) stay exact in relative terms', async () => {
     const c = conv({});
     const {x, dw, pw} = seededOperands(c, 4);
-    const y = await checkNWC(c, x.map(v => v * 1e-30), dw, pw);
-    const ref = refForward(c, x.map(v => v * 1e-30), dw, pw).y;
+    const y = await checkNWC(
+      c,
+      x.map(v => v * 1e-30),
+      dw,
+      pw
+    );
+    const ref = refForward(
+      c,
+      x.map(v => v * 1e-30),
+      dw,
+      pw
+    ).y;
     const scale = Math.max(...Array.from(ref, Math.abs));
     const worst = Math.max(...Array.from(y, (v, i) => Math.abs(v - ref[i])));
     expect(worst).toBeLessThanOrEqual(tolerance() * scale);
@@ -43,7 +68,12 @@ describe('numerical edge cases', () => {
   it('subnormal inputs give finite results, never NaN', async () => {
     const c = conv({});
     const {x, dw, pw} = seededOperands(c, 5);
-    const y = await checkNWC(c, x.map(v => v * 1e-40), dw, pw);
+    const y = await checkNWC(
+      c,
+      x.map(v => v * 1e-40),
+      dw,
+      pw
+    );
     expect(Array.from(y).every(Number.isFinite)).toBe(true);
   });
 
@@ -85,8 +115,9 @@ describe('filters wider than 25 taps (wasm runs them in pieces of at most 25)', 
     {kernel: 50, width: 30, pad: 'same', multiplier: 1},
   ];
   wide.forEach((overrides, i) => {
-    it(`K=${overrides.kernel} S=${overrides.stride ?? 1} D=${overrides.dilation ?? 1} pad=${
-           JSON.stringify(overrides.pad)}: forward and gradients match the reference`, async () => {
+    it(`K=${overrides.kernel} S=${overrides.stride ?? 1} D=${overrides.dilation ?? 1} pad=${JSON.stringify(
+      overrides.pad
+    )}: forward and gradients match the reference`, async () => {
       const c = conv(overrides);
       const {x, dw, pw} = seededOperands(c, 100 + i);
       await checkNWC(c, x, dw, pw);

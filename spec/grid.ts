@@ -23,9 +23,8 @@ export function opGrid(): GridCase[] {
       for (let dilation = 1; dilation <= 3; dilation++) {
         for (const kind of PAD_KINDS) {
           const span = (kernel - 1) * dilation + 1;
-          const pad: RefPadding = kind === 'number' ? 1 + (i % 3) :
-              kind === 'pair'                         ? [i % 4, (i + 1) % 3] :
-                                                        kind;
+          const pad: RefPadding =
+            kind === 'number' ? 1 + (i % 3) : kind === 'pair' ? [i % 4, (i + 1) % 3] : kind;
           const odd = 2 * Math.floor((span + 4) / 2) + 1;
           const widths = [odd, odd + 1, Math.max(1, span - 2)];
           const unbatched = i % 7 === 3;
@@ -42,12 +41,14 @@ export function opGrid(): GridCase[] {
             ncw: Math.floor(i / 3) % 2 === 1,
             unbatched,
             tensorLike: i % 11 === 5,
-            name: ''
+            name: '',
           };
           if (refPadding(c).out < 1) c.width = span;
           c.name = `K=${kernel} S=${stride} D=${dilation} pad=${JSON.stringify(pad)} M=${
-              c.multiplier} L=${c.width} C=${c.channels} ${c.ncw ? 'NCW' : 'NWC'}${
-              unbatched ? ' unbatched' : ''}${c.tensorLike ? ' TensorLike' : ''}`;
+            c.multiplier
+          } L=${c.width} C=${c.channels} ${c.ncw ? 'NCW' : 'NWC'}${
+            unbatched ? ' unbatched' : ''
+          }${c.tensorLike ? ' TensorLike' : ''}`;
           cases.push(c);
           i++;
         }

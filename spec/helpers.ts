@@ -14,8 +14,12 @@ export function tolerance(): number {
  * Why `actual` does not match the float64 `expected` within the relative tolerance (NaN and
  * infinities must match exactly), or null when it does.
  */
-export function mismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string,
-                         tol = tolerance()): string|null {
+export function mismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  tol = tolerance()
+): string | null {
   if (actual.length !== expected.length) {
     return `${what}: ${actual.length} values, the reference has ${expected.length}`;
   }
@@ -33,13 +37,18 @@ export function mismatch(actual: ArrayLike<number>, expected: ArrayLike<number>,
     worst = Math.max(worst, Math.abs(a - e));
     scale = Math.max(scale, Math.abs(e));
   }
-  return worst <= tol * (1 + scale) ? null :
-      `${what}: max|y - ref| = ${worst}, max|ref| = ${scale}, tol ${tol}`;
+  return worst <= tol * (1 + scale)
+    ? null
+    : `${what}: max|y - ref| = ${worst}, max|ref| = ${scale}, tol ${tol}`;
 }
 
 /** Expects `actual` to match the float64 `expected` within the relative tolerance. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>,
-                            what: string, tol = tolerance()): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  tol = tolerance()
+): void {
   const why = mismatch(actual, expected, what, tol);
   expect(why).withContext(what).toBeNull();
 }
@@ -56,13 +65,13 @@ export function take(t: tf.Tensor): Float32Array {
  * webgl blocks the page until karma loses it (ping timeout).
  */
 export async function takeAsync(t: tf.Tensor): Promise<Float32Array> {
-  const values = await t.data() as Float32Array;
+  const values = (await t.data()) as Float32Array;
   t.dispose();
   return values;
 }
 
 /** Throws (so fast-check shrinks and prints the seed) when a result is off. */
-export function check(why: string|null): void {
+export function check(why: string | null): void {
   if (why != null) throw new Error(why);
 }
 
@@ -75,13 +84,13 @@ export function liveTensors(): number {
 export function nest(flat: ArrayLike<number>, shape: number[]): unknown {
   if (shape.length === 1) return Array.from(flat);
   const inner = shape.slice(1).reduce((a, b) => a * b, 1);
-  return Array.from({length: shape[0]},
-                    (_, i) => nest(Array.prototype.slice.call(flat, i * inner, (i + 1) * inner),
-                                   shape.slice(1)));
+  return Array.from({length: shape[0]}, (_, i) =>
+    nest(Array.prototype.slice.call(flat, i * inner, (i + 1) * inner), shape.slice(1))
+  );
 }
 
 /** Expects `fn` to throw an error whose message matches every pattern; returns the error. */
-export function expectThrowsMatching(fn: () => unknown, ...patterns: RegExp[]): Error|null {
+export function expectThrowsMatching(fn: () => unknown, ...patterns: RegExp[]): Error | null {
   let caught: unknown = null;
   try {
     fn();

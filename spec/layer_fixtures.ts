@@ -6,12 +6,13 @@ import fixtureFile from './fixtures/layer_fixtures.json';
 
 /** One model of spec/fixtures/make_layer_fixtures.py: Keras model.json parts and torch's I/O. */
 export interface Fixture {
-  modelTopology: {model_config: {config: {layers: Array<{class_name: string,
-                                                        config: Record<string, unknown>}>}}};
+  modelTopology: {
+    model_config: {config: {layers: Array<{class_name: string; config: Record<string, unknown>}>}};
+  };
   weightSpecs: tf.io.WeightsManifestEntry[];
   weights: number[];
-  input: {shape: number[], data: number[]};
-  output: {shape: number[], data: number[]};
+  input: {shape: number[]; data: number[]};
+  output: {shape: number[]; data: number[]};
 }
 
 export const fixtures = (fixtureFile as unknown as {models: Record<string, Fixture>}).models;
@@ -29,6 +30,9 @@ export function artifacts(f: Fixture): tf.io.ModelArtifacts {
     if (init?.class_name === 'Orthogonal') init.class_name = 'GlorotUniform';
     if (init?.class_name === 'GlorotUniform') init.config = {seed: null};
   }
-  return {modelTopology: topology, weightSpecs: f.weightSpecs,
-          weightData: Float32Array.from(f.weights).buffer};
+  return {
+    modelTopology: topology,
+    weightSpecs: f.weightSpecs,
+    weightData: Float32Array.from(f.weights).buffer,
+  };
 }

@@ -23,15 +23,25 @@ function plan(c: ConvCase) {
 }
 
 /** Input `x[b, p - left, ch]` at padded position p, zero outside the input. */
-function at(x: ArrayLike<number>, c: ConvCase, left: number, b: number, p: number,
-            ch: number): number {
+function at(
+  x: ArrayLike<number>,
+  c: ConvCase,
+  left: number,
+  b: number,
+  p: number,
+  ch: number
+): number {
   const i = p - left;
   return i < 0 || i >= c.width ? 0 : x[(b * c.width + i) * c.channels + ch];
 }
 
 /** `y[b, t, f] = bias[f] + sum_k sum_c xpad[b, tS + kD, c] w[k, c, f]`; `y [B, T, F]`. */
-export function refDense(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>,
-                         bias: ArrayLike<number>|null): {y: Float64Array, out: number} {
+export function refDense(
+  c: ConvCase,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number> | null
+): {y: Float64Array; out: number} {
   const {left, out} = plan(c);
   const f = c.filters;
   const y = new Float64Array(c.batch * out * f);
@@ -41,8 +51,9 @@ export function refDense(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>
         let acc = bias == null ? 0 : bias[o];
         for (let k = 0; k < c.kernel; k++) {
           for (let ch = 0; ch < c.channels; ch++) {
-            acc += at(x, c, left, b, t * c.stride + k * c.dilation, ch) *
-                w[(k * c.channels + ch) * f + o];
+            acc +=
+              at(x, c, left, b, t * c.stride + k * c.dilation, ch) *
+              w[(k * c.channels + ch) * f + o];
           }
         }
         y[(b * out + t) * f + o] = acc;
@@ -57,8 +68,12 @@ export function refDense(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>
  * (output, tap) pairs that read a real input: padding is never read, so a NaN in `dy` reaches
  * only what its output read.
  */
-export function refDenseGrads(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>,
-                              dy: ArrayLike<number>): {dx: Float64Array, dw: Float64Array} {
+export function refDenseGrads(
+  c: ConvCase,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  dy: ArrayLike<number>
+): {dx: Float64Array; dw: Float64Array} {
   const {left, out} = plan(c);
   const f = c.filters;
   const dx = new Float64Array(c.batch * c.width * c.channels);
@@ -82,8 +97,12 @@ export function refDenseGrads(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<nu
 }
 
 /** `y[b, t, ch*M + m] = bias[ch*M + m] + sum_k xpad[b, tS + kD, ch] w[k, ch, m]`. */
-export function refDepthwise(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<number>,
-                             bias: ArrayLike<number>|null): {y: Float64Array, out: number} {
+export function refDepthwise(
+  c: ConvCase,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number> | null
+): {y: Float64Array; out: number} {
   const {left, out} = plan(c);
   const m = c.filters;
   const cm = c.channels * m;
@@ -94,8 +113,9 @@ export function refDepthwise(c: ConvCase, x: ArrayLike<number>, w: ArrayLike<num
         for (let j = 0; j < m; j++) {
           let acc = bias == null ? 0 : bias[ch * m + j];
           for (let k = 0; k < c.kernel; k++) {
-            acc += at(x, c, left, b, t * c.stride + k * c.dilation, ch) *
-                w[(k * c.channels + ch) * m + j];
+            acc +=
+              at(x, c, left, b, t * c.stride + k * c.dilation, ch) *
+              w[(k * c.channels + ch) * m + j];
           }
           y[(b * out + t) * cm + ch * m + j] = acc;
         }
@@ -113,7 +133,7 @@ export interface GruCase {
   units: number;
   resetAfter: boolean;
   /** 'sigmoid' (Keras 2, PyTorch) or 'hardSigmoid' (tfjs's default). */
-  recurrentActivation: 'sigmoid'|'hardSigmoid';
+  recurrentActivation: 'sigmoid' | 'hardSigmoid';
   returnSequences: boolean;
   goBackwards: boolean;
 }
@@ -125,9 +145,13 @@ const hardSigmoid = (v: number) => Math.min(1, Math.max(0, 0.2 * v + 0.5));
  * SPEC.md's GRU: gates z, r, h in Keras's order; `bias` is `[2, 3H]` with reset_after, `[3H]`
  * without (or null). Returns the outputs (`[B, T, H]` or `[B, H]`) and the last state `[B, H]`.
  */
-export function refGru(c: GruCase, x: ArrayLike<number>, kernel: ArrayLike<number>,
-                       recurrent: ArrayLike<number>,
-                       bias: ArrayLike<number>|null): {y: Float64Array, state: Float64Array} {
+export function refGru(
+  c: GruCase,
+  x: ArrayLike<number>,
+  kernel: ArrayLike<number>,
+  recurrent: ArrayLike<number>,
+  bias: ArrayLike<number> | null
+): {y: Float64Array; state: Float64Array} {
   const {batch, steps, inputs, units: h} = c;
   const act = c.recurrentActivation === 'sigmoid' ? sigmoid : hardSigmoid;
   const ys = new Float64Array(batch * steps * h);
@@ -175,9 +199,12 @@ export function refGru(c: GruCase, x: ArrayLike<number>, kernel: ArrayLike<numbe
  * Central finite differences of `sum(f(params) * weights)` with respect to every entry of
  * every parameter, in float64.
  */
-export function finiteDifferences(f: (params: Float64Array[]) => Float64Array,
-                                  params: Float64Array[], weights: ArrayLike<number>,
-                                  step = 1e-4): Float64Array[] {
+export function finiteDifferences(
+  f: (params: Float64Array[]) => Float64Array,
+  params: Float64Array[],
+  weights: ArrayLike<number>,
+  step = 1e-4
+): Float64Array[] {
   const loss = (p: Float64Array[]) => {
     const y = f(p);
     let s = 0;

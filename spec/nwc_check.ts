@@ -21,17 +21,29 @@ export function seededOperands(c: RefConv, seed: number) {
  * nothing leaked, and returns y. (A constant upstream gradient would hide a product that reads
  * it in the wrong order.)
  */
-export async function checkNWC(c: RefConv, x: Float64Array, dw: Float64Array, pw: Float64Array,
-                               tol?: number): Promise<Float32Array> {
+export async function checkNWC(
+  c: RefConv,
+  x: Float64Array,
+  dw: Float64Array,
+  pw: Float64Array,
+  tol?: number
+): Promise<Float32Array> {
   const before = liveTensors();
   const xt = tf.tensor3d(Float32Array.from(x), [c.batch, c.width, c.channels]);
   const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
   const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
-  const f = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => separableConv1d(
-      a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation);
+  const f = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
+    separableConv1d(
+      a as tf.Tensor3D,
+      b as tf.Tensor3D,
+      p as tf.Tensor3D,
+      c.stride,
+      c.pad,
+      c.dilation
+    );
   const ref = refForward(c, x, dw, pw);
   const y = f(xt, dwt, pwt);
-  const values = await y.data() as Float32Array;
+  const values = (await y.data()) as Float32Array;
   expectClose(values, ref.y, 'y', tol);
   const g = randomArray(ref.y.length, seededRandom(ref.y.length));
   const gt = tf.tensor(Float32Array.from(g), y.shape);

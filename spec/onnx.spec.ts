@@ -6,12 +6,19 @@ import {loadOnnxModel} from '../src/onnx';
 import {ONNX_FIXTURES} from './fixtures/onnx/onnx_fixtures';
 import {OnnxFixture} from './fixtures/onnx/types';
 import {expectClose, liveTensors} from './helpers';
-import {CHANNELS_FIRST_OUTPUT, fromBase64, hasOwnKerasLayers, onnxTolerance,
-        pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
+import {
+  CHANNELS_FIRST_OUTPUT,
+  fromBase64,
+  hasOwnKerasLayers,
+  onnxTolerance,
+  pendingWithoutOwnLayers,
+  toChannelsLast,
+} from './onnx_helpers';
 
-function expected(f: OnnxFixture, output: {shape: number[], data: number[]}): Float32Array {
-  return CHANNELS_FIRST_OUTPUT.has(f.model) ? toChannelsLast(output.data, output.shape) :
-                                              Float32Array.from(output.data);
+function expected(f: OnnxFixture, output: {shape: number[]; data: number[]}): Float32Array {
+  return CHANNELS_FIRST_OUTPUT.has(f.model)
+    ? toChannelsLast(output.data, output.shape)
+    : Float32Array.from(output.data);
 }
 
 function inputOf(f: OnnxFixture, i: number): tf.Tensor {
@@ -19,11 +26,14 @@ function inputOf(f: OnnxFixture, i: number): tf.Tensor {
   return tf.tensor(toChannelsLast(data, shape), [shape[0], shape[2], shape[1]]);
 }
 
-async function predictCase(model: tfl.LayersModel, f: OnnxFixture, i: number):
-    Promise<Float32Array> {
+async function predictCase(
+  model: tfl.LayersModel,
+  f: OnnxFixture,
+  i: number
+): Promise<Float32Array> {
   const x = inputOf(f, i);
   const y = model.predict(x) as tf.Tensor;
-  const values = await y.data() as Float32Array;
+  const values = (await y.data()) as Float32Array;
   tf.dispose([x, y]);
   return values;
 }
@@ -50,10 +60,13 @@ describe('loadOnnxModel: PyTorch exports', () => {
       it('trains one fit step, saves and loads back with the same predictions', async () => {
         const before = liveTensors();
         const model = await loadOnnxModel(fromBase64(f.onnx));
-        if (tf.getBackend() === 'wasm' && !hasOwnKerasLayers() &&
-            model.layers.some(l => l.getClassName() === 'Conv1D')) {
+        if (
+          tf.getBackend() === 'wasm' &&
+          !hasOwnKerasLayers() &&
+          model.layers.some(l => l.getClassName() === 'Conv1D')
+        ) {
           model.dispose();
-          pending('tfjs\'s own Conv1D cannot train on wasm; the package\'s (#32) can');
+          pending("tfjs's own Conv1D cannot train on wasm; the package's (#32) can");
         }
         const x = inputOf(f, 0);
         const target = tf.tidy(() => tf.zerosLike(model.predict(x) as tf.Tensor));
@@ -61,13 +74,16 @@ describe('loadOnnxModel: PyTorch exports', () => {
         model.compile({optimizer, loss: 'meanSquaredError'});
         const history = await model.fit(x, target, {epochs: 1, batchSize: 2, verbose: 0});
         expect(Number.isFinite(history.history.loss[0] as number)).toBe(true);
-        let saved: tf.io.ModelArtifacts|null = null;
-        await model.save(tf.io.withSaveHandler(async artifacts => {
-          saved = artifacts;
-          return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-        }));
+        let saved: tf.io.ModelArtifacts | null = null;
+        await model.save(
+          tf.io.withSaveHandler(async artifacts => {
+            saved = artifacts;
+            return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+          })
+        );
         const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
-        const a = model.predict(x) as tf.Tensor, b = loaded.predict(x) as tf.Tensor;
+        const a = model.predict(x) as tf.Tensor,
+          b = loaded.predict(x) as tf.Tensor;
         expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
         tf.dispose([a, b, x, target]);
         model.dispose();

@@ -79,10 +79,14 @@ describe('loadOnnxModel: refusals', () => {
 
   it('refuses empty and non-ONNX bytes at once', async () => {
     await expectRefused(new Uint8Array(0), /empty/);
-    await expectRefused(Uint8Array.from(text('<html>not a model</html>')),
-                        /not a valid ONNX model/);
-    await expectRefused(new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
-                        /not a valid ONNX model/);
+    await expectRefused(
+      Uint8Array.from(text('<html>not a model</html>')),
+      /not a valid ONNX model/
+    );
+    await expectRefused(
+      new Uint8Array([0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+      /not a valid ONNX model/
+    );
   });
 
   it('refuses graphs nested 20000 deep without recursing into them', async () => {
@@ -91,7 +95,7 @@ describe('loadOnnxModel: refusals', () => {
   });
 
   it('refuses 100000 nested protobuf groups as malformed, without a crash', async () => {
-    const groups = new Uint8Array(100000).fill(0x0b);  // field 1, wire type 3 (start group)
+    const groups = new Uint8Array(100000).fill(0x0b); // field 1, wire type 3 (start group)
     await expectRefused(groups, /not a valid ONNX model/);
   });
 
@@ -108,7 +112,8 @@ describe('loadOnnxModel: refusals', () => {
       variants.push(copy);
     }
     const before = liveTensors();
-    let loaded = 0, refused = 0;
+    let loaded = 0,
+      refused = 0;
     for (const v of variants) {
       try {
         const model = await loadOnnxModel(v);
@@ -117,7 +122,9 @@ describe('loadOnnxModel: refusals', () => {
         model.dispose();
         loaded++;
       } catch (e) {
-        expect((e as Error).name).withContext((e as Error).message).toBe('ValueError');
+        expect((e as Error).name)
+          .withContext((e as Error).message)
+          .toBe('ValueError');
         refused++;
       }
     }

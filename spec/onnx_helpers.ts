@@ -32,23 +32,32 @@ export function toChannelsLast(data: ArrayLike<number>, shape: number[]): Float3
 }
 
 /** Fixture models whose ONNX output is [N, C, L] (a conv's): ours is its channels-last form. */
-export const CHANNELS_FIRST_OUTPUT = new Set(['tcn_chomp', 'tcn_pad', 'squeeze_excite',
-                                                'crop_pool']);
+export const CHANNELS_FIRST_OUTPUT = new Set([
+  'tcn_chomp',
+  'tcn_pad',
+  'squeeze_excite',
+  'crop_pool',
+]);
 
 /**
  * Fixture models that need the package's Conv1D (causal, [l, r] padding), DepthwiseConv1D or
  * GRU with reset_after (#32): pending until those classes are registered.
  */
-export const NEEDS_OWN_LAYERS = new Set(['tcn_chomp', 'tcn_pad', 'crnn', 'ecg_resnet',
-                                         'flatten_head']);
+export const NEEDS_OWN_LAYERS = new Set([
+  'tcn_chomp',
+  'tcn_pad',
+  'crnn',
+  'ecg_resnet',
+  'flatten_head',
+]);
 
 /** What tfjs's own Conv1D says of configs only the package's Conv1D (#32) loads. */
 export const TFJS_CONV1D_LIMITS =
-    /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
+  /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
 
 /** Marks the running spec pending when fixture model `model` needs the layers of #32. */
 export function pendingWithoutOwnLayers(model: string): void {
   if (NEEDS_OWN_LAYERS.has(model) && !hasOwnKerasLayers()) {
-    pending('needs the package\'s Conv1D / DepthwiseConv1D / GRU (#32), not merged yet');
+    pending("needs the package's Conv1D / DepthwiseConv1D / GRU (#32), not merged yet");
   }
 }

@@ -11,8 +11,12 @@ function ramp(shape: [number, number, number]): Float32Array {
 }
 
 /** A reference loop: frame `t` of the output reads input frame `source(t)`, or 0 for null. */
-function reference(x: Float32Array, [b, w, c]: number[], width: number,
-                   source: (t: number) => number|null): Float32Array {
+function reference(
+  x: Float32Array,
+  [b, w, c]: number[],
+  width: number,
+  source: (t: number) => number | null
+): Float32Array {
   const out = new Float32Array(b * width * c);
   for (let n = 0; n < b; n++) {
     for (let t = 0; t < width; t++) {
@@ -33,8 +37,11 @@ describe('loadOnnxModel: ZeroPadding1D and Cropping1D', () => {
     const before = liveTensors();
     const y = layer.apply(x) as tf.Tensor;
     expect(y.shape).toEqual([2, 8, 3]);
-    expectClose(y.dataSync(), reference(ramp(shape), shape, 8, t => t >= 2 && t < 7 ? t - 2 : null),
-                'padded');
+    expectClose(
+      y.dataSync(),
+      reference(ramp(shape), shape, 8, t => (t >= 2 && t < 7 ? t - 2 : null)),
+      'padded'
+    );
     const g = tf.grad(v => tf.sum(layer.apply(v) as tf.Tensor))(x);
     expectClose(g.dataSync(), new Float32Array(30).fill(1), 'gradient');
     tf.dispose([y, g]);
@@ -48,7 +55,11 @@ describe('loadOnnxModel: ZeroPadding1D and Cropping1D', () => {
     const x = tf.tensor3d(ramp(shape), shape);
     const y = layer.apply(x) as tf.Tensor;
     expect(y.shape).toEqual([1, 3, 2]);
-    expectClose(y.dataSync(), reference(ramp(shape), shape, 3, t => t + 1), 'cropped');
+    expectClose(
+      y.dataSync(),
+      reference(ramp(shape), shape, 3, t => t + 1),
+      'cropped'
+    );
     expect(layer.computeOutputShape([null, null, 2])).toEqual([null, null, 2]);
     expect(new ZeroPadding1D({padding: 2}).computeOutputShape([null, 4, 2])).toEqual([null, 8, 2]);
     tf.dispose([x, y]);
@@ -57,11 +68,14 @@ describe('loadOnnxModel: ZeroPadding1D and Cropping1D', () => {
   it('round-trip through their Keras configs in a saved model', async () => {
     const input = tfl.input({shape: [null, 2]});
     const out = new Cropping1D({cropping: [1, 0]}).apply(
-        new ZeroPadding1D({padding: [0, 3]}).apply(input)) as tfl.SymbolicTensor;
+      new ZeroPadding1D({padding: [0, 3]}).apply(input)
+    ) as tfl.SymbolicTensor;
     const model = tfl.model({inputs: input, outputs: out});
     const json = JSON.parse(JSON.stringify(model.toJSON(null, false)));
-    const layers = json.config.layers.map((l: {class_name: string, config: object}) =>
-                                              [l.class_name, l.config]);
+    const layers = json.config.layers.map((l: {class_name: string; config: object}) => [
+      l.class_name,
+      l.config,
+    ]);
     expect(layers[1]).toEqual(['ZeroPadding1D', jasmine.objectContaining({padding: [0, 3]})]);
     expect(layers[2]).toEqual(['Cropping1D', jasmine.objectContaining({cropping: [1, 0]})]);
     const loaded = await tfl.models.modelFromJSON({modelTopology: json} as never);
@@ -75,8 +89,9 @@ describe('loadOnnxModel: ZeroPadding1D and Cropping1D', () => {
 
   it('refuse bad arguments and crops that leave nothing, naming the layer', () => {
     expect(() => new ZeroPadding1D({padding: [-1, 2]})).toThrowError(/ZeroPadding1D padding/);
-    expect(() => new Cropping1D({cropping: [1, 2, 3] as never}))
-        .toThrowError(/Cropping1D cropping/);
+    expect(() => new Cropping1D({cropping: [1, 2, 3] as never})).toThrowError(
+      /Cropping1D cropping/
+    );
     const layer = new Cropping1D({cropping: [2, 2], name: 'crop'});
     const x = tf.ones([1, 4, 1]);
     const before = liveTensors();

@@ -29,42 +29,43 @@ function streamed(stream: ReturnType<typeof createStream>, x: tf.Tensor3D): tf.T
 }
 
 describe('loadOnnxModel: imported models stream', () => {
-  ONNX_FIXTURES.filter(f => f.axis === 'dynamic' && (PER_FRAME.has(f.model) || POOLED.has(f.model)))
-      .forEach(f => {
-        it(`${f.name}: pushes in chunks and flush give what predict gives`, async () => {
-          pendingWithoutOwnLayers(f.model);
-          const before = liveTensors();
-          const model = await loadOnnxModel(fromBase64(f.onnx));
-          const {shape, data} = f.cases[1].input;
-          // One example: streams run at the batch size they were made for.
-          const one = toChannelsLast(data, shape).subarray(0, shape[1] * shape[2]);
-          const x = tf.tensor3d(one, [1, shape[2], shape[1]]);
-          const whole = model.predict(x) as tf.Tensor;
-          let stream: ReturnType<typeof createStream>;
-          try {
-            stream = createStream(model, POOLED.has(f.model) ? {poolingWindow: shape[2]} : {});
-          } catch (e) {
-            if (/\((Conv1D|DepthwiseConv1D)\) cannot stream/.test((e as Error).message)) {
-              tf.dispose([x, whole]);
-              model.dispose();
-              pending('streams do not take the package\'s Conv1D / DepthwiseConv1D yet');
-            }
-            throw e;
-          }
-          const out = streamed(stream, x);
-          const want = await whole.data();
-          const got = await out.data();
-          if (PER_FRAME.has(f.model)) {
-            expect(out.shape).toEqual(whole.shape);
-            expectClose(got, want, f.name, onnxTolerance());
-          } else {
-            // The last output pools over the last `poolingWindow` frames: the whole input.
-            expectClose(got.subarray(got.length - want.length), want, f.name, onnxTolerance());
-          }
-          tf.dispose([x, whole, out]);
-          stream.dispose();
+  ONNX_FIXTURES.filter(
+    f => f.axis === 'dynamic' && (PER_FRAME.has(f.model) || POOLED.has(f.model))
+  ).forEach(f => {
+    it(`${f.name}: pushes in chunks and flush give what predict gives`, async () => {
+      pendingWithoutOwnLayers(f.model);
+      const before = liveTensors();
+      const model = await loadOnnxModel(fromBase64(f.onnx));
+      const {shape, data} = f.cases[1].input;
+      // One example: streams run at the batch size they were made for.
+      const one = toChannelsLast(data, shape).subarray(0, shape[1] * shape[2]);
+      const x = tf.tensor3d(one, [1, shape[2], shape[1]]);
+      const whole = model.predict(x) as tf.Tensor;
+      let stream: ReturnType<typeof createStream>;
+      try {
+        stream = createStream(model, POOLED.has(f.model) ? {poolingWindow: shape[2]} : {});
+      } catch (e) {
+        if (/\((Conv1D|DepthwiseConv1D)\) cannot stream/.test((e as Error).message)) {
+          tf.dispose([x, whole]);
           model.dispose();
-          expect(liveTensors()).toBe(before);
-        });
-      });
+          pending("streams do not take the package's Conv1D / DepthwiseConv1D yet");
+        }
+        throw e;
+      }
+      const out = streamed(stream, x);
+      const want = await whole.data();
+      const got = await out.data();
+      if (PER_FRAME.has(f.model)) {
+        expect(out.shape).toEqual(whole.shape);
+        expectClose(got, want, f.name, onnxTolerance());
+      } else {
+        // The last output pools over the last `poolingWindow` frames: the whole input.
+        expectClose(got.subarray(got.length - want.length), want, f.name, onnxTolerance());
+      }
+      tf.dispose([x, whole, out]);
+      stream.dispose();
+      model.dispose();
+      expect(liveTensors()).toBe(before);
+    });
+  });
 });

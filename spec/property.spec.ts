@@ -4,7 +4,15 @@ import fc from 'fast-check';
 import {DepthSeparableConv1d, separableConv1d} from '../src';
 
 import {check, mismatch, onGpuBackend, take} from './helpers';
-import {RefConv, randomArray, refForward, refGradients, refPadding, seededRandom, swapLastAxes} from './reference';
+import {
+  RefConv,
+  randomArray,
+  refForward,
+  refGradients,
+  refPadding,
+  seededRandom,
+  swapLastAxes,
+} from './reference';
 
 const inBrowser = typeof window !== 'undefined';
 
@@ -15,8 +23,10 @@ function runs(): number {
 }
 
 const padding = fc.oneof(
-    fc.constantFrom<'valid'|'same'|'causal'>('valid', 'same', 'causal'), fc.integer({min: 0, max: 4}),
-    fc.tuple(fc.integer({min: 0, max: 4}), fc.integer({min: 0, max: 4})));
+  fc.constantFrom<'valid' | 'same' | 'causal'>('valid', 'same', 'causal'),
+  fc.integer({min: 0, max: 4}),
+  fc.tuple(fc.integer({min: 0, max: 4}), fc.integer({min: 0, max: 4}))
+);
 
 const config = fc.record({
   batch: fc.integer({min: 1, max: 3}),
@@ -32,7 +42,7 @@ const config = fc.record({
   seed: fc.integer({min: 0, max: 1e6}),
 });
 
-type Config = RefConv & {ncw: boolean, seed: number};
+type Config = RefConv & {ncw: boolean; seed: number};
 
 function checkAgainstReference(c: Config): void {
   const rand = seededRandom(c.seed);
@@ -47,8 +57,16 @@ function checkAgainstReference(c: Config): void {
   const xt = tf.tensor3d(Float32Array.from(xl), xShape as [number, number, number]);
   const dwt = tf.tensor3d(Float32Array.from(dw), [c.kernel, c.channels, c.multiplier]);
   const pwt = tf.tensor3d(Float32Array.from(pw), [1, c.channels * c.multiplier, c.outChannels]);
-  const call = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => separableConv1d(
-      a as tf.Tensor3D, b as tf.Tensor3D, p as tf.Tensor3D, c.stride, c.pad, c.dilation, format);
+  const call = (a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
+    separableConv1d(
+      a as tf.Tensor3D,
+      b as tf.Tensor3D,
+      p as tf.Tensor3D,
+      c.stride,
+      c.pad,
+      c.dilation,
+      format
+    );
   if (out < 1) {
     let message = '';
     try {
@@ -56,7 +74,9 @@ function checkAgainstReference(c: Config): void {
     } catch (e) {
       message = (e as Error).message;
     }
-    check(/output width/.test(message) ? null : `expected the output-width error, got '${message}'`);
+    check(
+      /output width/.test(message) ? null : `expected the output-width error, got '${message}'`
+    );
   } else {
     const g = randomArray(c.batch * out * c.outChannels, rand);
     const gl = c.ncw ? swapLastAxes(g, c.batch, out, c.outChannels) : g;
@@ -66,11 +86,13 @@ function checkAgainstReference(c: Config): void {
     check(y.shape.join() === yShape.join() ? null : `shape ${y.shape} instead of ${yShape}`);
     const ref = refForward(c, x, dw, pw);
     check(mismatch(take(y), c.ncw ? swapLastAxes(ref.y, c.batch, out, c.outChannels) : ref.y, 'y'));
-    const [dx, ddw, dpw] =
-        tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(call(a, b, p), gt)))(
-            [xt, dwt, pwt]);
+    const [dx, ddw, dpw] = tf.grads((a: tf.Tensor, b: tf.Tensor, p: tf.Tensor) =>
+      tf.sum(tf.mul(call(a, b, p), gt))
+    )([xt, dwt, pwt]);
     const r = refGradients(c, x, dw, pw, g);
-    check(mismatch(take(dx), c.ncw ? swapLastAxes(r.dx, c.batch, c.width, c.channels) : r.dx, 'dx'));
+    check(
+      mismatch(take(dx), c.ncw ? swapLastAxes(r.dx, c.batch, c.width, c.channels) : r.dx, 'dx')
+    );
     check(mismatch(take(ddw), r.ddw, 'ddepthwise'));
     check(mismatch(take(dpw), r.dpw, 'dpointwise'));
     gt.dispose();
@@ -82,27 +104,38 @@ function checkAgainstReference(c: Config): void {
 
 describe('properties over random configurations (fast-check; the seed is printed on failure)', () => {
   it('forward and gradients match the float64 reference, or the width error is thrown', () => {
-    fc.assert(fc.property(config, c => {
-      checkAgainstReference(c);
-    }), {numRuns: runs()});
+    fc.assert(
+      fc.property(config, c => {
+        checkAgainstReference(c);
+      }),
+      {numRuns: runs()}
+    );
   });
 
   it('computeOutputShape equals the shape the layer produces', () => {
-    fc.assert(fc.property(config, c => {
-      if (refPadding(c).out < 1) return;
-      const layer = new DepthSeparableConv1d({
-        filters: c.outChannels, kernelSize: c.kernel, strides: c.stride, dilationRate: c.dilation,
-        padding: c.pad, depthMultiplier: c.multiplier,
-        dataFormat: c.ncw ? 'channelsFirst' : 'channelsLast'
-      });
-      const shape = c.ncw ? [c.batch, c.channels, c.width] : [c.batch, c.width, c.channels];
-      const x = tf.zeros(shape);
-      const y = layer.apply(x) as tf.Tensor;
-      const computed = layer.computeOutputShape(shape);
-      tf.dispose([x, y]);
-      for (const w of layer.weights) w.dispose();
-      check(computed.join() === y.shape.join() ? null :
-                                                 `computed ${computed}, produced ${y.shape}`);
-    }), {numRuns: Math.min(runs(), 100)});
+    fc.assert(
+      fc.property(config, c => {
+        if (refPadding(c).out < 1) return;
+        const layer = new DepthSeparableConv1d({
+          filters: c.outChannels,
+          kernelSize: c.kernel,
+          strides: c.stride,
+          dilationRate: c.dilation,
+          padding: c.pad,
+          depthMultiplier: c.multiplier,
+          dataFormat: c.ncw ? 'channelsFirst' : 'channelsLast',
+        });
+        const shape = c.ncw ? [c.batch, c.channels, c.width] : [c.batch, c.width, c.channels];
+        const x = tf.zeros(shape);
+        const y = layer.apply(x) as tf.Tensor;
+        const computed = layer.computeOutputShape(shape);
+        tf.dispose([x, y]);
+        for (const w of layer.weights) w.dispose();
+        check(
+          computed.join() === y.shape.join() ? null : `computed ${computed}, produced ${y.shape}`
+        );
+      }),
+      {numRuns: Math.min(runs(), 100)}
+    );
   });
 });

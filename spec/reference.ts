@@ -5,13 +5,13 @@
  * row-major order, and always in the NWC layout `[B, L, C]`.
  */
 
-export type RefPadding = 'valid'|'same'|'causal'|number|[number, number];
+export type RefPadding = 'valid' | 'same' | 'causal' | number | [number, number];
 
 export interface RefConv {
   batch: number;
-  width: number;      // L
-  channels: number;   // C
-  kernel: number;     // K
+  width: number; // L
+  channels: number; // C
+  kernel: number; // K
   multiplier: number; // M
   outChannels: number;
   stride: number;
@@ -20,7 +20,7 @@ export interface RefConv {
 }
 
 /** Zeros on the left and right, and the output width, as SPEC.md writes them. */
-export function refPadding(c: RefConv): {left: number, right: number, out: number} {
+export function refPadding(c: RefConv): {left: number; right: number; out: number} {
   const span = (c.kernel - 1) * c.dilation + 1;
   let left: number;
   let right: number;
@@ -46,16 +46,26 @@ export function refPadding(c: RefConv): {left: number, right: number, out: numbe
 }
 
 /** Value of the padded input at padded position p, channel ch (zero outside the input). */
-function padded(x: ArrayLike<number>, c: RefConv, left: number, b: number, p: number,
-                ch: number): number {
+function padded(
+  x: ArrayLike<number>,
+  c: RefConv,
+  left: number,
+  b: number,
+  p: number,
+  ch: number
+): number {
   const i = p - left;
   return i < 0 || i >= c.width ? 0 : x[(b * c.width + i) * c.channels + ch];
 }
 
 /** y [B, T, O] = pointwise(depthwise(x)); also returns the depthwise output d [B, T, C*M]. */
-export function refForward(c: RefConv, x: ArrayLike<number>, dw: ArrayLike<number>,
-                           pw: ArrayLike<number>, bias?: ArrayLike<number>):
-    {y: Float64Array, d: Float64Array, out: number} {
+export function refForward(
+  c: RefConv,
+  x: ArrayLike<number>,
+  dw: ArrayLike<number>,
+  pw: ArrayLike<number>,
+  bias?: ArrayLike<number>
+): {y: Float64Array; d: Float64Array; out: number} {
   const {left, out} = refPadding(c);
   const cm = c.channels * c.multiplier;
   const d = new Float64Array(c.batch * out * cm);
@@ -65,8 +75,9 @@ export function refForward(c: RefConv, x: ArrayLike<number>, dw: ArrayLike<numbe
         for (let m = 0; m < c.multiplier; m++) {
           let acc = 0;
           for (let k = 0; k < c.kernel; k++) {
-            acc += padded(x, c, left, b, t * c.stride + k * c.dilation, ch) *
-                dw[(k * c.channels + ch) * c.multiplier + m];
+            acc +=
+              padded(x, c, left, b, t * c.stride + k * c.dilation, ch) *
+              dw[(k * c.channels + ch) * c.multiplier + m];
           }
           d[(b * out + t) * cm + ch * c.multiplier + m] = acc;
         }
@@ -85,8 +96,13 @@ export function refForward(c: RefConv, x: ArrayLike<number>, dw: ArrayLike<numbe
 }
 
 /** Gradients of sum(y * g) with respect to x, dw, pw and the bias, for g [B, T, O]. */
-export function refGradients(c: RefConv, x: ArrayLike<number>, dw: ArrayLike<number>,
-                             pw: ArrayLike<number>, g: ArrayLike<number>) {
+export function refGradients(
+  c: RefConv,
+  x: ArrayLike<number>,
+  dw: ArrayLike<number>,
+  pw: ArrayLike<number>,
+  g: ArrayLike<number>
+) {
   const {left, out} = refPadding(c);
   const cm = c.channels * c.multiplier;
   const {d} = refForward(c, x, dw, pw);
@@ -126,8 +142,12 @@ export function refGradients(c: RefConv, x: ArrayLike<number>, dw: ArrayLike<num
 }
 
 /** Transposes the last two axes of a flat [B, P, Q] array: NWC <-> NCW. */
-export function swapLastAxes(a: ArrayLike<number>, batch: number, p: number,
-                             q: number): Float64Array {
+export function swapLastAxes(
+  a: ArrayLike<number>,
+  batch: number,
+  p: number,
+  q: number
+): Float64Array {
   const r = new Float64Array(batch * p * q);
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < p; i++) {
@@ -141,7 +161,7 @@ export function swapLastAxes(a: ArrayLike<number>, batch: number, p: number,
 export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
-    s = (s + 0x6D2B79F5) >>> 0;
+    s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
@@ -155,9 +175,15 @@ export function randomArray(n: number, rand: () => number): Float64Array {
 }
 
 /** `op(a) . op(b) + bias` in float64, for row-major `a [ar, ac]` and `b [br, bc]`. */
-export function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array,
-                           [br, bc]: number[],
-                    transposeA: boolean, transposeB: boolean, bias: Float64Array|null) {
+export function refProduct(
+  a: Float64Array,
+  [ar, ac]: number[],
+  b: Float64Array,
+  [br, bc]: number[],
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: Float64Array | null
+) {
   const n = transposeA ? ac : ar;
   const k = transposeA ? ar : ac;
   const m = transposeB ? br : bc;
@@ -166,8 +192,9 @@ export function refProduct(a: Float64Array, [ar, ac]: number[], b: Float64Array,
     for (let j = 0; j < m; j++) {
       let sum = bias == null ? 0 : bias[j];
       for (let p = 0; p < k; p++) {
-        sum += (transposeA ? a[p * ac + i] : a[i * ac + p]) *
-            (transposeB ? b[j * bc + p] : b[p * bc + j]);
+        sum +=
+          (transposeA ? a[p * ac + i] : a[i * ac + p]) *
+          (transposeB ? b[j * bc + p] : b[p * bc + j]);
       }
       out[i * m + j] = sum;
     }
@@ -184,14 +211,26 @@ export const NON_FINITE = [NaN, Infinity, -Infinity];
  * A config for each K, its other settings varied with K and a seed; widths from 1 up to
  * `3 + maxExtraWidth`, up to `maxOutChannels` outputs.
  */
-export function kernelCase(k: number, seed: number, maxExtraWidth = 90, maxOutChannels = 3): RefConv {
+export function kernelCase(
+  k: number,
+  seed: number,
+  maxExtraWidth = 90,
+  maxOutChannels = 3
+): RefConv {
   const rand = seededRandom(seed);
-  const pick = (n: number) => Math.floor((rand() + 1) / 2 * n);
+  const pick = (n: number) => Math.floor(((rand() + 1) / 2) * n);
   for (;;) {
-    const c: RefConv = {batch: 1 + pick(3), width: [1, 2, 3][pick(3)] + pick(2) * pick(maxExtraWidth),
-                        channels: 1 + pick(19), kernel: k, multiplier: 1 + pick(2) * pick(3),
-                        outChannels: 1 + pick(maxOutChannels), stride: 1 + pick(2) * pick(4),
-                        dilation: 1 + pick(2) * pick(3), pad: REF_PADS[pick(REF_PADS.length)]};
+    const c: RefConv = {
+      batch: 1 + pick(3),
+      width: [1, 2, 3][pick(3)] + pick(2) * pick(maxExtraWidth),
+      channels: 1 + pick(19),
+      kernel: k,
+      multiplier: 1 + pick(2) * pick(3),
+      outChannels: 1 + pick(maxOutChannels),
+      stride: 1 + pick(2) * pick(4),
+      dilation: 1 + pick(2) * pick(3),
+      pad: REF_PADS[pick(REF_PADS.length)],
+    };
     if (refPadding(c).out >= 1) return c;
   }
 }
@@ -199,7 +238,7 @@ export function kernelCase(k: number, seed: number, maxExtraWidth = 90, maxOutCh
 /** Puts a seeded non-finite value at up to `count` seeded places of `a`. */
 export function spoilSeeded(a: Float64Array, count: number, rand: () => number): Float64Array {
   for (let i = 0; i < count; i++) {
-    a[Math.floor((rand() + 1) / 2 * a.length)] = NON_FINITE[Math.floor((rand() + 1) / 2 * 3)];
+    a[Math.floor(((rand() + 1) / 2) * a.length)] = NON_FINITE[Math.floor(((rand() + 1) / 2) * 3)];
   }
   return a;
 }

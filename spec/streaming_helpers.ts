@@ -16,14 +16,19 @@ let engine: EngineOptions = {};
  * up to how many frames a push runs it on wasm, and whether its products may use wasm SIMD.
  * Each stream is made with the engine of the moment (the library keeps no global).
  */
-export function setProgramEnabled(program: boolean, maxWasmFrames = WASM_PROGRAM_MAX_FRAMES,
-                                  simd = true): void {
+export function setProgramEnabled(
+  program: boolean,
+  maxWasmFrames = WASM_PROGRAM_MAX_FRAMES,
+  simd = true
+): void {
   engine = {program, maxWasmFrames, simd};
 }
 
 /** The library's `createStream`, with the engine `setProgramEnabled` chose. */
-export function createStream(target: tfl.LayersModel|tfl.layers.Layer,
-                             options: StreamOptions = {}): Stream {
+export function createStream(
+  target: tfl.LayersModel | tfl.layers.Layer,
+  options: StreamOptions = {}
+): Stream {
   return openStream(target, options, engine);
 }
 
@@ -58,7 +63,8 @@ export function streamTolerance(): number {
 
 export type Rand = () => number;
 export const int = (rand: Rand, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-export const pick = <T>(rand: Rand, items: readonly T[]) => items[Math.floor(rand() * items.length)];
+export const pick = <T>(rand: Rand, items: readonly T[]) =>
+  items[Math.floor(rand() * items.length)];
 
 export function seededTensor(shape: [number, number, number], seed: number): tf.Tensor3D {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -66,8 +72,12 @@ export function seededTensor(shape: [number, number, number], seed: number): tf.
 }
 
 /** Feeds `x` in chunks of the given sizes; returns the outputs joined along time. */
-export async function streamInChunks(stream: Stream, x: tf.Tensor3D, sizes: number[],
-                              timeAxis = 1): Promise<Float32Array[]> {
+export async function streamInChunks(
+  stream: Stream,
+  x: tf.Tensor3D,
+  sizes: number[],
+  timeAxis = 1
+): Promise<Float32Array[]> {
   const parts: Float32Array[] = [];
   let at = 0;
   for (const n of sizes) {
@@ -78,11 +88,17 @@ export async function streamInChunks(stream: Stream, x: tf.Tensor3D, sizes: numb
     const chunk = tf.slice(x, begin, size);
     const y = stream.push(chunk);
     chunk.dispose();
-    parts.push(await takeAsync(timeAxis === 1 ? y : tf.tidy(() => {
-      const t = tf.transpose(y, [0, 2, 1]);
-      y.dispose();
-      return t;
-    })));
+    parts.push(
+      await takeAsync(
+        timeAxis === 1
+          ? y
+          : tf.tidy(() => {
+              const t = tf.transpose(y, [0, 2, 1]);
+              y.dispose();
+              return t;
+            })
+      )
+    );
     at += n;
   }
   return parts;
@@ -96,8 +112,10 @@ export function joinTime(parts: Float32Array[], batch: number, channels: number)
   let offset = 0;
   parts.forEach((p, k) => {
     for (let b = 0; b < batch; b++) {
-      out.set(p.subarray(b * frames[k] * channels, (b + 1) * frames[k] * channels),
-              (b * total + offset) * channels);
+      out.set(
+        p.subarray(b * frames[k] * channels, (b + 1) * frames[k] * channels),
+        (b * total + offset) * channels
+      );
     }
     offset += frames[k];
   });
@@ -125,7 +143,10 @@ export function randomChunks(rand: Rand, width: number): number[] {
  * hardSigmoid 0; maximum and minimum the other operand: see src/streaming/nan.ts), and
  * tfjs-cpu's kernels keep NaN as the math does (but for maxPool: see `poolReference`).
  */
-export async function predicted(model: tfl.LayersModel, x: tf.Tensor): Promise<Float32Array|null> {
+export async function predicted(
+  model: tfl.LayersModel,
+  x: tf.Tensor
+): Promise<Float32Array | null> {
   const backend = tf.getBackend();
   const onCpu = backend === 'wasm';
   if (onCpu) await tf.setBackend('cpu');
@@ -149,9 +170,16 @@ export async function predicted(model: tfl.LayersModel, x: tf.Tensor): Promise<F
  * maxPool skip NaN and tfjs-wasm's avgPool clamps it to -Infinity, so predict is no reference
  * for pooling with NaN.
  */
-export function poolReference(values: ArrayLike<number>, batch: number, C: number,
-                              kind: 'max'|'average', span: number, stride: number, left: number,
-                              right: number): Float64Array {
+export function poolReference(
+  values: ArrayLike<number>,
+  batch: number,
+  C: number,
+  kind: 'max' | 'average',
+  span: number,
+  stride: number,
+  left: number,
+  right: number
+): Float64Array {
   const n = values.length / (batch * C);
   const width = Math.max(Math.floor((n + left + right - span) / stride) + 1, 0);
   const out = new Float64Array(batch * width * C);
@@ -180,8 +208,14 @@ export function poolReference(values: ArrayLike<number>, batch: number, C: numbe
  * Float64 reference of a global pooling head streamed with a window: frame t pools frames
  * `[max(0, t - window + 1), t]` of `features` (`[batch, n, channels]`), NaN if any is NaN.
  */
-export function windowedPooling(features: Float32Array, batch: number, n: number, channels: number,
-                                window: number, kind: 'average'|'max'): Float64Array {
+export function windowedPooling(
+  features: Float32Array,
+  batch: number,
+  n: number,
+  channels: number,
+  window: number,
+  kind: 'average' | 'max'
+): Float64Array {
   const out = new Float64Array(batch * n * channels);
   for (let b = 0; b < batch; b++) {
     for (let t = 0; t < n; t++) {
@@ -194,7 +228,11 @@ export function windowedPooling(features: Float32Array, batch: number, n: number
           nan = nan || Number.isNaN(v);
           acc = kind === 'average' ? acc + v : Math.max(acc, v);
         }
-        out[(b * n + t) * channels + c] = nan ? NaN : kind === 'average' ? acc / (t + 1 - from) : acc;
+        out[(b * n + t) * channels + c] = nan
+          ? NaN
+          : kind === 'average'
+            ? acc / (t + 1 - from)
+            : acc;
       }
     }
   }
@@ -224,7 +262,7 @@ export async function kernelCount(f: () => tf.Tensor): Promise<number> {
  * Expects `createStream` on each made model or layer to throw a `ValueError` matching its
  * pattern, allocating nothing; then frees it.
  */
-export function expectRefusals(cases: [() => tfl.LayersModel|tfl.layers.Layer, RegExp][]): void {
+export function expectRefusals(cases: [() => tfl.LayersModel | tfl.layers.Layer, RegExp][]): void {
   for (const [make, pattern] of cases) {
     const target = make();
     const before = liveTensors();

@@ -8,8 +8,17 @@ import {depthSeparableConv1d, Stream, StreamState} from '../src';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {createStream, describeBothEngines, int, joinTime, pick, predicted, Rand, seededTensor,
-        streamTolerance} from './streaming_helpers';
+import {
+  createStream,
+  describeBothEngines,
+  int,
+  joinTime,
+  pick,
+  predicted,
+  Rand,
+  seededTensor,
+  streamTolerance,
+} from './streaming_helpers';
 
 function uniform(seed: number): Rand {
   const signed = seededRandom(seed);
@@ -22,7 +31,7 @@ function uniform(seed: number): Rand {
  */
 function call<T>(tidy: boolean, f: () => T): T {
   if (!tidy) return f();
-  let out: T|undefined;
+  let out: T | undefined;
   tf.tidy(() => {
     out = f();
     return out instanceof tf.Tensor ? out : undefined;
@@ -45,13 +54,20 @@ function randomModel(seed: number, channels: number, tweak = -1): tfl.LayersMode
   /** A size drawn in [lo, hi], one more in the tweaked layer (drawn before its name). */
   const size = (lo: number, hi: number) => int(rand, lo, hi) + (count === tweak ? 1 : 0);
   const init = () => tfl.initializers.randomNormal({seed: int(rand, 0, 1e6), stddev: 0.5});
-  const sep = (filters: number, padding: 'causal'|'valid'|'same', strides = 1) =>
-      depthSeparableConv1d({
-        kernelSize: size(1, 5), name: name(), filters, strides, padding,
-        dilationRate: strides > 1 ? 1 : int(rand, 1, 2), depthMultiplier: int(rand, 1, 2),
-        activation: pick(rand, ['linear', 'relu', 'tanh']), depthwiseInitializer: init(),
-        pointwiseInitializer: init(), biasInitializer: init(),
-      });
+  const sep = (filters: number, padding: 'causal' | 'valid' | 'same', strides = 1) =>
+    depthSeparableConv1d({
+      kernelSize: size(1, 5),
+      name: name(),
+      filters,
+      strides,
+      padding,
+      dilationRate: strides > 1 ? 1 : int(rand, 1, 2),
+      depthMultiplier: int(rand, 1, 2),
+      activation: pick(rand, ['linear', 'relu', 'tanh']),
+      depthwiseInitializer: init(),
+      pointwiseInitializer: init(),
+      biasInitializer: init(),
+    });
   const input = tfl.input({shape: [null, channels]});
   let t = input;
   let width = channels;
@@ -70,22 +86,40 @@ function randomModel(seed: number, channels: number, tweak = -1): tfl.LayersMode
       continue;
     } else if (kind === 'dense') {
       width = size(1, 3);
-      layer = tfl.layers.dense({name: name(), units: width, kernelInitializer: init(),
-                                biasInitializer: init()});
+      layer = tfl.layers.dense({
+        name: name(),
+        units: width,
+        kernelInitializer: init(),
+        biasInitializer: init(),
+      });
     } else if (kind === 'conv1d') {
       width = int(rand, 1, 3);
       const kernelSize = size(1, 3);
-      layer = tfl.layers.conv1d({name: name(), filters: width, kernelSize,
-                                 padding: 'valid', kernelInitializer: init()});
+      layer = tfl.layers.conv1d({
+        name: name(),
+        filters: width,
+        kernelSize,
+        padding: 'valid',
+        kernelInitializer: init(),
+      });
     } else if (kind === 'pool') {
       const poolSize = size(1, 3);
-      layer = tfl.layers.maxPooling1d({name: name(), poolSize,
-                                       strides: int(rand, 1, 2), padding: 'valid'});
+      layer = tfl.layers.maxPooling1d({
+        name: name(),
+        poolSize,
+        strides: int(rand, 1, 2),
+        padding: 'valid',
+      });
     } else {
       width = size(1, 3);
-      layer = tfl.layers.gru({name: name(), units: width, returnSequences: true,
-                              kernelInitializer: init(), recurrentInitializer: init(),
-                              biasInitializer: init()});
+      layer = tfl.layers.gru({
+        name: name(),
+        units: width,
+        returnSequences: true,
+        kernelInitializer: init(),
+        recurrentInitializer: init(),
+        biasInitializer: init(),
+      });
     }
     t = layer.apply(t) as tfl.SymbolicTensor;
   }
@@ -99,16 +133,20 @@ function randomModel(seed: number, channels: number, tweak = -1): tfl.LayersMode
  */
 function structure(model: tfl.LayersModel): string {
   // The input layer's name is the model's own (input1, input2, ...): not part of it.
-  const nameOf = (l: tfl.layers.Layer) => l.getClassName() === 'InputLayer' ? 'input' : l.name;
-  return JSON.stringify(model.layers.map(l => {
-    const config = l.getConfig() as Record<string, unknown>;
-    const kept = Object.keys(config).sort()
-                     .filter(k => !/name$|Initializer$|batchInputShape|dtype/.test(k))
-                     .map(k => [k, config[k]]);
-    const inbound = (l as unknown as {inboundNodes: {inboundLayers: tfl.layers.Layer[]}[]})
-                        .inboundNodes.map(n => n.inboundLayers.map(nameOf));
-    return [l.getClassName(), nameOf(l), inbound, kept];
-  }));
+  const nameOf = (l: tfl.layers.Layer) => (l.getClassName() === 'InputLayer' ? 'input' : l.name);
+  return JSON.stringify(
+    model.layers.map(l => {
+      const config = l.getConfig() as Record<string, unknown>;
+      const kept = Object.keys(config)
+        .sort()
+        .filter(k => !/name$|Initializer$|batchInputShape|dtype/.test(k))
+        .map(k => [k, config[k]]);
+      const inbound = (
+        l as unknown as {inboundNodes: {inboundLayers: tfl.layers.Layer[]}[]}
+      ).inboundNodes.map(n => n.inboundLayers.map(nameOf));
+      return [l.getClassName(), nameOf(l), inbound, kept];
+    })
+  );
 }
 
 /** Frames `[from, from + n)` of `x` (`[B, W, C]`). */
@@ -119,7 +157,7 @@ function frames(x: tf.Tensor3D, from: number, n: number): tf.Tensor3D {
 /** Chunk sizes covering `width`, on both sides of the program's size switch on wasm (64). */
 function chunkSizes(rand: Rand, width: number): number[] {
   const sizes: number[] = [];
-  for (let left = width; left > 0;) {
+  for (let left = width; left > 0; ) {
     const n = Math.min(left, pick(rand, [0, 1, 2, 3, 5, 13, 64, 65, 70]));
     sizes.push(n);
     left -= n;
@@ -128,7 +166,7 @@ function chunkSizes(rand: Rand, width: number): number[] {
 }
 
 /** A stream of `model`, or null when it refuses the model (a random draw it cannot stream). */
-function tryStream(model: tfl.LayersModel, batchSize: number, tidy: boolean): Stream|null {
+function tryStream(model: tfl.LayersModel, batchSize: number, tidy: boolean): Stream | null {
   try {
     return call(tidy, () => createStream(model, {batchSize}));
   } catch (e) {
@@ -138,17 +176,29 @@ function tryStream(model: tfl.LayersModel, batchSize: number, tidy: boolean): St
 }
 
 /** The causal layer of the issue, K frames, named 'conv' in every model. */
-function causal(kernelSize: number, padding: 'causal'|'valid' = 'causal'): tfl.LayersModel {
-  return tfl.sequential({layers: [depthSeparableConv1d({
-    inputShape: [null, 2], filters: 3, kernelSize, padding, name: 'conv',
-    depthwiseInitializer: tfl.initializers.randomNormal({seed: kernelSize}),
-    pointwiseInitializer: tfl.initializers.randomNormal({seed: 10 + kernelSize}),
-  })]});
+function causal(kernelSize: number, padding: 'causal' | 'valid' = 'causal'): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      depthSeparableConv1d({
+        inputShape: [null, 2],
+        filters: 3,
+        kernelSize,
+        padding,
+        name: 'conv',
+        depthwiseInitializer: tfl.initializers.randomNormal({seed: kernelSize}),
+        pointwiseInitializer: tfl.initializers.randomNormal({seed: 10 + kernelSize}),
+      }),
+    ],
+  });
 }
 
 /** Streams all of `x` through `stream` in `sizes` and flushes; returns the joined outputs. */
-async function streamAll(stream: Stream, x: tf.Tensor3D, sizes: number[],
-                         outChannels: number): Promise<Float32Array> {
+async function streamAll(
+  stream: Stream,
+  x: tf.Tensor3D,
+  sizes: number[],
+  outChannels: number
+): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   let at = 0;
   for (const n of sizes) {
@@ -167,16 +217,38 @@ describeBothEngines('createStream lifecycle', () => {
     const x = seededTensor([1, 12, 2], 3);
     const want = (await predicted(model, x))!;
     const start = liveTensors();
-    type Call = (s: Stream, state: StreamState, rest: tf.Tensor3D) => tf.Tensor|Float32Array|void;
+    type Call = (
+      s: Stream,
+      state: StreamState,
+      rest: tf.Tensor3D
+    ) => tf.Tensor | Float32Array | undefined;
     // Each runs inside a tidy after 5 frames; a push takes the other 7.
     const calls: [string, Call][] = [
       ['push', (s, _, rest) => s.push(rest)],
       ['push of nested arrays', (s, _, rest) => s.push(rest.arraySync())],
       ['pushArray', (s, _, rest) => s.pushArray(rest.dataSync() as Float32Array)],
       ['flush', s => s.flush()],
-      ['reset', s => s.reset()],
-      ['setState', (s, state) => s.setState(state)],
-      ['getState', s => void s.getState()],
+      [
+        'reset',
+        s => {
+          s.reset();
+          return undefined;
+        },
+      ],
+      [
+        'setState',
+        (s, state) => {
+          s.setState(state);
+          return undefined;
+        },
+      ],
+      [
+        'getState',
+        s => {
+          s.getState();
+          return undefined;
+        },
+      ],
     ];
     for (const [what, f] of calls) {
       for (const madeInTidy of [false, true]) {
@@ -213,89 +285,106 @@ describeBothEngines('createStream lifecycle', () => {
     model.dispose();
   });
 
-  it('random models: made, pushed, moved and flushed inside tf.tidy at random, as predict',
-     async () => {
-       const rand = uniform(2028);
-       const trials = onGpuBackend() ? 4 : 14;
-       let checked = 0;
-       for (let trial = 0; trial < trials; trial++) {
-         const channels = int(rand, 1, 3);
-         const batch = int(rand, 1, 2);
-         const model = randomModel(int(rand, 0, 1e6), channels);
-         const width = int(rand, 20, 150);
-         const x = seededTensor([batch, width, channels], 500 + trial);
-         const expected = await predicted(model, x);
-         const start = liveTensors();
-         let stream = tryStream(model, batch, rand() < 0.5);
-         if (expected == null || stream == null) {
-           stream?.dispose();
-           tf.dispose(x);
-           model.dispose();
-           continue;
-         }
-         const outChannels = model.outputs[0].shape[2]!;
-         const log: string[] = [];
-         let parts: Float32Array[] = [];
-         let at = 0;
-         while (at < width) {
-           const tidy = rand() < 0.5;
-           const action = pick(rand, ['push', 'push', 'nested', 'array', 'state', 'move', 'read',
-                                      'reset']);
-           log.push(`${action}${tidy ? ' (tidy)' : ''}`);
-           const s: Stream = stream;
-           if (action === 'state') {
-             call(tidy, () => s.setState(JSON.parse(JSON.stringify(s.getState()))));
-           } else if (action === 'move') {
-             const state = call(tidy, () => s.getState());
-             s.dispose();
-             stream = call(tidy, () => {
-               const next = createStream(model, {batchSize: batch});
-               next.setState(state);
-               return next;
-             });
-           } else if (action === 'read') {
-             call(tidy, () => s.getState());
-           } else if (action === 'reset') {
-             call(tidy, () => s.reset());
-             parts = [];
-             at = 0;
-           } else {
-             const n = Math.min(width - at, pick(rand, [0, 1, 2, 5, 13, 64, 65, 70]));
-             log[log.length - 1] += ` ${n}`;
-             const chunk = frames(x, at, n);
-             if (action === 'push' || n === 0) {
-               // (Nested arrays of no frame have no channel axis: a tensor then.)
-               parts.push(await takeAsync(call(tidy, () => s.push(chunk))));
-             } else if (action === 'nested') {
-               const nested = chunk.arraySync();
-               parts.push(await takeAsync(call(tidy, () => s.push(nested))));
-             } else {
-               const values = chunk.dataSync() as Float32Array;
-               parts.push(call(tidy, () => s.pushArray(values)));
-             }
-             chunk.dispose();
-             at += n;
-           }
-         }
-         const last: Stream = stream;
-         parts.push(await takeAsync(call(rand() < 0.5, () => last.flush())));
-         const what = `trial ${trial}: ${model.layers.map(l => l.getClassName()).join(' ')}; ${
-             log.join(', ')}`;
-         expect(mismatch(joinTime(parts, batch, outChannels), expected, what, streamTolerance()))
-             .withContext(what).toBeNull();
-         // flush started a new signal: the whole input again, in one push inside a tidy.
-         const again = await takeAsync(call(true, () => last.push(x)));
-         const end = await takeAsync(call(true, () => last.flush()));
-         expect(mismatch(joinTime([again, end], batch, outChannels), expected, `${what}; again`,
-                         streamTolerance())).withContext(what).toBeNull();
-         last.dispose();
-         expect(liveTensors()).withContext(`${what}: after dispose`).toBe(start);
-         checked++;
-         tf.dispose(x);
-         model.dispose();
-       }
-       expect(checked).toBeGreaterThan(trials / 2);
-     });
+  it('random models: made, pushed, moved and flushed inside tf.tidy at random, as predict', async () => {
+    const rand = uniform(2028);
+    const trials = onGpuBackend() ? 4 : 14;
+    let checked = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const channels = int(rand, 1, 3);
+      const batch = int(rand, 1, 2);
+      const model = randomModel(int(rand, 0, 1e6), channels);
+      const width = int(rand, 20, 150);
+      const x = seededTensor([batch, width, channels], 500 + trial);
+      const expected = await predicted(model, x);
+      const start = liveTensors();
+      let stream = tryStream(model, batch, rand() < 0.5);
+      if (expected == null || stream == null) {
+        stream?.dispose();
+        tf.dispose(x);
+        model.dispose();
+        continue;
+      }
+      const outChannels = model.outputs[0].shape[2]!;
+      const log: string[] = [];
+      let parts: Float32Array[] = [];
+      let at = 0;
+      while (at < width) {
+        const tidy = rand() < 0.5;
+        const action = pick(rand, [
+          'push',
+          'push',
+          'nested',
+          'array',
+          'state',
+          'move',
+          'read',
+          'reset',
+        ]);
+        log.push(`${action}${tidy ? ' (tidy)' : ''}`);
+        const s: Stream = stream;
+        if (action === 'state') {
+          call(tidy, () => s.setState(JSON.parse(JSON.stringify(s.getState()))));
+        } else if (action === 'move') {
+          const state = call(tidy, () => s.getState());
+          s.dispose();
+          stream = call(tidy, () => {
+            const next = createStream(model, {batchSize: batch});
+            next.setState(state);
+            return next;
+          });
+        } else if (action === 'read') {
+          call(tidy, () => s.getState());
+        } else if (action === 'reset') {
+          call(tidy, () => s.reset());
+          parts = [];
+          at = 0;
+        } else {
+          const n = Math.min(width - at, pick(rand, [0, 1, 2, 5, 13, 64, 65, 70]));
+          log[log.length - 1] += ` ${n}`;
+          const chunk = frames(x, at, n);
+          if (action === 'push' || n === 0) {
+            // (Nested arrays of no frame have no channel axis: a tensor then.)
+            parts.push(await takeAsync(call(tidy, () => s.push(chunk))));
+          } else if (action === 'nested') {
+            const nested = chunk.arraySync();
+            parts.push(await takeAsync(call(tidy, () => s.push(nested))));
+          } else {
+            const values = chunk.dataSync() as Float32Array;
+            parts.push(call(tidy, () => s.pushArray(values)));
+          }
+          chunk.dispose();
+          at += n;
+        }
+      }
+      const last: Stream = stream;
+      parts.push(await takeAsync(call(rand() < 0.5, () => last.flush())));
+      const what = `trial ${trial}: ${model.layers.map(l => l.getClassName()).join(' ')}; ${log.join(
+        ', '
+      )}`;
+      expect(mismatch(joinTime(parts, batch, outChannels), expected, what, streamTolerance()))
+        .withContext(what)
+        .toBeNull();
+      // flush started a new signal: the whole input again, in one push inside a tidy.
+      const again = await takeAsync(call(true, () => last.push(x)));
+      const end = await takeAsync(call(true, () => last.flush()));
+      expect(
+        mismatch(
+          joinTime([again, end], batch, outChannels),
+          expected,
+          `${what}; again`,
+          streamTolerance()
+        )
+      )
+        .withContext(what)
+        .toBeNull();
+      last.dispose();
+      expect(liveTensors()).withContext(`${what}: after dispose`).toBe(start);
+      checked++;
+      tf.dispose(x);
+      model.dispose();
+    }
+    expect(checked).toBeGreaterThan(trials / 2);
+  });
 
   it('refuses the state of a causal layer of the same name with another K (3 vs 5)', async () => {
     const a = causal(3);
@@ -305,17 +394,24 @@ describeBothEngines('createStream lifecycle', () => {
     const streamB = createStream(b);
     tf.dispose(streamA.push(frames(x, 0, 6)));
     const before = liveTensors();
-    const pairs = [[streamA, streamB, 3, 5], [streamB, streamA, 5, 3]] as const;
+    const pairs = [
+      [streamA, streamB, 3, 5],
+      [streamB, streamA, 5, 3],
+    ] as const;
     for (const [from, to, k, other] of pairs) {
       const state = JSON.parse(JSON.stringify(from.getState()));
-      expectThrowsMatching(() => to.setState(state), /setState: layer 'conv'/,
-                           new RegExp(`kernelSize \\[${k}\\] in the state, \\[${other}\\]`));
+      expectThrowsMatching(
+        () => to.setState(state),
+        /setState: layer 'conv'/,
+        new RegExp(`kernelSize \\[${k}\\] in the state, \\[${other}\\]`)
+      );
     }
     expect(liveTensors()).toBe(before);
     // Refused, streamB is as it was: it streams as predict.
     const want = (await predicted(b, x))!;
-    expect(mismatch(await streamAll(streamB, x, [4, 6], 3), want, 'after the refusal',
-                    streamTolerance())).toBeNull();
+    expect(
+      mismatch(await streamAll(streamB, x, [4, 6], 3), want, 'after the refusal', streamTolerance())
+    ).toBeNull();
     [streamA, streamB].forEach(s => s.dispose());
     x.dispose();
     a.dispose();
@@ -328,26 +424,35 @@ describeBothEngines('createStream lifecycle', () => {
     const state = stream.getState();
     const before = liveTensors();
     const old = {format: state.format, version: 1, batchSize: 1, layers: state.layers};
-    expectThrowsMatching(() => stream.setState(old as never), /setState: .*older version/,
-                         /getState\(\)/);
+    expectThrowsMatching(
+      () => stream.setState(old as never),
+      /setState: .*older version/,
+      /getState\(\)/
+    );
     // A causal K = 3 window always holds its 2 frames of padding or input.
     for (const frames of [0, 1]) {
       const short = JSON.parse(JSON.stringify(state)) as StreamState;
-      const float32 = frames === 0 ? '' : 'AAAAAAAAAAA=';  // 0 or 1 frame of 2 zeros
+      const float32 = frames === 0 ? '' : 'AAAAAAAAAAA='; // 0 or 1 frame of 2 zeros
       short.layers[0].buffers[0] = {shape: [1, frames, 2], float32};
-      expectThrowsMatching(() => stream.setState(short), /setState: layer 'conv', buffer 0/,
-                           /2 <= n <= 2/);
+      expectThrowsMatching(
+        () => stream.setState(short),
+        /setState: layer 'conv', buffer 0/,
+        /2 <= n <= 2/
+      );
     }
     // A model with another input or another activation: another model.
     const conv = {filters: 3, kernelSize: 3, padding: 'causal', name: 'conv'} as const;
     for (const other of [
       tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 3], ...conv})]}),
-      tfl.sequential({layers: [depthSeparableConv1d({inputShape: [null, 2], ...conv,
-                                                     activation: 'relu'})]}),
+      tfl.sequential({
+        layers: [depthSeparableConv1d({inputShape: [null, 2], ...conv, activation: 'relu'})],
+      }),
     ]) {
       const otherStream = createStream(other);
-      expectThrowsMatching(() => stream.setState(otherStream.getState()),
-                           /setState: .*another model/);
+      expectThrowsMatching(
+        () => stream.setState(otherStream.getState()),
+        /setState: .*another model/
+      );
       otherStream.dispose();
       other.dispose();
     }
@@ -356,97 +461,107 @@ describeBothEngines('createStream lifecycle', () => {
     model.dispose();
   });
 
-  it('random models: a state moves only to a stream of the same model, which streams on as predict',
-     async () => {
-       const rand = uniform(2029);
-       const trials = onGpuBackend() ? 5 : 20;
-       let refused = 0;
-       let moved = 0;
-       for (let trial = 0; trial < trials; trial++) {
-         const channels = int(rand, 1, 2);
-         const batch = int(rand, 1, 2);
-         // B: the same model, the same but one layer's size, or another draw.
-         const seedA = int(rand, 0, 1e6);
-         const how = pick(rand, ['same', 'tweak', 'tweak', 'other']);
-         const a = randomModel(seedA, channels);
-         const tweak = how === 'tweak' ? int(rand, 0, 4) : -1;
-         const b = how === 'other' ? randomModel(int(rand, 0, 1e6), channels) :
-                                     randomModel(seedA, channels, tweak);
-         const width = int(rand, 20, 90);
-         const x = seededTensor([batch, width, channels], 900 + trial);
-         const expected = await predicted(a, x);
-         const start = liveTensors();
-         const streamA = tryStream(a, batch, rand() < 0.5);
-         const streamB = tryStream(b, batch, rand() < 0.5);
-         if (expected == null || streamA == null || streamB == null) {
-           streamA?.dispose();
-           streamB?.dispose();
-           tf.dispose(x);
-           a.dispose();
-           b.dispose();
-           continue;
-         }
-         const same = structure(a) === structure(b);
-         const split = int(rand, 0, width);
-         const what = `trial ${trial}: ${a.layers.map(l => l.getClassName()).join(' ')} -> ${
-             b.layers.map(l => l.getClassName()).join(' ')}, split ${split}`;
-         const parts: Float32Array[] = [];
-         let at = 0;
-         for (const n of chunkSizes(rand, split)) {
-           const chunk = frames(x, at, n);
-           parts.push(await takeAsync(call(rand() < 0.5, () => streamA.push(chunk))));
-           chunk.dispose();
-           at += n;
-         }
-         const state = JSON.parse(JSON.stringify(streamA.getState())) as StreamState;
-         // B has a signal of its own going when the state comes.
-         const own = frames(x, 0, int(rand, 0, 9));
-         tf.dispose(streamB.push(own));
-         own.dispose();
-         let error: Error|null = null;
-         try {
-           call(rand() < 0.5, () => streamB.setState(state));
-         } catch (e) {
-           error = e as Error;
-         }
-         if (error != null) {
-           refused++;
-           expect(same).withContext(`${what}: the same model refused: ${error.message}`)
-               .toBe(false);
-           expect(error.name).withContext(what).toBe('ValueError');
-           expect(error.message).withContext(what).toMatch(/^setState: .*layer '[^']+'/);
-           // B works on: from a fresh start, the whole input as predict.
-           streamB.reset();
-           const wantB = await predicted(b, x);
-           if (wantB != null) {
-             const outB = b.outputs[0].shape[2]!;
-             expect(mismatch(await streamAll(streamB, x, chunkSizes(rand, width), outB), wantB,
-                             `${what}: B after the refusal`, streamTolerance()))
-                 .withContext(what).toBeNull();
-           }
-         } else {
-           moved++;
-           expect(same).withContext(`${what}: a state of another model accepted`).toBe(true);
-           // Same model: B continues where A was, with A's weights (the same when seeds are).
-           b.setWeights(a.getWeights());
-           const rest = frames(x, split, width - split);
-           const outChannels = a.outputs[0].shape[2]!;
-           const tail =
-               await streamAll(streamB, rest, chunkSizes(rand, width - split), outChannels);
-           rest.dispose();
-           parts.push(tail);
-           const joined = joinTime(parts, batch, outChannels);
-           expect(mismatch(joined, expected, `${what}: moved`, streamTolerance()))
-               .withContext(what).toBeNull();
-         }
-         streamA.dispose();
-         streamB.dispose();
-         expect(liveTensors()).withContext(`${what}: after dispose`).toBe(start);
-         tf.dispose(x);
-         a.dispose();
-         b.dispose();
-       }
-       expect(refused).toBeGreaterThan(0);
-       expect(moved).toBeGreaterThan(0);
-     });
+  it('random models: a state moves only to a stream of the same model, which streams on as predict', async () => {
+    const rand = uniform(2029);
+    const trials = onGpuBackend() ? 5 : 20;
+    let refused = 0;
+    let moved = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const channels = int(rand, 1, 2);
+      const batch = int(rand, 1, 2);
+      // B: the same model, the same but one layer's size, or another draw.
+      const seedA = int(rand, 0, 1e6);
+      const how = pick(rand, ['same', 'tweak', 'tweak', 'other']);
+      const a = randomModel(seedA, channels);
+      const tweak = how === 'tweak' ? int(rand, 0, 4) : -1;
+      const b =
+        how === 'other'
+          ? randomModel(int(rand, 0, 1e6), channels)
+          : randomModel(seedA, channels, tweak);
+      const width = int(rand, 20, 90);
+      const x = seededTensor([batch, width, channels], 900 + trial);
+      const expected = await predicted(a, x);
+      const start = liveTensors();
+      const streamA = tryStream(a, batch, rand() < 0.5);
+      const streamB = tryStream(b, batch, rand() < 0.5);
+      if (expected == null || streamA == null || streamB == null) {
+        streamA?.dispose();
+        streamB?.dispose();
+        tf.dispose(x);
+        a.dispose();
+        b.dispose();
+        continue;
+      }
+      const same = structure(a) === structure(b);
+      const split = int(rand, 0, width);
+      const what = `trial ${trial}: ${a.layers.map(l => l.getClassName()).join(' ')} -> ${b.layers
+        .map(l => l.getClassName())
+        .join(' ')}, split ${split}`;
+      const parts: Float32Array[] = [];
+      let at = 0;
+      for (const n of chunkSizes(rand, split)) {
+        const chunk = frames(x, at, n);
+        parts.push(await takeAsync(call(rand() < 0.5, () => streamA.push(chunk))));
+        chunk.dispose();
+        at += n;
+      }
+      const state = JSON.parse(JSON.stringify(streamA.getState())) as StreamState;
+      // B has a signal of its own going when the state comes.
+      const own = frames(x, 0, int(rand, 0, 9));
+      tf.dispose(streamB.push(own));
+      own.dispose();
+      let error: Error | null = null;
+      try {
+        call(rand() < 0.5, () => streamB.setState(state));
+      } catch (e) {
+        error = e as Error;
+      }
+      if (error != null) {
+        refused++;
+        expect(same).withContext(`${what}: the same model refused: ${error.message}`).toBe(false);
+        expect(error.name).withContext(what).toBe('ValueError');
+        expect(error.message)
+          .withContext(what)
+          .toMatch(/^setState: .*layer '[^']+'/);
+        // B works on: from a fresh start, the whole input as predict.
+        streamB.reset();
+        const wantB = await predicted(b, x);
+        if (wantB != null) {
+          const outB = b.outputs[0].shape[2]!;
+          expect(
+            mismatch(
+              await streamAll(streamB, x, chunkSizes(rand, width), outB),
+              wantB,
+              `${what}: B after the refusal`,
+              streamTolerance()
+            )
+          )
+            .withContext(what)
+            .toBeNull();
+        }
+      } else {
+        moved++;
+        expect(same).withContext(`${what}: a state of another model accepted`).toBe(true);
+        // Same model: B continues where A was, with A's weights (the same when seeds are).
+        b.setWeights(a.getWeights());
+        const rest = frames(x, split, width - split);
+        const outChannels = a.outputs[0].shape[2]!;
+        const tail = await streamAll(streamB, rest, chunkSizes(rand, width - split), outChannels);
+        rest.dispose();
+        parts.push(tail);
+        const joined = joinTime(parts, batch, outChannels);
+        expect(mismatch(joined, expected, `${what}: moved`, streamTolerance()))
+          .withContext(what)
+          .toBeNull();
+      }
+      streamA.dispose();
+      streamB.dispose();
+      expect(liveTensors()).withContext(`${what}: after dispose`).toBe(start);
+      tf.dispose(x);
+      a.dispose();
+      b.dispose();
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(moved).toBeGreaterThan(0);
+  });
 });

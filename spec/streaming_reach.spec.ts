@@ -9,7 +9,22 @@ import {KINDS} from '../src/streaming/kinds/registry';
 import {matchboxnet} from './fixtures/matchboxnet';
 import {liveTensors, mismatch, onGpuBackend, takeAsync} from './helpers';
 import {seededRandom} from './reference';
-import {createStream, describeBothEngines, predicted, nonFiniteValues, expectRefusals, int, joinTime, manyPushes, pick, poolReference, Rand, seededTensor, streamTolerance, windowedPooling} from './streaming_helpers';
+import {
+  createStream,
+  describeBothEngines,
+  predicted,
+  nonFiniteValues,
+  expectRefusals,
+  int,
+  joinTime,
+  manyPushes,
+  pick,
+  poolReference,
+  Rand,
+  seededTensor,
+  streamTolerance,
+  windowedPooling,
+} from './streaming_helpers';
 
 type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -24,8 +39,12 @@ function uniform(seed: number): Rand {
  * Pushes `x` ([B, n, C]) in chunks of `sizes`, then flushes: the outputs of each call (flush's
  * last) as [B, m, C] arrays, and the frames each returned.
  */
-async function pushAndFlush(stream: Stream, x: tf.Tensor3D, sizes: number[],
-                            channels: number): Promise<{parts: Float32Array[], counts: number[]}> {
+async function pushAndFlush(
+  stream: Stream,
+  x: tf.Tensor3D,
+  sizes: number[],
+  channels: number
+): Promise<{parts: Float32Array[]; counts: number[]}> {
   const parts: Float32Array[] = [];
   let at = 0;
   for (const n of [...sizes, -1]) {
@@ -50,13 +69,17 @@ function expectCounts(counts: number[], sizes: number[], lag: number, total: num
   sizes.forEach((size, k) => {
     n += size;
     returned += counts[k];
-    expect(returned).withContext(`${what}: after ${n} frames`).toBe(Math.max(0, n - lag));
+    expect(returned)
+      .withContext(`${what}: after ${n} frames`)
+      .toBe(Math.max(0, n - lag));
   });
-  expect(returned + counts[counts.length - 1]).withContext(`${what}: after flush`).toBe(total);
+  expect(returned + counts[counts.length - 1])
+    .withContext(`${what}: after flush`)
+    .toBe(total);
 }
 
 interface Padded {
-  padding: 'same'|'causal'|'valid'|number|[number, number];
+  padding: 'same' | 'causal' | 'valid' | number | [number, number];
   kernelSize: number;
   dilationRate: number;
 }
@@ -68,14 +91,17 @@ function lengthKeeping(rand: Rand): Padded {
     // An odd span: p on both sides keeps the length.
     const kernelSize = pick(rand, [1, 3, 5]);
     const dilationRate = int(rand, 1, 3);
-    return {padding: (kernelSize - 1) * dilationRate / 2, kernelSize, dilationRate};
+    return {padding: ((kernelSize - 1) * dilationRate) / 2, kernelSize, dilationRate};
   }
   const kernelSize = int(rand, 1, 5);
   const dilationRate = int(rand, 1, 2);
   const span = (kernelSize - 1) * dilationRate + 1;
   const left = int(rand, 0, span - 1);
-  return {padding: kind === 'pair' ? [left, span - 1 - left] : kind as 'same'|'causal',
-          kernelSize, dilationRate};
+  return {
+    padding: kind === 'pair' ? [left, span - 1 - left] : (kind as 'same' | 'causal'),
+    kernelSize,
+    dilationRate,
+  };
 }
 
 /**
@@ -87,32 +113,54 @@ function randomNonCausal(rand: Rand, channels: number): tfl.LayersModel {
   const input = tfl.input({shape: [null, channels]});
   let t: SymbolicTensor = input;
   let width = channels;
-  const sep = (filters: number, p: Padded) => depthSeparableConv1d({
-    filters, ...p, depthMultiplier: int(rand, 1, 2), activation: pick(rand, ['linear', 'relu', 'tanh']),
-    depthwiseInitializer: init(int(rand, 0, 1e6)), pointwiseInitializer: init(int(rand, 0, 1e6)),
-  });
+  const sep = (filters: number, p: Padded) =>
+    depthSeparableConv1d({
+      filters,
+      ...p,
+      depthMultiplier: int(rand, 1, 2),
+      activation: pick(rand, ['linear', 'relu', 'tanh']),
+      depthwiseInitializer: init(int(rand, 0, 1e6)),
+      pointwiseInitializer: init(int(rand, 0, 1e6)),
+    });
   for (let i = int(rand, 1, 4); i > 0; i--) {
     const kind = pick(rand, ['sep', 'sep', 'residual', 'delayed', 'conv1d', 'valid', 'dense']);
     if (kind === 'sep') {
       width = int(rand, 1, 4);
       t = sep(width, lengthKeeping(rand)).apply(t) as SymbolicTensor;
     } else if (kind === 'residual') {
-      t = tfl.layers.add().apply([t, sep(width, lengthKeeping(rand)).apply(t) as SymbolicTensor]) as SymbolicTensor;
+      t = tfl.layers
+        .add()
+        .apply([t, sep(width, lengthKeeping(rand)).apply(t) as SymbolicTensor]) as SymbolicTensor;
     } else if (kind === 'delayed') {
       const a = sep(width, lengthKeeping(rand)).apply(t) as SymbolicTensor;
-      const b = sep(width, lengthKeeping(rand)).apply(sep(width, lengthKeeping(rand)).apply(t)) as SymbolicTensor;
-      t = pick(rand, [tfl.layers.add(), tfl.layers.concatenate(), tfl.layers.maximum()]).apply([a, b]) as SymbolicTensor;
+      const b = sep(width, lengthKeeping(rand)).apply(
+        sep(width, lengthKeeping(rand)).apply(t)
+      ) as SymbolicTensor;
+      t = pick(rand, [tfl.layers.add(), tfl.layers.concatenate(), tfl.layers.maximum()]).apply([
+        a,
+        b,
+      ]) as SymbolicTensor;
       width = t.shape[2]!;
     } else if (kind === 'conv1d') {
       width = int(rand, 1, 3);
-      t = tfl.layers.conv1d({filters: width, kernelSize: int(rand, 1, 4), padding: 'same',
-                             dilationRate: int(rand, 1, 2), kernelInitializer: init(int(rand, 0, 1e6))})
-              .apply(t) as SymbolicTensor;
+      t = tfl.layers
+        .conv1d({
+          filters: width,
+          kernelSize: int(rand, 1, 4),
+          padding: 'same',
+          dilationRate: int(rand, 1, 2),
+          kernelInitializer: init(int(rand, 0, 1e6)),
+        })
+        .apply(t) as SymbolicTensor;
     } else if (kind === 'valid') {
       width = int(rand, 1, 3);
-      t = sep(width, {padding: 'valid', kernelSize: int(rand, 1, 3), dilationRate: 1}).apply(t) as SymbolicTensor;
+      t = sep(width, {padding: 'valid', kernelSize: int(rand, 1, 3), dilationRate: 1}).apply(
+        t
+      ) as SymbolicTensor;
     } else {
-      t = tfl.layers.dense({units: width, kernelInitializer: init(int(rand, 0, 1e6))}).apply(t) as SymbolicTensor;
+      t = tfl.layers
+        .dense({units: width, kernelInitializer: init(int(rand, 0, 1e6))})
+        .apply(t) as SymbolicTensor;
       t = tfl.layers.layerNormalization({}).apply(t) as SymbolicTensor;
     }
   }
@@ -127,19 +175,31 @@ function randomStrided(rand: Rand, channels: number): tfl.LayersModel {
     const kernelSize = int(rand, 1, 5);
     const strides = pick(rand, [1, 2, 3]);
     const span = kernelSize;
-    const padding = rand() < 0.5 ? int(rand, 0, span - 1) :
-                                   [int(rand, 0, span - 1), int(rand, 0, span - 1)] as [number, number];
-    t = depthSeparableConv1d({filters: int(rand, 1, 3), kernelSize, strides, padding,
-                              depthwiseInitializer: init(int(rand, 0, 1e6)),
-                              pointwiseInitializer: init(int(rand, 0, 1e6))}).apply(t) as SymbolicTensor;
+    const padding =
+      rand() < 0.5
+        ? int(rand, 0, span - 1)
+        : ([int(rand, 0, span - 1), int(rand, 0, span - 1)] as [number, number]);
+    t = depthSeparableConv1d({
+      filters: int(rand, 1, 3),
+      kernelSize,
+      strides,
+      padding,
+      depthwiseInitializer: init(int(rand, 0, 1e6)),
+      pointwiseInitializer: init(int(rand, 0, 1e6)),
+    }).apply(t) as SymbolicTensor;
   }
   return tfl.model({inputs: input, outputs: t});
 }
 
 /** Checks a stream of `model` against predict on `x`, pushed in `sizes` and flushed. */
-async function checkAgainstPredict(model: tfl.LayersModel, x: tf.Tensor3D, sizes: number[],
-                                   what: string, lengthLag: number|null,
-                                   reference?: ArrayLike<number>): Promise<void> {
+async function checkAgainstPredict(
+  model: tfl.LayersModel,
+  x: tf.Tensor3D,
+  sizes: number[],
+  what: string,
+  lengthLag: number | null,
+  reference?: ArrayLike<number>
+): Promise<void> {
   const channels = model.outputs[0].shape[2]!;
   const expected = reference ?? (await predicted(model, x))!;
   const total = expected.length / (x.shape[0] * channels);
@@ -148,42 +208,52 @@ async function checkAgainstPredict(model: tfl.LayersModel, x: tf.Tensor3D, sizes
   const {parts, counts} = await pushAndFlush(stream, x, sizes, channels);
   if (lengthLag != null) expectCounts(counts, sizes, lengthLag + stream.delay, total, what);
   expect(mismatch(joinTime(parts, x.shape[0], channels), expected, what, streamTolerance()))
-      .withContext(what).toBeNull();
+    .withContext(what)
+    .toBeNull();
   stream.dispose();
   expect(liveTensors()).withContext(`${what}: tensors left`).toBe(start);
 }
 
 describeBothEngines('createStream reach', () => {
-  it('streams random non-causal models with a delay: counts after every push, flush = predict',
-     async () => {
-       const rand = uniform(71);
-       const trials = onGpuBackend() ? 5 : 24;
-       for (let trial = 0; trial < trials; trial++) {
-         const channels = int(rand, 1, 3);
-         const model = randomNonCausal(rand, channels);
-         const width = int(rand, 25, 60);
-         const clean = seededTensor([int(rand, 1, 2), width, channels], 700 + trial);
-         const values = await takeAsync(clean);
-         // NaN and Inf at random frames in a third of the trials.
-         for (let k = rand() < 0.33 ? int(rand, 1, 3) : 0; k > 0; k--) {
-           values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
-         }
-         const x = tf.tensor3d(values, clean.shape);
-         clean.dispose();
-         const sizes = manyPushes(rand, width, [0, 1, 1, 2, 3, 5, 8, 13]);
-         // At stride 1 the model shortens the signal by `width - predict's width` (valid
-         // convs): outputs lag by that plus the delay.
-         const out = (model.predict(x) as tf.Tensor);
-         const shortening = width - out.shape[1]!;
-         out.dispose();
-         const what = `trial ${trial}: ${model.layers.slice(1).map(l => `${l.getClassName()}${
-             (l.getConfig().padding != null) ? `(${JSON.stringify(l.getConfig().padding)} K${
-                 l.getConfig().kernelSize} D${l.getConfig().dilationRate})` : ''}`).join(' ')}, chunks ${sizes}`;
-         await checkAgainstPredict(model, x, sizes, what, shortening);
-         x.dispose();
-         model.dispose();
-       }
-     });
+  it('streams random non-causal models with a delay: counts after every push, flush = predict', async () => {
+    const rand = uniform(71);
+    const trials = onGpuBackend() ? 5 : 24;
+    for (let trial = 0; trial < trials; trial++) {
+      const channels = int(rand, 1, 3);
+      const model = randomNonCausal(rand, channels);
+      const width = int(rand, 25, 60);
+      const clean = seededTensor([int(rand, 1, 2), width, channels], 700 + trial);
+      const values = await takeAsync(clean);
+      // NaN and Inf at random frames in a third of the trials.
+      for (let k = rand() < 0.33 ? int(rand, 1, 3) : 0; k > 0; k--) {
+        values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
+      }
+      const x = tf.tensor3d(values, clean.shape);
+      clean.dispose();
+      const sizes = manyPushes(rand, width, [0, 1, 1, 2, 3, 5, 8, 13]);
+      // At stride 1 the model shortens the signal by `width - predict's width` (valid
+      // convs): outputs lag by that plus the delay.
+      const out = model.predict(x) as tf.Tensor;
+      const shortening = width - out.shape[1]!;
+      out.dispose();
+      const what = `trial ${trial}: ${model.layers
+        .slice(1)
+        .map(
+          l =>
+            `${l.getClassName()}${
+              l.getConfig().padding != null
+                ? `(${JSON.stringify(l.getConfig().padding)} K${
+                    l.getConfig().kernelSize
+                  } D${l.getConfig().dilationRate})`
+                : ''
+            }`
+        )
+        .join(' ')}, chunks ${sizes}`;
+      await checkAgainstPredict(model, x, sizes, what, shortening);
+      x.dispose();
+      model.dispose();
+    }
+  });
 
   it('streams random strided models with [l, r] and p padding exactly as predict', async () => {
     const rand = uniform(73);
@@ -199,38 +269,55 @@ describeBothEngines('createStream reach', () => {
     }
   });
 
-  it('lines up a strided branch beside a delayed unstrided one, out of step push by push',
-     async () => {
-       const input = tfl.input({shape: [null, 2]});
-       // a: K=3 [0, 2] at stride 2 (delay 2); b: 'same' K=7 (delay 3), then K=1 at stride 2.
-       const a = depthSeparableConv1d({filters: 3, kernelSize: 3, strides: 2, padding: [0, 2],
-                                       depthwiseInitializer: init(1), pointwiseInitializer: init(2)})
-                     .apply(input) as SymbolicTensor;
-       const b0 = depthSeparableConv1d({filters: 3, kernelSize: 7, padding: 'same',
-                                        depthwiseInitializer: init(3), pointwiseInitializer: init(4)})
-                      .apply(input) as SymbolicTensor;
-       const b = tfl.layers.conv1d({filters: 3, kernelSize: 1, strides: 2, kernelInitializer: init(5)})
-                     .apply(b0) as SymbolicTensor;
-       const merged = tfl.layers.concatenate().apply([tfl.layers.add().apply([a, b]) as SymbolicTensor,
-                                                      b]) as SymbolicTensor;
-       const model = tfl.model({inputs: input, outputs: merged});
-       const stream = createStream(model);
-       expect(stream.delay).toBe(3);
-       stream.dispose();
-       const rand = uniform(5);
-       for (let k = 0; k < (onGpuBackend() ? 2 : 6); k++) {
-         const x = seededTensor([1, 90, 2], 900 + k);
-         const sizes = manyPushes(rand, 90, [1, 1, 2, 3, 5]);
-         await checkAgainstPredict(model, x, sizes, `chunks ${sizes}`, null);
-         x.dispose();
-       }
-       model.dispose();
-     });
+  it('lines up a strided branch beside a delayed unstrided one, out of step push by push', async () => {
+    const input = tfl.input({shape: [null, 2]});
+    // a: K=3 [0, 2] at stride 2 (delay 2); b: 'same' K=7 (delay 3), then K=1 at stride 2.
+    const a = depthSeparableConv1d({
+      filters: 3,
+      kernelSize: 3,
+      strides: 2,
+      padding: [0, 2],
+      depthwiseInitializer: init(1),
+      pointwiseInitializer: init(2),
+    }).apply(input) as SymbolicTensor;
+    const b0 = depthSeparableConv1d({
+      filters: 3,
+      kernelSize: 7,
+      padding: 'same',
+      depthwiseInitializer: init(3),
+      pointwiseInitializer: init(4),
+    }).apply(input) as SymbolicTensor;
+    const b = tfl.layers
+      .conv1d({filters: 3, kernelSize: 1, strides: 2, kernelInitializer: init(5)})
+      .apply(b0) as SymbolicTensor;
+    const merged = tfl.layers
+      .concatenate()
+      .apply([tfl.layers.add().apply([a, b]) as SymbolicTensor, b]) as SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: merged});
+    const stream = createStream(model);
+    expect(stream.delay).toBe(3);
+    stream.dispose();
+    const rand = uniform(5);
+    for (let k = 0; k < (onGpuBackend() ? 2 : 6); k++) {
+      const x = seededTensor([1, 90, 2], 900 + k);
+      const sizes = manyPushes(rand, 90, [1, 1, 2, 3, 5]);
+      await checkAgainstPredict(model, x, sizes, `chunks ${sizes}`, null);
+      x.dispose();
+    }
+    model.dispose();
+  });
 
   it('streams a channels-first same layer: [batch, C, n] chunks, then flush', async () => {
-    const layer = new DepthSeparableConv1d({inChannels: 3, filters: 2, kernelSize: 4, dilationRate: 2,
-                                            padding: 'same', dataFormat: 'channelsFirst',
-                                            depthwiseInitializer: init(8), pointwiseInitializer: init(9)});
+    const layer = new DepthSeparableConv1d({
+      inChannels: 3,
+      filters: 2,
+      kernelSize: 4,
+      dilationRate: 2,
+      padding: 'same',
+      dataFormat: 'channelsFirst',
+      depthwiseInitializer: init(8),
+      pointwiseInitializer: init(9),
+    });
     const x = seededTensor([2, 3, 21], 14);
     const want = await takeAsync(layer.apply(x) as tf.Tensor);
     const stream = createStream(layer, {batchSize: 2});
@@ -247,7 +334,9 @@ describeBothEngines('createStream reach', () => {
     outs.push(stream.flush());
     expect(outs.map(o => o.shape[2])).toEqual([0, 3, 0, 2, 13, 3]);
     const joined = tf.concat(outs, 2);
-    expect(mismatch(await takeAsync(joined), want, 'channels-first same', streamTolerance())).toBeNull();
+    expect(
+      mismatch(await takeAsync(joined), want, 'channels-first same', streamTolerance())
+    ).toBeNull();
     tf.dispose([...outs, joined, x]);
     stream.dispose();
     layer.weights.forEach(w => w.dispose());
@@ -255,11 +344,17 @@ describeBothEngines('createStream reach', () => {
 
   it('continues through JSON mid-signal with delay queues, then flushes as predict', async () => {
     const input = tfl.input({shape: [null, 3]});
-    const same = depthSeparableConv1d({filters: 3, kernelSize: 9, padding: 'same',
-                                       depthwiseInitializer: init(6), pointwiseInitializer: init(7)})
-                     .apply(input) as SymbolicTensor;
-    const model = tfl.model({inputs: input,
-                             outputs: tfl.layers.add().apply([input, same]) as SymbolicTensor});
+    const same = depthSeparableConv1d({
+      filters: 3,
+      kernelSize: 9,
+      padding: 'same',
+      depthwiseInitializer: init(6),
+      pointwiseInitializer: init(7),
+    }).apply(input) as SymbolicTensor;
+    const model = tfl.model({
+      inputs: input,
+      outputs: tfl.layers.add().apply([input, same]) as SymbolicTensor,
+    });
     const x = seededTensor([2, 40, 3], 12);
     const want = (await predicted(model, x))!;
     const first = createStream(model, {batchSize: 2});
@@ -279,7 +374,9 @@ describeBothEngines('createStream reach', () => {
     expect(mismatch(got, want, 'resumed', streamTolerance())).toBeNull();
     // flush reset the stream: a second signal streams from scratch.
     const again = await pushAndFlush(second, x, [40], 3);
-    expect(mismatch(joinTime(again.parts, 2, 3), want, 'after flush', streamTolerance())).toBeNull();
+    expect(
+      mismatch(joinTime(again.parts, 2, 3), want, 'after flush', streamTolerance())
+    ).toBeNull();
     second.dispose();
     tf.dispose([x, rest]);
     model.dispose();
@@ -294,14 +391,25 @@ describeBothEngines('createStream reach', () => {
       const returnSequences = trial % 6 < 3;
       const padding = pick(rand, ['causal', 'same'] as const);
       const units = int(rand, 1, 4);
-      const rnnArgs = {units, returnSequences, kernelInitializer: init(trial),
-                       recurrentInitializer: init(trial + 1), biasInitializer: init(trial + 2)};
+      const rnnArgs = {
+        units,
+        returnSequences,
+        kernelInitializer: init(trial),
+        recurrentInitializer: init(trial + 1),
+        biasInitializer: init(trial + 2),
+      };
       const layers: tfl.layers.Layer[] = [
-        depthSeparableConv1d({inputShape: [null, 2], filters: 3, kernelSize: 3, padding,
-                              depthwiseInitializer: init(trial + 3)}),
+        depthSeparableConv1d({
+          inputShape: [null, 2],
+          filters: 3,
+          kernelSize: 3,
+          padding,
+          depthwiseInitializer: init(trial + 3),
+        }),
         tfl.layers[kind](rnnArgs),
       ];
-      if (returnSequences || rand() < 0.5) layers.push(tfl.layers.dense({units: 2, kernelInitializer: init(4)}));
+      if (returnSequences || rand() < 0.5)
+        layers.push(tfl.layers.dense({units: 2, kernelInitializer: init(4)}));
       const model = tfl.sequential({layers});
       const width = int(rand, 8, 20);
       const x = seededTensor([2, width, 2], 1000 + trial);
@@ -327,7 +435,9 @@ describeBothEngines('createStream reach', () => {
       expect(frames).withContext(what).toBe(width);
       if (returnSequences) {
         const want = (await predicted(model, x))!;
-        expect(mismatch(got, want, what, streamTolerance())).withContext(what).toBeNull();
+        expect(mismatch(got, want, what, streamTolerance()))
+          .withContext(what)
+          .toBeNull();
       } else {
         // Frame t: predict on the input so far (after a causal conv), and the last frame on
         // the whole input in any case.
@@ -336,9 +446,11 @@ describeBothEngines('createStream reach', () => {
           const prefix = tf.slice(x, [0, 0, 0], [2, t + 1, 2]);
           const want = await takeAsync(model.predict(prefix) as tf.Tensor);
           prefix.dispose();
-          const row = (b: number) => Array.from(got.slice((b * width + t) * out, (b * width + t + 1) * out));
+          const row = (b: number) =>
+            Array.from(got.slice((b * width + t) * out, (b * width + t + 1) * out));
           expect(mismatch([...row(0), ...row(1)], want, `${what} frame ${t}`, streamTolerance()))
-              .withContext(`${what} frame ${t}`).toBeNull();
+            .withContext(`${what} frame ${t}`)
+            .toBeNull();
         }
       }
       x.dispose();
@@ -346,56 +458,83 @@ describeBothEngines('createStream reach', () => {
     }
   });
 
-  it('streams max and average pooling over time, valid at any size and stride, same, NaN',
-     async () => {
-       const rand = uniform(111);
-       const trials = onGpuBackend() ? 4 : 14;
-       for (let trial = 0; trial < trials; trial++) {
-         const kind = trial % 2 === 0 ? 'max' : 'average';
-         const same = rand() < 0.4;
-         const poolSize = int(rand, 1, 5);
-         const strides = same ? 1 : int(rand, 1, 4);
-         const pool = (kind === 'max' ? tfl.layers.maxPooling1d : tfl.layers.averagePooling1d)(
-             {poolSize, strides, padding: same ? 'same' : 'valid'});
-         const model = tfl.sequential({layers: [
-           depthSeparableConv1d({inputShape: [null, 2], filters: 2, kernelSize: 3,
-                                 padding: pick(rand, ['causal', 'same']),
-                                 depthwiseInitializer: init(trial)}),
-           pool,
-           depthSeparableConv1d({filters: 2, kernelSize: 2, padding: 'same',
-                                 depthwiseInitializer: init(trial + 1)}),
-         ]});
-         const width = int(rand, 20, 45);
-         const values = await takeAsync(seededTensor([1, width, 2], 1200 + trial));
-         for (let k = int(rand, 0, 3); k > 0; k--) {
-           values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
-         }
-         const x = tf.tensor3d(values, [1, width, 2]);
-         const sizes = manyPushes(rand, width, [0, 1, 2, 3, 5]);
-         // predict around a float64 pooling: tfjs's maxPool skips NaN (cpu, wasm).
-         const [before, , after] = model.layers;
-         const features = await takeAsync(before.apply(x) as tf.Tensor);
-         const left = same ? Math.floor((poolSize - 1) / 2) : 0;
-         const pooled = poolReference(features, 1, 2, kind, poolSize, strides, left,
-                                      same ? poolSize - 1 - left : 0);
-         const frames = tf.tensor3d(Float32Array.from(pooled), [1, pooled.length / 2, 2]);
-         const reference = await takeAsync(after.apply(frames) as tf.Tensor);
-         frames.dispose();
-         await checkAgainstPredict(model, x, sizes,
-                                   `${kind} pool ${poolSize} stride ${strides} ${same ? 'same' : 'valid'}, chunks ${sizes}`,
-                                   null, reference);
-         x.dispose();
-         model.dispose();
-       }
-     });
+  it('streams max and average pooling over time, valid at any size and stride, same, NaN', async () => {
+    const rand = uniform(111);
+    const trials = onGpuBackend() ? 4 : 14;
+    for (let trial = 0; trial < trials; trial++) {
+      const kind = trial % 2 === 0 ? 'max' : 'average';
+      const same = rand() < 0.4;
+      const poolSize = int(rand, 1, 5);
+      const strides = same ? 1 : int(rand, 1, 4);
+      const pool = (kind === 'max' ? tfl.layers.maxPooling1d : tfl.layers.averagePooling1d)({
+        poolSize,
+        strides,
+        padding: same ? 'same' : 'valid',
+      });
+      const model = tfl.sequential({
+        layers: [
+          depthSeparableConv1d({
+            inputShape: [null, 2],
+            filters: 2,
+            kernelSize: 3,
+            padding: pick(rand, ['causal', 'same']),
+            depthwiseInitializer: init(trial),
+          }),
+          pool,
+          depthSeparableConv1d({
+            filters: 2,
+            kernelSize: 2,
+            padding: 'same',
+            depthwiseInitializer: init(trial + 1),
+          }),
+        ],
+      });
+      const width = int(rand, 20, 45);
+      const values = await takeAsync(seededTensor([1, width, 2], 1200 + trial));
+      for (let k = int(rand, 0, 3); k > 0; k--) {
+        values[int(rand, 0, values.length - 1)] = pick(rand, nonFiniteValues());
+      }
+      const x = tf.tensor3d(values, [1, width, 2]);
+      const sizes = manyPushes(rand, width, [0, 1, 2, 3, 5]);
+      // predict around a float64 pooling: tfjs's maxPool skips NaN (cpu, wasm).
+      const [before, , after] = model.layers;
+      const features = await takeAsync(before.apply(x) as tf.Tensor);
+      const left = same ? Math.floor((poolSize - 1) / 2) : 0;
+      const pooled = poolReference(
+        features,
+        1,
+        2,
+        kind,
+        poolSize,
+        strides,
+        left,
+        same ? poolSize - 1 - left : 0
+      );
+      const frames = tf.tensor3d(Float32Array.from(pooled), [1, pooled.length / 2, 2]);
+      const reference = await takeAsync(after.apply(frames) as tf.Tensor);
+      frames.dispose();
+      await checkAgainstPredict(
+        model,
+        x,
+        sizes,
+        `${kind} pool ${poolSize} stride ${strides} ${same ? 'same' : 'valid'}, chunks ${sizes}`,
+        null,
+        reference
+      );
+      x.dispose();
+      model.dispose();
+    }
+  });
 
   it('streams MatchboxNet in its same (delay 54) and causal forms against predict', async () => {
     for (const padding of ['same', 'causal'] as const) {
       const model = matchboxnet({padding, features: onGpuBackend() ? 16 : 64});
       const features = model.layers[0].batchInputShape![2]!;
       // The features before pooling: the model up to the last ReLU.
-      const body = tfl.model({inputs: model.inputs,
-                              outputs: model.layers[model.layers.length - 3].output as SymbolicTensor});
+      const body = tfl.model({
+        inputs: model.inputs,
+        outputs: model.layers[model.layers.length - 3].output as SymbolicTensor,
+      });
       const head = model.layers[model.layers.length - 1];
       const n = 100;
       const x = seededTensor([1, n, features], padding === 'same' ? 1 : 2);
@@ -409,11 +548,15 @@ describeBothEngines('createStream reach', () => {
       // Every frame: the head on the mean of the features so far.
       const f = await takeAsync(body.predict(x) as tf.Tensor);
       const pooled = windowedPooling(f, 1, n, 128, n, 'average');
-      const want = await takeAsync(tf.tidy(() => head.apply(tf.tensor2d(Float32Array.from(pooled), [n, 128])) as tf.Tensor));
+      const want = await takeAsync(
+        tf.tidy(() => head.apply(tf.tensor2d(Float32Array.from(pooled), [n, 128])) as tf.Tensor)
+      );
       const got = joinTime(parts, 1, 12);
       expect(mismatch(got, want, `${padding}: every frame`, streamTolerance())).toBeNull();
       const whole = (await predicted(model, x))!;
-      expect(mismatch(got.slice(-12), whole, `${padding}: the last frame`, streamTolerance())).toBeNull();
+      expect(
+        mismatch(got.slice(-12), whole, `${padding}: the last frame`, streamTolerance())
+      ).toBeNull();
       stream.dispose();
       x.dispose();
       model.dispose();
@@ -421,23 +564,63 @@ describeBothEngines('createStream reach', () => {
   });
 
   it('refuses what still cannot stream, naming the layer, before allocating', () => {
-    const seq = (layer: tfl.layers.Layer, first?: tfl.layers.Layer) => () => tfl.sequential({layers: [
-      first ?? depthSeparableConv1d({inputShape: [null, 2], filters: 2, kernelSize: 3, padding: 'causal'}),
-      layer,
-    ]});
+    const seq = (layer: tfl.layers.Layer, first?: tfl.layers.Layer) => () =>
+      tfl.sequential({
+        layers: [
+          first ??
+            depthSeparableConv1d({
+              inputShape: [null, 2],
+              filters: 2,
+              kernelSize: 3,
+              padding: 'causal',
+            }),
+          layer,
+        ],
+      });
     const cases: [() => tfl.LayersModel, RegExp][] = [
-      [seq(tfl.layers.conv1d({filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'c1'})),
-       /'c1'.*'same' padding at stride 2.*'valid', or DepthSeparableConv1d with explicit \[left, right\]/],
-      [seq(depthSeparableConv1d({filters: 2, kernelSize: 5, strides: 3, padding: 'same', name: 's3'})),
-       /'s3'.*stride 3.*explicit padding \[1, 1\]/],
-      [seq(tfl.layers.maxPooling1d({poolSize: 3, strides: 2, padding: 'same', name: 'mp'})),
-       /'mp'.*stride 2.*use 'valid'/],
-      [seq(tfl.layers.gru({units: 2, goBackwards: true, name: 'back', recurrentInitializer: 'glorotUniform'})), /'back'.*goBackwards/],
-      [seq(tfl.layers.simpleRNN({units: 2, stateful: true, name: 'kept', recurrentInitializer: 'glorotUniform'}),
-           tfl.layers.dense({units: 3, batchInputShape: [1, null, 2]})),
-       /'kept'.*stateful/],
-      [seq(tfl.layers.conv1d({filters: 2, kernelSize: 3, padding: 'causal', name: 'cc'})),
-       /'cc'.*'causal'/],
+      [
+        seq(
+          tfl.layers.conv1d({filters: 2, kernelSize: 3, strides: 2, padding: 'same', name: 'c1'})
+        ),
+        /'c1'.*'same' padding at stride 2.*'valid', or DepthSeparableConv1d with explicit \[left, right\]/,
+      ],
+      [
+        seq(
+          depthSeparableConv1d({filters: 2, kernelSize: 5, strides: 3, padding: 'same', name: 's3'})
+        ),
+        /'s3'.*stride 3.*explicit padding \[1, 1\]/,
+      ],
+      [
+        seq(tfl.layers.maxPooling1d({poolSize: 3, strides: 2, padding: 'same', name: 'mp'})),
+        /'mp'.*stride 2.*use 'valid'/,
+      ],
+      [
+        seq(
+          tfl.layers.gru({
+            units: 2,
+            goBackwards: true,
+            name: 'back',
+            recurrentInitializer: 'glorotUniform',
+          })
+        ),
+        /'back'.*goBackwards/,
+      ],
+      [
+        seq(
+          tfl.layers.simpleRNN({
+            units: 2,
+            stateful: true,
+            name: 'kept',
+            recurrentInitializer: 'glorotUniform',
+          }),
+          tfl.layers.dense({units: 3, batchInputShape: [1, null, 2]})
+        ),
+        /'kept'.*stateful/,
+      ],
+      [
+        seq(tfl.layers.conv1d({filters: 2, kernelSize: 3, padding: 'causal', name: 'cc'})),
+        /'cc'.*'causal'/,
+      ],
     ];
     expectRefusals(cases);
   });
@@ -446,15 +629,22 @@ describeBothEngines('createStream reach', () => {
     /** A layer no kind takes: the identity, under a class name of its own. */
     class Unknown extends tfl.layers.Layer {
       static className = 'UnknownForStreaming';
-      override call(inputs: tf.Tensor|tf.Tensor[]): tf.Tensor {
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
         return Array.isArray(inputs) ? inputs[0] : inputs;
       }
     }
     const streams = KINDS.map(k => k.streams.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    expectRefusals([[
-      () => tfl.sequential({layers: [tfl.layers.dense({inputShape: [null, 2], units: 2}),
-                                     new Unknown({name: 'odd'})]}),
-      new RegExp(`'odd'.*not a layer that streams.*${streams.join(', ')}, nested models`),
-    ]]);
+    expectRefusals([
+      [
+        () =>
+          tfl.sequential({
+            layers: [
+              tfl.layers.dense({inputShape: [null, 2], units: 2}),
+              new Unknown({name: 'odd'}),
+            ],
+          }),
+        new RegExp(`'odd'.*not a layer that streams.*${streams.join(', ')}, nested models`),
+      ],
+    ]);
   });
 });

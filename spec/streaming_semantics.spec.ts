@@ -11,7 +11,15 @@ import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/program/fast_path';
 
 import {liveTensors, mismatch, onGpuBackend} from './helpers';
 import {randomArray, seededRandom} from './reference';
-import {describeBothEngines, int, joinTime, pick, poolReference, Rand, streamTolerance} from './streaming_helpers';
+import {
+  describeBothEngines,
+  int,
+  joinTime,
+  pick,
+  poolReference,
+  Rand,
+  streamTolerance,
+} from './streaming_helpers';
 
 type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -33,8 +41,15 @@ function signal(rand: Rand, size: number, count: number): Float32Array {
  * Pushes `values` ([batch, n, C], channels last) in chunks of `sizes` (as tensors, or as
  * arrays through pushArray), then flushes; returns every output frame joined.
  */
-function streamAll(stream: Stream, values: Float32Array, batch: number, C: number,
-                   sizes: number[], O: number, asArrays = false): Float32Array {
+function streamAll(
+  stream: Stream,
+  values: Float32Array,
+  batch: number,
+  C: number,
+  sizes: number[],
+  O: number,
+  asArrays = false
+): Float32Array {
   const n = values.length / (batch * C);
   const parts: Float32Array[] = [];
   let at = 0;
@@ -63,7 +78,7 @@ function streamAll(stream: Stream, values: Float32Array, batch: number, C: numbe
 /** Chunk sizes from `sizes` that cover `width`. */
 function chunks(rand: Rand, width: number, sizes: readonly number[]): number[] {
   const out: number[] = [];
-  for (let left = width; left > 0;) {
+  for (let left = width; left > 0; ) {
     const n = Math.min(left, pick(rand, sizes));
     out.push(n);
     left -= n;
@@ -72,7 +87,7 @@ function chunks(rand: Rand, width: number, sizes: readonly number[]): number[] {
 }
 
 const ACTIVATIONS = ['relu', 'relu6', 'hardSigmoid', 'linear', 'tanh'] as const;
-type ActivationName = typeof ACTIVATIONS[number];
+type ActivationName = (typeof ACTIVATIONS)[number];
 
 /** The activations in float64, NaN in NaN out. */
 function activate(name: ActivationName, v: number): number {
@@ -102,13 +117,25 @@ function clampedModel(rand: Rand, C: number): Clamped {
   const merge = pick(rand, ['maximum', 'minimum'] as const);
   const init = () => tfl.initializers.randomNormal({seed: int(rand, 0, 1e6), stddev: 1});
   const input = tfl.input({shape: [null, C]});
-  const conv = depthSeparableConv1d({filters: O, kernelSize: 2, padding: 'causal', activation: a1,
-                                     depthwiseInitializer: init(), pointwiseInitializer: init(),
-                                     biasInitializer: init()});
-  const dense = tfl.layers.dense({units: O, activation: a2, kernelInitializer: init(),
-                                  biasInitializer: init()});
-  const merged = tfl.layers[merge]({}).apply([conv.apply(input) as SymbolicTensor,
-                                              dense.apply(input) as SymbolicTensor]);
+  const conv = depthSeparableConv1d({
+    filters: O,
+    kernelSize: 2,
+    padding: 'causal',
+    activation: a1,
+    depthwiseInitializer: init(),
+    pointwiseInitializer: init(),
+    biasInitializer: init(),
+  });
+  const dense = tfl.layers.dense({
+    units: O,
+    activation: a2,
+    kernelInitializer: init(),
+    biasInitializer: init(),
+  });
+  const merged = tfl.layers[merge]({}).apply([
+    conv.apply(input) as SymbolicTensor,
+    dense.apply(input) as SymbolicTensor,
+  ]);
   const last = capped ? tfl.layers.reLU({maxValue: 1.5}) : tfl.layers.activation({activation: a3});
   const model = tfl.model({inputs: input, outputs: last.apply(merged) as SymbolicTensor});
   const [dw, pw, cb] = conv.getWeights().map(w => w.dataSync());
@@ -116,7 +143,7 @@ function clampedModel(rand: Rand, C: number): Clamped {
   const reference = (values: Float32Array, batch: number) => {
     const n = values.length / (batch * C);
     const out = new Float64Array(batch * n * O);
-    const x = (b: number, t: number, c: number) => t < 0 ? 0 : values[(b * n + t) * C + c];
+    const x = (b: number, t: number, c: number) => (t < 0 ? 0 : values[(b * n + t) * C + c]);
     for (let b = 0; b < batch; b++) {
       for (let t = 0; t < n; t++) {
         for (let o = 0; o < O; o++) {
@@ -130,10 +157,17 @@ function clampedModel(rand: Rand, C: number): Clamped {
           }
           const p = activate(a1, s);
           const q = activate(a2, d);
-          const m = Number.isNaN(p) || Number.isNaN(q) ? NaN :
-              merge === 'maximum' ? Math.max(p, q) : Math.min(p, q);
-          out[(b * n + t) * O + o] =
-              capped ? (Number.isNaN(m) ? m : Math.min(1.5, Math.max(0, m))) : activate(a3, m);
+          const m =
+            Number.isNaN(p) || Number.isNaN(q)
+              ? NaN
+              : merge === 'maximum'
+                ? Math.max(p, q)
+                : Math.min(p, q);
+          out[(b * n + t) * O + o] = capped
+            ? Number.isNaN(m)
+              ? m
+              : Math.min(1.5, Math.max(0, m))
+            : activate(a3, m);
         }
       }
     }
@@ -146,8 +180,16 @@ describeBothEngines('createStream semantics', () => {
   it('gives the same answer for every push size around the program switch, NaN kept', () => {
     const rand = uniform(2811);
     const trials = onGpuBackend() ? 3 : 10;
-    const sizes = [1, 5, 20, WASM_PROGRAM_MAX_FRAMES - 1, WASM_PROGRAM_MAX_FRAMES,
-                   WASM_PROGRAM_MAX_FRAMES + 1, 70, 129];
+    const sizes = [
+      1,
+      5,
+      20,
+      WASM_PROGRAM_MAX_FRAMES - 1,
+      WASM_PROGRAM_MAX_FRAMES,
+      WASM_PROGRAM_MAX_FRAMES + 1,
+      70,
+      129,
+    ];
     for (let trial = 0; trial < trials; trial++) {
       const C = int(rand, 1, 3);
       const batch = int(rand, 1, 2);
@@ -155,15 +197,24 @@ describeBothEngines('createStream semantics', () => {
       const {model, reference, O} = clampedModel(rand, C);
       const values = signal(rand, batch * width * C, int(rand, 2, 8));
       const want = reference(values, batch);
-      const what = `trial ${trial}: ${model.layers.map(l => `${l.getClassName()}(${
-          l.getConfig().activation ?? l.getConfig().maxValue ?? ''})`).join(' ')}`;
+      const what = `trial ${trial}: ${model.layers
+        .map(
+          l => `${l.getClassName()}(${l.getConfig().activation ?? l.getConfig().maxValue ?? ''})`
+        )
+        .join(' ')}`;
       const before = liveTensors();
       const stream = createStream(model, {batchSize: batch});
       for (const split of [[width], chunks(rand, width, sizes), chunks(rand, width, sizes)]) {
         const asArrays = rand() < 0.3;
         const got = streamAll(stream, values, batch, C, split, O, asArrays);
-        expect(mismatch(got, want, `${what}, chunks ${split}${asArrays ? ' (arrays)' : ''}`,
-                        streamTolerance())).toBeNull();
+        expect(
+          mismatch(
+            got,
+            want,
+            `${what}, chunks ${split}${asArrays ? ' (arrays)' : ''}`,
+            streamTolerance()
+          )
+        ).toBeNull();
       }
       stream.dispose();
       expect(liveTensors()).withContext(what).toBe(before);
@@ -175,26 +226,39 @@ describeBothEngines('createStream semantics', () => {
     // The issue's cases: a dense relu6 of [Inf, -Inf] (NaN with its sign bit set on x86), and
     // maximum([x, dense(x)]) with a NaN frame.
     const input = tfl.input({shape: [null, 2]});
-    const relu6 = tfl.model({inputs: input, outputs: tfl.layers.dense(
-        {units: 1, activation: 'relu6', kernelInitializer: 'ones'}).apply(input) as
-                                                     SymbolicTensor});
+    const relu6 = tfl.model({
+      inputs: input,
+      outputs: tfl.layers
+        .dense({units: 1, activation: 'relu6', kernelInitializer: 'ones'})
+        .apply(input) as SymbolicTensor,
+    });
     const linear = tfl.layers.dense({units: 2, kernelInitializer: 'ones'});
-    const maxed = tfl.model({inputs: input, outputs: tfl.layers.maximum().apply(
-        [input, linear.apply(input) as SymbolicTensor]) as SymbolicTensor});
+    const maxed = tfl.model({
+      inputs: input,
+      outputs: tfl.layers
+        .maximum()
+        .apply([input, linear.apply(input) as SymbolicTensor]) as SymbolicTensor,
+    });
     const n = 70;
     const values = new Float32Array(2 * n).fill(1);
     values.set([Infinity, -Infinity], 0);
     values[2 * 3] = NaN;
-    for (const [model, O] of [[relu6, 1], [maxed, 2]] as const) {
+    for (const [model, O] of [
+      [relu6, 1],
+      [maxed, 2],
+    ] as const) {
       const stream = createStream(model);
       for (const split of [[n], [20, 50], [5, 5, 60], [1, 69]]) {
         const got = streamAll(stream, values, 1, 2, split, O);
         const what = `${model.layers[model.layers.length - 1].getClassName()}, chunks ${split}`;
         expect(got.slice(0, O).every(Number.isNaN)).withContext(`${what}: frame 0`).toBeTrue();
-        expect(got.slice(3 * O, 4 * O).every(Number.isNaN)).withContext(`${what}: frame 3`)
-            .toBeTrue();
+        expect(got.slice(3 * O, 4 * O).every(Number.isNaN))
+          .withContext(`${what}: frame 3`)
+          .toBeTrue();
         // Frame 1 is [1, 1]: the dense layers give 2 (ones, no bias); max(1, 2) = 2.
-        expect(Array.from(got.slice(O, 2 * O))).withContext(what).toEqual(Array(O).fill(2));
+        expect(Array.from(got.slice(O, 2 * O)))
+          .withContext(what)
+          .toEqual(Array(O).fill(2));
       }
       stream.dispose();
       model.dispose();
@@ -204,7 +268,7 @@ describeBothEngines('createStream semantics', () => {
   it('pools over time with NaN where a window reads one, for every chunking', () => {
     const rand = uniform(2812);
     // The issue's case first: maxPooling1d({poolSize: 1, strides: 2}) on a NaN frame.
-    const cases: {kind: 'max'|'average', span: number, stride: number, same: boolean}[] = [
+    const cases: {kind: 'max' | 'average'; span: number; stride: number; same: boolean}[] = [
       {kind: 'max', span: 1, stride: 2, same: false},
     ];
     for (let k = 0; k < (onGpuBackend() ? 4 : 12); k++) {
@@ -216,9 +280,16 @@ describeBothEngines('createStream semantics', () => {
       const C = int(rand, 1, 2);
       const n = int(rand, 8, 40);
       const make = kind === 'max' ? tfl.layers.maxPooling1d : tfl.layers.averagePooling1d;
-      const model = tfl.sequential({layers: [make({inputShape: [null, C], poolSize: span,
-                                                   strides: stride,
-                                                   padding: same ? 'same' : 'valid'})]});
+      const model = tfl.sequential({
+        layers: [
+          make({
+            inputShape: [null, C],
+            poolSize: span,
+            strides: stride,
+            padding: same ? 'same' : 'valid',
+          }),
+        ],
+      });
       const values = pooledSignal(rand, n, C);
       const total = same ? span - 1 : 0;
       const left = Math.floor(total / 2);
@@ -226,10 +297,18 @@ describeBothEngines('createStream semantics', () => {
       const what = `${kind} pool ${span} stride ${stride}${same ? ' same' : ''}`;
       const before = liveTensors();
       const stream = createStream(model);
-      expect(stream.delay).withContext(what).toBe(total - left);
+      expect(stream.delay)
+        .withContext(what)
+        .toBe(total - left);
       for (const split of [[n], Array(n).fill(1), chunks(rand, n, [0, 1, 2, 3, 7])]) {
-        expect(mismatch(streamAll(stream, values, 1, C, split, C), want,
-                        `${what}, chunks ${split}`, streamTolerance())).toBeNull();
+        expect(
+          mismatch(
+            streamAll(stream, values, 1, C, split, C),
+            want,
+            `${what}, chunks ${split}`,
+            streamTolerance()
+          )
+        ).toBeNull();
       }
       stream.dispose();
       expect(liveTensors()).withContext(what).toBe(before);
@@ -237,51 +316,62 @@ describeBothEngines('createStream semantics', () => {
     }
   });
 
-  it("streams averagePooling1d 'same' with the delay of its right padding, flush the tail",
-     () => {
-       const model = tfl.sequential({layers: [tfl.layers.averagePooling1d(
-           {inputShape: [null, 1], poolSize: 4, strides: 1, padding: 'same'})]});
-       const stream = createStream(model);
-       // 'same' pads 1 left and 2 right: each output waits for the 2 frames after it.
-       expect(stream.delay).toBe(2);
-       const counts: number[] = [];
-       for (const v of [1, 2, 3, 4, 5]) {
-         const y = stream.push(tf.tensor3d([v], [1, 1, 1]));
-         counts.push(y.shape[1]);
-         y.dispose();
-       }
-       expect(counts).toEqual([0, 0, 1, 1, 1]);
-       const rest = stream.flush();
-       // The last two windows read 3 and 2 frames of the signal: (3 + 4 + 5) / 3, (4 + 5) / 2.
-       expect(Array.from(rest.dataSync())).toEqual([4, 4.5]);
-       rest.dispose();
-       stream.dispose();
-       model.dispose();
-     });
+  it("streams averagePooling1d 'same' with the delay of its right padding, flush the tail", () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.averagePooling1d({
+          inputShape: [null, 1],
+          poolSize: 4,
+          strides: 1,
+          padding: 'same',
+        }),
+      ],
+    });
+    const stream = createStream(model);
+    // 'same' pads 1 left and 2 right: each output waits for the 2 frames after it.
+    expect(stream.delay).toBe(2);
+    const counts: number[] = [];
+    for (const v of [1, 2, 3, 4, 5]) {
+      const y = stream.push(tf.tensor3d([v], [1, 1, 1]));
+      counts.push(y.shape[1]);
+      y.dispose();
+    }
+    expect(counts).toEqual([0, 0, 1, 1, 1]);
+    const rest = stream.flush();
+    // The last two windows read 3 and 2 frames of the signal: (3 + 4 + 5) / 3, (4 + 5) / 2.
+    expect(Array.from(rest.dataSync())).toEqual([4, 4.5]);
+    rest.dispose();
+    stream.dispose();
+    model.dispose();
+  });
 
-  it('averages a window of frames near the float32 maximum alike on tensor and array pushes',
-     () => {
-       const model = tfl.sequential(
-           {layers: [tfl.layers.globalAveragePooling1d({inputShape: [null, 1]})]});
-       const stream = createStream(model, {poolingWindow: 2});
-       const frames = [[[3e38], [3e38], [3e38]]];
-       const want = Math.fround(3e38);
-       const asTensor = stream.push(tf.tensor3d(frames));
-       const onTensor = Array.from(asTensor.dataSync());
-       asTensor.dispose();
-       stream.reset();
-       const asNested = stream.push(frames);
-       const onNested = Array.from(asNested.dataSync());
-       asNested.dispose();
-       stream.reset();
-       const onArrays = Array.from(stream.pushArray(new Float32Array([3e38, 3e38, 3e38])));
-       const results = [['tensor', onTensor], ['nested', onNested], ['array', onArrays]] as const;
-       for (const [what, got] of results) {
-         expect(mismatch(got, [want, want, want], what, streamTolerance())).toBeNull();
-       }
-       stream.dispose();
-       model.dispose();
-     });
+  it('averages a window of frames near the float32 maximum alike on tensor and array pushes', () => {
+    const model = tfl.sequential({
+      layers: [tfl.layers.globalAveragePooling1d({inputShape: [null, 1]})],
+    });
+    const stream = createStream(model, {poolingWindow: 2});
+    const frames = [[[3e38], [3e38], [3e38]]];
+    const want = Math.fround(3e38);
+    const asTensor = stream.push(tf.tensor3d(frames));
+    const onTensor = Array.from(asTensor.dataSync());
+    asTensor.dispose();
+    stream.reset();
+    const asNested = stream.push(frames);
+    const onNested = Array.from(asNested.dataSync());
+    asNested.dispose();
+    stream.reset();
+    const onArrays = Array.from(stream.pushArray(new Float32Array([3e38, 3e38, 3e38])));
+    const results = [
+      ['tensor', onTensor],
+      ['nested', onNested],
+      ['array', onArrays],
+    ] as const;
+    for (const [what, got] of results) {
+      expect(mismatch(got, [want, want, want], what, streamTolerance())).toBeNull();
+    }
+    stream.dispose();
+    model.dispose();
+  });
 });
 
 /** Random frames with a NaN or an infinity in about one frame of eight. */

@@ -22,8 +22,9 @@ const MAX_DESCRIPTION = 200;
  */
 export function describe(value: unknown): string {
   const text = describeUncut(value);
-  return text.length <= MAX_DESCRIPTION ? text :
-      `${text.slice(0, MAX_DESCRIPTION)}... (${text.length} characters)`;
+  return text.length <= MAX_DESCRIPTION
+    ? text
+    : `${text.slice(0, MAX_DESCRIPTION)}... (${text.length} characters)`;
 }
 
 function describeUncut(value: unknown): string {
@@ -50,8 +51,12 @@ function describeUncut(value: unknown): string {
   try {
     return JSON.stringify(value, (_, v: unknown) => {
       if (typeof v === 'number' && !Number.isFinite(v)) return `<${v}>`;
-      if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint' ||
-          v === undefined) {
+      if (
+        typeof v === 'function' ||
+        typeof v === 'symbol' ||
+        typeof v === 'bigint' ||
+        v === undefined
+      ) {
         return `<${describeUncut(v)}>`;
       }
       return v;
@@ -67,8 +72,7 @@ function describeUncut(value: unknown): string {
  */
 export function checkInteger(name: string, value: unknown, min = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ValueError(
-        `${name} must be an integer >= ${min}, but got ${describe(value)}.`);
+    throw new ValueError(`${name} must be an integer >= ${min}, but got ${describe(value)}.`);
   }
   return value;
 }
@@ -83,7 +87,9 @@ export const MAX_TENSOR_SIZE = 2 ** 31 - 1;
 export function checkSize(what: string, shape: number[]): void {
   const size = shape.reduce((a, b) => a * b, 1);
   if (!(size <= MAX_TENSOR_SIZE)) {
-    throw new ValueError(`${what} would have shape ${describe(shape)}, ${size} elements: more ` +
-                         `than the ${MAX_TENSOR_SIZE} a tfjs tensor can hold.`);
+    throw new ValueError(
+      `${what} would have shape ${describe(shape)}, ${size} elements: more ` +
+        `than the ${MAX_TENSOR_SIZE} a tfjs tensor can hold.`
+    );
   }
 }

@@ -12,20 +12,41 @@
 export {ValueError} from './errors.js';
 export {DataFormat1D, separableConv1d} from './ops/separable_conv1d.js';
 export {Padding, PaddingMode} from './ops/padding.js';
-export {DataFormat, DepthSeparableConv1dArgs, DepthSeparableConv1dCommonArgs, SerializedObject} from './layers/args.js';
+export {
+  DataFormat,
+  DepthSeparableConv1dArgs,
+  DepthSeparableConv1dCommonArgs,
+  SerializedObject,
+} from './layers/args.js';
 export {SerializableIdentifier} from './layers/serializable.js';
-export {depthSeparableConv1d, DepthSeparableConv1d, SeparableConv1D} from './layers/depth_separable_conv1d.js';
+export {
+  depthSeparableConv1d,
+  DepthSeparableConv1d,
+  SeparableConv1D,
+} from './layers/depth_separable_conv1d.js';
 export {conv1d, Conv1D, Conv1DArgs} from './layers/conv1d.js';
 export {Conv1DBase, Conv1DBaseArgs} from './layers/conv1d_base.js';
 export {depthwiseConv1d, DepthwiseConv1D, DepthwiseConv1DArgs} from './layers/depthwise_conv1d.js';
 export {gru, GRU, GRUArgs} from './layers/gru.js';
 export {KERNELS_FLAG} from './ops/kernels/registry.js';
-export {DEPTHWISE_KERNEL, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL, MATMUL_KERNEL, SEPARABLE_KERNEL} from './ops/kernels/names.js';
+export {
+  DEPTHWISE_KERNEL,
+  FILTER_GRAD_KERNEL,
+  INPUT_GRAD_KERNEL,
+  MATMUL_KERNEL,
+  SEPARABLE_KERNEL,
+} from './ops/kernels/names.js';
 export {Cropping1D, ZeroPadding1D} from './layers/temporal.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
 export {StreamState, BufferState, LayerState} from './streaming/state.js';
 export {NodeSignature, SettingValue} from './streaming/signature.js';
-export {loadTorchWeights, toTorchStateDict, TorchArray, TorchStateDict, TorchTensor} from './interop/torch.js';
+export {
+  loadTorchWeights,
+  toTorchStateDict,
+  TorchArray,
+  TorchStateDict,
+  TorchTensor,
+} from './interop/torch.js';
 
 import {registerKernels} from './ops/kernels/registry.js';
 

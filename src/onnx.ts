@@ -40,8 +40,10 @@ function toBytes(source: unknown): Uint8Array {
   if (Object.prototype.toString.call(source) === '[object ArrayBuffer]') {
     return new Uint8Array(source as ArrayBuffer);
   }
-  throw new ValueError('loadOnnxModel: source must be an ArrayBuffer or a Uint8Array of an ' +
-                       `.onnx file, but got ${source === null ? 'null' : typeof source}.`);
+  throw new ValueError(
+    'loadOnnxModel: source must be an ArrayBuffer or a Uint8Array of an ' +
+      `.onnx file, but got ${source === null ? 'null' : typeof source}.`
+  );
 }
 
 /**
@@ -58,8 +60,10 @@ function toBytes(source: unknown): Uint8Array {
  * malformed or hostile bytes are a `ValueError` naming the node (name and op type) and why,
  * raised before anything large is allocated, with no tensor left behind.
  */
-export async function loadOnnxModel(source: ArrayBuffer|Uint8Array,
-                                    options: OnnxLoadOptions = {}): Promise<LayersModel> {
+export async function loadOnnxModel(
+  source: ArrayBuffer | Uint8Array,
+  options: OnnxLoadOptions = {}
+): Promise<LayersModel> {
   const graph = parseOnnx(toBytes(source));
   return convertGraph(graph, options.name ?? 'onnx_model');
 }

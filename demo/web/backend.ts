@@ -18,18 +18,24 @@ export interface GpuProbe {
 /** The parts of WebGPU's adapter this uses (the DOM types of TypeScript 5.9 have no WebGPU). */
 interface Adapter {
   isFallbackAdapter?: boolean;
-  info?: {vendor?: string, architecture?: string, device?: string, description?: string,
-          isFallbackAdapter?: boolean};
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
 }
 
 /** WebGPU's adapter: a fallback adapter, or one that names a software renderer, is software. */
 export async function probeWebGpu(): Promise<GpuProbe> {
-  const gpu = (navigator as unknown as {gpu?: {requestAdapter(): Promise<Adapter|null>}}).gpu;
+  const gpu = (navigator as unknown as {gpu?: {requestAdapter(): Promise<Adapter | null>}}).gpu;
   const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
   if (!adapter) return {available: false, software: false, renderer: 'no adapter'};
   const info = adapter.info ?? {};
-  const renderer = [info.vendor, info.architecture, info.device, info.description]
-                       .filter(Boolean).join(' / ') || 'unnamed adapter';
+  const renderer =
+    [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') ||
+    'unnamed adapter';
   const fallback = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true;
   return {available: true, software: fallback || SOFTWARE.test(renderer), renderer};
 }
@@ -62,27 +68,34 @@ async function start(name: string): Promise<boolean> {
  * Starts `forced` if given (`?backend=`), else the first of: webgpu on a hardware adapter,
  * webgl on a hardware renderer, wasm, cpu.
  */
-export async function chooseBackend(forced: string|null): Promise<BackendChoice> {
+export async function chooseBackend(forced: string | null): Promise<BackendChoice> {
   if (forced) {
     if (await start(forced)) return {backend: forced, reason: `forced by ?backend=${forced}`};
     throw new Error(`backend ${forced} (from ?backend=) did not start in this browser`);
   }
   const webgpu = await probeWebGpu();
-  if (webgpu.available && !webgpu.software && await start('webgpu')) {
+  if (webgpu.available && !webgpu.software && (await start('webgpu'))) {
     return {backend: 'webgpu', reason: `WebGPU adapter ${webgpu.renderer}`};
   }
   const webgl = probeWebGl();
-  if (webgl.available && !webgl.software && await start('webgl')) {
-    return {backend: 'webgl', reason: `WebGL renderer ${webgl.renderer}` +
-                                      (webgpu.software ? `; WebGPU's adapter is software (${webgpu.renderer})` : '')};
+  if (webgl.available && !webgl.software && (await start('webgl'))) {
+    return {
+      backend: 'webgl',
+      reason:
+        `WebGL renderer ${webgl.renderer}` +
+        (webgpu.software ? `; WebGPU's adapter is software (${webgpu.renderer})` : ''),
+    };
   }
-  const software = [webgpu.software ? `WebGPU's adapter (${webgpu.renderer})` : '',
-                    webgl.software ? `WebGL's renderer (${webgl.renderer})` : ''].filter(Boolean);
-  const why = software.length > 0 ?
-      `no hardware GPU: ${software.join(' and ')} ${software.length > 1 ? 'are software renderers' : 'is a software renderer'}, ` +
-          `the GPU emulated on the CPU, many times slower than wasm (XNNPACK) for this net; ` +
-          `?backend=webgpu or ?backend=webgl forces one` :
-      'no WebGPU or WebGL2 in this browser';
+  const software = [
+    webgpu.software ? `WebGPU's adapter (${webgpu.renderer})` : '',
+    webgl.software ? `WebGL's renderer (${webgl.renderer})` : '',
+  ].filter(Boolean);
+  const why =
+    software.length > 0
+      ? `no hardware GPU: ${software.join(' and ')} ${software.length > 1 ? 'are software renderers' : 'is a software renderer'}, ` +
+        `the GPU emulated on the CPU, many times slower than wasm (XNNPACK) for this net; ` +
+        `?backend=webgpu or ?backend=webgl forces one`
+      : 'no WebGPU or WebGL2 in this browser';
   for (const name of ['wasm', 'cpu']) {
     if (await start(name)) return {backend: name, reason: why};
   }

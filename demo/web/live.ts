@@ -21,7 +21,7 @@ export interface LiveSource {
 }
 
 const send = (worker: Worker, message: ToWorker, transfer: Transferable[] = []) =>
-    worker.postMessage(message, transfer);
+  worker.postMessage(message, transfer);
 
 /**
  * Waves of random classes one after another (each `width` samples), `CHUNK` samples every
@@ -29,7 +29,7 @@ const send = (worker: Worker, message: ToWorker, transfer: Transferable[] = []) 
  */
 export function wavesSource(width: number): LiveSource {
   const rand = rng(Date.now() >>> 0);
-  let timer: ReturnType<typeof setInterval>|undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
   let current: Float32Array = new Float32Array(0);
   let cls = 0;
   let at = 0;
@@ -45,7 +45,10 @@ export function wavesSource(width: number): LiveSource {
         const samples = current.slice(at, at + CHUNK);
         at += CHUNK;
         const labels = new Int8Array(samples.length).fill(cls);
-        send(worker, {type: 'samples', samples, labels, sentAt: now()}, [samples.buffer, labels.buffer]);
+        send(worker, {type: 'samples', samples, labels, sentAt: now()}, [
+          samples.buffer,
+          labels.buffer,
+        ]);
       }, 40);
     },
     async stop() {
@@ -59,18 +62,20 @@ export function wavesSource(width: number): LiveSource {
  * `gain`; the worklet posts to the worker on a MessageChannel of its own.
  */
 export function microphoneSource(rate = 1500, gain = 4): LiveSource {
-  let context: AudioContext|undefined;
-  let media: MediaStream|undefined;
+  let context: AudioContext | undefined;
+  let media: MediaStream | undefined;
   return {
     name: 'microphone',
     async start(worker) {
       // The raw signal: echo cancellation, noise suppression and gain control reshape a wave.
-      media = await navigator.mediaDevices.getUserMedia(
-          {audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false}});
+      media = await navigator.mediaDevices.getUserMedia({
+        audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
+      });
       context = new AudioContext();
       await context.audioWorklet.addModule(new URL('mic_worklet.js', location.href).href);
-      const node = new AudioWorkletNode(context, 'mic-decimator',
-                                        {processorOptions: {rate, gain, chunk: CHUNK}});
+      const node = new AudioWorkletNode(context, 'mic-decimator', {
+        processorOptions: {rate, gain, chunk: CHUNK},
+      });
       const channel = new MessageChannel();
       send(worker, {type: 'port', port: channel.port2}, [channel.port2]);
       node.port.postMessage({port: channel.port1}, [channel.port1]);
@@ -91,11 +96,13 @@ export function microphoneSource(rate = 1500, gain = 4): LiveSource {
 
 /** The model as artifacts in memory, to send to the worker. */
 async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let saved: tf.io.ModelArtifacts|undefined;
-  await model.save(tf.io.withSaveHandler(async artifacts => {
-    saved = artifacts;
-    return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-  }));
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async artifacts => {
+      saved = artifacts;
+      return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
+    })
+  );
   return saved!;
 }
 
@@ -105,20 +112,30 @@ export class LiveSession {
   private readonly samples: number[] = [];
   private readonly outputs: number[] = [];
   private recording = true;
-  private stopped: (() => void)|null = null;
+  private stopped: (() => void) | null = null;
   frames = 0;
   /** Milliseconds of the latest pushes (up to 1000). */
   readonly pushTimes: number[] = [];
 
-  private constructor(private readonly worker: Worker, private readonly model: tfl.LayersModel,
-                      private readonly poolingWindow: number, readonly source: LiveSource,
-                      private readonly onPush: (session: LiveSession, result: PushResult) => void,
-                      private readonly onError: (message: string) => void) {}
+  private constructor(
+    private readonly worker: Worker,
+    private readonly model: tfl.LayersModel,
+    private readonly poolingWindow: number,
+    readonly source: LiveSource,
+    private readonly onPush: (session: LiveSession, result: PushResult) => void,
+    private readonly onError: (message: string) => void
+  ) {}
 
   /** Sends the model to `worker`, waits until it streams on wasm, starts `source`. */
-  static async open(worker: Worker, model: tfl.LayersModel, poolingWindow: number, source: LiveSource,
-                    slowMs: number, onPush: (session: LiveSession, result: PushResult) => void,
-                    onError: (message: string) => void): Promise<LiveSession> {
+  static async open(
+    worker: Worker,
+    model: tfl.LayersModel,
+    poolingWindow: number,
+    source: LiveSource,
+    slowMs: number,
+    onPush: (session: LiveSession, result: PushResult) => void,
+    onError: (message: string) => void
+  ): Promise<LiveSession> {
     const session = new LiveSession(worker, model, poolingWindow, source, onPush, onError);
     const ready = new Promise<string>((resolve, reject) => {
       worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -158,7 +175,7 @@ export class LiveSession {
   /** Stops the source, waits for the worker's last push. */
   async stop(): Promise<void> {
     await this.source.stop();
-    const done = new Promise<void>(resolve => this.stopped = resolve);
+    const done = new Promise<void>(resolve => (this.stopped = resolve));
     send(this.worker, {type: 'stop'});
     await done;
   }
@@ -179,6 +196,9 @@ export class LiveSession {
     const want = Array.from(await expected.data());
     tf.dispose([signal, expected]);
     if (want.length !== this.outputs.length) return Infinity;
-    return want.reduce((worst: number, v: number, i: number) => Math.max(worst, Math.abs(v - this.outputs[i])), 0);
+    return want.reduce(
+      (worst: number, v: number, i: number) => Math.max(worst, Math.abs(v - this.outputs[i])),
+      0
+    );
   }
 }

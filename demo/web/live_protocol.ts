@@ -17,11 +17,11 @@ export const NO_LABEL = -1;
 
 /** Page to worker. */
 export type ToWorker =
-    | {type: 'start', artifacts: tf.io.ModelArtifacts, poolingWindow: number, slowMs: number}
-    | {type: 'samples', samples: Float32Array, labels: Int8Array, sentAt: number}
-    /** A port on which the microphone's worklet posts `{samples, sentAt}` straight to the worker. */
-    | {type: 'port', port: MessagePort}
-    | {type: 'stop'};
+  | {type: 'start'; artifacts: tf.io.ModelArtifacts; poolingWindow: number; slowMs: number}
+  | {type: 'samples'; samples: Float32Array; labels: Int8Array; sentAt: number}
+  /** A port on which the microphone's worklet posts `{samples, sentAt}` straight to the worker. */
+  | {type: 'port'; port: MessagePort}
+  | {type: 'stop'};
 
 /** One push, worker to page. */
 export interface PushResult {
@@ -47,14 +47,14 @@ export interface PushResult {
 
 /** Worker to page. */
 export type FromWorker =
-    | {type: 'ready', backend: string}
-    | PushResult
-    | {type: 'stopped'}
-    | {type: 'error', message: string};
+  | {type: 'ready'; backend: string}
+  | PushResult
+  | {type: 'stopped'}
+  | {type: 'error'; message: string};
 
 /** Samples waiting for a push, oldest first, at most `limit` when taken. */
 export class SampleQueue {
-  private pieces: {samples: Float32Array, labels: Int8Array, sentAt: number}[] = [];
+  private pieces: {samples: Float32Array; labels: Int8Array; sentAt: number}[] = [];
   private size = 0;
   droppedTotal = 0;
 
@@ -71,8 +71,14 @@ export class SampleQueue {
   }
 
   /** Everything queued, in one piece, after dropping the oldest samples beyond the limit. */
-  take(): {samples: Float32Array, labels: Int8Array, merged: number, dropped: number,
-           oldest: number, newest: number} {
+  take(): {
+    samples: Float32Array;
+    labels: Int8Array;
+    merged: number;
+    dropped: number;
+    oldest: number;
+    newest: number;
+  } {
     const dropped = Math.max(0, this.size - this.limit);
     const samples = new Float32Array(this.size - dropped);
     const labels = new Int8Array(samples.length);
@@ -87,8 +93,14 @@ export class SampleQueue {
       labels.set(piece.labels.subarray(from), at);
       at += piece.samples.length - from;
     }
-    const result = {samples, labels, merged: this.pieces.length, dropped, oldest,
-                    newest: this.pieces[this.pieces.length - 1]?.sentAt ?? 0};
+    const result = {
+      samples,
+      labels,
+      merged: this.pieces.length,
+      dropped,
+      oldest,
+      newest: this.pieces[this.pieces.length - 1]?.sentAt ?? 0,
+    };
     this.droppedTotal += dropped;
     this.pieces = [];
     this.size = 0;

@@ -14,8 +14,8 @@ export class LiveView {
   private labels: number[] = [];
   /** Index (in samples pushed since the start) of `wave[0]`. */
   private first = 0;
-  private outputs: {at: number, p: Float32Array}[] = [];
-  private drops: {at: number, count: number}[] = [];
+  private outputs: {at: number; p: Float32Array}[] = [];
+  private drops: {at: number; count: number}[] = [];
   private frames = 0;
 
   /**
@@ -23,8 +23,12 @@ export class LiveView {
    * @param receptiveField samples one output reads
    * @param pooled samples one output's pooling window covers (the training width)
    */
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly stride: number,
-              private readonly receptiveField: number, private readonly pooled: number) {}
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly stride: number,
+    private readonly receptiveField: number,
+    private readonly pooled: number
+  ) {}
 
   private get total(): number {
     return this.first + this.wave.length;
@@ -37,8 +41,10 @@ export class LiveView {
     const classes = CLASSES.length;
     for (let f = 0; f < result.frames; f++) {
       // Output frame n answers for the signal up to sample n * stride.
-      this.outputs.push({at: this.frames++ * this.stride,
-                         p: result.probabilities.slice(f * classes, (f + 1) * classes)});
+      this.outputs.push({
+        at: this.frames++ * this.stride,
+        p: result.probabilities.slice(f * classes, (f + 1) * classes),
+      });
     }
     const excess = this.wave.length - VIEW;
     if (excess > 0) {
@@ -63,7 +69,7 @@ export class LiveView {
     ctx.textBaseline = 'alphabetic';
 
     // The true class: a band behind the wave, and a strip right above the trace.
-    for (let i = 0; i < this.labels.length;) {
+    for (let i = 0; i < this.labels.length; ) {
       let j = i;
       while (j < this.labels.length && this.labels[j] === this.labels[i]) j++;
       const c = this.labels[i];
@@ -90,8 +96,9 @@ export class LiveView {
     ctx.strokeStyle = '#222';
     ctx.beginPath();
     this.wave.forEach((v, i) => {
-      const y = mid - Math.max(-1, Math.min(1, v / 2.5)) * (wave.bottom - wave.top) / 2;
-      if (i === 0) ctx.moveTo(x(this.first + i), y); else ctx.lineTo(x(this.first + i), y);
+      const y = mid - (Math.max(-1, Math.min(1, v / 2.5)) * (wave.bottom - wave.top)) / 2;
+      if (i === 0) ctx.moveTo(x(this.first + i), y);
+      else ctx.lineTo(x(this.first + i), y);
     });
     ctx.stroke();
 
@@ -137,7 +144,8 @@ export class LiveView {
       ctx.beginPath();
       this.outputs.forEach((o, i) => {
         const y = trace.bottom - o.p[c] * (trace.bottom - trace.top);
-        if (i === 0) ctx.moveTo(x(o.at), y); else ctx.lineTo(x(o.at), y);
+        if (i === 0) ctx.moveTo(x(o.at), y);
+        else ctx.lineTo(x(o.at), y);
       });
       ctx.stroke();
       ctx.lineWidth = 1;
@@ -146,7 +154,11 @@ export class LiveView {
     });
     ctx.fillStyle = '#555';
     ctx.textAlign = 'right';
-    ctx.fillText('probability per output (0 to 1) · time runs left to right', right, canvas.height - 6);
+    ctx.fillText(
+      'probability per output (0 to 1) · time runs left to right',
+      right,
+      canvas.height - 6
+    );
     ctx.textAlign = 'left';
   }
 }

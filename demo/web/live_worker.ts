@@ -12,23 +12,25 @@ import {FromWorker, NO_LABEL, now, PushResult, SampleQueue, ToWorker} from './li
 
 /** The worker's global scope, as much as this uses (the project's DOM types are a window's). */
 const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<ToWorker>) => void)|null,
-  postMessage(message: FromWorker, transfer?: Transferable[]): void,
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
 };
 
-let model: tfl.LayersModel|null = null;
-let stream: Stream|null = null;
+let model: tfl.LayersModel | null = null;
+let stream: Stream | null = null;
 let queue = new SampleQueue();
-let micPort: MessagePort|null = null;
+let micPort: MessagePort | null = null;
 let slowMs = 0;
 let scheduled = false;
 
-const post = (message: FromWorker, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
+const post = (message: FromWorker, transfer: Transferable[] = []) =>
+  scope.postMessage(message, transfer);
 
 async function start(message: Extract<ToWorker, {type: 'start'}>): Promise<void> {
   // Where scripts/serve.mjs serves the package's node_modules.
   setWasmPaths('/node_modules/@tensorflow/tfjs-backend-wasm/dist/');
-  if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm'))) throw new Error('wasm did not start in the worker');
+  if (tf.getBackend() !== 'wasm' && !(await tf.setBackend('wasm')))
+    throw new Error('wasm did not start in the worker');
   stream?.dispose();
   model?.dispose();
   model = await tfl.loadLayersModel(tf.io.fromMemory(message.artifacts));
@@ -65,16 +67,28 @@ function pushQueued(): void {
   const startedAt = now();
   const start = performance.now();
   // Where the typed-array stream.pushArray(Float32Array) would go, without the tensor.
-  const probabilities = tf.tidy(() => stream!.push(tf.tensor3d(batch.samples, [1, batch.samples.length, 1])));
+  const probabilities = tf.tidy(() =>
+    stream!.push(tf.tensor3d(batch.samples, [1, batch.samples.length, 1]))
+  );
   // wasm's readSync copies out of its heap: this buffer is ours to transfer.
   const values = probabilities.dataSync() as Float32Array;
   probabilities.dispose();
   // ?slow= simulates a slower device, to show the batching and dropping.
-  while (performance.now() - start < slowMs) { /* busy, as a long push would be */ }
+  while (performance.now() - start < slowMs) {
+    /* busy, as a long push would be */
+  }
   const result: PushResult = {
-    type: 'frames', samples: batch.samples, labels: batch.labels, probabilities: values,
-    frames: probabilities.shape[1], pushMs: performance.now() - start, waitedMs: Math.max(0, startedAt - batch.oldest),
-    merged: batch.merged, droppedNow: batch.dropped, droppedTotal: queue.droppedTotal, sentAt: batch.newest,
+    type: 'frames',
+    samples: batch.samples,
+    labels: batch.labels,
+    probabilities: values,
+    frames: probabilities.shape[1],
+    pushMs: performance.now() - start,
+    waitedMs: Math.max(0, startedAt - batch.oldest),
+    merged: batch.merged,
+    droppedNow: batch.dropped,
+    droppedTotal: queue.droppedTotal,
+    sentAt: batch.newest,
   };
   post(result, [batch.samples.buffer, batch.labels.buffer, values.buffer]);
   if (queue.length > 0 && !scheduled) {
@@ -97,13 +111,15 @@ scope.onmessage = e => {
   const message = e.data;
   try {
     if (message.type === 'start') {
-      start(message).catch(error => post({type: 'error', message: String(error?.message ?? error)}));
+      start(message).catch(error =>
+        post({type: 'error', message: String(error?.message ?? error)})
+      );
     } else if (message.type === 'samples') {
       enqueue(message.samples, message.labels, message.sentAt);
     } else if (message.type === 'port') {
       micPort = message.port;
-      micPort.onmessage = (m: MessageEvent<{samples: Float32Array, sentAt: number}>) =>
-          enqueue(m.data.samples, new Int8Array(m.data.samples.length).fill(NO_LABEL), m.data.sentAt);
+      micPort.onmessage = (m: MessageEvent<{samples: Float32Array; sentAt: number}>) =>
+        enqueue(m.data.samples, new Int8Array(m.data.samples.length).fill(NO_LABEL), m.data.sentAt);
     } else if (message.type === 'stop') {
       stop();
     }

@@ -36,7 +36,7 @@ const status = (text: string, state?: string) => {
   if (state) document.body.dataset.state = state;
 };
 
-let model: tfl.LayersModel|null = null;
+let model: tfl.LayersModel | null = null;
 const losses: number[] = [];
 const accs: number[] = [];
 let signal: Float32Array = new Float32Array(opts.width);
@@ -52,7 +52,8 @@ function drawChart(): void {
     values.forEach((v, i) => {
       const x = (i / Math.max(1, values.length - 1)) * (canvas.width - 10) + 5;
       const y = canvas.height - 5 - (v / top) * (canvas.height - 10);
-      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
     });
     ctx.stroke();
   };
@@ -75,7 +76,8 @@ function drawSignal(): void {
   signal.forEach((v, i) => {
     const x = (i / (signal.length - 1)) * canvas.width;
     const y = canvas.height / 2 - (v / 2.5) * (canvas.height / 2);
-    if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
   });
   ctx.stroke();
 }
@@ -86,9 +88,14 @@ async function predict(): Promise<void> {
   const p = await probs.data();
   probs.dispose();
   const best = p.indexOf(Math.max(...p));
-  $('prediction').innerHTML = `<p id="predicted" data-class="${CLASSES[best]}"><b>${CLASSES[best]}</b></p>` +
-      CLASSES.map((c, i) => `<div>${c.padEnd(9)} <span class="bar" style="width:${
-          Math.round(p[i] * 200)}px"></span> ${(100 * p[i]).toFixed(1)}%</div>`).join('');
+  $('prediction').innerHTML =
+    `<p id="predicted" data-class="${CLASSES[best]}"><b>${CLASSES[best]}</b></p>` +
+    CLASSES.map(
+      (c, i) =>
+        `<div>${c.padEnd(9)} <span class="bar" style="width:${Math.round(
+          p[i] * 200
+        )}px"></span> ${(100 * p[i]).toFixed(1)}%</div>`
+    ).join('');
 }
 
 async function train(): Promise<void> {
@@ -109,20 +116,30 @@ async function train(): Promise<void> {
   let painted = 0;
   status(`epoch 1/${opts.epochs}, first batch (a GPU backend compiles its shaders now)…`);
   await tf.nextFrame();
-  await trainSeeded(model, data.x, data.y, {epochs: opts.epochs, learningRate: 0.01, seed: opts.seed}, {
-    onBatchEnd: async (epoch, batch, batches, logs) => {
-      losses.push(logs.loss);
-      accs.push(logs.acc as number);
-      // Paint a few times a second, not after every batch: a frame costs ~16 ms.
-      if (performance.now() - painted < 200) return;
-      status(`epoch ${epoch + 1}/${opts.epochs}, batch ${batch + 1}/${batches}: loss ${
-          logs.loss.toFixed(3)}, accuracy ${(logs.acc as number).toFixed(2)}, ${
-          ((performance.now() - start) / 1000).toFixed(1)} s`);
-      drawChart();
-      await tf.nextFrame();
-      painted = performance.now();
-    },
-  });
+  await trainSeeded(
+    model,
+    data.x,
+    data.y,
+    {epochs: opts.epochs, learningRate: 0.01, seed: opts.seed},
+    {
+      onBatchEnd: async (epoch, batch, batches, logs) => {
+        losses.push(logs.loss);
+        accs.push(logs.acc as number);
+        // Paint a few times a second, not after every batch: a frame costs ~16 ms.
+        if (performance.now() - painted < 200) return;
+        status(
+          `epoch ${epoch + 1}/${opts.epochs}, batch ${batch + 1}/${batches}: loss ${logs.loss.toFixed(
+            3
+          )}, accuracy ${(logs.acc as number).toFixed(2)}, ${(
+            (performance.now() - start) / 1000
+          ).toFixed(1)} s`
+        );
+        drawChart();
+        await tf.nextFrame();
+        painted = performance.now();
+      },
+    }
+  );
   drawChart();
   const acc = await accuracy(model, test.x, test.labels);
   tf.dispose([data.x, data.y, test.x, test.y]);
@@ -131,9 +148,12 @@ async function train(): Promise<void> {
   for (const id of ['train', 'save', 'predict', 'live-waves', 'live-mic']) {
     $<HTMLButtonElement>(id).disabled = false;
   }
-  status(`trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) on ${opts.test} test waves, ${
-      opts.train} training waves x ${opts.epochs} epochs in ${((performance.now() - start) / 1000).toFixed(1)} s`,
-         'trained');
+  status(
+    `trained: test accuracy ${(100 * acc).toFixed(1)}% (chance 25%) on ${opts.test} test waves, ${
+      opts.train
+    } training waves x ${opts.epochs} epochs in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+    'trained'
+  );
 }
 
 async function save(): Promise<void> {
@@ -165,8 +185,8 @@ const POOLING_WINDOW = opts.width / STRIDE;
 /** Buttons off while a live run is on. */
 const LIVE_LOCKED = ['live-waves', 'live-mic', 'train', 'reload'];
 let savedOnce = false;
-let worker: Worker|null = null;
-let live: {session: LiveSession, view: LiveView}|null = null;
+let worker: Worker | null = null;
+let live: {session: LiveSession; view: LiveView} | null = null;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
 
@@ -190,7 +210,7 @@ function showPush(session: LiveSession, view: LiveView, result: PushResult): voi
   });
 }
 
-let latest: PushResult|null = null;
+let latest: PushResult | null = null;
 /** The most samples one push of this run took (MAX_QUEUE bounds it). */
 let maxPush = 0;
 
@@ -200,20 +220,27 @@ function showStats(session: LiveSession, result: PushResult): void {
   $('live-class').textContent = `now: ${CLASSES[best]} (${(100 * last[best]).toFixed(0)}%)`;
   $('live-class').style.color = COLORS[best];
   const latency = Math.max(0, now() - result.sentAt);
-  $('live-latency').textContent = `push ${result.pushMs.toFixed(1)} ms (median ${
-      median(session.pushTimes).toFixed(1)} ms) for ${result.samples.length} samples, ${result.frames} outputs; ` +
-      `shown ${latency.toFixed(0)} ms after its newest sample was sent (its oldest waited ${
-          result.waitedMs.toFixed(0)} ms for the push)`;
+  $('live-latency').textContent =
+    `push ${result.pushMs.toFixed(1)} ms (median ${median(session.pushTimes).toFixed(
+      1
+    )} ms) for ${result.samples.length} samples, ${result.frames} outputs; ` +
+    `shown ${latency.toFixed(0)} ms after its newest sample was sent (its oldest waited ${result.waitedMs.toFixed(
+      0
+    )} ms for the push)`;
   document.body.dataset.liveLatency = latency.toFixed(1);
   const behind = $('live-behind');
   if (result.droppedNow > 0 || result.merged > 1) {
-    behind.textContent = `behind: ${result.merged} chunks in one push` +
-        (result.droppedTotal > 0 ? `; dropped ${result.droppedTotal} samples so far (the oldest, past ${
-            MAX_QUEUE} queued)` : '');
+    behind.textContent =
+      `behind: ${result.merged} chunks in one push` +
+      (result.droppedTotal > 0
+        ? `; dropped ${result.droppedTotal} samples so far (the oldest, past ${MAX_QUEUE} queued)`
+        : '');
     behind.className = 'behind';
   } else {
-    behind.textContent = result.droppedTotal > 0 ? `keeping up now; dropped ${result.droppedTotal} samples earlier` :
-                                                   'keeping up: one chunk a push, nothing dropped';
+    behind.textContent =
+      result.droppedTotal > 0
+        ? `keeping up now; dropped ${result.droppedTotal} samples earlier`
+        : 'keeping up: one chunk a push, nothing dropped';
     behind.className = '';
   }
 }
@@ -238,9 +265,15 @@ async function startLive(source: LiveSource): Promise<void> {
   status(`live: loading the model into the worker (wasm)…`, 'live-starting');
   let session: LiveSession;
   try {
-    session = await LiveSession.open(worker, model!, POOLING_WINDOW, source, opts.slowMs,
-                                     (session, result) => showPush(session, view, result),
-                                     message => status(`error: ${message}`, 'error'));
+    session = await LiveSession.open(
+      worker,
+      model!,
+      POOLING_WINDOW,
+      source,
+      opts.slowMs,
+      (session, result) => showPush(session, view, result),
+      message => status(`error: ${message}`, 'error')
+    );
   } catch (e) {
     unlockAfterLive();
     throw e;
@@ -248,8 +281,11 @@ async function startLive(source: LiveSource): Promise<void> {
   live = {session, view};
   $<HTMLButtonElement>('live-stop').disabled = false;
   $('live-source').textContent = source.name;
-  status(`live: ${source.name}, ${CHUNK}-sample chunks, createStream in a Web Worker on wasm` +
-         (opts.slowMs > 0 ? ` (each push slowed by ${opts.slowMs} ms: ?slow=)` : ''), 'live');
+  status(
+    `live: ${source.name}, ${CHUNK}-sample chunks, createStream in a Web Worker on wasm` +
+      (opts.slowMs > 0 ? ` (each push slowed by ${opts.slowMs} ms: ?slow=)` : ''),
+    'live'
+  );
 }
 
 /** Stops the live signal and checks the streamed outputs against the offline model. */
@@ -263,9 +299,12 @@ async function stopLive(): Promise<void> {
   document.body.dataset.liveMaxDiff = String(diff);
   document.body.dataset.liveSamples = String(session.checkedSamples);
   unlockAfterLive();
-  status(`live: ${session.frames} outputs, ${median(session.pushTimes).toFixed(1)} ms a push (median); ` +
-         `on the first ${session.checkedSamples} samples pushed (at most ${CHECK_SAMPLES}) the ` +
-         `page's own model offline differs by at most ${diff.toExponential(1)}`, 'live-checked');
+  status(
+    `live: ${session.frames} outputs, ${median(session.pushTimes).toFixed(1)} ms a push (median); ` +
+      `on the first ${session.checkedSamples} samples pushed (at most ${CHECK_SAMPLES}) the ` +
+      `page's own model offline differs by at most ${diff.toExponential(1)}`,
+    'live-checked'
+  );
 }
 
 function pickButtons(): void {
@@ -319,4 +358,5 @@ async function main(): Promise<void> {
   if (params.get('autostart') === '1') await train().catch(failed);
 }
 // After 'load', so that a long training never holds the page's load event back.
-if (document.readyState === 'complete') main(); else window.addEventListener('load', () => main());
+if (document.readyState === 'complete') main();
+else window.addEventListener('load', () => main());

@@ -26,7 +26,7 @@ class MicDecimator extends AudioWorkletProcessor {
     for (let i = 0; i < input.length; i++) {
       this.sum += input[i];
       if (++this.count < this.decimate) continue;
-      this.out[this.filled++] = this.gain * this.sum / this.decimate;
+      this.out[this.filled++] = (this.gain * this.sum) / this.decimate;
       this.sum = 0;
       this.count = 0;
       if (this.filled === this.chunk) {

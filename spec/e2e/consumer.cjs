@@ -10,7 +10,8 @@ const {fileSystem} = require('tfjs-depth-separable-conv1d/node');
   const y = lib.separableConv1d(tf.tensor3d([1, 2, 3, 4], [1, 4, 1]), [[[1]], [[1]]], [[[2]]]);
   if (!(y instanceof tf.Tensor)) throw new Error('another copy of tfjs-core');
   if (Array.from(y.dataSync()).join() !== '6,10,14') throw new Error(`op gave ${y.dataSync()}`);
-  if (typeof fileSystem !== 'function' || typeof lib.createStream !== 'function') throw new Error('exports missing');
+  if (typeof fileSystem !== 'function' || typeof lib.createStream !== 'function')
+    throw new Error('exports missing');
   console.log(JSON.stringify({ok: true, tfjs: tf.version_core}));
 })().catch(e => {
   console.error(e);

@@ -4,13 +4,31 @@
 // must not have decayed to `any` (which skipLibCheck would otherwise hide).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {createStream, DepthSeparableConv1d, DepthSeparableConv1dArgs, separableConv1d, Stream, StreamState, ValueError} from 'tfjs-depth-separable-conv1d';
+import {
+  createStream,
+  DepthSeparableConv1d,
+  DepthSeparableConv1dArgs,
+  separableConv1d,
+  Stream,
+  StreamState,
+  ValueError,
+} from 'tfjs-depth-separable-conv1d';
 import {fileSystem} from 'tfjs-depth-separable-conv1d/node';
 
-const layer: tfl.layers.Layer = new DepthSeparableConv1d({filters: 4, kernelSize: 3, padding: 'causal', activation: 'relu'});
+const layer: tfl.layers.Layer = new DepthSeparableConv1d({
+  filters: 4,
+  kernelSize: 3,
+  padding: 'causal',
+  activation: 'relu',
+});
 const model = tfl.sequential({layers: [layer]});
-const y: tf.Tensor3D = separableConv1d(tf.ones([1, 8, 2]) as tf.Tensor3D, tf.ones([3, 2, 1]) as tf.Tensor3D,
-                                       tf.ones([1, 2, 4]) as tf.Tensor3D, 1, 'causal');
+const y: tf.Tensor3D = separableConv1d(
+  tf.ones([1, 8, 2]) as tf.Tensor3D,
+  tf.ones([3, 2, 1]) as tf.Tensor3D,
+  tf.ones([1, 2, 4]) as tf.Tensor3D,
+  1,
+  'causal'
+);
 const stream: Stream = createStream(model, {batchSize: 1});
 const state: StreamState = stream.getState();
 const handler: tf.io.IOHandler = fileSystem('folder');
@@ -20,11 +38,35 @@ const error: Error = new ValueError('x');
 type IsAny<T> = 0 extends 1 & T ? true : false;
 type Args = DepthSeparableConv1dArgs;
 // Each entry is `false` only while its type is a real one.
-const notAny: [IsAny<Args>, IsAny<Args['activation']>, IsAny<Args['name']>, IsAny<Args['inputShape']>,
-               IsAny<Args['depthwiseInitializer']>, IsAny<Args['depthwiseRegularizer']>,
-               IsAny<Args['depthwiseConstraint']>, IsAny<ConstructorParameters<typeof DepthSeparableConv1d>[0]>,
-               IsAny<DepthSeparableConv1d['depthMultiplier']>, IsAny<ReturnType<typeof separableConv1d>>,
-               IsAny<Parameters<DepthSeparableConv1d['call']>[1]>, IsAny<ReturnType<typeof createStream>>,
-               IsAny<StreamState>, IsAny<ReturnType<typeof fileSystem>>] =
-    [false, false, false, false, false, false, false, false, false, false, false, false, false, false];
+const notAny: [
+  IsAny<Args>,
+  IsAny<Args['activation']>,
+  IsAny<Args['name']>,
+  IsAny<Args['inputShape']>,
+  IsAny<Args['depthwiseInitializer']>,
+  IsAny<Args['depthwiseRegularizer']>,
+  IsAny<Args['depthwiseConstraint']>,
+  IsAny<ConstructorParameters<typeof DepthSeparableConv1d>[0]>,
+  IsAny<DepthSeparableConv1d['depthMultiplier']>,
+  IsAny<ReturnType<typeof separableConv1d>>,
+  IsAny<Parameters<DepthSeparableConv1d['call']>[1]>,
+  IsAny<ReturnType<typeof createStream>>,
+  IsAny<StreamState>,
+  IsAny<ReturnType<typeof fileSystem>>,
+] = [
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+  false,
+];
 export {y, state, handler, error, notAny};

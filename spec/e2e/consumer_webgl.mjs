@@ -9,15 +9,33 @@ import {depthSeparableConv1d, separableConv1d} from 'tfjs-depth-separable-conv1d
 
 async function run(backend) {
   await tf.setBackend(backend);
-  const x = tf.tensor3d(Array.from({length: 2 * 17 * 3}, (_, i) => Math.sin(i)), [2, 17, 3]);
-  const dw = tf.tensor3d(Array.from({length: 5 * 3 * 2}, (_, i) => Math.cos(i)), [5, 3, 2]);
-  const pw = tf.tensor3d(Array.from({length: 6 * 4}, (_, i) => (i % 7) / 7 - 0.4), [1, 6, 4]);
+  const x = tf.tensor3d(
+    Array.from({length: 2 * 17 * 3}, (_, i) => Math.sin(i)),
+    [2, 17, 3]
+  );
+  const dw = tf.tensor3d(
+    Array.from({length: 5 * 3 * 2}, (_, i) => Math.cos(i)),
+    [5, 3, 2]
+  );
+  const pw = tf.tensor3d(
+    Array.from({length: 6 * 4}, (_, i) => (i % 7) / 7 - 0.4),
+    [1, 6, 4]
+  );
   const f = (a, b, c) => separableConv1d(a, b, c, 2, 'same', 2);
   const y = f(x, dw, pw);
   const grads = tf.grads((a, b, c) => tf.sum(tf.square(f(a, b, c))))([x, dw, pw]);
-  const model = tfl.sequential({layers: [depthSeparableConv1d({inputShape: [17, 3], filters: 4, kernelSize: 3,
-                                                               padding: 'causal',
-                                                               depthwiseInitializer: 'ones', pointwiseInitializer: 'ones'})]});
+  const model = tfl.sequential({
+    layers: [
+      depthSeparableConv1d({
+        inputShape: [17, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'causal',
+        depthwiseInitializer: 'ones',
+        pointwiseInitializer: 'ones',
+      }),
+    ],
+  });
   const p = model.predict(x);
   return [y, ...grads, p].map(t => Array.from(t.dataSync()));
 }
@@ -27,11 +45,13 @@ async function run(backend) {
     const cpu = await run('cpu');
     const webgl = await run('webgl');
     let worst = 0;
-    cpu.forEach((values, k) => values.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs(v - webgl[k][i]) / (1 + Math.abs(v)));
-    }));
+    cpu.forEach((values, k) =>
+      values.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - webgl[k][i]) / (1 + Math.abs(v)));
+      })
+    );
     window.result = {backend: tf.getBackend(), tfjs: tf.version_core, worst};
   } catch (e) {
-    window.result = {error: String(e && e.stack || e)};
+    window.result = {error: String((e && e.stack) || e)};
   }
 })();

@@ -13,11 +13,18 @@ import {liveTensors} from '../helpers';
 const WEIGHTS_NAME = /^weights-[0-9a-f]{16}\.bin$/;
 
 function model(): tfl.LayersModel {
-  return tfl.sequential({layers: [
-    depthSeparableConv1d({inputShape: [null, 3], filters: 4, kernelSize: 3, padding: 'causal',
-                          biasInitializer: 'glorotUniform'}),
-    tfl.layers.dense({units: 2}),
-  ]});
+  return tfl.sequential({
+    layers: [
+      depthSeparableConv1d({
+        inputShape: [null, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'causal',
+        biasInitializer: 'glorotUniform',
+      }),
+      tfl.layers.dense({units: 2}),
+    ],
+  });
 }
 
 /** Every weight of a model, flattened, to compare two models bit for bit. */
@@ -25,7 +32,7 @@ function weightsOf(m: tfl.LayersModel): number[] {
   return m.getWeights().flatMap(w => Array.from(w.dataSync()));
 }
 
-function readJson(folder: string): {weightsManifest: {paths: string[], weights: unknown[]}[]} {
+function readJson(folder: string): {weightsManifest: {paths: string[]; weights: unknown[]}[]} {
   return JSON.parse(fs.readFileSync(path.join(folder, 'model.json'), 'utf8'));
 }
 
@@ -49,8 +56,12 @@ function saveArtifacts(folder: string, artifacts: tf.io.ModelArtifacts): Promise
 
 /** The folder's entries with their bytes, to show that a failed save changed nothing. */
 function snapshot(folder: string): Record<string, string> {
-  return Object.fromEntries(fs.readdirSync(folder).sort().map(
-      name => [name, fs.readFileSync(path.join(folder, name)).toString('base64')]));
+  return Object.fromEntries(
+    fs
+      .readdirSync(folder)
+      .sort()
+      .map(name => [name, fs.readFileSync(path.join(folder, name)).toString('base64')])
+  );
 }
 
 describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
@@ -78,7 +89,9 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
     const json = readJson(folder);
     expect((json as unknown as {format: string}).format).toBe('layers-model');
     expect(json.weightsManifest[0].paths).toEqual([names[1]]);
-    expect(result.modelArtifactsInfo.weightDataBytes).toBe(fs.statSync(path.join(folder, names[1])).size);
+    expect(result.modelArtifactsInfo.weightDataBytes).toBe(
+      fs.statSync(path.join(folder, names[1])).size
+    );
     const loaded = await tfl.loadLayersModel(fileSystem(folder));
     const [a, b] = [m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
     expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
@@ -106,12 +119,13 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
   });
 
   it('fails clearly for a folder without a model', async () => {
-    await expectAsync(tfl.loadLayersModel(fileSystem(path.join(folder, 'nothing'))))
-        .toBeRejectedWithError(/ENOENT.*model\.json/);
+    await expectAsync(
+      tfl.loadLayersModel(fileSystem(path.join(folder, 'nothing')))
+    ).toBeRejectedWithError(/ENOENT.*model\.json/);
     await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(/ENOENT.*model\.json/);
   });
 
-  it('a re-save replaces the weights file: the folder keeps one model, tfjs-node\'s weights.bin included', async () => {
+  it("a re-save replaces the weights file: the folder keeps one model, tfjs-node's weights.bin included", async () => {
     const m = model();
     await m.save(fileSystem(folder));
     // The layout tfjs-node and earlier versions write: weights.bin.
@@ -167,7 +181,7 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
     async function expectRefused(entry: string, why: RegExp): Promise<void> {
       const before = liveTensors();
       opened = [];
-      let error: Error|undefined;
+      let error: Error | undefined;
       try {
         (await tfl.loadLayersModel(fileSystem(folder))).dispose();
       } catch (e) {
@@ -230,7 +244,7 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       await expectRefused('away/secret.bin', /leaves the folder/);
     });
 
-    it('takes `..` as written: `away/..` is the folder, not the parent of the link\'s target', async () => {
+    it("takes `..` as written: `away/..` is the folder, not the parent of the link's target", async () => {
       // The OS would resolve away/.. through the link, to the root and its secret.bin (all 7s).
       fs.symlinkSync(path.join(root, 'elsewhere'), path.join(folder, 'away'));
       fs.renameSync(weightsFile(folder), path.join(folder, 'secret.bin'));
@@ -240,9 +254,12 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       loaded.dispose();
     });
 
-    it('a file larger than the manifest\'s weights need, even one of 8 GB, before reading it', async () => {
+    it("a file larger than the manifest's weights need, even one of 8 GB, before reading it", async () => {
       fs.appendFileSync(weightsFile(folder), Buffer.alloc(1));
-      await expectRefused(path.basename(weightsFile(folder)), new RegExp(`holds ${size + 1} bytes, more than the ${size}`));
+      await expectRefused(
+        path.basename(weightsFile(folder)),
+        new RegExp(`holds ${size + 1} bytes, more than the ${size}`)
+      );
       fs.truncateSync(weightsFile(folder), 8 * 2 ** 30);
       const rss = process.memoryUsage().rss;
       await expectRefused(path.basename(weightsFile(folder)), /holds 8589934592 bytes/);
@@ -252,9 +269,16 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
     it('a weights file swapped after the checks, before the open, is refused without blocking', async () => {
       const target = fs.realpathSync(weightsFile(folder));
       const swaps: [string, () => void, RegExp][] = [
-        ['a FIFO', () => execFileSync('mkfifo', [target]), /was replaced while it was being opened/],
-        ['a symlink out', () => fs.symlinkSync(path.join(root, 'secret.bin'), target),
-         /was replaced by a symlink while it was being opened/],
+        [
+          'a FIFO',
+          () => execFileSync('mkfifo', [target]),
+          /was replaced while it was being opened/,
+        ],
+        [
+          'a symlink out',
+          () => fs.symlinkSync(path.join(root, 'secret.bin'), target),
+          /was replaced by a symlink while it was being opened/,
+        ],
       ];
       const original = fs.readFileSync(target);
       for (const [what, swap, message] of swaps) {
@@ -264,7 +288,9 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
           swap();
         };
         const before = liveTensors();
-        await expectAsync(tfl.loadLayersModel(fileSystem(folder))).withContext(what).toBeRejectedWithError(message);
+        await expectAsync(tfl.loadLayersModel(fileSystem(folder)))
+          .withContext(what)
+          .toBeRejectedWithError(message);
         expect(liveTensors()).toBe(before);
         beforeOpen = () => undefined;
         fs.rmSync(target);
@@ -274,8 +300,9 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
 
     it('files that together hold fewer bytes than the weights need', async () => {
       fs.truncateSync(weightsFile(folder), size - 4);
-      await expectAsync(tfl.loadLayersModel(fileSystem(folder)))
-          .toBeRejectedWithError(new RegExp(`hold ${size - 4} bytes, but its weights need ${size}`));
+      await expectAsync(tfl.loadLayersModel(fileSystem(folder))).toBeRejectedWithError(
+        new RegExp(`hold ${size - 4} bytes, but its weights need ${size}`)
+      );
     });
 
     it('model.json itself: a symlink out of the folder, a FIFO, or a runaway size', async () => {
@@ -283,14 +310,20 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       fs.writeFileSync(path.join(root, 'outside.json'), json);
       fs.rmSync(path.join(folder, 'model.json'));
       fs.symlinkSync(path.join(root, 'outside.json'), path.join(folder, 'model.json'));
-      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(/model\.json 'model\.json' leaves the folder/);
+      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(
+        /model\.json 'model\.json' leaves the folder/
+      );
       fs.rmSync(path.join(folder, 'model.json'));
       execFileSync('mkfifo', [path.join(folder, 'model.json')]);
-      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(/model\.json 'model\.json' is a FIFO/);
+      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(
+        /model\.json 'model\.json' is a FIFO/
+      );
       fs.rmSync(path.join(folder, 'model.json'));
       fs.writeFileSync(path.join(folder, 'model.json'), json);
       fs.truncateSync(path.join(folder, 'model.json'), 2 ** 33);
-      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(/model\.json holds 8589934592 bytes/);
+      await expectAsync(loadArtifacts(folder)).toBeRejectedWithError(
+        /model\.json holds 8589934592 bytes/
+      );
     });
 
     it('but follows symlinks that stay inside it (a symlinked cache, a symlinked folder)', async () => {
@@ -317,39 +350,85 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
       ['null', 'null', /model\.json must hold a JSON object, but holds null/],
       ['an array', '[]', /model\.json must hold a JSON object, but holds \[\]/],
       ['a number', '5', /must hold a JSON object, but holds 5/],
-      ['no topology', JSON.stringify({weightsManifest: []}), /model\.json: modelTopology must be an object.*undefined/],
-      ['weightsManifest: 5', JSON.stringify({modelTopology: topology, weightsManifest: 5}),
-       /model\.json: weightsManifest must be an array of \{paths, weights\} groups, but got 5/],
-      ['a group that is a number', JSON.stringify({modelTopology: topology, weightsManifest: [5]}),
-       /model\.json: weightsManifest\[0\] must be an object \{paths, weights\}, but got 5/],
-      ['a group without paths', JSON.stringify({modelTopology: topology, weightsManifest: [{weights: []}]}),
-       /model\.json: weightsManifest\[0\]\.paths must be an array of file names, but got undefined/],
-      ['paths a string', JSON.stringify({modelTopology: topology, weightsManifest: [{paths: 'w.bin', weights: []}]}),
-       /weightsManifest\[0\]\.paths must be an array of file names, but got 'w\.bin'/],
-      ['a path that is not a string', JSON.stringify({modelTopology: topology,
-                                                      weightsManifest: [{paths: ['a.bin', 7], weights: [spec]}]}),
-       /weightsManifest\[0\]\.paths\[1\] must be a non-empty file name, but got 7/],
-      ['a group without weights', JSON.stringify({modelTopology: topology, weightsManifest: [{paths: ['w.bin']}]}),
-       /weightsManifest\[0\]\.weights must be an array of \{name, shape, dtype\}, but got undefined/],
-      ['a weight without a name', JSON.stringify({modelTopology: topology,
-                                                  weightsManifest: [{paths: [], weights: [{shape: [1]}]}]}),
-       /weightsManifest\[0\]\.weights\[0\] must be an object with a string name/],
-      ['a negative shape', JSON.stringify({modelTopology: topology, weightsManifest: [
-         {paths: [], weights: [spec, {...spec, name: 'v', shape: [-2]}]}]}),
-       /weightsManifest\[0\]\.weights\[1\] \('v'\)\.shape must be an array of whole numbers >= 0, but got \[-2\]/],
-      ['a string weight', JSON.stringify({modelTopology: topology, weightsManifest: [
-         {paths: [], weights: [{...spec, dtype: 'string'}]}]}),
-       /weightsManifest\[0\]\.weights\[0\] \('w'\)\.dtype must be one of float32, int32, bool, complex64, but got 'string'/],
-      ['an unknown quantization', JSON.stringify({modelTopology: topology, weightsManifest: [
-         {paths: [], weights: [{...spec, quantization: {dtype: 'constructor'}}]}]}),
-       /\('w'\)\.quantization\.dtype must be one of uint8, uint16, float16, but got 'constructor'/],
+      [
+        'no topology',
+        JSON.stringify({weightsManifest: []}),
+        /model\.json: modelTopology must be an object.*undefined/,
+      ],
+      [
+        'weightsManifest: 5',
+        JSON.stringify({modelTopology: topology, weightsManifest: 5}),
+        /model\.json: weightsManifest must be an array of \{paths, weights\} groups, but got 5/,
+      ],
+      [
+        'a group that is a number',
+        JSON.stringify({modelTopology: topology, weightsManifest: [5]}),
+        /model\.json: weightsManifest\[0\] must be an object \{paths, weights\}, but got 5/,
+      ],
+      [
+        'a group without paths',
+        JSON.stringify({modelTopology: topology, weightsManifest: [{weights: []}]}),
+        /model\.json: weightsManifest\[0\]\.paths must be an array of file names, but got undefined/,
+      ],
+      [
+        'paths a string',
+        JSON.stringify({modelTopology: topology, weightsManifest: [{paths: 'w.bin', weights: []}]}),
+        /weightsManifest\[0\]\.paths must be an array of file names, but got 'w\.bin'/,
+      ],
+      [
+        'a path that is not a string',
+        JSON.stringify({
+          modelTopology: topology,
+          weightsManifest: [{paths: ['a.bin', 7], weights: [spec]}],
+        }),
+        /weightsManifest\[0\]\.paths\[1\] must be a non-empty file name, but got 7/,
+      ],
+      [
+        'a group without weights',
+        JSON.stringify({modelTopology: topology, weightsManifest: [{paths: ['w.bin']}]}),
+        /weightsManifest\[0\]\.weights must be an array of \{name, shape, dtype\}, but got undefined/,
+      ],
+      [
+        'a weight without a name',
+        JSON.stringify({
+          modelTopology: topology,
+          weightsManifest: [{paths: [], weights: [{shape: [1]}]}],
+        }),
+        /weightsManifest\[0\]\.weights\[0\] must be an object with a string name/,
+      ],
+      [
+        'a negative shape',
+        JSON.stringify({
+          modelTopology: topology,
+          weightsManifest: [{paths: [], weights: [spec, {...spec, name: 'v', shape: [-2]}]}],
+        }),
+        /weightsManifest\[0\]\.weights\[1\] \('v'\)\.shape must be an array of whole numbers >= 0, but got \[-2\]/,
+      ],
+      [
+        'a string weight',
+        JSON.stringify({
+          modelTopology: topology,
+          weightsManifest: [{paths: [], weights: [{...spec, dtype: 'string'}]}],
+        }),
+        /weightsManifest\[0\]\.weights\[0\] \('w'\)\.dtype must be one of float32, int32, bool, complex64, but got 'string'/,
+      ],
+      [
+        'an unknown quantization',
+        JSON.stringify({
+          modelTopology: topology,
+          weightsManifest: [
+            {paths: [], weights: [{...spec, quantization: {dtype: 'constructor'}}]},
+          ],
+        }),
+        /\('w'\)\.quantization\.dtype must be one of uint8, uint16, float16, but got 'constructor'/,
+      ],
     ];
     for (const [what, text, message] of cases) {
       it(what, async () => {
         fs.writeFileSync(path.join(folder, 'model.json'), text);
         const before = liveTensors();
-        let error: Error|undefined;
-        await tfl.loadLayersModel(fileSystem(folder)).catch(e => error = e);
+        let error: Error | undefined;
+        await tfl.loadLayersModel(fileSystem(folder)).catch(e => (error = e));
         expect(error?.name).withContext(String(error)).toBe('ValueError');
         expect(error?.message).toMatch(message);
         expect(error?.message).toContain(`fileSystem('${folder}'): model.json`);
@@ -361,8 +440,14 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
   describe('save is atomic', () => {
     // Each step of a save's forward path, and which call of it (weights first, model.json second).
     const steps: [keyof typeof saveOps, number][] = [
-      ['create', 1], ['write', 1], ['flush', 1], ['create', 2], ['write', 2], ['flush', 2],
-      ['rename', 1], ['rename', 2],
+      ['create', 1],
+      ['write', 1],
+      ['flush', 1],
+      ['create', 2],
+      ['write', 2],
+      ['flush', 2],
+      ['rename', 1],
+      ['rename', 2],
     ];
     for (const [step, call] of steps) {
       it(`a save whose ${step} #${call} fails (a full disk) leaves the old model and no other file`, async () => {
@@ -373,7 +458,9 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
         let calls = 0;
         spyOn(saveOps, step).and.callFake(((...args: unknown[]) => {
           if (++calls === call) {
-            return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), {code: 'ENOSPC'}));
+            return Promise.reject(
+              Object.assign(new Error('ENOSPC: no space left on device'), {code: 'ENOSPC'})
+            );
           }
           return real(...args);
         }) as never);
@@ -424,19 +511,26 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
     /** Artifacts of generation `g`: every weight equals g, and the weight count alternates, so a mix shows. */
     function generation(g: number): tf.io.ModelArtifacts {
       const size = g % 2 === 1 ? 6 : 18;
-      return {modelTopology: {generation: g}, userDefinedMetadata: {generation: g},
-              weightSpecs: [{name: 'w', shape: [size], dtype: 'float32'}],
-              weightData: new Float32Array(size).fill(g).buffer};
+      return {
+        modelTopology: {generation: g},
+        userDefinedMetadata: {generation: g},
+        weightSpecs: [{name: 'w', shape: [size], dtype: 'float32'}],
+        weightData: new Float32Array(size).fill(g).buffer,
+      };
     }
 
     /** The generation a load saw, or why it is not one whole generation. */
-    function generationOf(a: tf.io.ModelArtifacts): number|string {
+    function generationOf(a: tf.io.ModelArtifacts): number | string {
       const g = (a.userDefinedMetadata as {generation: number}).generation;
       const w = new Float32Array(a.weightData as ArrayBuffer);
-      const whole = (a.modelTopology as {generation: number}).generation === g &&
-          a.weightSpecs?.[0].shape[0] === (g % 2 === 1 ? 6 : 18) && w.length === a.weightSpecs?.[0].shape[0] &&
-          w.every(v => v === g);
-      return whole ? g : `a mix: metadata ${g}, topology ${JSON.stringify(a.modelTopology)}, weights ${w}`;
+      const whole =
+        (a.modelTopology as {generation: number}).generation === g &&
+        a.weightSpecs?.[0].shape[0] === (g % 2 === 1 ? 6 : 18) &&
+        w.length === a.weightSpecs?.[0].shape[0] &&
+        w.every(v => v === g);
+      return whole
+        ? g
+        : `a mix: metadata ${g}, topology ${JSON.stringify(a.modelTopology)}, weights ${w}`;
     }
 
     it('interleaved loads while saving 120 times see the old or the new model, never a mix', async () => {
@@ -446,22 +540,29 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
         for (let g = 1; g <= 120; g++) await saveArtifacts(folder, generation(g));
         saving = false;
       })();
-      const seen: (number|string)[] = [];
+      const seen: (number | string)[] = [];
       while (saving) {
         seen.push(await loadArtifacts(folder).then(generationOf, e => String(e)));
       }
       await saves;
       expect(seen.filter(s => typeof s === 'string').slice(0, 3)).toEqual([]);
-      expect(new Set(seen.filter(g => typeof g === 'number' && g > 0 && g < 120)).size).toBeGreaterThan(10);
+      expect(
+        new Set(seen.filter(g => typeof g === 'number' && g > 0 && g < 120)).size
+      ).toBeGreaterThan(10);
       expect(fs.readdirSync(folder).length).toBe(2);
     });
 
     it('a second process saving 150 times while this one loads: every load whole, no temporary file left', async () => {
       // The child runs the package's Node entry, bundled from the sources.
       const lib = path.join(root, 'lib.cjs');
-      execFileSync(path.join(process.cwd(), 'node_modules/.bin/esbuild'), ['src/node.ts',
-                                      '--bundle', '--platform=node', '--external:@tensorflow/*',
-                                      `--outfile=${lib}`, '--log-level=warning']);
+      execFileSync(path.join(process.cwd(), 'node_modules/.bin/esbuild'), [
+        'src/node.ts',
+        '--bundle',
+        '--platform=node',
+        '--external:@tensorflow/*',
+        `--outfile=${lib}`,
+        '--log-level=warning',
+      ]);
       const saver = `
         const {fileSystem} = require(${JSON.stringify(lib)});
         (async () => {
@@ -474,23 +575,31 @@ describe('fileSystem (tfjs-depth-separable-conv1d/node)', () => {
           }
         })().catch(e => { console.error(e); process.exitCode = 1; });`;
       await saveArtifacts(folder, generation(0));
-      const child = spawn(process.execPath, ['-e', saver],
-                          {cwd: process.cwd(), env: {...process.env, NODE_PATH: path.join(process.cwd(), 'node_modules')},
-                           stdio: ['ignore', 'pipe', 'pipe']});
+      const child = spawn(process.execPath, ['-e', saver], {
+        cwd: process.cwd(),
+        env: {...process.env, NODE_PATH: path.join(process.cwd(), 'node_modules')},
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
-      child.stderr.on('data', chunk => stderr += chunk);
+      child.stderr.on('data', chunk => (stderr += chunk));
       let running = true;
-      const exited = new Promise<number|null>(resolve => child.on('exit', code => (running = false, resolve(code))));
+      const exited = new Promise<number | null>(resolve =>
+        child.on('exit', code => ((running = false), resolve(code)))
+      );
       // Loads count from when the child has loaded tfjs and starts saving.
       await new Promise(resolve => child.stdout.once('data', resolve));
-      const seen: (number|string)[] = [];
+      const seen: (number | string)[] = [];
       while (running) {
         seen.push(await loadArtifacts(folder).then(generationOf, e => String(e)));
       }
-      expect(await exited).withContext(stderr).toBe(0);
+      expect(await exited)
+        .withContext(stderr)
+        .toBe(0);
       expect(seen.filter(s => typeof s === 'string').slice(0, 3)).toEqual([]);
       // The loads overlapped the saves: they saw many generations between the first and the last.
-      expect(new Set(seen.filter(g => typeof g === 'number' && g > 0 && g < 150)).size).toBeGreaterThan(10);
+      expect(
+        new Set(seen.filter(g => typeof g === 'number' && g > 0 && g < 150)).size
+      ).toBeGreaterThan(10);
       expect(generationOf(await loadArtifacts(folder))).toBe(150);
       const names = fs.readdirSync(folder).sort();
       expect(names.length).toBe(2);

@@ -6,8 +6,15 @@ import {createRequire} from 'module';
 import {loadOnnxModel} from '../../src/onnx';
 import {HELPER_ONNX, ONNX_FIXTURES} from '../fixtures/onnx/onnx_fixtures';
 import {expectClose} from '../helpers';
-import {CHANNELS_FIRST_OUTPUT, fromBase64, hasOwnKerasLayers, onnxTolerance,
-        pendingWithoutOwnLayers, toChannelsLast, TFJS_CONV1D_LIMITS} from '../onnx_helpers';
+import {
+  CHANNELS_FIRST_OUTPUT,
+  fromBase64,
+  hasOwnKerasLayers,
+  onnxTolerance,
+  pendingWithoutOwnLayers,
+  toChannelsLast,
+  TFJS_CONV1D_LIMITS,
+} from '../onnx_helpers';
 
 // The Node spec bundle keeps only tfjs external; onnxruntime-node (a native addon) is loaded
 // at run time instead of bundled.
@@ -22,12 +29,17 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
       const session = await ort.InferenceSession.create(bytes);
       const model = await loadOnnxModel(bytes);
       for (const {input} of f.cases) {
-        const feeds = {[session.inputNames[0]]:
-                           new ort.Tensor('float32', Float32Array.from(input.data), input.shape)};
+        const feeds = {
+          [session.inputNames[0]]: new ort.Tensor(
+            'float32',
+            Float32Array.from(input.data),
+            input.shape
+          ),
+        };
         const result = (await session.run(feeds))[session.outputNames[0]];
-        const theirs = CHANNELS_FIRST_OUTPUT.has(f.model) ?
-            toChannelsLast(result.data as Float32Array, result.dims as number[]) :
-            result.data as Float32Array;
+        const theirs = CHANNELS_FIRST_OUTPUT.has(f.model)
+          ? toChannelsLast(result.data as Float32Array, result.dims as number[])
+          : (result.data as Float32Array);
         const [n, c, l] = input.shape;
         const x = tf.tensor3d(toChannelsLast(input.data, input.shape), [n, l, c]);
         const y = model.predict(x) as tf.Tensor;
@@ -42,12 +54,12 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
   HELPER_ONNX.forEach(f => {
     it(`${f.name} (onnx.helper) predicts what onnxruntime computes`, async () => {
       const bytes = fromBase64(f.onnx);
-      let model;
+      let model: Awaited<ReturnType<typeof loadOnnxModel>>;
       try {
         model = await loadOnnxModel(bytes);
       } catch (e) {
         if (!hasOwnKerasLayers() && TFJS_CONV1D_LIMITS.test((e as Error).message)) {
-          pending('needs the package\'s Conv1D (#32), not merged yet');
+          pending("needs the package's Conv1D (#32), not merged yet");
         }
         throw e;
       }
@@ -57,8 +69,10 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
       const feeds = {input: new ort.Tensor('float32', data, shape)};
       const result = (await session.run(feeds))[session.outputNames[0]];
       const dims = result.dims as number[];
-      const theirs = dims.length === 3 ? toChannelsLast(result.data as Float32Array, dims) :
-                                         result.data as Float32Array;
+      const theirs =
+        dims.length === 3
+          ? toChannelsLast(result.data as Float32Array, dims)
+          : (result.data as Float32Array);
       const x = tf.tensor3d(toChannelsLast(data, shape), [2, 16, 3]);
       const y = model.predict(x) as tf.Tensor;
       expectClose(await y.data(), theirs, f.name, onnxTolerance());

@@ -1,8 +1,17 @@
 import {RefConv, randomArray, seededRandom} from '../reference';
 
 /** The normal call that must still work after the refused ones. */
-export const SMALL: RefConv = {batch: 2, width: 11, channels: 3, kernel: 4, multiplier: 1,
-                               outChannels: 5, stride: 1, dilation: 1, pad: 'same'};
+export const SMALL: RefConv = {
+  batch: 2,
+  width: 11,
+  channels: 3,
+  kernel: 4,
+  multiplier: 1,
+  outChannels: 5,
+  stride: 1,
+  dilation: 1,
+  pad: 'same',
+};
 
 /** Its seeded operands and upstream gradient, as flat arrays. */
 export function smallOperands() {

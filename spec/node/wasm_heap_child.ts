@@ -10,7 +10,7 @@ import {MATMUL_KERNEL, SEPARABLE_KERNEL, separableConv1d} from '../../src';
 import {SMALL, smallOperands} from './wasm_heap_case';
 
 /** What a call threw (name and message), or null when it returned. */
-function thrown(fn: () => unknown): {name: string, message: string}|null {
+function thrown(fn: () => unknown): {name: string; message: string} | null {
   try {
     tf.dispose(tf.tidy(fn as () => tf.Tensor));
     return null;
@@ -20,7 +20,7 @@ function thrown(fn: () => unknown): {name: string, message: string}|null {
 }
 
 /** The small call's forward values and input gradient, or what it threw. */
-function smallCall(): {y: number[], dx: number[]}|{error: string} {
+function smallCall(): {y: number[]; dx: number[]} | {error: string} {
   try {
     const {x, dw, pw, g} = smallOperands();
     return tf.tidy(() => {
@@ -55,13 +55,29 @@ async function main() {
   const report = {
     op: thrown(() => separableConv1d(x, dw, pw)),
     training: thrown(() => grads([x])),
-    separableKernel: thrown(() => tf.engine().runKernel(
-        SEPARABLE_KERNEL, {x, depthwiseFilter: dw, pointwiseFilter: pw},
-        {stride: 1, dilation: 1, padLeft: 0, outWidth: 4, activation: 'linear',
-         keepDepthwise: false})),
-    matMulKernel: thrown(() => tf.engine().runKernel(
-        MATMUL_KERNEL, {a: tf.reshape(x, [4, channels]), b: tf.reshape(pw, [channels, channels])},
-        {transposeA: false, transposeB: false})),
+    separableKernel: thrown(() =>
+      tf.engine().runKernel(
+        SEPARABLE_KERNEL,
+        {x, depthwiseFilter: dw, pointwiseFilter: pw},
+        {
+          stride: 1,
+          dilation: 1,
+          padLeft: 0,
+          outWidth: 4,
+          activation: 'linear',
+          keepDepthwise: false,
+        }
+      )
+    ),
+    matMulKernel: thrown(() =>
+      tf
+        .engine()
+        .runKernel(
+          MATMUL_KERNEL,
+          {a: tf.reshape(x, [4, channels]), b: tf.reshape(pw, [channels, channels])},
+          {transposeA: false, transposeB: false}
+        )
+    ),
     leaked: 0,
     full: smallCall(),
     freed: {y: [], dx: []} as ReturnType<typeof smallCall>,

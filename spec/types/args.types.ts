@@ -3,17 +3,37 @@
 // compiles. Nothing here runs.
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import {createStream, DepthSeparableConv1d, depthSeparableConv1d, DepthSeparableConv1dArgs, separableConv1d, StreamState} from '../../src';
+import {
+  createStream,
+  DepthSeparableConv1d,
+  depthSeparableConv1d,
+  DepthSeparableConv1dArgs,
+  separableConv1d,
+  StreamState,
+} from '../../src';
 
 export function programs(model: tfl.LayersModel): unknown[] {
   return [
     // Compiles: what tfjs's conv1d accepts, and the Lucid spellings.
     new DepthSeparableConv1d({filters: 8, kernelSize: 3}),
-    new DepthSeparableConv1d({outChannels: 8, kernelSize: [3], stride: 2, dilation: 1, bias: false}),
-    depthSeparableConv1d({filters: 8, kernelSize: 3, activation: 'relu', padding: [2, 0],
-                          depthwiseInitializer: tfl.initializers.heNormal({}),
-                          pointwiseInitializer: 'glorotNormal', biasInitializer: {className: 'Zeros'},
-                          depthwiseRegularizer: tfl.regularizers.l2(), biasConstraint: 'nonNeg'}),
+    new DepthSeparableConv1d({
+      outChannels: 8,
+      kernelSize: [3],
+      stride: 2,
+      dilation: 1,
+      bias: false,
+    }),
+    depthSeparableConv1d({
+      filters: 8,
+      kernelSize: 3,
+      activation: 'relu',
+      padding: [2, 0],
+      depthwiseInitializer: tfl.initializers.heNormal({}),
+      pointwiseInitializer: 'glorotNormal',
+      biasInitializer: {className: 'Zeros'},
+      depthwiseRegularizer: tfl.regularizers.l2(),
+      biasConstraint: 'nonNeg',
+    }),
     // @ts-expect-error neither filters nor outChannels
     new DepthSeparableConv1d({kernelSize: 3}),
     // @ts-expect-error an activation tfjs does not have (tf.layers.conv1d rejects it too)

@@ -1,10 +1,20 @@
-import {add, matMul, reshape, squeeze, Tensor, tensor, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {
+  add,
+  matMul,
+  reshape,
+  squeeze,
+  Tensor,
+  tensor,
+  tidy,
+  transpose,
+  zeros,
+} from '@tensorflow/tfjs-core';
 
 import {describe, ValueError} from '../errors.js';
 import {DepthSeparableConv1d} from '../layers/depth_separable_conv1d.js';
 
 /** A state-dict entry: a tensor, or its shape and row-major values (e.g. from JSON). */
-export type TorchTensor = Tensor|{shape: number[], data: ArrayLike<number>};
+export type TorchTensor = Tensor | {shape: number[]; data: ArrayLike<number>};
 
 /**
  * A PyTorch / Lucid `DepthSeparableConv1d` state dict: `depthwise.weight [C*M, 1, K]`,
@@ -19,8 +29,9 @@ function kind(value: unknown): string {
   if (value == null) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === 'object' ? `an object of class ${value.constructor?.name ?? 'none'}` :
-                                     `the ${typeof value} ${describe(value)}`;
+  return typeof value === 'object'
+    ? `an object of class ${value.constructor?.name ?? 'none'}`
+    : `the ${typeof value} ${describe(value)}`;
 }
 
 /**
@@ -32,34 +43,47 @@ function entryShape(key: string, value: TorchTensor): number[] {
   if (value instanceof Tensor) {
     if (value.isDisposed) throw new ValueError(`loadTorchWeights: '${key}' is a disposed tensor.`);
     if (value.dtype !== 'float32') {
-      throw new ValueError(`loadTorchWeights: '${key}' must be a float32 tensor, but got dtype '${
-          value.dtype}'.`);
+      throw new ValueError(
+        `loadTorchWeights: '${key}' must be a float32 tensor, but got dtype '${value.dtype}'.`
+      );
     }
     return value.shape;
   }
-  const entry = value as {shape?: unknown, data?: unknown};
-  if (entry == null || typeof entry !== 'object' || !Array.isArray(entry.shape) ||
-      !entry.shape.every(d => Number.isInteger(d) && d >= 0)) {
-    throw new ValueError(`loadTorchWeights: '${key}' must be a tensor or {shape, data} with ` +
-                         `shape an array of whole numbers, but got ${describe(value)}.`);
+  const entry = value as {shape?: unknown; data?: unknown};
+  if (
+    entry == null ||
+    typeof entry !== 'object' ||
+    !Array.isArray(entry.shape) ||
+    !entry.shape.every(d => Number.isInteger(d) && d >= 0)
+  ) {
+    throw new ValueError(
+      `loadTorchWeights: '${key}' must be a tensor or {shape, data} with ` +
+        `shape an array of whole numbers, but got ${describe(value)}.`
+    );
   }
   const data = entry.data;
   if (!Array.isArray(data) && !(data instanceof Float32Array) && !(data instanceof Float64Array)) {
-    throw new ValueError(`loadTorchWeights: '${key}'.data must be an array of numbers, a ` +
-                         `Float32Array or a Float64Array, but got ${kind(data)}.`);
+    throw new ValueError(
+      `loadTorchWeights: '${key}'.data must be an array of numbers, a ` +
+        `Float32Array or a Float64Array, but got ${kind(data)}.`
+    );
   }
   if (Array.isArray(data)) {
     const bad = data.findIndex(v => typeof v !== 'number');
     if (bad >= 0) {
-      throw new ValueError(`loadTorchWeights: '${key}'.data[${bad}] must be a number, but got ${
-          kind(data[bad])}.`);
+      throw new ValueError(
+        `loadTorchWeights: '${key}'.data[${bad}] must be a number, but got ${kind(data[bad])}.`
+      );
     }
   }
   const shape = entry.shape as number[];
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
-    throw new ValueError(`loadTorchWeights: '${key}' has shape ${describe(shape)} (${
-        size} values) but ${data.length} values.`);
+    throw new ValueError(
+      `loadTorchWeights: '${key}' has shape ${describe(shape)} (${
+        size
+      } values) but ${data.length} values.`
+    );
   }
   return shape;
 }
@@ -71,15 +95,18 @@ function toTensor(value: TorchTensor): Tensor {
 /** Throws a `ValueError` unless `layer` is this package's layer. */
 function checkLayer(layer: unknown, fn: string): asserts layer is DepthSeparableConv1d {
   if (!(layer instanceof DepthSeparableConv1d)) {
-    throw new ValueError(`${fn}: layer must be a DepthSeparableConv1d (or SeparableConv1D), but ` +
-                         `got ${kind(layer)}.`);
+    throw new ValueError(
+      `${fn}: layer must be a DepthSeparableConv1d (or SeparableConv1D), but ` +
+        `got ${kind(layer)}.`
+    );
   }
 }
 
 function expectShape(key: string, got: number[], expected: number[]): void {
   if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
-    throw new ValueError(`loadTorchWeights: '${key}' must have shape ${describe(expected)}, but got ${
-        describe(got)}.`);
+    throw new ValueError(
+      `loadTorchWeights: '${key}' must have shape ${describe(expected)}, but got ${describe(got)}.`
+    );
   }
 }
 
@@ -93,8 +120,9 @@ function expectShape(key: string, got: number[], expected: number[]): void {
 export function loadTorchWeights(layer: DepthSeparableConv1d, stateDict: TorchStateDict): void {
   checkLayer(layer, 'loadTorchWeights');
   if (stateDict == null || typeof stateDict !== 'object') {
-    throw new ValueError(`loadTorchWeights: stateDict must be an object of tensors, but got ${
-        describe(stateDict)}.`);
+    throw new ValueError(
+      `loadTorchWeights: stateDict must be an object of tensors, but got ${describe(stateDict)}.`
+    );
   }
   for (const key of Object.keys(stateDict)) {
     if (!KEYS.includes(key)) {
@@ -109,8 +137,11 @@ export function loadTorchWeights(layer: DepthSeparableConv1d, stateDict: TorchSt
   const [cm, one] = shapes['depthwise.weight'];
   const m = layer.depthMultiplier;
   if (shapes['depthwise.weight'].length !== 3 || one !== 1 || cm % m !== 0) {
-    throw new ValueError(`loadTorchWeights: 'depthwise.weight' must have shape [C*${m}, 1, ${
-        layer.kernelSize}] (depthMultiplier ${m}), but got ${describe(shapes['depthwise.weight'])}.`);
+    throw new ValueError(
+      `loadTorchWeights: 'depthwise.weight' must have shape [C*${m}, 1, ${
+        layer.kernelSize
+      }] (depthMultiplier ${m}), but got ${describe(shapes['depthwise.weight'])}.`
+    );
   }
   const c = cm / m;
   const o = layer.filters;
@@ -120,16 +151,19 @@ export function loadTorchWeights(layer: DepthSeparableConv1d, stateDict: TorchSt
   if (shapes['pointwise.bias']) expectShape('pointwise.bias', shapes['pointwise.bias'], [o]);
   const hasBias = shapes['depthwise.bias'] != null || shapes['pointwise.bias'] != null;
   if (hasBias && !layer.useBias) {
-    throw new ValueError(`loadTorchWeights: the state dict has biases but the layer was made ` +
-                         `with useBias: false.`);
+    throw new ValueError(
+      `loadTorchWeights: the state dict has biases but the layer was made ` + `with useBias: false.`
+    );
   }
   if (!layer.built) {
     layer.build(layer.dataFormat === 'channelsLast' ? [null, null, c] : [null, c, null]);
   }
   const built = layer.depthwiseKernel!.shape[1];
   if (built !== c) {
-    throw new ValueError(`loadTorchWeights: 'depthwise.weight' is for ${c} input channels, but ` +
-                         `the layer was built for ${built}.`);
+    throw new ValueError(
+      `loadTorchWeights: 'depthwise.weight' is for ${c} input channels, but ` +
+        `the layer was built for ${built}.`
+    );
   }
   const weights = tidy(() => {
     const dw = toTensor(stateDict['depthwise.weight']);
@@ -165,8 +199,10 @@ export interface TorchArray {
 export function toTorchStateDict(layer: DepthSeparableConv1d): Record<string, TorchArray> {
   checkLayer(layer, 'toTorchStateDict');
   if (!layer.built || layer.depthwiseKernel == null || layer.pointwiseKernel == null) {
-    throw new ValueError(`toTorchStateDict: layer ${layer.name} is not built yet: call it on an ` +
-                         `input (or build it) first.`);
+    throw new ValueError(
+      `toTorchStateDict: layer ${layer.name} is not built yet: call it on an ` +
+        `input (or build it) first.`
+    );
   }
   const [k, c, m] = layer.depthwiseKernel.shape as number[];
   const o = layer.filters;

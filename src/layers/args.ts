@@ -4,9 +4,15 @@
 // oldest and newest tfjs the peer range allows, in every module resolution.
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology.js';
-import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type {
+  Initializer,
+  InitializerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/initializers.js';
 import type {ActivationIdentifier} from '@tensorflow/tfjs-layers/dist/keras_format/activation_config.js';
-import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers.js';
+import type {
+  Regularizer,
+  RegularizerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/regularizers.js';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
 import {checkPadding, Padding} from '../ops/padding.js';
@@ -15,7 +21,7 @@ import {nearestName} from './layer_support.js';
 import {resolveSerializable, SerializableKind} from './serializable.js';
 
 /** Layout of the layer's input: `[batch, width, channels]` or `[batch, channels, width]`. */
-export type DataFormat = 'channelsLast'|'channelsFirst';
+export type DataFormat = 'channelsLast' | 'channelsFirst';
 
 /** A class name with its config, as Keras and tfjs write them in model.json. */
 export interface SerializedObject {
@@ -30,20 +36,20 @@ export interface SerializedObject {
  */
 export interface DepthSeparableConv1dCommonArgs extends LayerArgs {
   /** Width of the depthwise filter, a number or `[number]`. */
-  kernelSize: number|[number];
+  kernelSize: number | [number];
   /** Step between outputs, a number or `[number]`. Default 1. */
-  strides?: number|[number];
+  strides?: number | [number];
   /** Lucid / PyTorch spelling of `strides`. */
-  stride?: number|[number];
+  stride?: number | [number];
   /**
    * `'valid'`, `'same'` (TensorFlow's rule), `'causal'` (all padding on the left), `p` zeros
    * on both sides (PyTorch / Lucid) or `[left, right]` zeros. Default `'valid'`.
    */
   padding?: Padding;
   /** Spacing between filter taps, a number or `[number]`. Default 1. */
-  dilationRate?: number|[number];
+  dilationRate?: number | [number];
   /** Lucid / PyTorch spelling of `dilationRate`. */
-  dilation?: number|[number];
+  dilation?: number | [number];
   /** Depthwise filters per input channel. Default 1. */
   depthMultiplier?: number;
   /** `'channelsLast'` or `'channelsFirst'` (PyTorch / Lucid layout). Default `'channelsLast'`. */
@@ -55,25 +61,25 @@ export interface DepthSeparableConv1dCommonArgs extends LayerArgs {
   /** Lucid / PyTorch spelling of `useBias`. */
   bias?: boolean;
   /** Initializer of `depthwise_kernel`. Default `'glorotUniform'`. */
-  depthwiseInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  depthwiseInitializer?: InitializerIdentifier | Initializer | SerializedObject;
   /** Initializer of `pointwise_kernel`. Default `'glorotUniform'`. */
-  pointwiseInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  pointwiseInitializer?: InitializerIdentifier | Initializer | SerializedObject;
   /** Initializer of `bias`. Default `'zeros'`. */
-  biasInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  biasInitializer?: InitializerIdentifier | Initializer | SerializedObject;
   /** Regularizer of `depthwise_kernel`. Default none. */
-  depthwiseRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  depthwiseRegularizer?: RegularizerIdentifier | Regularizer | SerializedObject | null;
   /** Regularizer of `pointwise_kernel`. Default none. */
-  pointwiseRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  pointwiseRegularizer?: RegularizerIdentifier | Regularizer | SerializedObject | null;
   /** Regularizer of `bias`. Default none. */
-  biasRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  biasRegularizer?: RegularizerIdentifier | Regularizer | SerializedObject | null;
   /** Must be null: tfjs-layers 4.x cannot apply activity regularizers to any layer. */
   activityRegularizer?: null;
   /** Constraint on `depthwise_kernel`, applied after each optimizer step. Default none. */
-  depthwiseConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  depthwiseConstraint?: ConstraintIdentifier | Constraint | SerializedObject | null;
   /** Constraint on `pointwise_kernel`, applied after each optimizer step. Default none. */
-  pointwiseConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  pointwiseConstraint?: ConstraintIdentifier | Constraint | SerializedObject | null;
   /** Constraint on `bias`, applied after each optimizer step. Default none. */
-  biasConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  biasConstraint?: ConstraintIdentifier | Constraint | SerializedObject | null;
   /**
    * Input channels, when known before the input (Lucid's `in_channels`). Without an input
    * shape, the layer's input shape becomes `[null, inChannels]` (or `[inChannels, null]`).
@@ -107,9 +113,11 @@ export interface DepthSeparableConv1dCommonArgs extends LayerArgs {
  * and tfjs's own layer arguments (`name`, `inputShape`, `batchInputShape`, `trainable`, `dtype`,
  * ...).
  */
-export type DepthSeparableConv1dArgs = DepthSeparableConv1dCommonArgs&
-    ({/** Output channels. */ filters: number, outChannels?: number}|
-     {filters?: number, /** Lucid / PyTorch spelling of `filters`. */ outChannels: number});
+export type DepthSeparableConv1dArgs = DepthSeparableConv1dCommonArgs &
+  (
+    | {/** Output channels. */ filters: number; outChannels?: number}
+    | {filters?: number /** Lucid / PyTorch spelling of `filters`. */; outChannels: number}
+  );
 
 /** The layer's settings after defaults, aliases and checks. */
 export interface LayerSettings {
@@ -121,30 +129,37 @@ export interface LayerSettings {
   depthMultiplier: number;
   dataFormat: DataFormat;
   useBias: boolean;
-  inChannels: number|null;
-  activation: {apply(x: unknown): unknown, getClassName(): string};
+  inChannels: number | null;
+  activation: {apply(x: unknown): unknown; getClassName(): string};
   depthwiseInitializer: Initializer;
   pointwiseInitializer: Initializer;
   biasInitializer: Initializer;
-  depthwiseRegularizer: Regularizer|null;
-  pointwiseRegularizer: Regularizer|null;
-  biasRegularizer: Regularizer|null;
-  depthwiseConstraint: Constraint|null;
-  pointwiseConstraint: Constraint|null;
-  biasConstraint: Constraint|null;
+  depthwiseRegularizer: Regularizer | null;
+  pointwiseRegularizer: Regularizer | null;
+  biasRegularizer: Regularizer | null;
+  depthwiseConstraint: Constraint | null;
+  pointwiseConstraint: Constraint | null;
+  biasConstraint: Constraint | null;
 }
 
 /**
  * The value given under either spelling, each checked under its own name; both given and
  * different is a `ValueError` naming both.
  */
-export function either<T>(args: Record<string, unknown>, canonical: string, alias: string,
-                   check: (name: string, value: unknown) => T): T|undefined {
+export function either<T>(
+  args: Record<string, unknown>,
+  canonical: string,
+  alias: string,
+  check: (name: string, value: unknown) => T
+): T | undefined {
   const a = args[canonical] == null ? undefined : check(canonical, args[canonical]);
   const b = args[alias] == null ? undefined : check(alias, args[alias]);
   if (a !== undefined && b !== undefined && a !== b) {
-    throw new ValueError(`Both ${canonical} (${describe(args[canonical])}) and its alias ${
-        alias} (${describe(args[alias])}) were given, with different values: give one.`);
+    throw new ValueError(
+      `Both ${canonical} (${describe(args[canonical])}) and its alias ${
+        alias
+      } (${describe(args[alias])}) were given, with different values: give one.`
+    );
   }
   return a ?? b;
 }
@@ -153,8 +168,10 @@ export function either<T>(args: Record<string, unknown>, canonical: string, alia
 export function single(name: string, value: unknown): number {
   if (Array.isArray(value)) {
     if (value.length !== 1) {
-      throw new ValueError(`${name} must be a number or a one-element array for a 1-D ` +
-                           `convolution, but got ${describe(value)}.`);
+      throw new ValueError(
+        `${name} must be a number or a one-element array for a 1-D ` +
+          `convolution, but got ${describe(value)}.`
+      );
     }
     value = value[0];
   }
@@ -170,12 +187,38 @@ export function checkBoolean(name: string, value: unknown): boolean {
 
 /** Every argument the constructor takes: its own, and tfjs's `LayerArgs`. */
 export const KNOWN_ARGS: readonly string[] = [
-  'filters', 'outChannels', 'kernelSize', 'strides', 'stride', 'padding', 'dilationRate',
-  'dilation', 'depthMultiplier', 'dataFormat', 'activation', 'useBias', 'bias',
-  'depthwiseInitializer', 'pointwiseInitializer', 'biasInitializer', 'depthwiseRegularizer',
-  'pointwiseRegularizer', 'biasRegularizer', 'activityRegularizer', 'depthwiseConstraint',
-  'pointwiseConstraint', 'biasConstraint', 'inChannels', 'groups',
-  'name', 'trainable', 'inputShape', 'batchInputShape', 'batchSize', 'dtype', 'weights',
+  'filters',
+  'outChannels',
+  'kernelSize',
+  'strides',
+  'stride',
+  'padding',
+  'dilationRate',
+  'dilation',
+  'depthMultiplier',
+  'dataFormat',
+  'activation',
+  'useBias',
+  'bias',
+  'depthwiseInitializer',
+  'pointwiseInitializer',
+  'biasInitializer',
+  'depthwiseRegularizer',
+  'pointwiseRegularizer',
+  'biasRegularizer',
+  'activityRegularizer',
+  'depthwiseConstraint',
+  'pointwiseConstraint',
+  'biasConstraint',
+  'inChannels',
+  'groups',
+  'name',
+  'trainable',
+  'inputShape',
+  'batchInputShape',
+  'batchSize',
+  'dtype',
+  'weights',
   'inputDType',
 ];
 
@@ -190,12 +233,16 @@ export function unknownArgs(args: object): string[] {
 }
 
 /** Config values that tfjs-layers accepts but that make no sense: negative penalties, ... */
-function checkSerializableConfig(argName: string, instance: {getClassName(): string,
-                                                             getConfig(): object}|null): void {
+function checkSerializableConfig(
+  argName: string,
+  instance: {getClassName(): string; getConfig(): object} | null
+): void {
   if (instance == null) return;
   const config = instance.getConfig() as Record<string, unknown>;
-  const bad = (why: string) => new ValueError(`${argName}: ${instance.getClassName()} ${why}, ` +
-                                              `but got ${describe(config)}.`);
+  const bad = (why: string) =>
+    new ValueError(
+      `${argName}: ${instance.getClassName()} ${why}, ` + `but got ${describe(config)}.`
+    );
   for (const [key, value] of Object.entries(config)) {
     if (typeof value === 'number' && !Number.isFinite(value)) throw bad(`needs a finite ${key}`);
   }
@@ -217,18 +264,26 @@ function checkSerializableConfig(argName: string, instance: {getClassName(): str
 }
 
 /** `resolveSerializable`, with tfjs's own complaints (a bad config) turned into a `ValueError`. */
-export function resolveArg<T>(a: Record<string, unknown>, name: string, kind: SerializableKind,
-                       fallback?: string): T|null {
-  let instance: T|null;
+export function resolveArg<T>(
+  a: Record<string, unknown>,
+  name: string,
+  kind: SerializableKind,
+  fallback?: string
+): T | null {
+  let instance: T | null;
   try {
     instance = resolveSerializable<T>(a[name] ?? fallback, kind, name);
   } catch (e) {
     if (e instanceof ValueError) throw e;
-    throw new ValueError(`${name}: ${describe(a[name])} is not a usable ${kind}: ${
-        (e as Error).message}`);
+    throw new ValueError(
+      `${name}: ${describe(a[name])} is not a usable ${kind}: ${(e as Error).message}`
+    );
   }
   if (kind === 'regularizer' || kind === 'constraint') {
-    checkSerializableConfig(name, instance as unknown as Parameters<typeof checkSerializableConfig>[1]);
+    checkSerializableConfig(
+      name,
+      instance as unknown as Parameters<typeof checkSerializableConfig>[1]
+    );
   }
   return instance;
 }
@@ -236,14 +291,18 @@ export function resolveArg<T>(a: Record<string, unknown>, name: string, kind: Se
 /** Checks the args and fills in defaults; throws a `ValueError` naming the bad argument. */
 export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
   if (args == null || typeof args !== 'object') {
-    throw new ValueError(`DepthSeparableConv1d needs an args object with filters and kernelSize, ` +
-                         `but got ${describe(args)}.`);
+    throw new ValueError(
+      `DepthSeparableConv1d needs an args object with filters and kernelSize, ` +
+        `but got ${describe(args)}.`
+    );
   }
   const a = args as unknown as Record<string, unknown>;
   const unknown = unknownArgs(a);
   if (unknown.length > 0) {
-    throw new ValueError(`DepthSeparableConv1d: unknown argument ${describe(unknown[0])}; did ` +
-                         `you mean ${describe(nearestArg(unknown[0]))}?`);
+    throw new ValueError(
+      `DepthSeparableConv1d: unknown argument ${describe(unknown[0])}; did ` +
+        `you mean ${describe(nearestArg(unknown[0]))}?`
+    );
   }
   const filters = either(a, 'filters', 'outChannels', checkInteger);
   if (filters == null) {
@@ -254,19 +313,23 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
   }
   const dataFormat = args.dataFormat ?? 'channelsLast';
   if (dataFormat !== 'channelsLast' && dataFormat !== 'channelsFirst') {
-    throw new ValueError(`dataFormat must be 'channelsLast' or 'channelsFirst', but got ${
-        describe(dataFormat)}.`);
+    throw new ValueError(
+      `dataFormat must be 'channelsLast' or 'channelsFirst', but got ${describe(dataFormat)}.`
+    );
   }
   const groups = a.groups;
   if (groups != null && groups !== 1) {
-    throw new ValueError(`groups must be 1 for a separable convolution, but got ${
-        describe(groups)}.`);
+    throw new ValueError(
+      `groups must be 1 for a separable convolution, but got ${describe(groups)}.`
+    );
   }
   if (a.activityRegularizer != null) {
     // tfjs-layers' Layer.apply throws NotImplementedError for any activity regularizer.
-    throw new ValueError(`activityRegularizer is not supported: tfjs-layers 4.x cannot apply ` +
-                         `activity regularizers (got ${describe(a.activityRegularizer)}); ` +
-                         `leave it null.`);
+    throw new ValueError(
+      `activityRegularizer is not supported: tfjs-layers 4.x cannot apply ` +
+        `activity regularizers (got ${describe(a.activityRegularizer)}); ` +
+        `leave it null.`
+    );
   }
   const inChannels = a.inChannels == null ? null : checkInteger('inChannels', a.inChannels);
   return {
@@ -280,10 +343,18 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
     useBias: either(a, 'useBias', 'bias', checkBoolean) ?? true,
     inChannels,
     activation: resolveArg(a, 'activation', 'activation', 'linear')!,
-    depthwiseInitializer: resolveArg<Initializer>(a, 'depthwiseInitializer', 'initializer',
-                                                  'glorotUniform')!,
-    pointwiseInitializer: resolveArg<Initializer>(a, 'pointwiseInitializer', 'initializer',
-                                                  'glorotUniform')!,
+    depthwiseInitializer: resolveArg<Initializer>(
+      a,
+      'depthwiseInitializer',
+      'initializer',
+      'glorotUniform'
+    )!,
+    pointwiseInitializer: resolveArg<Initializer>(
+      a,
+      'pointwiseInitializer',
+      'initializer',
+      'glorotUniform'
+    )!,
     biasInitializer: resolveArg<Initializer>(a, 'biasInitializer', 'initializer', 'zeros')!,
     depthwiseRegularizer: resolveArg<Regularizer>(a, 'depthwiseRegularizer', 'regularizer'),
     pointwiseRegularizer: resolveArg<Regularizer>(a, 'pointwiseRegularizer', 'regularizer'),
@@ -298,8 +369,10 @@ export function layerSettings(args: DepthSeparableConv1dArgs): LayerSettings {
  * The args that tfjs's `Layer` base takes, with Keras 3's dtype policy object reduced to its
  * name and `inChannels` turned into an input shape when none is given.
  */
-export function baseLayerArgs(args: LayerArgs,
-                              s: Pick<LayerSettings, 'inChannels'|'dataFormat'>): LayerArgs {
+export function baseLayerArgs(
+  args: LayerArgs,
+  s: Pick<LayerSettings, 'inChannels' | 'dataFormat'>
+): LayerArgs {
   const base: LayerArgs = {
     name: args.name,
     trainable: args.trainable,
@@ -312,17 +385,18 @@ export function baseLayerArgs(args: LayerArgs,
   };
   const dtype = args.dtype as unknown;
   // Keras 3 writes a dtype policy, {className: 'DTypePolicy', config: {name: 'float32'}}.
-  const name = dtype != null && typeof dtype === 'object' ?
-      (dtype as {config?: {name?: unknown}}).config?.name ?? dtype :
-      dtype;
+  const name =
+    dtype != null && typeof dtype === 'object'
+      ? ((dtype as {config?: {name?: unknown}}).config?.name ?? dtype)
+      : dtype;
   if (name != null && name !== 'float32') {
-    throw new ValueError(`dtype must be 'float32' (or a float32 dtype policy), but got ${
-        describe(dtype)}.`);
+    throw new ValueError(
+      `dtype must be 'float32' (or a float32 dtype policy), but got ${describe(dtype)}.`
+    );
   }
   base.dtype = name == null ? undefined : 'float32';
   if (s.inChannels != null && base.inputShape == null && base.batchInputShape == null) {
-    base.inputShape = s.dataFormat === 'channelsLast' ? [null, s.inChannels] :
-                                                        [s.inChannels, null];
+    base.inputShape = s.dataFormat === 'channelsLast' ? [null, s.inChannels] : [s.inChannels, null];
   }
   return base;
 }

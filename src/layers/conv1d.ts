@@ -1,7 +1,13 @@
 import {serialization, Tensor1D, Tensor3D} from '@tensorflow/tfjs-core';
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
-import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers.js';
-import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers.js';
+import type {
+  Initializer,
+  InitializerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type {
+  Regularizer,
+  RegularizerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/regularizers.js';
 
 import {checkInteger} from '../errors.js';
 import {denseConv1d} from '../ops/conv1d.js';
@@ -16,11 +22,11 @@ export interface Conv1DArgs extends Conv1DBaseArgs {
   /** Output channels. */
   filters: number;
   /** Initializer of `kernel`. Default `'glorotNormal'` (tfjs's default; Keras's is uniform). */
-  kernelInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  kernelInitializer?: InitializerIdentifier | Initializer | SerializedObject;
   /** Regularizer of `kernel`. Default none. */
-  kernelRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  kernelRegularizer?: RegularizerIdentifier | Regularizer | SerializedObject | null;
   /** Constraint on `kernel`, applied after each optimizer step. Default none. */
-  kernelConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  kernelConstraint?: ConstraintIdentifier | Constraint | SerializedObject | null;
 }
 
 const KIND: Conv1DKind = {
@@ -82,7 +88,9 @@ export class Conv1D extends Conv1DBase {
 
   /** Builds the layer from a config; entries from a newer Keras are dropped with a warning. */
   static override fromConfig<T extends serialization.Serializable>(
-      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    cls: serialization.SerializableConstructor<T>,
+    config: serialization.ConfigDict
+  ): T {
     return convFromConfig(cls, config, KIND);
   }
 }

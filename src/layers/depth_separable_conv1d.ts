@@ -9,10 +9,15 @@ import {separableConv1dWithBias} from '../ops/separable_conv1d.js';
 import {checkWeightMemory} from '../ops/backend_memory.js';
 import {checkFloatTensor} from '../ops/tensors.js';
 
-import {baseLayerArgs, DepthSeparableConv1dArgs, LayerSettings, layerSettings, unknownArgs} from './args.js';
+import {
+  baseLayerArgs,
+  DepthSeparableConv1dArgs,
+  LayerSettings,
+  layerSettings,
+  unknownArgs,
+} from './args.js';
 import {knownConfigEntries, namedAfter, projectAfterEveryAssign} from './layer_support.js';
 import {serializeObject} from './serializable.js';
-
 
 /**
  * A 1-D depthwise-separable convolution layer: a depthwise convolution of each input channel
@@ -43,15 +48,15 @@ export class DepthSeparableConv1d extends layers.Layer {
   readonly depthMultiplier: number;
   readonly dataFormat: LayerSettings['dataFormat'];
   readonly useBias: boolean;
-  readonly inChannels: number|null;
+  readonly inChannels: number | null;
   private readonly settings: LayerSettings;
 
   /** `[K, inChannels, depthMultiplier]`, once built. */
-  depthwiseKernel: LayerVariable|null = null;
+  depthwiseKernel: LayerVariable | null = null;
   /** `[1, inChannels * depthMultiplier, filters]`, once built. */
-  pointwiseKernel: LayerVariable|null = null;
+  pointwiseKernel: LayerVariable | null = null;
   /** `[filters]`, once built with `useBias`; else null. */
-  bias: LayerVariable|null = null;
+  bias: LayerVariable | null = null;
 
   constructor(args: DepthSeparableConv1dArgs) {
     let settings: LayerSettings;
@@ -59,24 +64,31 @@ export class DepthSeparableConv1d extends layers.Layer {
       settings = layerSettings(args);
     } catch (e) {
       // A model.json names each layer: a bad config must say which one it is.
-      throw namedAfter((args as {name?: unknown}|null)?.name, e);
+      throw namedAfter((args as {name?: unknown} | null)?.name, e);
     }
     super(baseLayerArgs(args, settings));
     this.settings = settings;
-    ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides,
-      padding: this.padding, dilationRate: this.dilationRate,
-      depthMultiplier: this.depthMultiplier, dataFormat: this.dataFormat, useBias: this.useBias,
-      inChannels: this.inChannels} = settings);
+    ({
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilationRate: this.dilationRate,
+      depthMultiplier: this.depthMultiplier,
+      dataFormat: this.dataFormat,
+      useBias: this.useBias,
+      inChannels: this.inChannels,
+    } = settings);
     this.inputSpec = [new InputSpec({ndim: 3})];
   }
 
   /** Lucid's view of the depthwise half: `{kernel}`. */
-  get depthwise(): {readonly kernel: LayerVariable|null} {
+  get depthwise(): {readonly kernel: LayerVariable | null} {
     return {kernel: this.depthwiseKernel};
   }
 
   /** Lucid's view of the pointwise half: `{kernel, bias}`. */
-  get pointwise(): {readonly kernel: LayerVariable|null, readonly bias: LayerVariable|null} {
+  get pointwise(): {readonly kernel: LayerVariable | null; readonly bias: LayerVariable | null} {
     return {kernel: this.pointwiseKernel, bias: this.bias};
   }
 
@@ -85,10 +97,11 @@ export class DepthSeparableConv1d extends layers.Layer {
   }
 
   /** The shape of the (one) input that tfjs-layers passes to `build` or `computeOutputShape`. */
-  private firstShape(inputShape: Shape|Shape[]): Shape {
+  private firstShape(inputShape: Shape | Shape[]): Shape {
     if (!Array.isArray(inputShape)) {
-      throw new ValueError(`${this.name}: the input shape must be an array, but got ${
-          describe(inputShape)}.`);
+      throw new ValueError(
+        `${this.name}: the input shape must be an array, but got ${describe(inputShape)}.`
+      );
     }
     return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
   }
@@ -96,24 +109,36 @@ export class DepthSeparableConv1d extends layers.Layer {
   /** The input channel count of a shape, checked against `inChannels` and the built layer. */
   private inputChannels(shape: Shape): number {
     if (shape.length !== 3) {
-      throw new ValueError(`${this.name}: the input must be rank 3 (${
-          this.dataFormat === 'channelsLast' ? '[batch, width, channels]' :
-                                               '[batch, channels, width]'}), but got shape ${
-          describe(shape)}.`);
+      throw new ValueError(
+        `${this.name}: the input must be rank 3 (${
+          this.dataFormat === 'channelsLast'
+            ? '[batch, width, channels]'
+            : '[batch, channels, width]'
+        }), but got shape ${describe(shape)}.`
+      );
     }
     const channels = shape[this.channelAxis];
     if (channels == null) {
-      throw new ValueError(`${this.name}: the channel axis (${this.channelAxis}, ${
-          this.dataFormat}) of the input must be known, but got shape ${describe(shape)}.`);
+      throw new ValueError(
+        `${this.name}: the channel axis (${this.channelAxis}, ${
+          this.dataFormat
+        }) of the input must be known, but got shape ${describe(shape)}.`
+      );
     }
     if (!Number.isInteger(channels) || channels < 1) {
-      throw new ValueError(`${this.name}: the input's channel count (axis ${this.channelAxis}, ${
-          this.dataFormat}) must be an integer >= 1, but got shape ${describe(shape)}.`);
+      throw new ValueError(
+        `${this.name}: the input's channel count (axis ${this.channelAxis}, ${
+          this.dataFormat
+        }) must be an integer >= 1, but got shape ${describe(shape)}.`
+      );
     }
     const expected = this.depthwiseKernel?.shape[1] ?? this.inChannels;
     if (expected != null && channels !== expected) {
-      throw new ValueError(`${this.name}: the input has ${channels} channels (shape ${
-          describe(shape)}, ${this.dataFormat}) but the layer expects ${expected}.`);
+      throw new ValueError(
+        `${this.name}: the input has ${channels} channels (shape ${describe(
+          shape
+        )}, ${this.dataFormat}) but the layer expects ${expected}.`
+      );
     }
     return channels;
   }
@@ -122,17 +147,23 @@ export class DepthSeparableConv1d extends layers.Layer {
    * The output width for an input shape (null for a variable width), by the op's rule: a
    * `ValueError` naming the layer, L, K, D, S and the padding when it would be below 1.
    */
-  private outputWidthOf(shape: Shape): number|null {
+  private outputWidthOf(shape: Shape): number | null {
     const widthAxis = this.dataFormat === 'channelsLast' ? 1 : 2;
-    return outputWidth(this.padding, shape[widthAxis], this.kernelSize, this.dilationRate,
-                       this.strides, this.name);
+    return outputWidth(
+      this.padding,
+      shape[widthAxis],
+      this.kernelSize,
+      this.dilationRate,
+      this.strides,
+      this.name
+    );
   }
 
   /**
    * Checks the input shape and the size of the weights, then makes them: a bad width or a
    * kernel the backend cannot hold fails before any weight exists.
    */
-  override build(inputShape: Shape|Shape[]): void {
+  override build(inputShape: Shape | Shape[]): void {
     const shape = this.firstShape(inputShape);
     const channels = this.inputChannels(shape);
     this.outputWidthOf(shape);
@@ -141,31 +172,53 @@ export class DepthSeparableConv1d extends layers.Layer {
     const pointwiseShape = [1, channels * this.depthMultiplier, this.filters];
     checkSize(`${this.name}: depthwise_kernel`, depthwiseShape);
     checkSize(`${this.name}: pointwise_kernel`, pointwiseShape);
-    const shapes: Record<string, number[]> = {depthwise_kernel: depthwiseShape,
-                                              pointwise_kernel: pointwiseShape,
-                                              ...(this.useBias ? {bias: [this.filters]} : {})};
+    const shapes: Record<string, number[]> = {
+      depthwise_kernel: depthwiseShape,
+      pointwise_kernel: pointwiseShape,
+      ...(this.useBias ? {bias: [this.filters]} : {}),
+    };
     checkWeightMemory(this.name, shapes);
     // tfjs-layers sets the `weights` argument once the layer is built: checked now, a bad one
     // fails before any weight exists.
     if (this.initialWeights != null) {
-      this.checkWeightValues('the weights argument', this.initialWeights,
-                             Object.entries(shapes).map(([name, shape]) => ({name, shape})));
+      this.checkWeightValues(
+        'the weights argument',
+        this.initialWeights,
+        Object.entries(shapes).map(([name, shape]) => ({name, shape}))
+      );
     }
     this.tryWeight('depthwise', depthwiseShape);
     this.tryWeight('pointwise', pointwiseShape);
     if (this.useBias) this.tryWeight('bias', [this.filters]);
     this.depthwiseKernel = this.addWeight(
-        'depthwise_kernel', depthwiseShape, 'float32',
-        s.depthwiseInitializer, s.depthwiseRegularizer ?? undefined, true,
-        s.depthwiseConstraint ?? undefined);
+      'depthwise_kernel',
+      depthwiseShape,
+      'float32',
+      s.depthwiseInitializer,
+      s.depthwiseRegularizer ?? undefined,
+      true,
+      s.depthwiseConstraint ?? undefined
+    );
     this.pointwiseKernel = this.addWeight(
-        'pointwise_kernel', pointwiseShape, 'float32',
-        s.pointwiseInitializer, s.pointwiseRegularizer ?? undefined, true,
-        s.pointwiseConstraint ?? undefined);
-    this.bias = this.useBias ?
-        this.addWeight('bias', [this.filters], 'float32', s.biasInitializer,
-                       s.biasRegularizer ?? undefined, true, s.biasConstraint ?? undefined) :
-        null;
+      'pointwise_kernel',
+      pointwiseShape,
+      'float32',
+      s.pointwiseInitializer,
+      s.pointwiseRegularizer ?? undefined,
+      true,
+      s.pointwiseConstraint ?? undefined
+    );
+    this.bias = this.useBias
+      ? this.addWeight(
+          'bias',
+          [this.filters],
+          'float32',
+          s.biasInitializer,
+          s.biasRegularizer ?? undefined,
+          true,
+          s.biasConstraint ?? undefined
+        )
+      : null;
     this.inputSpec = [new InputSpec({ndim: 3, axes: {[this.channelAxis]: channels}})];
     projectAfterEveryAssign(this.depthwiseKernel, s.depthwiseConstraint);
     projectAfterEveryAssign(this.pointwiseKernel, s.pointwiseConstraint);
@@ -179,7 +232,7 @@ export class DepthSeparableConv1d extends layers.Layer {
    * for a 3-D kernel) fails here, as a `ValueError` naming the argument, before any weight of
    * the layer exists.
    */
-  private tryWeight(weight: 'depthwise'|'pointwise'|'bias', shape: number[]): void {
+  private tryWeight(weight: 'depthwise' | 'pointwise' | 'bias', shape: number[]): void {
     const s = this.settings;
     const parts = [
       [`${weight}Initializer`, s[`${weight}Initializer`]],
@@ -187,20 +240,24 @@ export class DepthSeparableConv1d extends layers.Layer {
       [`${weight}Regularizer`, s[`${weight}Regularizer`]],
     ] as const;
     tidy(() => {
-      let value: Tensor|null = null;
+      let value: Tensor | null = null;
       for (const [argName, part] of parts) {
         if (part == null) continue;
         try {
           if (value == null) {
-            value = (part as {apply(shape: number[], dtype: 'float32'): Tensor}).apply(shape,
-                                                                                     'float32');
+            value = (part as {apply(shape: number[], dtype: 'float32'): Tensor}).apply(
+              shape,
+              'float32'
+            );
             if (value.dtype !== 'float32') throw new Error(`it gave dtype '${value.dtype}'`);
           } else {
             (part as {apply(x: Tensor): Tensor}).apply(value);
           }
         } catch (e) {
-          throw new ValueError(`${this.name}: ${argName} cannot make the ${weight} weight of ` +
-                               `shape ${describe(shape)}: ${(e as Error).message}`);
+          throw new ValueError(
+            `${this.name}: ${argName} cannot make the ${weight} weight of ` +
+              `shape ${describe(shape)}: ${(e as Error).message}`
+          );
         }
       }
     });
@@ -226,8 +283,11 @@ export class DepthSeparableConv1d extends layers.Layer {
    */
   override setWeights(weights: Tensor[]): void {
     // Without the name scope that `apply` adds to a weight's name.
-    this.checkWeightValues('setWeights', weights, this.weights.map(
-        w => ({name: w.originalName.split('/').pop()!, shape: w.shape as number[]})));
+    this.checkWeightValues(
+      'setWeights',
+      weights,
+      this.weights.map(w => ({name: w.originalName.split('/').pop()!, shape: w.shape as number[]}))
+    );
     super.setWeights(weights);
   }
 
@@ -235,13 +295,19 @@ export class DepthSeparableConv1d extends layers.Layer {
    * Throws a `ValueError` naming `what` (setWeights, or the `weights` argument) and the weight
    * unless `values` are float32 tensors, not disposed, of the weights' shapes.
    */
-  private checkWeightValues(what: string, values: unknown,
-                            expected: Array<{name: string, shape: number[]}>): void {
+  private checkWeightValues(
+    what: string,
+    values: unknown,
+    expected: Array<{name: string; shape: number[]}>
+  ): void {
     const caller = `${this.name}: ${what}`;
     if (!Array.isArray(values) || values.length !== expected.length) {
       const got = Array.isArray(values) ? values.length : describe(values);
-      throw new ValueError(`${caller} takes ${expected.length} tensors (${
-          expected.map(w => w.name).join(', ')}), but got ${got}.`);
+      throw new ValueError(
+        `${caller} takes ${expected.length} tensors (${expected
+          .map(w => w.name)
+          .join(', ')}), but got ${got}.`
+      );
     }
     values.forEach((w: unknown, i) => {
       const {name, shape} = expected[i];
@@ -252,13 +318,16 @@ export class DepthSeparableConv1d extends layers.Layer {
       const given = w as Tensor;
       checkFloatTensor(given, argName, caller);
       if (given.shape.length !== shape.length || given.shape.some((d, j) => d !== shape[j])) {
-        throw new ValueError(`${caller}: ${argName} must have shape ${describe(shape)}, but got ${
-            describe(given.shape)}.`);
+        throw new ValueError(
+          `${caller}: ${argName} must have shape ${describe(shape)}, but got ${describe(
+            given.shape
+          )}.`
+        );
       }
     });
   }
 
-  override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     try {
       return this.callUnnamed(inputs, kwargs);
     } catch (e) {
@@ -267,7 +336,7 @@ export class DepthSeparableConv1d extends layers.Layer {
     }
   }
 
-  private callUnnamed(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor {
+  private callUnnamed(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor3D;
       this.invokeCallHook(inputs, kwargs);
@@ -286,25 +355,30 @@ export class DepthSeparableConv1d extends layers.Layer {
     // fewer a layer on wasm).
     const relu = this.settings.activation.getClassName() === 'relu';
     return tidy(() => {
-      const y = separableConv1dWithBias(x, this.depthwiseKernel!.read() as Tensor3D,
-                                        this.pointwiseKernel!.read() as Tensor3D, {
-        stride: this.strides,
-        pad,
-        dilation: this.dilationRate,
-        dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
-        bias: (this.bias?.read() ?? null) as Tensor1D | null,
-        activation: relu ? 'relu' : 'linear',
-      });
-      return relu ? y : this.settings.activation.apply(y) as Tensor3D;
+      const y = separableConv1dWithBias(
+        x,
+        this.depthwiseKernel!.read() as Tensor3D,
+        this.pointwiseKernel!.read() as Tensor3D,
+        {
+          stride: this.strides,
+          pad,
+          dilation: this.dilationRate,
+          dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
+          bias: (this.bias?.read() ?? null) as Tensor1D | null,
+          activation: relu ? 'relu' : 'linear',
+        }
+      );
+      return relu ? y : (this.settings.activation.apply(y) as Tensor3D);
     });
   }
 
-  override computeOutputShape(inputShape: Shape|Shape[]): Shape {
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shape = this.firstShape(inputShape);
     this.inputChannels(shape);
     const width = this.outputWidthOf(shape);
-    return this.dataFormat === 'channelsLast' ? [shape[0], width, this.filters] :
-                                                [shape[0], this.filters, width];
+    return this.dataFormat === 'channelsLast'
+      ? [shape[0], width, this.filters]
+      : [shape[0], this.filters, width];
   }
 
   /**
@@ -312,7 +386,9 @@ export class DepthSeparableConv1d extends layers.Layer {
    * does not know (a model saved by a newer Keras), dropping them with one `console.warn`.
    */
   static override fromConfig<T extends serialization.Serializable>(
-      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    cls: serialization.SerializableConstructor<T>,
+    config: serialization.ConfigDict
+  ): T {
     const className = (cls as unknown as {className: string}).className;
     return new cls(knownConfigEntries(className, config, unknownArgs));
   }
@@ -367,4 +443,3 @@ serialization.registerClass(SeparableConv1D);
 export function depthSeparableConv1d(args: DepthSeparableConv1dArgs): DepthSeparableConv1d {
   return new DepthSeparableConv1d(args);
 }
-

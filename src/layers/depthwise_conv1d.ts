@@ -1,7 +1,13 @@
 import {serialization, Tensor1D, Tensor3D} from '@tensorflow/tfjs-core';
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
-import type {Initializer, InitializerIdentifier} from '@tensorflow/tfjs-layers/dist/initializers.js';
-import type {Regularizer, RegularizerIdentifier} from '@tensorflow/tfjs-layers/dist/regularizers.js';
+import type {
+  Initializer,
+  InitializerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type {
+  Regularizer,
+  RegularizerIdentifier,
+} from '@tensorflow/tfjs-layers/dist/regularizers.js';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 
 import {checkInteger} from '../errors.js';
@@ -17,11 +23,11 @@ export interface DepthwiseConv1DArgs extends Conv1DBaseArgs {
   /** Filters per input channel. Default 1. */
   depthMultiplier?: number;
   /** Initializer of `depthwise_kernel`. Default `'glorotUniform'` (Keras's). */
-  depthwiseInitializer?: InitializerIdentifier|Initializer|SerializedObject;
+  depthwiseInitializer?: InitializerIdentifier | Initializer | SerializedObject;
   /** Regularizer of `depthwise_kernel`. Default none. */
-  depthwiseRegularizer?: RegularizerIdentifier|Regularizer|SerializedObject|null;
+  depthwiseRegularizer?: RegularizerIdentifier | Regularizer | SerializedObject | null;
   /** Constraint on `depthwise_kernel`, applied after each optimizer step. Default none. */
-  depthwiseConstraint?: ConstraintIdentifier|Constraint|SerializedObject|null;
+  depthwiseConstraint?: ConstraintIdentifier | Constraint | SerializedObject | null;
 }
 
 const KIND: Conv1DKind = {
@@ -58,7 +64,7 @@ export class DepthwiseConv1D extends Conv1DBase {
   }
 
   /** `[K, inChannels, depthMultiplier]`, once built (the same variable as `kernel`). */
-  get depthwiseKernel(): LayerVariable|null {
+  get depthwiseKernel(): LayerVariable | null {
     return this.kernel;
   }
 
@@ -87,7 +93,9 @@ export class DepthwiseConv1D extends Conv1DBase {
 
   /** Builds the layer from a config; entries from a newer Keras are dropped with a warning. */
   static override fromConfig<T extends serialization.Serializable>(
-      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    cls: serialization.SerializableConstructor<T>,
+    config: serialization.ConfigDict
+  ): T {
     return convFromConfig(cls, config, KIND);
   }
 }

@@ -1,6 +1,22 @@
-import {add, dropout, matMul, mul, onesLike, serialization, split, sub, Tensor, tidy, keep, unstack} from '@tensorflow/tfjs-core';
+import {
+  add,
+  dropout,
+  matMul,
+  mul,
+  onesLike,
+  serialization,
+  split,
+  sub,
+  Tensor,
+  tidy,
+  keep,
+  unstack,
+} from '@tensorflow/tfjs-core';
 import type {GRULayerArgs} from '@tensorflow/tfjs-layers';
-import type {GRU as TfjsGRU, GRUCell as TfjsGRUCell} from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
+import type {
+  GRU as TfjsGRU,
+  GRUCell as TfjsGRUCell,
+} from '@tensorflow/tfjs-layers/dist/layers/recurrent.js';
 import type {Shape} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types.js';
 
@@ -32,17 +48,37 @@ const TfjsGRUCellClass = registered<typeof TfjsGRUCell>('GRUCell');
 
 /** Arguments the GRU takes, with what kind of value each is. */
 const SERIALIZABLE_ARGS: Record<string, SerializableKind> = {
-  activation: 'activation', recurrentActivation: 'activation',
-  kernelInitializer: 'initializer', recurrentInitializer: 'initializer',
-  biasInitializer: 'initializer', kernelRegularizer: 'regularizer',
-  recurrentRegularizer: 'regularizer', biasRegularizer: 'regularizer',
-  kernelConstraint: 'constraint', recurrentConstraint: 'constraint', biasConstraint: 'constraint',
+  activation: 'activation',
+  recurrentActivation: 'activation',
+  kernelInitializer: 'initializer',
+  recurrentInitializer: 'initializer',
+  biasInitializer: 'initializer',
+  kernelRegularizer: 'regularizer',
+  recurrentRegularizer: 'regularizer',
+  biasRegularizer: 'regularizer',
+  kernelConstraint: 'constraint',
+  recurrentConstraint: 'constraint',
+  biasConstraint: 'constraint',
 };
-const BOOLEAN_ARGS = ['useBias', 'resetAfter', 'returnSequences', 'returnState', 'goBackwards',
-                      'stateful', 'unroll'];
+const BOOLEAN_ARGS = [
+  'useBias',
+  'resetAfter',
+  'returnSequences',
+  'returnState',
+  'goBackwards',
+  'stateful',
+  'unroll',
+];
 const KNOWN_ARGS: readonly string[] = [
-  'units', ...Object.keys(SERIALIZABLE_ARGS), ...BOOLEAN_ARGS, 'dropout', 'recurrentDropout',
-  'dropoutFunc', 'implementation', 'activityRegularizer', ...LAYER_ARGS,
+  'units',
+  ...Object.keys(SERIALIZABLE_ARGS),
+  ...BOOLEAN_ARGS,
+  'dropout',
+  'recurrentDropout',
+  'dropoutFunc',
+  'implementation',
+  'activityRegularizer',
+  ...LAYER_ARGS,
 ];
 
 function unknownArgs(args: object): string[] {
@@ -61,8 +97,11 @@ function checkedArgs(args: GRUArgs): GRUArgs {
   const a = args as unknown as Record<string, unknown>;
   const unknown = unknownArgs(a).filter(k => k !== 'cell');
   if (unknown.length > 0) {
-    throw new ValueError(`GRU: unknown argument ${describe(unknown[0])}; did you mean ${
-        describe(nearestName(unknown[0], KNOWN_ARGS))}?`);
+    throw new ValueError(
+      `GRU: unknown argument ${describe(unknown[0])}; did you mean ${describe(
+        nearestName(unknown[0], KNOWN_ARGS)
+      )}?`
+    );
   }
   if (!(Number.isInteger(a.units) && (a.units as number) >= 1)) {
     throw new ValueError(`units must be an integer >= 1, but got ${describe(a.units)}.`);
@@ -74,8 +113,10 @@ function checkedArgs(args: GRUArgs): GRUArgs {
     }
   }
   if (a.activityRegularizer != null) {
-    throw new ValueError(`activityRegularizer is not supported: tfjs-layers 4.x cannot apply ` +
-                         `activity regularizers (got ${describe(a.activityRegularizer)}).`);
+    throw new ValueError(
+      `activityRegularizer is not supported: tfjs-layers 4.x cannot apply ` +
+        `activity regularizers (got ${describe(a.activityRegularizer)}).`
+    );
   }
   // tfjs's own GRU writes its cell into the args it is given: args reused from
   // `tf.layers.gru` carry it.
@@ -86,8 +127,8 @@ function checkedArgs(args: GRUArgs): GRUArgs {
   for (const [name, kind] of Object.entries(SERIALIZABLE_ARGS)) {
     if (a[name] === undefined) continue;
     // tfjs reads a null activation as linear, any other null as its default.
-    checked[name] = a[name] === null && kind !== 'activation' ? undefined :
-                                                                resolveArg(a, name, kind, 'linear');
+    checked[name] =
+      a[name] === null && kind !== 'activation' ? undefined : resolveArg(a, name, kind, 'linear');
   }
   // Keras 3 writes a dtype policy object: reduced to its name, as the other layers do.
   checked.dtype = baseLayerArgs(args, {inChannels: null, dataFormat: 'channelsLast'}).dtype;
@@ -100,35 +141,62 @@ function checkedArgs(args: GRUArgs): GRUArgs {
  * half, then the recurrent half.
  */
 class ResetAfterGRUCell extends TfjsGRUCellClass {
-  override build(inputShape: Shape|Shape[]): void {
+  override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const inputDim = shape[shape.length - 1] as number;
     const u = this.units;
-    this.kernel = this.addWeight('kernel', [inputDim, 3 * u], undefined, this.kernelInitializer,
-                                 this.kernelRegularizer, true, this.kernelConstraint);
+    this.kernel = this.addWeight(
+      'kernel',
+      [inputDim, 3 * u],
+      undefined,
+      this.kernelInitializer,
+      this.kernelRegularizer,
+      true,
+      this.kernelConstraint
+    );
     this.recurrentKernel = this.addWeight(
-        'recurrent_kernel', [u, 3 * u], undefined, this.recurrentInitializer,
-        this.recurrentRegularizer, true, this.recurrentConstraint);
-    this.bias = (this.useBias ?
-                     this.addWeight('bias', [2, 3 * u], undefined, this.biasInitializer,
-                                    this.biasRegularizer, true, this.biasConstraint) :
-                     null)!;
+      'recurrent_kernel',
+      [u, 3 * u],
+      undefined,
+      this.recurrentInitializer,
+      this.recurrentRegularizer,
+      true,
+      this.recurrentConstraint
+    );
+    this.bias = (
+      this.useBias
+        ? this.addWeight(
+            'bias',
+            [2, 3 * u],
+            undefined,
+            this.biasInitializer,
+            this.biasRegularizer,
+            true,
+            this.biasConstraint
+          )
+        : null
+    )!;
     this.built = true;
   }
 
-  override call(inputs: Tensor|Tensor[], kwargs: Kwargs): Tensor[] {
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor[] {
     return tidy(() => {
       let [x, h] = inputs as Tensor[];
       const training = kwargs?.training === true;
       // One mask per layer call, made at its first step; the GRU frees it at the next call.
-      const self = this as unknown as {dropoutMask: Tensor|null, recurrentDropoutMask: Tensor|null};
+      const self = this as unknown as {
+        dropoutMask: Tensor | null;
+        recurrentDropoutMask: Tensor | null;
+      };
       if (training && this.dropout > 0 && this.dropout < 1) {
         self.dropoutMask ??= keep(dropout(onesLike(x), this.dropout));
         x = mul(x, self.dropoutMask);
       }
-      const hIn = training && this.recurrentDropout > 0 && this.recurrentDropout < 1 ?
-          mul(h, self.recurrentDropoutMask ??= keep(dropout(onesLike(h), this.recurrentDropout))) :
-          h;
+      let hIn = h;
+      if (training && this.recurrentDropout > 0 && this.recurrentDropout < 1) {
+        self.recurrentDropoutMask ??= keep(dropout(onesLike(h), this.recurrentDropout));
+        hIn = mul(h, self.recurrentDropoutMask);
+      }
       let fromX = matMul(x, this.kernel.read());
       let fromH = matMul(hIn, this.recurrentKernel.read());
       if (this.useBias) {
@@ -180,24 +248,30 @@ export class GRU extends TfjsGRUClass {
     try {
       checked = checkedArgs(args);
     } catch (e) {
-      throw namedAfter((args as {name?: unknown}|null)?.name ?? 'GRU', e);
+      throw namedAfter((args as {name?: unknown} | null)?.name ?? 'GRU', e);
     }
     super({...checked, resetAfter: false} as GRULayerArgs);
     this.resetAfter = checked.resetAfter ?? false;
     if (this.resetAfter) {
       // tfjs's cell refuses resetAfter: ours is that cell with another bias and step.
-      (this as {cell: unknown}).cell = new ResetAfterGRUCell(
-          {...checked, resetAfter: false} as GRULayerArgs);
+      (this as {cell: unknown}).cell = new ResetAfterGRUCell({
+        ...checked,
+        resetAfter: false,
+      } as GRULayerArgs);
     }
   }
 
   /** Builds the layer from a config; entries from a newer Keras are dropped with a warning. */
   static override fromConfig<T extends serialization.Serializable>(
-      cls: serialization.SerializableConstructor<T>, config: serialization.ConfigDict): T {
+    cls: serialization.SerializableConstructor<T>,
+    config: serialization.ConfigDict
+  ): T {
     if (config?.timeMajor === true) {
       // Dropped like other unknown entries, it would read [time, batch] inputs as [batch, time].
-      throw new ValueError(`${config.name ?? 'GRU'}: time_major: true is not supported: tfjs ` +
-                           `recurrent layers take [batch, time, features] inputs.`);
+      throw new ValueError(
+        `${config.name ?? 'GRU'}: time_major: true is not supported: tfjs ` +
+          `recurrent layers take [batch, time, features] inputs.`
+      );
     }
     return new cls(knownConfigEntries('GRU', config, unknownArgs));
   }

@@ -26,8 +26,10 @@ function distance(a: string, b: string): number {
 /** The name of `known` nearest to `name`: one it begins (`pad`: `padding`), else the closest. */
 export function nearestName(name: string, known: readonly string[]): string {
   const plain = (k: string) => k.replace(/_/g, '').toLowerCase();
-  return known.find(k => plain(name).length >= 3 && plain(k).startsWith(plain(name))) ??
-      known.reduce((best, k) => (distance(name, k) < distance(name, best) ? k : best));
+  return (
+    known.find(k => plain(name).length >= 3 && plain(k).startsWith(plain(name))) ??
+    known.reduce((best, k) => (distance(name, k) < distance(name, best) ? k : best))
+  );
 }
 
 /** `error` with its message prefixed by `name` (when it is a name), unless it starts with it. */
@@ -43,8 +45,10 @@ export function namedAfter(name: unknown, error: unknown): unknown {
  * optimizers assign to the underlying `tf.Variable` directly. Projecting after every assign to
  * that variable applies the constraint after each optimizer update, as Keras does.
  */
-export function projectAfterEveryAssign(weight: LayerVariable|null,
-                                        constraint: Constraint|null): void {
+export function projectAfterEveryAssign(
+  weight: LayerVariable | null,
+  constraint: Constraint | null
+): void {
   if (weight == null || constraint == null) return;
   const variable = weight.read() as Variable;
   const assign = variable.assign.bind(variable);
@@ -64,20 +68,24 @@ const warnedKeys = new Set<string>();
  * tfjs-layers' loader adds) and the keys `unknownOf` lists (a model saved by a newer Keras) are
  * dropped, the latter with one `console.warn` per class and key.
  */
-export function knownConfigEntries(className: string, config: unknown,
-                                   unknownOf: (config: object) => string[]):
-    serialization.ConfigDict {
+export function knownConfigEntries(
+  className: string,
+  config: unknown,
+  unknownOf: (config: object) => string[]
+): serialization.ConfigDict {
   if (config == null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new ValueError(`${className}: the config must be an object, but got ${
-        describe(config)}.`);
+    throw new ValueError(
+      `${className}: the config must be an object, but got ${describe(config)}.`
+    );
   }
   const {customObjects: _, ...fromFile} = config as serialization.ConfigDict;
   const unknown = unknownOf(fromFile);
   const fresh = unknown.filter(k => !warnedKeys.has(`${className}:${k}`));
   if (fresh.length > 0) {
     fresh.forEach(k => warnedKeys.add(`${className}:${k}`));
-    console.warn(`${className}: ignoring config entries this version does not know: ${
-        fresh.join(', ')}.`);
+    console.warn(
+      `${className}: ignoring config entries this version does not know: ${fresh.join(', ')}.`
+    );
   }
   for (const k of unknown) delete fromFile[k];
   return fromFile;

@@ -9,11 +9,13 @@ import {describe, ValueError} from '../errors.js';
  * `'GlorotUniform'`, `'glorot_uniform'` after tfjs's camel-casing), a
  * `{className, config}` object, or an instance.
  */
-export type SerializableIdentifier = string|{className: string, config?: object}|
-                                     serialization.Serializable;
+export type SerializableIdentifier =
+  | string
+  | {className: string; config?: object}
+  | serialization.Serializable;
 
 /** The kinds of object the layer takes by identifier, and how each is recognised. */
-export type SerializableKind = 'initializer'|'regularizer'|'constraint'|'activation';
+export type SerializableKind = 'initializer' | 'regularizer' | 'constraint' | 'activation';
 
 type Ctor = new (...args: never[]) => object;
 
@@ -34,9 +36,10 @@ const REGULARIZER_ALIASES: Record<string, (config: Record<string, unknown>) => o
 
 type Entry = [Ctor, (cls: Ctor, config: object) => serialization.Serializable];
 
-function registered(className: string): Entry|undefined {
+function registered(className: string): Entry | undefined {
   return serialization.SerializationMap.getMap().classNameMap[className] as unknown as
-      Entry | undefined;
+    | Entry
+    | undefined;
 }
 
 function isKind(cls: Ctor, kind: SerializableKind): boolean {
@@ -44,7 +47,7 @@ function isKind(cls: Ctor, kind: SerializableKind): boolean {
 }
 
 /** The registered class for a name, matched exactly first, then ignoring case and '_'. */
-function findClass(name: string, kind: SerializableKind): Entry|undefined {
+function findClass(name: string, kind: SerializableKind): Entry | undefined {
   const exact = registered(name);
   if (exact != null && isKind(exact[0], kind)) return exact;
   const wanted = name.replace(/_/g, '').toLowerCase();
@@ -66,26 +69,37 @@ function findClass(name: string, kind: SerializableKind): Entry|undefined {
  * writes in model.json), and report an unknown name as `Unknown initializer: x` without the
  * argument or a list of what exists.
  */
-export function resolveSerializable<T>(identifier: unknown, kind: SerializableKind,
-                                       argName: string): T|null {
+export function resolveSerializable<T>(
+  identifier: unknown,
+  kind: SerializableKind,
+  argName: string
+): T | null {
   if (identifier == null) return null;
-  if (typeof identifier === 'object' && typeof (identifier as {apply?: unknown}).apply ===
-      'function') {
+  if (
+    typeof identifier === 'object' &&
+    typeof (identifier as {apply?: unknown}).apply === 'function'
+  ) {
     if (identifier instanceof baseClasses[kind]()) return identifier as T;
-    throw new ValueError(`${argName} must be a ${kind}, but got an object of class ${
-        identifier.constructor?.name}.`);
+    throw new ValueError(
+      `${argName} must be a ${kind}, but got an object of class ${identifier.constructor?.name}.`
+    );
   }
   let name: string;
   let config: Record<string, unknown> = {};
   if (typeof identifier === 'string') {
     name = identifier;
-  } else if (typeof identifier === 'object' &&
-             typeof (identifier as {className?: unknown}).className === 'string') {
+  } else if (
+    typeof identifier === 'object' &&
+    typeof (identifier as {className?: unknown}).className === 'string'
+  ) {
     name = (identifier as {className: string}).className;
     config = {...((identifier as {config?: Record<string, unknown>}).config ?? {})};
   } else {
-    throw new ValueError(`${argName} must be a ${kind} name, a {className, config} object or a ${
-        kind} instance, but got ${describe(identifier)}.`);
+    throw new ValueError(
+      `${argName} must be a ${kind} name, a {className, config} object or a ${
+        kind
+      } instance, but got ${describe(identifier)}.`
+    );
   }
   if (kind === 'regularizer' && REGULARIZER_ALIASES[name.toLowerCase()]) {
     config = REGULARIZER_ALIASES[name.toLowerCase()](config) as Record<string, unknown>;
@@ -93,8 +107,10 @@ export function resolveSerializable<T>(identifier: unknown, kind: SerializableKi
   }
   const entry = findClass(name, kind);
   if (entry == null) {
-    throw new ValueError(`${argName}: unknown ${kind} ${describe(name)}. Use a name that ` +
-                         `tfjs-layers registers, e.g. ${examples[kind]}.`);
+    throw new ValueError(
+      `${argName}: unknown ${kind} ${describe(name)}. Use a name that ` +
+        `tfjs-layers registers, e.g. ${examples[kind]}.`
+    );
   }
   return entry[1](entry[0], config) as T;
 }
@@ -107,8 +123,9 @@ const examples: Record<SerializableKind, string> = {
 };
 
 /** The config form of an instance, as tfjs-layers writes it in model.json. */
-export function serializeObject(instance: serialization.Serializable|null):
-    serialization.ConfigDict|null {
+export function serializeObject(
+  instance: serialization.Serializable | null
+): serialization.ConfigDict | null {
   if (instance == null) return null;
   return {className: instance.getClassName(), config: instance.getConfig()};
 }

@@ -10,7 +10,8 @@ import * as path from 'path';
 export const saveOps = {
   /** Creates a new file: fails if the name exists, so it never writes through a symlink. */
   create: (file: string): Promise<fs.promises.FileHandle> => fs.promises.open(file, 'wx'),
-  write: (handle: fs.promises.FileHandle, data: Uint8Array): Promise<void> => handle.writeFile(data),
+  write: (handle: fs.promises.FileHandle, data: Uint8Array): Promise<void> =>
+    handle.writeFile(data),
   flush: (handle: fs.promises.FileHandle): Promise<void> => handle.sync(),
   rename: (from: string, to: string): Promise<void> => fs.promises.rename(from, to),
 };
@@ -51,7 +52,7 @@ async function writeNewFile(file: string, data: Uint8Array): Promise<void> {
 
 /** Flushes a folder's entries (the renames) to disk; not possible on every platform. */
 async function flushFolder(folder: string): Promise<void> {
-  let handle: fs.promises.FileHandle|undefined;
+  let handle: fs.promises.FileHandle | undefined;
   try {
     handle = await fs.promises.open(folder, 'r');
     await handle.sync();

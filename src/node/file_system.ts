@@ -4,7 +4,15 @@ import * as fs from 'fs';
 import {ValueError} from '../errors.js';
 
 import {isSavedWeightsName, removeSavedFiles, replaceFiles, uniqueId} from './atomic_save.js';
-import {checkFile, CheckedFile, Folder, isMissing, isReplaced, readCheckedFile, resolveFolder} from './folder_reader.js';
+import {
+  checkFile,
+  CheckedFile,
+  Folder,
+  isMissing,
+  isReplaced,
+  readCheckedFile,
+  resolveFolder,
+} from './folder_reader.js';
 import {checkModelJson, CheckedModelJson} from './model_json.js';
 
 /** The largest model.json read: far above any layers model's config, far below a runaway file. */
@@ -22,18 +30,20 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 /** The weights as one buffer: tfjs 4.0 hands over an ArrayBuffer, newer ones may give several. */
-function oneBuffer(data: ArrayBuffer|ArrayBuffer[]|undefined): Uint8Array {
+function oneBuffer(data: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
   if (data == null) return new Uint8Array(0);
   return concat((Array.isArray(data) ? data : [data]).map(b => new Uint8Array(b)));
 }
 
 /** model.json's bytes, checked as every other file; a save replacing it meanwhile makes it check the new one. */
 async function readModelJsonBytes(folder: Folder): Promise<Uint8Array> {
-  for (let attempt = 1;; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     const file = await checkFile(folder, 'model.json', 'model.json');
     if (file.size > MAX_MODEL_JSON_BYTES) {
-      throw new ValueError(`fileSystem('${folder.given}'): model.json holds ${file.size} bytes, more ` +
-                           `than the ${MAX_MODEL_JSON_BYTES} a model.json may have.`);
+      throw new ValueError(
+        `fileSystem('${folder.given}'): model.json holds ${file.size} bytes, more ` +
+          `than the ${MAX_MODEL_JSON_BYTES} a model.json may have.`
+      );
     }
     try {
       return await readCheckedFile(folder, file);
@@ -44,7 +54,7 @@ async function readModelJsonBytes(folder: Folder): Promise<Uint8Array> {
 }
 
 /** model.json of the folder, checked, and its text. */
-async function readModelJson(folder: Folder): Promise<{text: string, model: CheckedModelJson}> {
+async function readModelJson(folder: Folder): Promise<{text: string; model: CheckedModelJson}> {
   const text = new TextDecoder().decode(await readModelJsonBytes(folder));
   return {text, model: checkModelJson(text, `fileSystem('${folder.given}'): model.json`)};
 }
@@ -61,16 +71,20 @@ async function readWeights(folder: Folder, model: CheckedModelJson): Promise<Uin
       const file = await checkFile(folder, `weightsManifest[${group.index}].paths[${i}]`, entry);
       total += file.size;
       if (total > group.bytes) {
-        throw new ValueError(`fileSystem('${folder.given}'): ${file.what} holds ${file.size} bytes, ` +
-                             `more than the ${group.bytes} bytes the weights of weightsManifest` +
-                             `[${group.index}] need (with the group's files before it); nothing was read.`);
+        throw new ValueError(
+          `fileSystem('${folder.given}'): ${file.what} holds ${file.size} bytes, ` +
+            `more than the ${group.bytes} bytes the weights of weightsManifest` +
+            `[${group.index}] need (with the group's files before it); nothing was read.`
+        );
       }
       checked.push(file);
     }
     if (total < group.bytes) {
-      throw new ValueError(`fileSystem('${folder.given}'): the files of weightsManifest[${group.index}] ` +
-                           `(${group.paths.join(', ')}) hold ${total} bytes, but its weights need ` +
-                           `${group.bytes}.`);
+      throw new ValueError(
+        `fileSystem('${folder.given}'): the files of weightsManifest[${group.index}] ` +
+          `(${group.paths.join(', ')}) hold ${total} bytes, but its weights need ` +
+          `${group.bytes}.`
+      );
     }
   }
   const parts: Uint8Array[] = [];
@@ -81,7 +95,9 @@ async function readWeights(folder: Folder, model: CheckedModelJson): Promise<Uin
 /** The bytes of `view` as an ArrayBuffer of their own (no copy when the view is the whole buffer). */
 function ownBuffer(view: Uint8Array): ArrayBuffer {
   const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
-  return (whole ? view.buffer : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)) as ArrayBuffer;
+  return (
+    whole ? view.buffer : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength)
+  ) as ArrayBuffer;
 }
 
 /** tfjs's model artifacts from a checked model.json and its weights. */
@@ -140,12 +156,14 @@ export function fileSystem(folder: string): io.IOHandler {
   return {
     async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
-        throw new ValueError(`fileSystem('${folder}'): saving a binary (graph) model topology is not ` +
-                             `supported; only a JSON modelTopology is.`);
+        throw new ValueError(
+          `fileSystem('${folder}'): saving a binary (graph) model topology is not ` +
+            `supported; only a JSON modelTopology is.`
+        );
       }
       await fs.promises.mkdir(folder, {recursive: true});
       const where = await resolveFolder(folder, 'model.json');
-      const weights = oneBuffer(artifacts.weightData as ArrayBuffer|ArrayBuffer[]|undefined);
+      const weights = oneBuffer(artifacts.weightData as ArrayBuffer | ArrayBuffer[] | undefined);
       const weightsName = `weights-${uniqueId()}.bin`;
       const modelJson = {
         modelTopology: artifacts.modelTopology,
@@ -154,20 +172,29 @@ export function fileSystem(folder: string): io.IOHandler {
         convertedBy: artifacts.convertedBy ?? null,
         weightsManifest: [{paths: [weightsName], weights: artifacts.weightSpecs ?? []}],
         ...(artifacts.trainingConfig != null ? {trainingConfig: artifacts.trainingConfig} : {}),
-        ...(artifacts.userDefinedMetadata != null ?
-                {userDefinedMetadata: artifacts.userDefinedMetadata} : {}),
+        ...(artifacts.userDefinedMetadata != null
+          ? {userDefinedMetadata: artifacts.userDefinedMetadata}
+          : {}),
       };
       const replaced = await currentSavedWeights(where);
       await replaceFiles(where.real, [
         {name: weightsName, data: weights},
         {name: 'model.json', data: new TextEncoder().encode(JSON.stringify(modelJson))},
       ]);
-      await removeSavedFiles(where.real, replaced.filter(name => name !== weightsName));
-      return {modelArtifactsInfo: io.getModelArtifactsInfoForJSON({...artifacts, weightData: ownBuffer(weights)})};
+      await removeSavedFiles(
+        where.real,
+        replaced.filter(name => name !== weightsName)
+      );
+      return {
+        modelArtifactsInfo: io.getModelArtifactsInfoForJSON({
+          ...artifacts,
+          weightData: ownBuffer(weights),
+        }),
+      };
     },
     async load(): Promise<io.ModelArtifacts> {
       const where = await resolveFolder(folder, 'model.json');
-      for (let attempt = 1;; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         const {text, model} = await readModelJson(where);
         try {
           return artifactsOf(model, await readWeights(where, model));
@@ -175,7 +202,10 @@ export function fileSystem(folder: string): io.IOHandler {
           // A save that replaced the model while this load read it removes the old weights:
           // start again when model.json is now another one, else the file is really missing.
           if (!isMissing(e) || attempt >= LOAD_ATTEMPTS) throw e;
-          const now = await readModelJson(where).then(current => current.text, () => text);
+          const now = await readModelJson(where).then(
+            current => current.text,
+            () => text
+          );
           if (now === text) throw e;
         }
       }

@@ -21,8 +21,10 @@ export interface CheckedFile {
 
 /** An error for a file that does not exist, with `code: 'ENOENT'` as Node's own. */
 export function missingFile(folder: Folder, what: string): Error {
-  const error = new Error(`fileSystem('${folder.given}'): ENOENT: ${what} does not exist in the ` +
-                          `folder ${folder.real}.`);
+  const error = new Error(
+    `fileSystem('${folder.given}'): ENOENT: ${what} does not exist in the ` +
+      `folder ${folder.real}.`
+  );
   return Object.assign(error, {code: 'ENOENT'});
 }
 
@@ -37,15 +39,21 @@ export function isReplaced(error: unknown): boolean {
 }
 
 function refused(folder: Folder, what: string, why: string): ValueError {
-  return new ValueError(`fileSystem('${folder.given}'): ${what} ${why}; only regular files inside ` +
-                        `the folder ${folder.real} are read.`);
+  return new ValueError(
+    `fileSystem('${folder.given}'): ${what} ${why}; only regular files inside ` +
+      `the folder ${folder.real} are read.`
+  );
 }
 
 /** Whether the real path `candidate` is below the real folder `root`. */
 export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
-  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) &&
-      !path.isAbsolute(relative);
+  return (
+    relative !== '' &&
+    relative !== '..' &&
+    !relative.startsWith(`..${path.sep}`) &&
+    !path.isAbsolute(relative)
+  );
 }
 
 /** Resolves the folder to its real path; a missing folder is an ENOENT error naming `file`. */
@@ -54,8 +62,10 @@ export async function resolveFolder(given: string, file: string): Promise<Folder
     return {given, real: await fs.promises.realpath(given)};
   } catch (e) {
     if (!isMissing(e)) throw e;
-    const error = new Error(`fileSystem('${given}'): ENOENT: cannot read ${path.join(given, file)}: ` +
-                            `the folder does not exist.`);
+    const error = new Error(
+      `fileSystem('${given}'): ENOENT: cannot read ${path.join(given, file)}: ` +
+        `the folder does not exist.`
+    );
     throw Object.assign(error, {code: 'ENOENT'});
   }
 }
@@ -101,7 +111,7 @@ export async function checkFile(folder: Folder, what: string, entry: string): Pr
 }
 
 /** Where the open file `fd` really is, on Linux; null where the OS does not say. */
-async function openedPath(fd: number): Promise<string|null> {
+async function openedPath(fd: number): Promise<string | null> {
   if (process.platform !== 'linux') return null;
   try {
     return (await fs.promises.readlink(`/proc/self/fd/${fd}`)).replace(/ \(deleted\)$/, '');
@@ -117,7 +127,8 @@ async function openedPath(fd: number): Promise<string|null> {
  * before a byte of it is read.
  */
 export async function readCheckedFile(folder: Folder, file: CheckedFile): Promise<Uint8Array> {
-  const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+  const flags =
+    fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(file.real, flags);
@@ -131,11 +142,17 @@ export async function readCheckedFile(folder: Folder, file: CheckedFile): Promis
   try {
     const stat = await handle.stat();
     const where = await openedPath(handle.fd);
-    if (!stat.isFile() || stat.dev !== file.dev || stat.ino !== file.ino || stat.size !== file.size ||
-        (where != null && !isInside(folder.real, where))) {
+    if (
+      !stat.isFile() ||
+      stat.dev !== file.dev ||
+      stat.ino !== file.ino ||
+      stat.size !== file.size ||
+      (where != null && !isInside(folder.real, where))
+    ) {
       // A save renaming a new file in does this too: the caller may check the new one.
-      throw Object.assign(refused(folder, file.what, 'was replaced while it was being opened'),
-                          {code: 'EREPLACED'});
+      throw Object.assign(refused(folder, file.what, 'was replaced while it was being opened'), {
+        code: 'EREPLACED',
+      });
     }
     const bytes = new Uint8Array(file.size);
     let at = 0;

@@ -22,8 +22,10 @@ const BYTES_PER_ELEMENT: Record<string, number> = {float32: 4, int32: 4, bool: 1
 const BYTES_PER_QUANTIZED: Record<string, number> = {uint8: 1, uint16: 2, float16: 2};
 
 /** `table[key]` for an own key only, so `'constructor'` is not a dtype. */
-function sizeIn(table: Record<string, number>, key: unknown): number|undefined {
-  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+function sizeIn(table: Record<string, number>, key: unknown): number | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key)
+    ? table[key]
+    : undefined;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -48,13 +50,17 @@ export function checkModelJson(text: string, where: string): CheckedModelJson {
     throw new ValueError(`${where} must hold a JSON object, but holds ${describe(json)}.`);
   }
   if (!isObject(json.modelTopology)) {
-    throw new ValueError(`${where}: modelTopology must be an object (the model's config), but ` +
-                         `got ${describe(json.modelTopology)}.`);
+    throw new ValueError(
+      `${where}: modelTopology must be an object (the model's config), but ` +
+        `got ${describe(json.modelTopology)}.`
+    );
   }
   const manifest = json.weightsManifest ?? [];
   if (!Array.isArray(manifest)) {
-    throw new ValueError(`${where}: weightsManifest must be an array of {paths, weights} ` +
-                         `groups, but got ${describe(manifest)}.`);
+    throw new ValueError(
+      `${where}: weightsManifest must be an array of {paths, weights} ` +
+        `groups, but got ${describe(manifest)}.`
+    );
   }
   const groups = manifest.map((group, index) => checkGroup(group, index, where));
   return {json: json as unknown as io.ModelJSON, groups};
@@ -71,42 +77,58 @@ function checkGroup(group: unknown, index: number, where: string): WeightGroup {
   }
   paths.forEach((p, i) => {
     if (typeof p !== 'string' || p.length === 0) {
-      throw new ValueError(`${at}.paths[${i}] must be a non-empty file name, but got ${describe(p)}.`);
+      throw new ValueError(
+        `${at}.paths[${i}] must be a non-empty file name, but got ${describe(p)}.`
+      );
     }
   });
   if (!Array.isArray(weights)) {
-    throw new ValueError(`${at}.weights must be an array of {name, shape, dtype}, but got ` +
-                         `${describe(weights)}.`);
+    throw new ValueError(
+      `${at}.weights must be an array of {name, shape, dtype}, but got ` + `${describe(weights)}.`
+    );
   }
-  const bytes = weights.reduce((sum: number, w, i) => sum + weightBytes(w, `${at}.weights[${i}]`), 0);
+  const bytes = weights.reduce(
+    (sum: number, w, i) => sum + weightBytes(w, `${at}.weights[${i}]`),
+    0
+  );
   return {index, paths: paths as string[], weights: weights as io.WeightsManifestEntry[], bytes};
 }
 
 /** The bytes one manifest weight takes in its file. */
 function weightBytes(weight: unknown, at: string): number {
   if (!isObject(weight) || typeof weight.name !== 'string') {
-    throw new ValueError(`${at} must be an object with a string name, but got ${describe(weight)}.`);
+    throw new ValueError(
+      `${at} must be an object with a string name, but got ${describe(weight)}.`
+    );
   }
   const named = `${at} ('${weight.name}')`;
   const {shape, dtype, quantization} = weight;
   if (!Array.isArray(shape) || !shape.every(d => Number.isInteger(d) && d >= 0)) {
-    throw new ValueError(`${named}.shape must be an array of whole numbers >= 0, but got ${describe(shape)}.`);
+    throw new ValueError(
+      `${named}.shape must be an array of whole numbers >= 0, but got ${describe(shape)}.`
+    );
   }
   const elements = (shape as number[]).reduce((a, b) => a * b, 1);
   if (quantization != null) {
-    const size = isObject(quantization) ? sizeIn(BYTES_PER_QUANTIZED, quantization.dtype) : undefined;
+    const size = isObject(quantization)
+      ? sizeIn(BYTES_PER_QUANTIZED, quantization.dtype)
+      : undefined;
     if (size === undefined) {
-      throw new ValueError(`${named}.quantization.dtype must be one of ` +
-                           `${Object.keys(BYTES_PER_QUANTIZED).join(', ')}, but got ` +
-                           `${describe(isObject(quantization) ? quantization.dtype : quantization)}.`);
+      throw new ValueError(
+        `${named}.quantization.dtype must be one of ` +
+          `${Object.keys(BYTES_PER_QUANTIZED).join(', ')}, but got ` +
+          `${describe(isObject(quantization) ? quantization.dtype : quantization)}.`
+      );
     }
     return elements * size;
   }
   const size = sizeIn(BYTES_PER_ELEMENT, dtype);
   if (size === undefined) {
     // String weights have no size known before reading them, so they cannot be bounded.
-    throw new ValueError(`${named}.dtype must be one of ${Object.keys(BYTES_PER_ELEMENT).join(', ')}, ` +
-                         `but got ${describe(dtype)}.`);
+    throw new ValueError(
+      `${named}.dtype must be one of ${Object.keys(BYTES_PER_ELEMENT).join(', ')}, ` +
+        `but got ${describe(dtype)}.`
+    );
   }
   return elements * size;
 }

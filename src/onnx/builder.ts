@@ -31,7 +31,7 @@ export interface LayerSpec {
 }
 
 /** The padding a conv layer's config spells for `pads`: Keras's names where one fits. */
-export function convPadding(g: ConvGeometry): string|[number, number] {
+export function convPadding(g: ConvGeometry): string | [number, number] {
   const [left, right] = g.pads;
   const span = (g.kernelSize - 1) * g.dilation;
   if (left === 0 && right === 0) return 'valid';
@@ -55,23 +55,38 @@ export class ModelBuilder {
   }
 
   /** Adds a layer named after `base` and returns it (its `name` is the one to feed on). */
-  add(className: string, base: string, config: Record<string, unknown>, inputs: string[],
-      weights: LayerWeight[] = [], conv?: ConvGeometry): LayerSpec {
+  add(
+    className: string,
+    base: string,
+    config: Record<string, unknown>,
+    inputs: string[],
+    weights: LayerWeight[] = [],
+    conv?: ConvGeometry
+  ): LayerSpec {
     const name = this.uniqueName(base);
-    const spec: LayerSpec = {className, name, config: {...config, name, trainable: true},
-                             inputs, weights, conv};
+    const spec: LayerSpec = {
+      className,
+      name,
+      config: {...config, name, trainable: true},
+      inputs,
+      weights,
+      conv,
+    };
     this.layers.push(spec);
     return spec;
   }
 
   /** The layer named `name`. */
-  find(name: string): LayerSpec|undefined {
+  find(name: string): LayerSpec | undefined {
     return this.layers.find(l => l.name === name);
   }
 
   /** Drops a layer that a later one folded in (nothing else may read it). */
   remove(name: string): void {
-    this.layers.splice(this.layers.findIndex(l => l.name === name), 1);
+    this.layers.splice(
+      this.layers.findIndex(l => l.name === name),
+      1
+    );
   }
 
   /** The Keras functional-model topology of the layers, with `inputs` and `outputs` by name. */

@@ -10,9 +10,13 @@ import {ConstValue, TensorValue, Value} from './values.js';
 
 /** The state one op's mapping works in. */
 export class Context {
-  constructor(readonly builder: ModelBuilder, readonly node: OnnxNode, readonly opset: number,
-              private readonly useCounts: Map<string, number>,
-              private readonly graphInputs: Set<string>) {}
+  constructor(
+    readonly builder: ModelBuilder,
+    readonly node: OnnxNode,
+    readonly opset: number,
+    private readonly useCounts: Map<string, number>,
+    private readonly graphInputs: Set<string>
+  ) {}
 
   /** A `ValueError` naming this node and saying why it cannot be imported. */
   fail(why: string): never {
@@ -35,36 +39,43 @@ export class Context {
   }
 
   /** Input `i` as a tensor the model computes. */
-  tensor(inputs: Array<Value|undefined>, i: number, what = `input ${i}`): TensorValue {
+  tensor(inputs: Array<Value | undefined>, i: number, what = `input ${i}`): TensorValue {
     const v = inputs[i];
     if (!v || v.kind !== 'tensor') this.fail(`needs its ${what} computed from the model's input.`);
     return v;
   }
 
   /** Input `i` as a constant (an initializer, a Constant or folded shape arithmetic). */
-  constant(inputs: Array<Value|undefined>, i: number, what = `input ${i}`): ConstValue {
+  constant(inputs: Array<Value | undefined>, i: number, what = `input ${i}`): ConstValue {
     const v = inputs[i];
     if (!v || v.kind !== 'const') {
-      this.fail(`needs its ${what} to be a constant (an initializer), but it is ` +
-                `${!v ? 'missing' : 'computed from the model\'s input'}.`);
+      this.fail(
+        `needs its ${what} to be a constant (an initializer), but it is ` +
+          `${!v ? 'missing' : "computed from the model's input"}.`
+      );
     }
     return v;
   }
 
   /** Input `i` as constant float data of `shape` ([] to accept any). */
-  floats(inputs: Array<Value|undefined>, i: number, what: string, shape?: number[]):
-      Float32Array {
+  floats(
+    inputs: Array<Value | undefined>,
+    i: number,
+    what: string,
+    shape?: number[]
+  ): Float32Array {
     const c = this.constant(inputs, i, what);
     if (shape && JSON.stringify(c.dims) !== JSON.stringify(shape)) {
-      this.fail(`has ${what} of shape ${JSON.stringify(c.dims)}, expected ` +
-                `${JSON.stringify(shape)}.`);
+      this.fail(
+        `has ${what} of shape ${JSON.stringify(c.dims)}, expected ` + `${JSON.stringify(shape)}.`
+      );
     }
-    return c.isFloat ? c.data as Float32Array : Float32Array.from(this.ints(c, what));
+    return c.isFloat ? (c.data as Float32Array) : Float32Array.from(this.ints(c, what));
   }
 
   /** A const's elements as integers; a symbolic dimension fails. */
   ints(c: ConstValue, what: string): number[] {
-    return Array.from(c.data as ArrayLike<number|string>, v => {
+    return Array.from(c.data as ArrayLike<number | string>, v => {
       if (typeof v !== 'number') this.fail(`has ${what} that depends on the input's ${v}.`);
       return v;
     });
@@ -83,7 +94,7 @@ export class Context {
   }
 
   /** The ints attribute `name`, or undefined when the node has none. */
-  attrInts(name: string): number[]|undefined {
+  attrInts(name: string): number[] | undefined {
     const a = this.node.attributes.get(name);
     return a ? a.ints : undefined;
   }
@@ -95,7 +106,7 @@ export class Context {
   }
 
   /** The tensor attribute `name` as a checked constant, or undefined. */
-  attrTensor(name: string): ConstValue|undefined {
+  attrTensor(name: string): ConstValue | undefined {
     const t = this.node.attributes.get(name)?.t;
     return t ? toConst(t, `${nodeLabel(this.node)}'s attribute '${name}'`) : undefined;
   }
@@ -111,7 +122,7 @@ export class Context {
   }
 
   /** The value a new layer writes as this node's output `index`. */
-  out(layer: string, perm: number[], dims: Array<number|null>, index = 0): TensorValue {
+  out(layer: string, perm: number[], dims: Array<number | null>, index = 0): TensorValue {
     return {kind: 'tensor', layer, perm, dims, onnxName: this.node.outputs[index], direct: true};
   }
 
@@ -122,7 +133,7 @@ export class Context {
 }
 
 /** What an op's mapping returns: a value for each output (undefined where none is made). */
-export type OpResult = Array<Value|undefined>;
+export type OpResult = Array<Value | undefined>;
 
 /** Maps one ONNX op: its inputs (undefined where omitted) to its outputs. */
-export type OpHandler = (ctx: Context, inputs: Array<Value|undefined>) => OpResult;
+export type OpHandler = (ctx: Context, inputs: Array<Value | undefined>) => OpResult;

@@ -45,23 +45,37 @@ function inputLayer(builder: ModelBuilder, info: OnnxValueInfo): Value {
   const dims = info.dims;
   const what = `the graph input '${info.name}'`;
   if (info.elemType !== 1) {
-    throw new ValueError(`loadOnnxModel: ${what} has ONNX element type ${info.elemType}; ` +
-                         'only float32 inputs map.');
+    throw new ValueError(
+      `loadOnnxModel: ${what} has ONNX element type ${info.elemType}; ` + 'only float32 inputs map.'
+    );
   }
   if (!dims || (dims.length !== 3 && dims.length !== 2)) {
-    throw new ValueError(`loadOnnxModel: ${what} has shape ${JSON.stringify(dims)}; only ` +
-                         '[N, C, L] (and [N, K]) inputs map.');
+    throw new ValueError(
+      `loadOnnxModel: ${what} has shape ${JSON.stringify(dims)}; only ` +
+        '[N, C, L] (and [N, K]) inputs map.'
+    );
   }
-  const known = dims.map(d => typeof d === 'number' ? d : null);
+  const known = dims.map(d => (typeof d === 'number' ? d : null));
   if (known[1] === null) {
     throw new ValueError(`loadOnnxModel: ${what} has a channel axis that varies.`);
   }
   const shape = dims.length === 3 ? [null, known[2], known[1]] : [null, known[1]];
   const name = builder.uniqueName(info.name);
-  builder.layers.push({className: 'InputLayer', name, inputs: [], weights: [],
-                       config: {batch_input_shape: shape, dtype: 'float32', sparse: false, name}});
-  return {kind: 'tensor', layer: name, perm: dims.length === 3 ? CHANNELS_LAST : [0, 1],
-          dims: [null, ...known.slice(1)], onnxName: info.name, direct: true};
+  builder.layers.push({
+    className: 'InputLayer',
+    name,
+    inputs: [],
+    weights: [],
+    config: {batch_input_shape: shape, dtype: 'float32', sparse: false, name},
+  });
+  return {
+    kind: 'tensor',
+    layer: name,
+    perm: dims.length === 3 ? CHANNELS_LAST : [0, 1],
+    dims: [null, ...known.slice(1)],
+    onnxName: info.name,
+    direct: true,
+  };
 }
 
 /** Maps `graph` to layers and builds the model. */
@@ -111,8 +125,10 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
   const outputs = graph.outputs.map(o => {
     const v = values.get(o.name);
     if (!v || v.kind !== 'tensor') {
-      throw new ValueError(`loadOnnxModel: the graph output '${o.name}' is ` +
-                           `${v ? 'a constant' : 'never written'}; only computed outputs map.`);
+      throw new ValueError(
+        `loadOnnxModel: the graph output '${o.name}' is ` +
+          `${v ? 'a constant' : 'never written'}; only computed outputs map.`
+      );
     }
     return v.layer;
   });
@@ -126,4 +142,3 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     throw new ValueError(`loadOnnxModel: tfjs could not build the imported model: ${message}`);
   }
 }
-

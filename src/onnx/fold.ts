@@ -17,7 +17,7 @@ function strides(dims: number[]): number[] {
  * The element count of `dims` for a value folded at load, checked before it is allocated: each
  * dim a whole number >= 0, at most MAX_FOLDED_ELEMENTS in all.
  */
-export function foldedSize(dims: ArrayLike<number|string>): number {
+export function foldedSize(dims: ArrayLike<number | string>): number {
   let size = 1;
   for (const d of Array.from(dims)) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
@@ -26,8 +26,10 @@ export function foldedSize(dims: ArrayLike<number|string>): number {
     size *= d;
   }
   if (size > MAX_FOLDED_ELEMENTS) {
-    throw new FoldError(`a folded tensor of ${size} elements (dims ${JSON.stringify(dims)}), ` +
-                        `more than the ${MAX_FOLDED_ELEMENTS} made at load`);
+    throw new FoldError(
+      `a folded tensor of ${size} elements (dims ${JSON.stringify(dims)}), ` +
+        `more than the ${MAX_FOLDED_ELEMENTS} made at load`
+    );
   }
   return size;
 }
@@ -36,7 +38,7 @@ export function foldedSize(dims: ArrayLike<number|string>): number {
 function build(dims: number[], like: ConstValue, at: (index: number[]) => number): ConstValue {
   // Slices and transposes never make more elements than their input has; gathers are checked.
   const size = sizeOf(dims);
-  const data: Float32Array|Scalar[] = like.isFloat ? new Float32Array(size) : new Array(size);
+  const data: Float32Array | Scalar[] = like.isFloat ? new Float32Array(size) : new Array(size);
   const index = new Array(dims.length).fill(0);
   for (let i = 0; i < size; i++) {
     (data as Scalar[])[i] = like.data[at(index)];
@@ -57,12 +59,19 @@ export function axisOf(axis: number, rank: number): number {
 
 export function transposeConst(c: ConstValue, perm: number[]): ConstValue {
   const s = strides(c.dims);
-  return build(perm.map(p => c.dims[p]), c,
-               index => index.reduce((o, v, i) => o + v * s[perm[i]], 0));
+  return build(
+    perm.map(p => c.dims[p]),
+    c,
+    index => index.reduce((o, v, i) => o + v * s[perm[i]], 0)
+  );
 }
 
-export function gatherConst(c: ConstValue, indices: number[], indexDims: number[],
-                            axis: number): ConstValue {
+export function gatherConst(
+  c: ConstValue,
+  indices: number[],
+  indexDims: number[],
+  axis: number
+): ConstValue {
   const a = axisOf(axis, c.dims.length);
   const n = c.dims[a];
   const fixed = indices.map(i => {
@@ -73,7 +82,8 @@ export function gatherConst(c: ConstValue, indices: number[], indexDims: number[
   const dims = [...c.dims.slice(0, a), ...indexDims, ...c.dims.slice(a + 1)];
   // Repeated indices can ask for more elements than the input has: check before making them.
   if (sizeOf(dims) > sizeOf(c.dims)) foldedSize(dims);
-  const s = strides(c.dims), is = strides(indexDims);
+  const s = strides(c.dims),
+    is = strides(indexDims);
   return build(dims, c, index => {
     const k = index.slice(a, a + indexDims.length).reduce((o, v, i) => o + v * is[i], 0);
     const src = [...index.slice(0, a), fixed[k], ...index.slice(a + indexDims.length)];
@@ -81,14 +91,23 @@ export function gatherConst(c: ConstValue, indices: number[], indexDims: number[
   });
 }
 
-export function sliceConst(c: ConstValue, starts: number[], ends: number[], axes: number[],
-                           steps: number[]): ConstValue {
-  const begin = c.dims.map(() => 0), step = c.dims.map(() => 1), dims = [...c.dims];
+export function sliceConst(
+  c: ConstValue,
+  starts: number[],
+  ends: number[],
+  axes: number[],
+  steps: number[]
+): ConstValue {
+  const begin = c.dims.map(() => 0),
+    step = c.dims.map(() => 1),
+    dims = [...c.dims];
   axes.forEach((axis, i) => {
-    const a = axisOf(axis, c.dims.length), n = c.dims[a], st = steps[i] ?? 1;
+    const a = axisOf(axis, c.dims.length),
+      n = c.dims[a],
+      st = steps[i] ?? 1;
     if (st === 0) throw new FoldError('a Slice step of 0');
     const clamp = (v: number, lo: number, hi: number) =>
-        Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
+      Math.max(lo, Math.min(hi, v < 0 ? v + n : v));
     const b = st > 0 ? clamp(starts[i], 0, n) : clamp(starts[i], -1, n - 1);
     const e = st > 0 ? clamp(ends[i], 0, n) : clamp(ends[i], -1, n - 1);
     begin[a] = b;
@@ -117,9 +136,12 @@ export function concatConsts(cs: ConstValue[], axis: number): ConstValue {
 }
 
 /** ONNX Reshape's target dims: 0 copies the input's dim (unless allowzero), -1 is inferred. */
-export function reshapeDims(input: Array<number|null>, shape: Scalar[],
-                            allowZero: boolean): Array<number|null> {
-  const dims: Array<number|null> = shape.map((v, i) => {
+export function reshapeDims(
+  input: Array<number | null>,
+  shape: Scalar[],
+  allowZero: boolean
+): Array<number | null> {
+  const dims: Array<number | null> = shape.map((v, i) => {
     if (typeof v === 'string') return null;
     if (v === 0 && !allowZero) return input[i] ?? null;
     return v;
@@ -128,16 +150,18 @@ export function reshapeDims(input: Array<number|null>, shape: Scalar[],
   if (inferred >= 0) {
     const known = dims.filter((_, i) => i !== inferred);
     const total = input.every(d => d !== null) ? sizeOf(input as number[]) : null;
-    dims[inferred] = total === null || known.some(d => d === null) ? null :
-        total / sizeOf(known as number[]);
+    dims[inferred] =
+      total === null || known.some(d => d === null) ? null : total / sizeOf(known as number[]);
   }
   return dims;
 }
 
 export function reshapeConst(c: ConstValue, shape: Scalar[], allowZero: boolean): ConstValue {
   const dims = reshapeDims(c.dims, shape, allowZero);
-  if (dims.some(d => d === null || !Number.isInteger(d)) || sizeOf(dims as number[]) !==
-      sizeOf(c.dims)) {
+  if (
+    dims.some(d => d === null || !Number.isInteger(d)) ||
+    sizeOf(dims as number[]) !== sizeOf(c.dims)
+  ) {
     throw new FoldError(`a Reshape of ${JSON.stringify(c.dims)} to ${JSON.stringify(shape)}`);
   }
   return {...c, dims: dims as number[]};
@@ -155,15 +179,18 @@ export function binaryConst(op: string, x: ConstValue, y: ConstValue): ConstValu
   const f = BINARY[op];
   const rank = Math.max(x.dims.length, y.dims.length);
   const pad = (d: number[]) => [...new Array(rank - d.length).fill(1), ...d];
-  const xd = pad(x.dims), yd = pad(y.dims);
+  const xd = pad(x.dims),
+    yd = pad(y.dims);
   const dims = xd.map((d, i) => {
     if (d !== yd[i] && d !== 1 && yd[i] !== 1) {
-      throw new FoldError(`shapes ${JSON.stringify(x.dims)} and ${JSON.stringify(y.dims)} ` +
-                          'do not broadcast');
+      throw new FoldError(
+        `shapes ${JSON.stringify(x.dims)} and ${JSON.stringify(y.dims)} ` + 'do not broadcast'
+      );
     }
     return Math.max(d, yd[i]);
   });
-  const xs = strides(xd), ys = strides(yd);
+  const xs = strides(xd),
+    ys = strides(yd);
   const isFloat = x.isFloat || y.isFloat;
   const size = foldedSize(dims);
   const data: Scalar[] = new Array(size);
@@ -185,6 +212,8 @@ export function binaryConst(op: string, x: ConstValue, y: ConstValue): ConstValu
 }
 
 /** Whether every value is a const (or absent), so the node folds. */
-export function allConst(values: Array<Value|undefined>): values is Array<ConstValue|undefined> {
+export function allConst(
+  values: Array<Value | undefined>
+): values is Array<ConstValue | undefined> {
   return values.every(v => v === undefined || v.kind === 'const');
 }

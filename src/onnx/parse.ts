@@ -50,7 +50,7 @@ export interface OnnxNode {
 export interface OnnxValueInfo {
   name: string;
   elemType: number;
-  dims: Array<number|string|null>|null;
+  dims: Array<number | string | null> | null;
 }
 
 /** The graph of an ONNX model, as the importer reads it. */
@@ -63,7 +63,7 @@ export interface OnnxGraph {
   outputs: OnnxValueInfo[];
 }
 
-let root: protobuf.Root|null = null;
+let root: protobuf.Root | null = null;
 
 function onnxType(name: string): protobuf.Type {
   if (root === null) root = protobuf.Root.fromJSON(ONNX_SCHEMA);
@@ -77,8 +77,10 @@ function decode<T>(name: string, bytes: Uint8Array, what: string): T {
     return type.toObject(type.decode(bytes), {longs: Number, arrays: true}) as T;
   } catch (e) {
     // protobufjs throws on truncated or misencoded bytes; a stack overflow (nested groups) too.
-    throw new ValueError(`loadOnnxModel: the bytes are not a valid ${what}: ` +
-                         `${e instanceof Error ? e.message : String(e)}.`);
+    throw new ValueError(
+      `loadOnnxModel: the bytes are not a valid ${what}: ` +
+        `${e instanceof Error ? e.message : String(e)}.`
+    );
   }
 }
 
@@ -91,7 +93,7 @@ export function parseOnnxTensor(bytes: Uint8Array): TensorProto {
 }
 
 /** Names a node for error messages: its name (or its first output) and op type. */
-export function nodeLabel(node: {name: string, opType: string, outputs: string[]}): string {
+export function nodeLabel(node: {name: string; opType: string; outputs: string[]}): string {
   const name = node.name || node.outputs[0] || '(unnamed)';
   return `node '${name}' (${node.opType})`;
 }
@@ -109,25 +111,35 @@ function malformed(why: string): ValueError {
 export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   if (bytes.length === 0) throw malformed('the source is empty');
   type Decoded = {
-    graph?: {node: RawNode[], initializer: TensorProto[], sparseInitializer: Uint8Array[],
-             input: RawValueInfo[], output: RawValueInfo[]},
-    opsetImport: Array<{domain?: string, version?: number}>,
-    functions: Uint8Array[],
+    graph?: {
+      node: RawNode[];
+      initializer: TensorProto[];
+      sparseInitializer: Uint8Array[];
+      input: RawValueInfo[];
+      output: RawValueInfo[];
+    };
+    opsetImport: Array<{domain?: string; version?: number}>;
+    functions: Uint8Array[];
   };
   const model = decode<Decoded>('ModelProto', bytes, 'ONNX model');
   const graph = model.graph;
   if (!graph) throw malformed('it has no graph');
   if (model.functions.length > 0) {
-    throw new ValueError('loadOnnxModel: the model defines local functions, which this ' +
-                         'importer does not support; export without them (inline them).');
+    throw new ValueError(
+      'loadOnnxModel: the model defines local functions, which this ' +
+        'importer does not support; export without them (inline them).'
+    );
   }
   if (graph.sparseInitializer.length > 0) {
-    throw new ValueError('loadOnnxModel: the model has sparse initializers, which this ' +
-                         'importer does not support.');
+    throw new ValueError(
+      'loadOnnxModel: the model has sparse initializers, which this ' + 'importer does not support.'
+    );
   }
   if (graph.node.length > MAX_NODES) {
-    throw new ValueError(`loadOnnxModel: the graph has ${graph.node.length} nodes, more than ` +
-                         `the ${MAX_NODES} this importer accepts.`);
+    throw new ValueError(
+      `loadOnnxModel: the graph has ${graph.node.length} nodes, more than ` +
+        `the ${MAX_NODES} this importer accepts.`
+    );
   }
   const main = model.opsetImport.find(o => !o.domain || o.domain === 'ai.onnx');
   const opset = main && typeof main.version === 'number' ? main.version : 1;
@@ -151,7 +163,7 @@ interface RawNode {
   name?: string;
   opType?: string;
   domain?: string;
-  attribute: Array<Omit<OnnxAttribute, 'hasGraph'>&{g?: Uint8Array, graphs: Uint8Array[]}>;
+  attribute: Array<Omit<OnnxAttribute, 'hasGraph'> & {g?: Uint8Array; graphs: Uint8Array[]}>;
 }
 
 function toNode(raw: RawNode): OnnxNode {
@@ -172,26 +184,31 @@ function toNode(raw: RawNode): OnnxNode {
 
 interface RawValueInfo {
   name?: string;
-  type?: {tensorType?: {elemType?: number,
-                        shape?: {dim: Array<{dimValue?: number, dimParam?: string}>}}};
+  type?: {
+    tensorType?: {elemType?: number; shape?: {dim: Array<{dimValue?: number; dimParam?: string}>}};
+  };
 }
 
 function toValueInfo(raw: RawValueInfo): OnnxValueInfo {
   const name = raw.name || '';
   const tensorType = raw.type?.tensorType;
   if (raw.type && !tensorType) {
-    throw new ValueError(`loadOnnxModel: the graph input or output '${name}' is not a tensor ` +
-                         '(a sequence, map or optional), which this importer does not support.');
+    throw new ValueError(
+      `loadOnnxModel: the graph input or output '${name}' is not a tensor ` +
+        '(a sequence, map or optional), which this importer does not support.'
+    );
   }
   const shape = tensorType?.shape;
-  let dims: Array<number|string|null>|null = null;
+  let dims: Array<number | string | null> | null = null;
   if (shape) {
     if (shape.dim.length > MAX_RANK) throw malformed(`'${name}' has ${shape.dim.length} dims`);
     dims = shape.dim.map(d => {
       if (d.dimValue !== undefined) {
         if (!Number.isInteger(d.dimValue) || d.dimValue < 0 || d.dimValue > MAX_DIMENSION) {
-          throw new ValueError(`loadOnnxModel: the graph input or output '${name}' declares a ` +
-                               `dimension of ${d.dimValue}, outside 0..${MAX_DIMENSION}.`);
+          throw new ValueError(
+            `loadOnnxModel: the graph input or output '${name}' declares a ` +
+              `dimension of ${d.dimValue}, outside 0..${MAX_DIMENSION}.`
+          );
         }
         return d.dimValue;
       }

@@ -2,14 +2,14 @@
 // tensor some layer of the model being built computes.
 
 /** A number, or a string naming a dimension only known when the model runs (e.g. 'batch'). */
-export type Scalar = number|string;
+export type Scalar = number | string;
 
 /** A value known at load: an initializer, a Constant, or folded shape arithmetic. */
 export interface ConstValue {
   kind: 'const';
   dims: number[];
   /** Float tensors as float32; integer ones as plain numbers, where a symbol may stand. */
-  data: Float32Array|Scalar[];
+  data: Float32Array | Scalar[];
   isFloat: boolean;
 }
 
@@ -30,7 +30,7 @@ export interface TensorValue {
   layer: string;
   perm: number[];
   /** ONNX dims: a number where known at load, null where it varies (batch, time). */
-  dims: Array<number|null>;
+  dims: Array<number | null>;
   /** The ONNX name of the value, to ask how many nodes read it. */
   onnxName: string;
   /** True when this is its layer's own output, not another name for it (Identity, Transpose). */
@@ -39,7 +39,7 @@ export interface TensorValue {
   nonNegative?: boolean;
 }
 
-export type Value = ConstValue|FillValue|TensorValue;
+export type Value = ConstValue | FillValue | TensorValue;
 
 /** The ONNX element count of a const of `dims`. */
 export function sizeOf(dims: number[]): number {

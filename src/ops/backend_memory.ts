@@ -23,8 +23,12 @@ const MIB = 2 ** 20;
  * wasm's products take from the same heap: the packed pointwise filter (the forward's, or the
  * input gradient's `dd = dy . pw^T`), as big as the filter itself.
  */
-function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
-                    outChannels: number): number {
+function stageBytes(
+  g: ConvGeometry,
+  ncw: boolean,
+  stage: 'forward' | 'gradient',
+  outChannels: number
+): number {
   const {batch: b, inWidth: l, inChannels: c, multiplier: m, stride: s, plan} = g;
   const t = plan.outWidth;
   const x = b * l * c;
@@ -33,11 +37,21 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
   const y = b * t * outChannels;
   const layout = ncw ? 1 : 0;
   const pieces = g.kernelSize > 4 ? 2 : 1;
-  const elements = stage === 'forward' ?
-      layout * x + (pieces - 1) * 2 * padded + pieces * d + (1 + layout) * y +
-          separableScratchFloats(c * m, outChannels) :
-      (1 + layout) * y + 2 * Math.min(d, y) + d + 2 * s * d + 2 * padded + 2 * b * l * c * m +
-          layout * x + productScratchFloats(outChannels, c * m, false);
+  const elements =
+    stage === 'forward'
+      ? layout * x +
+        (pieces - 1) * 2 * padded +
+        pieces * d +
+        (1 + layout) * y +
+        separableScratchFloats(c * m, outChannels)
+      : (1 + layout) * y +
+        2 * Math.min(d, y) +
+        d +
+        2 * s * d +
+        2 * padded +
+        2 * b * l * c * m +
+        layout * x +
+        productScratchFloats(outChannels, c * m, false);
   return 4 * elements;
 }
 
@@ -45,7 +59,7 @@ function stageBytes(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
  * The bytes that new tensors may still take on the active backend, keeping room for what
  * tensors do not count; null where the backend reports its own limit.
  */
-export function addressableRoom(): number|null {
+export function addressableRoom(): number | null {
   const limit = strategy().addressableBytes;
   return limit == null ? null : limit - memory().numBytes - SLACK_BYTES;
 }
@@ -59,9 +73,11 @@ function checkAddressable(need: number, what: string, detail: string, advice: st
   const room = addressableRoom();
   if (room == null || need <= room) return;
   throw new ValueError(
-      `${what} needs about ${Math.ceil(need / MIB)} MiB (${detail}) with ${
-          Math.ceil(memory().numBytes / MIB)} MiB of tensors alive, but the ${getBackend()} ` +
-      `backend can address ${strategy().addressableBytes! / MIB} MiB in all. ${advice}`);
+    `${what} needs about ${Math.ceil(need / MIB)} MiB (${detail}) with ${Math.ceil(
+      memory().numBytes / MIB
+    )} MiB of tensors alive, but the ${getBackend()} ` +
+      `backend can address ${strategy().addressableBytes! / MIB} MiB in all. ${advice}`
+  );
 }
 
 /**
@@ -71,18 +87,26 @@ function checkAddressable(need: number, what: string, detail: string, advice: st
  * pass that tfjs records for a gradient is checked for its gradient too, so that a training
  * step fails before it starts rather than halfway through.
  */
-export function checkBackendMemory(g: ConvGeometry, ncw: boolean, stage: 'forward'|'gradient',
-                                   outChannels: number): void {
+export function checkBackendMemory(
+  g: ConvGeometry,
+  ncw: boolean,
+  stage: 'forward' | 'gradient',
+  outChannels: number
+): void {
   const training = stage === 'forward' && isRecordingGradients();
-  const need = !training ?
-      stageBytes(g, ncw, stage, outChannels) :
-      Math.max(stageBytes(g, ncw, 'forward', outChannels),
-               stageBytes(g, ncw, 'gradient', outChannels));
+  const need = !training
+    ? stageBytes(g, ncw, stage, outChannels)
+    : Math.max(
+        stageBytes(g, ncw, 'forward', outChannels),
+        stageBytes(g, ncw, 'gradient', outChannels)
+      );
   checkAddressable(
-      need, `separableConv1d: this ${training ? 'training step' : stage}`,
-      `batch ${g.batch}, width ${g.inWidth} -> ${g.plan.outWidth}, ${g.inChannels} channels x ` +
-          `multiplier ${g.multiplier}, ${outChannels} output channels`,
-      'Use a smaller batch, a shorter width or fewer channels (or the cpu backend).');
+    need,
+    `separableConv1d: this ${training ? 'training step' : stage}`,
+    `batch ${g.batch}, width ${g.inWidth} -> ${g.plan.outWidth}, ${g.inChannels} channels x ` +
+      `multiplier ${g.multiplier}, ${outChannels} output channels`,
+    'Use a smaller batch, a shorter width or fewer channels (or the cpu backend).'
+  );
 }
 
 /**
@@ -95,8 +119,12 @@ export function checkWeightMemory(layerName: string, weights: Record<string, num
   const sizes = Object.values(weights).map(shape => shape.reduce((a, b) => a * b, 1));
   const need = 4 * (sizes.reduce((a, b) => a + b, 0) + 2 * Math.max(...sizes));
   checkAddressable(
-      need, `${layerName}: building the weights`,
-      Object.entries(weights).map(([name, shape]) => `${name} [${shape.join(', ')}]`).join(', '),
-      'Use a smaller kernelSize, depthMultiplier or filters, fewer input channels, or the cpu ' +
-          'backend.');
+    need,
+    `${layerName}: building the weights`,
+    Object.entries(weights)
+      .map(([name, shape]) => `${name} [${shape.join(', ')}]`)
+      .join(', '),
+    'Use a smaller kernelSize, depthMultiplier or filters, fewer input channels, or the cpu ' +
+      'backend.'
+  );
 }

@@ -1,4 +1,20 @@
-import {add, conv1d, customGrad, pad, reshape, slice, stack, stridedSlice, Tensor, Tensor1D, Tensor2D, Tensor3D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {
+  add,
+  conv1d,
+  customGrad,
+  pad,
+  reshape,
+  slice,
+  stack,
+  stridedSlice,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  tidy,
+  transpose,
+  zeros,
+} from '@tensorflow/tfjs-core';
 
 import {product, sumRows} from './products.js';
 import {Padding, PaddingPlan, planPadding} from './padding.js';
@@ -12,9 +28,9 @@ export interface DenseConv1dOptions {
   /** Spacing between taps. Default 1. */
   dilation?: number;
   /** `'NWC'` (default) or `'NCW'`. */
-  dataFormat?: 'NWC'|'NCW';
+  dataFormat?: 'NWC' | 'NCW';
   /** Added to every output, `[outChannels]`. */
-  bias?: Tensor1D|null;
+  bias?: Tensor1D | null;
   /** Names the caller in errors (a layer's name). Default `'conv1d'`. */
   caller?: string;
 }
@@ -33,7 +49,7 @@ interface Geometry {
  * Whether tfjs's own `conv1d` computes this padding by itself: the layer of tfjs-layers runs
  * exactly that call for 'valid' and 'same', and must stay bit-identical to it.
  */
-function tfjsPadding(pad: Padding): pad is 'valid'|'same' {
+function tfjsPadding(pad: Padding): pad is 'valid' | 'same' {
   return pad === 'valid' || pad === 'same';
 }
 
@@ -43,9 +59,10 @@ function tfjsPadding(pad: Padding): pad is 'valid'|'same' {
  */
 function tapRows(x: Tensor3D, start: number, n: number, stride: number): Tensor2D {
   const [b, , c] = x.shape;
-  const rows = stride === 1 ? slice(x, [0, start, 0], [b, n, c]) :
-                              stridedSlice(x, [0, start, 0], [b, start + (n - 1) * stride + 1, c],
-                                           [1, stride, 1]);
+  const rows =
+    stride === 1
+      ? slice(x, [0, start, 0], [b, n, c])
+      : stridedSlice(x, [0, start, 0], [b, start + (n - 1) * stride + 1, c], [1, stride, 1]);
   return reshape(rows, [b * n, c]) as Tensor2D;
 }
 
@@ -60,23 +77,44 @@ function tap(kernel: Tensor3D, k: number): Tensor2D {
  * dilation 1) it does, after explicit zero padding for the modes it lacks; otherwise it is a
  * sum of one product per tap, each over the strided rows that tap reads.
  */
-function forwardValue(x: Tensor3D, kernel: Tensor3D, bias: Tensor1D|null, g: Geometry): Tensor3D {
+function forwardValue(x: Tensor3D, kernel: Tensor3D, bias: Tensor1D | null, g: Geometry): Tensor3D {
   return tidy(() => {
     const {stride, dilation, plan} = g;
     const [kernelSize, , filters] = kernel.shape;
     if (stride === 1 || dilation === 1 || kernelSize === 1) {
-      const padded = tfjsPadding(g.pad) ? x : pad(x, [[0, 0], [plan.left, plan.right], [0, 0]]);
-      const y = conv1d(padded, kernel, stride, tfjsPadding(g.pad) ? g.pad : 'valid', 'NWC',
-                       kernelSize === 1 ? 1 : dilation);
+      const padded = tfjsPadding(g.pad)
+        ? x
+        : pad(x, [
+            [0, 0],
+            [plan.left, plan.right],
+            [0, 0],
+          ]);
+      const y = conv1d(
+        padded,
+        kernel,
+        stride,
+        tfjsPadding(g.pad) ? g.pad : 'valid',
+        'NWC',
+        kernelSize === 1 ? 1 : dilation
+      );
       // As tfjs-layers adds it (its biasAdd), so the values are the same bits.
       return bias == null ? y : add(y, reshape(bias, [1, 1, filters]));
     }
-    const padded = pad(x, [[0, 0], [plan.left, plan.right], [0, 0]]);
-    let sum: Tensor2D|null = null;
+    const padded = pad(x, [
+      [0, 0],
+      [plan.left, plan.right],
+      [0, 0],
+    ]);
+    let sum: Tensor2D | null = null;
     for (let k = 0; k < kernelSize; k++) {
-      const term = product(tapRows(padded, k * dilation, plan.outWidth, stride), tap(kernel, k),
-                           false, false, k === 0 ? bias : null);
-      sum = sum == null ? term : add(sum, term) as Tensor2D;
+      const term = product(
+        tapRows(padded, k * dilation, plan.outWidth, stride),
+        tap(kernel, k),
+        false,
+        false,
+        k === 0 ? bias : null
+      );
+      sum = sum == null ? term : (add(sum, term) as Tensor2D);
     }
     return reshape(sum!, [g.batch, plan.outWidth, filters]);
   });
@@ -106,16 +144,30 @@ function gradients(x: Tensor3D, kernel: Tensor3D, dy: Tensor3D, g: Geometry): [T
     const start = t0 * stride + offset;
     const [dwTap, next] = tidy(() => {
       const seen = tapRows(x, start, n, stride);
-      const dySeen = reshape(slice(dy, [0, t0, 0], [batch, n, filters]),
-                             [batch * n, filters]) as Tensor2D;
+      const dySeen = reshape(slice(dy, [0, t0, 0], [batch, n, filters]), [
+        batch * n,
+        filters,
+      ]) as Tensor2D;
       const dxTap = reshape(product(dySeen, tap(kernel, k), false, true), [batch, n, 1, channels]);
       // S - 1 zero rows after each, then only the span from `start` that lies in the input.
-      const spread = stride === 1 ? reshape(dxTap, [batch, n, channels]) :
-          reshape(pad(dxTap, [[0, 0], [0, 0], [0, stride - 1], [0, 0]]),
-                  [batch, n * stride, channels]);
+      const spread =
+        stride === 1
+          ? reshape(dxTap, [batch, n, channels])
+          : reshape(
+              pad(dxTap, [
+                [0, 0],
+                [0, 0],
+                [0, stride - 1],
+                [0, 0],
+              ]),
+              [batch, n * stride, channels]
+            );
       const span = Math.min(n * stride, inWidth - start);
-      const placed = pad(slice(spread, [0, 0, 0], [batch, span, channels]),
-                         [[0, 0], [start, inWidth - start - span], [0, 0]]);
+      const placed = pad(slice(spread, [0, 0, 0], [batch, span, channels]), [
+        [0, 0],
+        [start, inWidth - start - span],
+        [0, 0],
+      ]);
       return [product(seen, dySeen, true), add(dx, placed)];
     });
     dx.dispose();
@@ -138,30 +190,49 @@ function gradients(x: Tensor3D, kernel: Tensor3D, dy: Tensor3D, g: Geometry): [T
  * @returns `[batch, outWidth, outChannels]` (NWC) or `[batch, outChannels, outWidth]` (NCW).
  * @throws ValueError when the output width would be below 1 (naming `caller`).
  */
-export function denseConv1d(x: Tensor3D, kernel: Tensor3D,
-                            options: DenseConv1dOptions = {}): Tensor3D {
-  const {stride = 1, pad: padding = 'valid', dilation = 1, dataFormat = 'NWC', bias = null} =
-      options;
+export function denseConv1d(
+  x: Tensor3D,
+  kernel: Tensor3D,
+  options: DenseConv1dOptions = {}
+): Tensor3D {
+  const {
+    stride = 1,
+    pad: padding = 'valid',
+    dilation = 1,
+    dataFormat = 'NWC',
+    bias = null,
+  } = options;
   const ncw = dataFormat === 'NCW';
   const inWidth = x.shape[ncw ? 2 : 1];
-  const plan = planPadding(padding, inWidth, kernel.shape[0], dilation, stride,
-                           options.caller ?? 'conv1d');
+  const plan = planPadding(
+    padding,
+    inWidth,
+    kernel.shape[0],
+    dilation,
+    stride,
+    options.caller ?? 'conv1d'
+  );
   // A stride beyond the padded width leaves one output either way: clamped, as the separable
   // op clamps it, no index a backend computes can overflow.
-  const g: Geometry = {batch: x.shape[0], inWidth, pad: padding, plan,
-                       stride: Math.min(stride, inWidth + plan.left + plan.right), dilation};
+  const g: Geometry = {
+    batch: x.shape[0],
+    inWidth,
+    pad: padding,
+    plan,
+    stride: Math.min(stride, inWidth + plan.left + plan.right),
+    dilation,
+  };
   return tidy(() => {
     const x3 = ncw ? transpose(x, [0, 2, 1]) : x;
     // Always through customGrad: where nothing records a gradient it only runs the forward.
     const f = customGrad((...args: unknown[]) => {
       const [sx, sk] = args as [Tensor3D, Tensor3D];
-      const sb = bias == null ? null : args[2] as Tensor1D;
+      const sb = bias == null ? null : (args[2] as Tensor1D);
       (args[args.length - 1] as (t: Tensor[]) => void)([sx, sk]);
       return {
         value: forwardValue(sx, sk, sb, g),
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [dx, dw] = gradients(saved[0] as Tensor3D, saved[1] as Tensor3D,
-                                     dy as Tensor3D, g);
+          const [dx, dw] = gradients(saved[0] as Tensor3D, saved[1] as Tensor3D, dy as Tensor3D, g);
           if (bias == null) return [dx, dw];
           return [dx, dw, tidy(() => sumRows(reshape(dy, [-1, dy.shape[2]!]) as Tensor2D))];
         },

@@ -1,7 +1,22 @@
-import {add, customGrad, reshape, Tensor, Tensor1D, Tensor2D, Tensor3D, tidy, transpose} from '@tensorflow/tfjs-core';
+import {
+  add,
+  customGrad,
+  reshape,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  tidy,
+  transpose,
+} from '@tensorflow/tfjs-core';
 
 import {checkBackendMemory} from './backend_memory.js';
-import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise.js';
+import {
+  ConvGeometry,
+  depthwiseFilterGrad,
+  depthwiseForward,
+  depthwiseInputGrad,
+} from './depthwise.js';
 import {Padding, planPadding} from './padding.js';
 
 /** How a depthwise 1-D convolution is laid out and padded. */
@@ -13,26 +28,43 @@ export interface DepthwiseConv1dOptions {
   /** Spacing between taps. Default 1. */
   dilation?: number;
   /** `'NWC'` (default) or `'NCW'`. */
-  dataFormat?: 'NWC'|'NCW';
+  dataFormat?: 'NWC' | 'NCW';
   /** Added to every output, `[inChannels * multiplier]`. */
-  bias?: Tensor1D|null;
+  bias?: Tensor1D | null;
   /** Names the caller in errors (a layer's name). Default `'depthwiseConv1d'`. */
   caller?: string;
 }
 
 /** The geometry of one call, as the package's depthwise kernels take it. */
-function geometry(x: Tensor3D, filter: Tensor3D, options: DepthwiseConv1dOptions,
-                  ncw: boolean): ConvGeometry {
+function geometry(
+  x: Tensor3D,
+  filter: Tensor3D,
+  options: DepthwiseConv1dOptions,
+  ncw: boolean
+): ConvGeometry {
   const [batch, a, b] = x.shape;
   const [inWidth, inChannels] = ncw ? [b, a] : [a, b];
   const [kernelSize, , multiplier] = filter.shape;
   const {stride = 1, pad = 'valid', dilation = 1} = options;
-  const plan = planPadding(pad, inWidth, kernelSize, dilation, stride,
-                           options.caller ?? 'depthwiseConv1d');
+  const plan = planPadding(
+    pad,
+    inWidth,
+    kernelSize,
+    dilation,
+    stride,
+    options.caller ?? 'depthwiseConv1d'
+  );
   // Clamped as the separable op clamps them: no index a kernel computes can overflow.
-  return {batch, inWidth, inChannels, kernelSize, multiplier,
-          stride: Math.min(stride, inWidth + plan.left + plan.right),
-          dilation: kernelSize === 1 ? 1 : dilation, plan};
+  return {
+    batch,
+    inWidth,
+    inChannels,
+    kernelSize,
+    multiplier,
+    stride: Math.min(stride, inWidth + plan.left + plan.right),
+    dilation: kernelSize === 1 ? 1 : dilation,
+    plan,
+  };
 }
 
 /**
@@ -46,8 +78,11 @@ function geometry(x: Tensor3D, filter: Tensor3D, options: DepthwiseConv1dOptions
  *   outWidth]` (NCW).
  * @throws ValueError when the output width would be below 1 (naming `caller`).
  */
-export function depthwiseConv1d(x: Tensor3D, filter: Tensor3D,
-                                options: DepthwiseConv1dOptions = {}): Tensor3D {
+export function depthwiseConv1d(
+  x: Tensor3D,
+  filter: Tensor3D,
+  options: DepthwiseConv1dOptions = {}
+): Tensor3D {
   const ncw = options.dataFormat === 'NCW';
   const g = geometry(x, filter, options, ncw);
   const rows = g.batch * g.plan.outWidth;
@@ -61,8 +96,10 @@ export function depthwiseConv1d(x: Tensor3D, filter: Tensor3D,
         value: depthwiseForward(sx, sw, g),
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const dd = reshape(dy, [rows, -1]) as Tensor2D;
-          return [depthwiseInputGrad(dd, saved[1] as Tensor3D, g),
-                  depthwiseFilterGrad(saved[0] as Tensor3D, dd, g)];
+          return [
+            depthwiseInputGrad(dd, saved[1] as Tensor3D, g),
+            depthwiseFilterGrad(saved[0] as Tensor3D, dd, g),
+          ];
         },
       };
     });

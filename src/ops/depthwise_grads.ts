@@ -1,6 +1,11 @@
 import {customGrad, reshape, Tensor, Tensor2D, Tensor3D} from '@tensorflow/tfjs-core';
 
-import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad} from './depthwise.js';
+import {
+  ConvGeometry,
+  depthwiseFilterGrad,
+  depthwiseForward,
+  depthwiseInputGrad,
+} from './depthwise.js';
 
 // The depthwise half's three bilinear maps as differentiable ops: the forward F(x, w), its
 // input gradient G(dd, w) and its filter gradient H(x, dd). They are one trilinear form,
@@ -11,7 +16,11 @@ import {ConvGeometry, depthwiseFilterGrad, depthwiseForward, depthwiseInputGrad}
 
 /** `value(a, b)` as an op whose gradients, for the upstream `u`, are `grads(u, a, b)`. */
 function bilinear<R extends Tensor, A extends Tensor, B extends Tensor>(
-    a: A, b: B, value: (a: A, b: B) => Tensor, grads: (u: Tensor, a: A, b: B) => Tensor[]): R {
+  a: A,
+  b: B,
+  value: (a: A, b: B) => Tensor,
+  grads: (u: Tensor, a: A, b: B) => Tensor[]
+): R {
   return customGrad((...args: unknown[]) => {
     const [sa, sb] = args as [A, B];
     (args[2] as (tensors: Tensor[]) => void)([sa, sb]);
@@ -25,23 +34,38 @@ function bilinear<R extends Tensor, A extends Tensor, B extends Tensor>(
 /** F: `x [B, L, C]`, `w [K, C, M]` to `d [B*T, C*M]`. */
 export function differentiableForward(x: Tensor3D, w: Tensor3D, g: ConvGeometry): Tensor2D {
   return bilinear(
-      x, w, (sx, sw) => reshape(depthwiseForward(sx, sw, g), [g.batch * g.plan.outWidth, -1]),
-      (u, x0, w0) => [differentiableInputGrad(u as Tensor2D, w0, g),
-                      differentiableFilterGrad(x0, u as Tensor2D, g)]);
+    x,
+    w,
+    (sx, sw) => reshape(depthwiseForward(sx, sw, g), [g.batch * g.plan.outWidth, -1]),
+    (u, x0, w0) => [
+      differentiableInputGrad(u as Tensor2D, w0, g),
+      differentiableFilterGrad(x0, u as Tensor2D, g),
+    ]
+  );
 }
 
 /** G: `dd [B*T, C*M]`, `w [K, C, M]` to `dx [B, L, C]`. */
 export function differentiableInputGrad(dd: Tensor2D, w: Tensor3D, g: ConvGeometry): Tensor3D {
   return bilinear(
-      dd, w, (sdd, sw) => depthwiseInputGrad(sdd, sw, g),
-      (v, dd0, w0) => [differentiableForward(v as Tensor3D, w0, g),
-                       differentiableFilterGrad(v as Tensor3D, dd0, g)]);
+    dd,
+    w,
+    (sdd, sw) => depthwiseInputGrad(sdd, sw, g),
+    (v, dd0, w0) => [
+      differentiableForward(v as Tensor3D, w0, g),
+      differentiableFilterGrad(v as Tensor3D, dd0, g),
+    ]
+  );
 }
 
 /** H: `x [B, L, C]`, `dd [B*T, C*M]` to `dw [K, C, M]`. */
 export function differentiableFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
   return bilinear(
-      x, dd, (sx, sdd) => depthwiseFilterGrad(sx, sdd, g),
-      (z, x0, dd0) => [differentiableInputGrad(dd0, z as Tensor3D, g),
-                       differentiableForward(x0, z as Tensor3D, g)]);
+    x,
+    dd,
+    (sx, sdd) => depthwiseFilterGrad(sx, sdd, g),
+    (z, x0, dd0) => [
+      differentiableInputGrad(dd0, z as Tensor3D, g),
+      differentiableForward(x0, z as Tensor3D, g),
+    ]
+  );
 }

@@ -1,13 +1,13 @@
 import {checkInteger, describe, ValueError} from '../errors.js';
 
 /** The named padding modes, as in tf.keras: TensorFlow's `'same'`, and `'causal'` (left only). */
-export type PaddingMode = 'valid'|'same'|'causal';
+export type PaddingMode = 'valid' | 'same' | 'causal';
 
 /**
  * How the input is padded with zeros along the width: a mode, `p` zeros on both sides
  * (PyTorch / Lucid `padding=p`), or `[left, right]` zeros.
  */
-export type Padding = PaddingMode|number|[number, number];
+export type Padding = PaddingMode | number | [number, number];
 
 /** Zeros added on each side, and the resulting output width. */
 export interface PaddingPlan {
@@ -28,9 +28,12 @@ export function checkPadding(pad: unknown, argName = 'pad'): Padding {
     if (MODES.includes(pad)) return pad as PaddingMode;
   } else if (typeof pad === 'number') {
     if (Number.isInteger(pad) && pad >= 0) return pad;
-  } else if (Array.isArray(pad) && pad.length === 2 &&
-             // Array.from: `every` would skip the hole of a sparse [ , 1].
-             Array.from(pad).every(p => typeof p === 'number' && Number.isInteger(p) && p >= 0)) {
+  } else if (
+    Array.isArray(pad) &&
+    pad.length === 2 &&
+    // Array.from: `every` would skip the hole of a sparse [ , 1].
+    Array.from(pad).every(p => typeof p === 'number' && Number.isInteger(p) && p >= 0)
+  ) {
     return [pad[0], pad[1]];
   }
   throw new ValueError(`${argName} must be ${allowed}, but got ${describe(pad)}.`);
@@ -42,8 +45,13 @@ export function effectiveWidth(kernelSize: number, dilation: number): number {
 }
 
 /** Zeros on each side, before the input width is known where the mode needs it ('same'). */
-function sides(pad: Padding, inWidth: number, kernelSize: number, dilation: number,
-               stride: number): [number, number] {
+function sides(
+  pad: Padding,
+  inWidth: number,
+  kernelSize: number,
+  dilation: number,
+  stride: number
+): [number, number] {
   const e = effectiveWidth(kernelSize, dilation);
   if (pad === 'valid') return [0, 0];
   if (pad === 'causal') return [e - 1, 0];
@@ -62,17 +70,24 @@ function sides(pad: Padding, inWidth: number, kernelSize: number, dilation: numb
  * `ValueError` naming `caller` (the op, or a layer), L, K, D, S and the padding when the output
  * would be empty.
  */
-export function planPadding(pad: Padding, inWidth: number, kernelSize: number, dilation: number,
-                            stride: number, caller: string): PaddingPlan {
+export function planPadding(
+  pad: Padding,
+  inWidth: number,
+  kernelSize: number,
+  dilation: number,
+  stride: number,
+  caller: string
+): PaddingPlan {
   const [left, right] = sides(pad, inWidth, kernelSize, dilation, stride);
   const e = effectiveWidth(kernelSize, dilation);
   const outWidth = Math.floor((inWidth + left + right - e) / stride) + 1;
   if (!(outWidth >= 1)) {
     throw new ValueError(
-        `${caller}: the output width would be ${outWidth} (< 1): input width L=${inWidth}, ` +
+      `${caller}: the output width would be ${outWidth} (< 1): input width L=${inWidth}, ` +
         `kernel size K=${kernelSize}, dilation D=${dilation}, stride S=${stride}, ` +
         `padding ${describe(pad)} (${left} left, ${right} right); the padded input must be at ` +
-        `least (K - 1) * D + 1 = ${e} wide.`);
+        `least (K - 1) * D + 1 = ${e} wide.`
+    );
   }
   return {left, right, outWidth};
 }
@@ -81,8 +96,14 @@ export function planPadding(pad: Padding, inWidth: number, kernelSize: number, d
  * The output width for an input width that may be unknown (`null`, variable length), checked
  * as `planPadding` checks it: a layer's `build` and `computeOutputShape`.
  */
-export function outputWidth(pad: Padding, inWidth: number|null, kernelSize: number,
-                            dilation: number, stride: number, caller: string): number|null {
+export function outputWidth(
+  pad: Padding,
+  inWidth: number | null,
+  kernelSize: number,
+  dilation: number,
+  stride: number,
+  caller: string
+): number | null {
   if (inWidth == null) return null;
   checkInteger(`${caller}: input width`, inWidth, 0);
   return planPadding(pad, inWidth, kernelSize, dilation, stride, caller).outWidth;

@@ -1,4 +1,17 @@
-import {customGrad, engine, fused, matMul, ones, pad, reshape, Tensor, Tensor1D, Tensor2D, tidy, transpose} from '@tensorflow/tfjs-core';
+import {
+  customGrad,
+  engine,
+  fused,
+  matMul,
+  ones,
+  pad,
+  reshape,
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  tidy,
+  transpose,
+} from '@tensorflow/tfjs-core';
 
 import {MATMUL_KERNEL} from './kernels/names.js';
 import {useDedicatedKernel} from './kernels/registry.js';
@@ -10,27 +23,45 @@ import {isRecordingGradients} from './tape.js';
  * active backend has: cpu's dedicated kernel, or else tfjs's matMul with the transposes done
  * first (directly or tiled) or by its flags (`strategy.ts`).
  */
-function rawProduct(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean,
-                    bias: Tensor1D|null): Tensor2D {
+function rawProduct(
+  a: Tensor2D,
+  b: Tensor2D,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: Tensor1D | null
+): Tensor2D {
   if (useDedicatedKernel(MATMUL_KERNEL)) {
     // Only a gradient of a gradient asks for both transposed: b is transposed first, since the
     // wasm kernel reads at most one operand transposed.
     if (transposeA && transposeB) return tidy(() => rawProduct(a, transpose(b), true, false, bias));
-    return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias},
-                              {transposeA, transposeB}) as Tensor2D;
+    return engine().runKernel(MATMUL_KERNEL, bias == null ? {a, b} : {a, b, bias}, {
+      transposeA,
+      transposeB,
+    }) as Tensor2D;
   }
   if (strategy().productTransposes === 'flags') {
-    return bias == null ? matMul(a, b, transposeA, transposeB) :
-                          fused.matMul({a, b, transposeA, transposeB, bias}) as Tensor2D;
+    return bias == null
+      ? matMul(a, b, transposeA, transposeB)
+      : (fused.matMul({a, b, transposeA, transposeB, bias}) as Tensor2D);
   }
   const direct = strategy().productTransposes === 'explicit';
   return tidy(() => {
     const left = !transposeA ? a : direct ? transpose(a) : tiledTranspose(a);
     const right = !transposeB ? b : direct ? transpose(b) : tiledTranspose(b);
-    const [l, r] = strategy().oddInnerReadsPadding && left.shape[1] % 2 === 1 ?
-        [pad(left, [[0, 0], [0, 1]]), pad(right, [[0, 1], [0, 0]])] :
-        [left, right];
-    return bias == null ? matMul(l, r) : fused.matMul({a: l, b: r, bias}) as Tensor2D;
+    const [l, r] =
+      strategy().oddInnerReadsPadding && left.shape[1] % 2 === 1
+        ? [
+            pad(left, [
+              [0, 0],
+              [0, 1],
+            ]),
+            pad(right, [
+              [0, 1],
+              [0, 0],
+            ]),
+          ]
+        : [left, right];
+    return bias == null ? matMul(l, r) : (fused.matMul({a: l, b: r, bias}) as Tensor2D);
   });
 }
 
@@ -60,8 +91,13 @@ function tiledTranspose(t: Tensor2D): Tensor2D {
  * `op(a) . op(b)` (+ `bias`), differentiable to any order: its gradients are products again,
  * so they need no gradient of the dedicated kernel.
  */
-export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB = false,
-                        bias: Tensor1D|null = null): Tensor2D {
+export function product(
+  a: Tensor2D,
+  b: Tensor2D,
+  transposeA = false,
+  transposeB = false,
+  bias: Tensor1D | null = null
+): Tensor2D {
   // Inference: nothing records a gradient, so the customGrad wrapper would only cost time.
   if (!isRecordingGradients()) return rawProduct(a, b, transposeA, transposeB, bias);
   const f = customGrad((...args: unknown[]) => {
@@ -69,7 +105,13 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
     save([sa, sb]);
     return {
-      value: rawProduct(sa, sb, transposeA, transposeB, bias == null ? null : args[2] as Tensor1D),
+      value: rawProduct(
+        sa,
+        sb,
+        transposeA,
+        transposeB,
+        bias == null ? null : (args[2] as Tensor1D)
+      ),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [x, y] = saved as Tensor2D[];
         const g = dy as Tensor2D;
@@ -80,7 +122,7 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
         ];
         if (bias != null) grads.push(sumRows(g));
         return grads;
-      }
+      },
     };
   });
   return (bias == null ? f(a, b) : f(a, b, bias)) as Tensor2D;
@@ -91,9 +133,14 @@ export function product(a: Tensor2D, b: Tensor2D, transposeA = false, transposeB
  * the last axis, so `sum(t, 0)` would transpose the whole matrix first.
  */
 export function sumRows(t: Tensor2D): Tensor1D {
-  return tidy(() => reshape(transposesInPlace() ? product(ones([t.shape[0], 1]), t, true) :
-                                                  product(ones([1, t.shape[0]]), t),
-                            [t.shape[1]]));
+  return tidy(() =>
+    reshape(
+      transposesInPlace()
+        ? product(ones([t.shape[0], 1]), t, true)
+        : product(ones([1, t.shape[0]]), t),
+      [t.shape[1]]
+    )
+  );
 }
 
 /**

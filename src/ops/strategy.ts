@@ -11,17 +11,17 @@ export interface BackendStrategy {
    * Filter widths the backend's depthwise kernel has fast loops for (XNNPACK: 3, 4, 9, 25;
    * its generic loop is 3-10x slower a tap), or null where every width costs the same.
    */
-  fastTaps: readonly number[]|null;
+  fastTaps: readonly number[] | null;
   /**
    * Whether running a filter in `fastTaps` pieces beats one call, for `channels` (C x M),
    * `outputs` values out and `copied` values each piece copies (a rule fitted to tfjs-wasm).
    */
-  piecesPay: ((channels: number, outputs: number, copied: number) => boolean)|null;
+  piecesPay: ((channels: number, outputs: number, copied: number) => boolean) | null;
   /**
    * The depthwise correlation as our own kernel (`'own'`: padding by bounds, no pieces or
    * finiteness check) or tfjs's depthwiseConv2d (`'tfjs'`); bench rows A-D, depthwise half.
    */
-  depthwise: 'own'|'tfjs';
+  depthwise: 'own' | 'tfjs';
   /**
    * Whether the depthwise kernel turns NaN into -Infinity for a one-tap filter with one
    * output per channel (XNNPACK's multiply-and-clamp loop), so the op routes around it.
@@ -31,22 +31,22 @@ export interface BackendStrategy {
    * Whether a call of `taps` taps at `dilation` must avoid tfjs-webgl's packed depthwise
    * program, which unrolls the filter and hangs shader compilers on wide dilated filters.
    */
-  avoidPackedDepthwise: ((taps: number, dilation: number) => boolean)|null;
+  avoidPackedDepthwise: ((taps: number, dilation: number) => boolean) | null;
   /**
    * The depthwise filter gradient, where no dedicated kernel runs: one depthwise convolution
    * (fastest, bench rows A and C training steps) or tap by tap (webgl's shader would hang).
    */
-  filterGrad: 'convolution'|'perTap';
+  filterGrad: 'convolution' | 'perTap';
   /**
    * The one reduction that tells whether a tensor is all finite: a `'sum'`, or an
    * `'averagePool'` over it per channel (XNNPACK's pooling is vectorised, its Sum is not).
    */
-  finiteCheck: 'sum'|'averagePool';
+  finiteCheck: 'sum' | 'averagePool';
   /**
    * How a product with a transposed operand runs: transposed first (`'explicit'`), in tiles
    * of 64 rows (`'tiled'`: tfjs-wasm's transpose aliases in the cache), or by matMul's flags.
    */
-  productTransposes: 'explicit'|'tiled'|'flags';
+  productTransposes: 'explicit' | 'tiled' | 'flags';
   /** Whether the forward pass is one kernel where registered (bench rows A-D, forward). */
   oneKernelForward: boolean;
   /**
@@ -63,7 +63,7 @@ export interface BackendStrategy {
    * Bytes the backend can address in all (wasm32: 4 GiB, past which the backend is
    * corrupted), checked before any kernel runs; null where the backend reports its own limit.
    */
-  addressableBytes: number|null;
+  addressableBytes: number | null;
 }
 
 /** The plainest composite of tfjs ops: any other backend (a user's own) runs it. */

@@ -21,8 +21,11 @@ const GENERIC_TAP_COST = 3.5;
  * reads an input that no real tap of that output reads, and `0 x NaN = NaN`, `0 x Inf = NaN`:
  * so without it every piece runs exactly its taps, the cheapest such cover of the filter.
  */
-export function tapPieces(k: number, fast: readonly number[], zeroTapsAllowed: boolean):
-    TapPiece[] {
+export function tapPieces(
+  k: number,
+  fast: readonly number[],
+  zeroTapsAllowed: boolean
+): TapPiece[] {
   const widest = fast[fast.length - 1];
   const pieces: TapPiece[] = [];
   let first = 0;
@@ -35,7 +38,8 @@ export function tapPieces(k: number, fast: readonly number[], zeroTapsAllowed: b
   }
   // Whole widest pieces up to the last two widths' worth, then the cheapest exact cover of the
   // rest (at most 2 * widest - 1 taps) by dynamic programming over piece widths.
-  for (; k - first >= 2 * widest; first += widest) pieces.push({first, taps: widest, runAs: widest});
+  for (; k - first >= 2 * widest; first += widest)
+    pieces.push({first, taps: widest, runAs: widest});
   const rest = k - first;
   const cost = [0];
   const last = [0];

@@ -13,8 +13,11 @@ import {describe, ValueError} from '../errors.js';
  * array by its first rows (silently shifted values on cpu, a RangeError on wasm), and calls a
  * tensor of another tfjs copy "not a Tensor or TensorLike" without naming the cause.
  */
-export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: string,
-                                            opName: string): Tensor<R> {
+export function floatTensor<R extends Rank>(
+  value: Tensor | TensorLike,
+  argName: string,
+  opName: string
+): Tensor<R> {
   if (value instanceof Tensor) {
     checkFloatTensor(value, argName, opName);
     return value as Tensor<R>;
@@ -37,13 +40,15 @@ export function floatTensor<R extends Rank>(value: Tensor|TensorLike, argName: s
   try {
     parsed = tensor(value);
   } catch (e) {
-    throw new ValueError(`${opName}: ${argName} is not a tensor or TensorLike: ${
-        (e as Error).message}`);
+    throw new ValueError(
+      `${opName}: ${argName} is not a tensor or TensorLike: ${(e as Error).message}`
+    );
   }
   if (parsed.dtype === 'float32') return parsed as Tensor<R>;
   if (parsed.dtype === 'int32') return cast(parsed, 'float32') as Tensor<R>;
   throw new ValueError(
-      `${opName}: ${argName} must hold numbers, but got values of dtype '${parsed.dtype}'.`);
+    `${opName}: ${argName} must hold numbers, but got values of dtype '${parsed.dtype}'.`
+  );
 }
 
 /**
@@ -55,7 +60,8 @@ export function checkFloatTensor(value: Tensor, argName: string, opName: string)
   if (value.isDisposed) throw new ValueError(`${opName}: ${argName} is a disposed tensor.`);
   if (value.dtype !== 'float32') {
     throw new ValueError(
-        `${opName}: ${argName} must be a float32 tensor, but got dtype '${value.dtype}'.`);
+      `${opName}: ${argName} must be a float32 tensor, but got dtype '${value.dtype}'.`
+    );
   }
 }
 
@@ -73,17 +79,24 @@ function isLevel(value: unknown): value is ArrayLike<unknown> {
  * array is among them. Throws a `ValueError` for a ragged one, which tfjs would read by its
  * first rows: silently shifted values on cpu, a RangeError on wasm.
  */
-function nestedShape(value: ArrayLike<unknown>, argName: string,
-                     opName: string): {shape: number[], typed: boolean} {
+function nestedShape(
+  value: ArrayLike<unknown>,
+  argName: string,
+  opName: string
+): {shape: number[]; typed: boolean} {
   const shape: number[] = [];
   for (let level: unknown = value; isLevel(level); level = level[0]) shape.push(level.length);
   let typed = false;
   const walk = (node: unknown, depth: number, path: string) => {
     const isArray = isLevel(node);
     if (isArray !== depth < shape.length || (isArray && node.length !== shape[depth])) {
-      throw new ValueError(`${opName}: ${argName} is a ragged nested array: ${argName}${path} ${
-          isArray ? `has ${node.length} entries` : 'is not an array'}, but ${
-          argName}${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`);
+      throw new ValueError(
+        `${opName}: ${argName} is a ragged nested array: ${argName}${path} ${
+          isArray ? `has ${node.length} entries` : 'is not an array'
+        }, but ${
+          argName
+        }${'[0]'.repeat(depth)} has ${depth < shape.length ? shape[depth] : 'none'}.`
+      );
     }
     if (isTypedArray(node)) {
       typed = true;
@@ -98,8 +111,12 @@ function nestedShape(value: ArrayLike<unknown>, argName: string,
 }
 
 /** The numbers of a rectangular nested array of `shape`, in order; each must be a number. */
-function flatNumbers(value: ArrayLike<unknown>, shape: number[], argName: string,
-                     opName: string): Float32Array {
+function flatNumbers(
+  value: ArrayLike<unknown>,
+  shape: number[],
+  argName: string,
+  opName: string
+): Float32Array {
   const flat = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let next = 0;
   const walk = (node: ArrayLike<unknown>, depth: number, path: string) => {
@@ -110,8 +127,11 @@ function flatNumbers(value: ArrayLike<unknown>, shape: number[], argName: string
       } else if (typeof child === 'number') {
         flat[next++] = child;
       } else {
-        throw new ValueError(`${opName}: ${argName} must hold numbers, but ${argName}${path}[${
-            i}] is ${describe(child)}.`);
+        throw new ValueError(
+          `${opName}: ${argName} must hold numbers, but ${argName}${path}[${
+            i
+          }] is ${describe(child)}.`
+        );
       }
     }
   };
@@ -126,23 +146,28 @@ function flatNumbers(value: ArrayLike<unknown>, shape: number[], argName: string
  * not their classes, so their tensors fail `instanceof` here and tfjs's own message names
  * neither copy.
  */
-function fromAnotherCopy(value: object): string|null {
+function fromAnotherCopy(value: object): string | null {
   const has = (...keys: string[]) => keys.every(k => k in value);
-  const fix = 'Two copies of tfjs are loaded. Run `npm ls @tensorflow/tfjs-core ' +
-      '@tensorflow/tfjs-layers`, then install this package next to the one tfjs your project ' +
-      'uses (the same version of @tensorflow/tfjs, or of tfjs-core and tfjs-layers) and run ' +
-      '`npm dedupe`; a bundler can alias both packages to one path.';
+  const fix =
+    'Two copies of tfjs are loaded. Run `npm ls @tensorflow/tfjs-core ' +
+    '@tensorflow/tfjs-layers`, then install this package next to the one tfjs your project ' +
+    'uses (the same version of @tensorflow/tfjs, or of tfjs-core and tfjs-layers) and run ' +
+    '`npm dedupe`; a bundler can alias both packages to one path.';
   if (has('sourceLayer', 'nodeIndex', 'shape', 'dtype')) {
-    return `a symbolic tensor from another copy of @tensorflow/tfjs-layers than the one this ` +
-           `package uses (${version_layers}): the model is built with another tfjs. ${fix}`;
+    return (
+      `a symbolic tensor from another copy of @tensorflow/tfjs-layers than the one this ` +
+      `package uses (${version_layers}): the model is built with another tfjs. ${fix}`
+    );
   }
   if (has('dataId', 'shape', 'dtype', 'size')) {
     // A tensor of another copy passes `instanceof` (tfjs-core defines Symbol.hasInstance by
     // duck typing, and the copies share one engine), so this one lacks a tensor's methods.
-    return `an object with a tensor's fields but not its methods (this package uses ` +
-           `@tensorflow/tfjs-core ${version_core}): a tensor copied by postMessage or ` +
-           `structuredClone (send its data and shape, and make a tensor on this side), or one ` +
-           `of an incompatible copy of tfjs. ${fix}`;
+    return (
+      `an object with a tensor's fields but not its methods (this package uses ` +
+      `@tensorflow/tfjs-core ${version_core}): a tensor copied by postMessage or ` +
+      `structuredClone (send its data and shape, and make a tensor on this side), or one ` +
+      `of an incompatible copy of tfjs. ${fix}`
+    );
   }
   return null;
 }

@@ -22,9 +22,12 @@ export function checkStreamBuffers(nodes: PlanNode[], batchSize: number): void {
       try {
         checkSize('a buffer', shape);
       } catch (e) {
-        throw new ValueError(`createStream: with batchSize ${batchSize}, layer '${node.name}' ` +
-                             `needs a buffer of ${4 * shape[0] * shape[1] * shape[2]} bytes: ${
-                                 (e as Error).message} Use a smaller batchSize.`);
+        throw new ValueError(
+          `createStream: with batchSize ${batchSize}, layer '${node.name}' ` +
+            `needs a buffer of ${4 * shape[0] * shape[1] * shape[2]} bytes: ${
+              (e as Error).message
+            } Use a smaller batchSize.`
+        );
       }
       bytes += 4 * shape[0] * shape[1] * shape[2];
     }
@@ -33,9 +36,13 @@ export function checkStreamBuffers(nodes: PlanNode[], batchSize: number): void {
   }
   const room = addressableRoom();
   if (room != null && total > room) {
-    throw new ValueError(`createStream: with batchSize ${batchSize}, the stream's buffers need ${
-        total} bytes (${Math.ceil(total / MIB)} MiB; layer '${largest.name}' alone ${
-        largest.bytes}), but the backend can address only ${Math.max(0, Math.floor(room / MIB))} ` +
-        `MiB more. Use a smaller batchSize.`);
+    throw new ValueError(
+      `createStream: with batchSize ${batchSize}, the stream's buffers need ${
+        total
+      } bytes (${Math.ceil(total / MIB)} MiB; layer '${largest.name}' alone ${
+        largest.bytes
+      }), but the backend can address only ${Math.max(0, Math.floor(room / MIB))} ` +
+        `MiB more. Use a smaller batchSize.`
+    );
   }
 }

@@ -5,7 +5,7 @@ import {concat, fill, reshape, slice, Tensor, zeros} from '@tensorflow/tfjs-core
  */
 export interface Edge {
   /** The axis of the frames in the stream's tensors: 1 (`[B, n, C]`) or 2 (`[B, C, n]`). */
-  timeAxis: 1|2;
+  timeAxis: 1 | 2;
   /**
    * Offline the tensor has no time axis (it comes after a global pooling layer); the stream
    * carries one pooled frame per frame of the pooling layer's input, as `[B, n, C]`.
@@ -38,7 +38,9 @@ export function noFrames(edge: Edge, batch: number): Tensor {
 
 /** `n` frames that all hold `value` (a window's padding). */
 export function constantFrames(edge: Edge, batch: number, n: number, value: number): Tensor {
-  return value === 0 ? zeros(framesShape(edge, batch, n)) : fill(framesShape(edge, batch, n), value);
+  return value === 0
+    ? zeros(framesShape(edge, batch, n))
+    : fill(framesShape(edge, batch, n), value);
 }
 
 /** The number of frames in `t`. */
@@ -67,7 +69,7 @@ export function joinFrames(a: Tensor, b: Tensor, edge: Edge): Tensor {
  * The axes of the tensor as the offline model has it: rank 2 after pooling (no time axis,
  * `timeAxis` -1), else rank 3 with channels last or, channels-first, on axis 1.
  */
-export function offlineAxes(edge: Edge): {rank: number, channelAxis: number, timeAxis: number} {
+export function offlineAxes(edge: Edge): {rank: number; channelAxis: number; timeAxis: number} {
   if (edge.pooled) return {rank: 2, channelAxis: 1, timeAxis: -1};
   return {rank: 3, channelAxis: edge.timeAxis === 1 ? 2 : 1, timeAxis: edge.timeAxis};
 }
@@ -77,8 +79,12 @@ export function offlineAxes(edge: Edge): {rank: number, channelAxis: number, tim
  * pooling saw offline), giving `[B, n, outChannels]`. `xs` are the inputs' frames, `edges`
  * their edges.
  */
-export function onRows(xs: Tensor[], edges: Edge[], outChannels: number,
-                       f: (rows: Tensor[]) => Tensor): Tensor {
+export function onRows(
+  xs: Tensor[],
+  edges: Edge[],
+  outChannels: number,
+  f: (rows: Tensor[]) => Tensor
+): Tensor {
   const [batch, n] = xs[0].shape;
   const rows = f(xs.map((x, i) => reshape(x, [batch * n, edges[i].channels])));
   return reshape(rows, [batch, n, outChannels]);

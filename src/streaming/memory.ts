@@ -15,14 +15,17 @@ import {StepState} from './steps.js';
  * when replaced, and in `dispose`.
  */
 export class StreamMemory {
-  private states: (StepState|null)[];
+  private states: (StepState | null)[];
   /** Whether `states` holds the current state (false after the program ran). */
   private tensorsCurrent = true;
   /** Whether the program's arrays hold the current state. */
   private programCurrent = false;
 
-  constructor(private readonly plan: Plan, private readonly batch: number,
-              private readonly fast: FastPath|null) {
+  constructor(
+    private readonly plan: Plan,
+    private readonly batch: number,
+    private readonly fast: FastPath | null
+  ) {
     this.states = this.owned(this.fresh());
   }
 
@@ -53,7 +56,7 @@ export class StreamMemory {
   }
 
   /** The current state in the tensor steps' form (moved over from the program if it ran last). */
-  tensors(): readonly (StepState|null)[] {
+  tensors(): readonly (StepState | null)[] {
     if (!this.tensorsCurrent) {
       this.swap(this.owned(this.fast!.exportStates()));
       this.tensorsCurrent = true;
@@ -65,7 +68,7 @@ export class StreamMemory {
    * Makes `next` the state (a tensor push's, `setState`'s): the stream keeps its buffers and
    * frees those of the old state that `next` does not reuse.
    */
-  replace(next: (StepState|null)[]): void {
+  replace(next: (StepState | null)[]): void {
     this.swap(this.owned(next));
     this.tensorsCurrent = true;
     this.programCurrent = false;
@@ -86,17 +89,17 @@ export class StreamMemory {
     return buffersOf(this.states);
   }
 
-  private fresh(): (StepState|null)[] {
+  private fresh(): (StepState | null)[] {
     return this.plan.nodes.map(n => n.step.initialState(this.batch));
   }
 
   /** Keeps every buffer of `states` out of any enclosing `tf.tidy`. */
-  private owned(states: (StepState|null)[]): (StepState|null)[] {
+  private owned(states: (StepState | null)[]): (StepState | null)[] {
     for (const s of states) s?.buffers.forEach(b => keep(b));
     return states;
   }
 
-  private swap(next: (StepState|null)[]): void {
+  private swap(next: (StepState | null)[]): void {
     const kept = buffersOf(next);
     buffersOf(this.states).forEach(t => kept.has(t) || t.dispose());
     this.states = next;
@@ -104,6 +107,6 @@ export class StreamMemory {
 }
 
 /** Every buffer of a state, once. */
-export function buffersOf(states: readonly (StepState|null)[]): Set<Tensor> {
+export function buffersOf(states: readonly (StepState | null)[]): Set<Tensor> {
   return new Set(states.flatMap(s => s?.buffers ?? []));
 }

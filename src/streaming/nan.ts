@@ -1,4 +1,16 @@
-import {cast, equal, fill, greater, isNaN as isNaNOp, logicalAnd, logicalOr, maximum, minimum, Tensor, where} from '@tensorflow/tfjs-core';
+import {
+  cast,
+  equal,
+  fill,
+  greater,
+  isNaN as isNaNOp,
+  logicalAnd,
+  logicalOr,
+  maximum,
+  minimum,
+  Tensor,
+  where,
+} from '@tensorflow/tfjs-core';
 import {layers} from '@tensorflow/tfjs-layers';
 
 type Layer = layers.Layer;
@@ -29,8 +41,8 @@ export function losesNaN(activation: unknown): boolean {
 }
 
 /** Where a layer keeps its activation object: tfjs-layers' `activation`, or ours' settings. */
-function activationHolder(layer: Layer): {activation?: Activation}|null {
-  const own = layer as unknown as {activation?: Activation, settings?: {activation?: Activation}};
+function activationHolder(layer: Layer): {activation?: Activation} | null {
+  const own = layer as unknown as {activation?: Activation; settings?: {activation?: Activation}};
   if (own.settings?.activation != null) return own.settings;
   return own.activation != null ? own : null;
 }
@@ -41,8 +53,7 @@ function activationHolder(layer: Layer): {activation?: Activation}|null {
  * NaN kept where the pre-activation is NaN. `keeps`: activations the layer's own call keeps
  * NaN through (ours applies relu in the op's kernels, which do).
  */
-export function keepingNaN(layer: Layer, run: () => Tensor,
-                           keeps: readonly string[] = []): Tensor {
+export function keepingNaN(layer: Layer, run: () => Tensor, keeps: readonly string[] = []): Tensor {
   const holder = activationHolder(layer);
   const activation = holder?.activation;
   const name = activation?.getClassName();
@@ -66,13 +77,15 @@ export function keepingNaN(layer: Layer, run: () => Tensor,
  * tfjs-wasm turns from NaN into 0).
  */
 export function keepingNaNIn<T>(holder: object, keys: readonly string[], run: () => T): T {
-  const fields = holder as Record<string, Activation|undefined>;
+  const fields = holder as Record<string, Activation | undefined>;
   const saved = keys.map(k => fields[k]);
   keys.forEach((k, i) => {
     const activation = saved[i];
     if (activation == null || !losesNaN(activation.getClassName())) return;
-    fields[k] = {getClassName: () => activation.getClassName(),
-                 apply: x => keepNaN(x, activation.apply(x))};
+    fields[k] = {
+      getClassName: () => activation.getClassName(),
+      apply: x => keepNaN(x, activation.apply(x)),
+    };
   });
   try {
     return run();
@@ -87,7 +100,7 @@ export function keepingNaNIn<T>(holder: object, keys: readonly string[], run: ()
  * Elementwise maximum or minimum that gives NaN where either operand is NaN (tfjs-wasm's give
  * the other operand when the second one is NaN).
  */
-export function extremum(kind: 'max'|'min'): (a: Tensor, b: Tensor) => Tensor {
+export function extremum(kind: 'max' | 'min'): (a: Tensor, b: Tensor) => Tensor {
   const f = kind === 'max' ? maximum : minimum;
   return (a, b) => where(isNaNOp(a), a, where(isNaNOp(b), b, f(a, b)));
 }
@@ -99,8 +112,11 @@ export function extremum(kind: 'max'|'min'): (a: Tensor, b: Tensor) => Tensor {
  * the same frames; pooled flags (0 or 1) are above 0 exactly where a window reads a flagged
  * frame, for max and average pooling alike.
  */
-export function poolKeepingNaN(x: Tensor, pool: (frames: Tensor) => Tensor,
-                               kind: 'max'|'average'): Tensor {
+export function poolKeepingNaN(
+  x: Tensor,
+  pool: (frames: Tensor) => Tensor,
+  kind: 'max' | 'average'
+): Tensor {
   const y = pool(x);
   // greater, not a cast to bool: tfjs-wasm casts 0.33 to false (it truncates first).
   const reads = (flags: Tensor) => greater(pool(cast(flags, 'float32')), 0);

@@ -3,7 +3,7 @@ import {describe, ValueError} from '../errors.js';
 import {Plan, PlanNode} from './plan.js';
 
 /** A setting's value as a state records it (JSON-safe). */
-export type SettingValue = number|string|boolean|null|SettingValue[];
+export type SettingValue = number | string | boolean | null | SettingValue[];
 
 /**
  * What one node of a stream's plan was made of, as a state records it: enough to tell a
@@ -32,11 +32,12 @@ export interface NodeSignature {
  * training reads, and the input shape (compared as the stream's input).
  */
 const NOT_THE_MODEL = new RegExp(
-    'name$|Initializer$|Regularizer$|Constraint$|' +
-    '^(trainable|dtype|seed|batchInputShape|inputShape|inputDim|inputLength)$');
+  'name$|Initializer$|Regularizer$|Constraint$|' +
+    '^(trainable|dtype|seed|batchInputShape|inputShape|inputDim|inputLength)$'
+);
 
 /** A JSON-safe copy of a value (undefined and functions dropped, arrays kept). */
-function jsonSafe(value: unknown): SettingValue|undefined {
+function jsonSafe(value: unknown): SettingValue | undefined {
   if (value === undefined || typeof value === 'function') return undefined;
   return JSON.parse(JSON.stringify(value)) as SettingValue;
 }
@@ -47,7 +48,7 @@ function layerSettings(node: PlanNode): Record<string, SettingValue> {
   try {
     config = node.layer.getConfig() as Record<string, unknown>;
   } catch {
-    config = {};  // a custom layer without getConfig: its class and the rest still count
+    config = {}; // a custom layer without getConfig: its class and the rest still count
   }
   const out: Record<string, SettingValue> = {};
   for (const key of Object.keys(config).sort()) {
@@ -60,7 +61,7 @@ function layerSettings(node: PlanNode): Record<string, SettingValue> {
 
 /** The signature of each node of `plan`, in plan order. */
 export function planSignature(plan: Plan): NodeSignature[] {
-  const nameOf = (j: number) => j < 0 ? 'input' : plan.nodes[j].name;
+  const nameOf = (j: number) => (j < 0 ? 'input' : plan.nodes[j].name);
   return plan.nodes.map(node => {
     const settings: Record<string, SettingValue> = {
       ...layerSettings(node),
@@ -74,8 +75,12 @@ export function planSignature(plan: Plan): NodeSignature[] {
     settings['stream.bufferFrames'] = node.step.buffers.map(b => b.maxFrames);
     settings['stream.bufferChannels'] = node.step.buffers.map(b => b.edge.channels);
     settings['stream.maxSkip'] = node.step.maxSkip;
-    return {name: node.name, className: node.layer.getClassName(),
-            inputs: node.inputs.map(nameOf), settings};
+    return {
+      name: node.name,
+      className: node.layer.getClassName(),
+      inputs: node.inputs.map(nameOf),
+      settings,
+    };
   });
 }
 
@@ -87,17 +92,19 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  */
 export function checkSignature(given: unknown, own: NodeSignature[]): void {
   const bad = (what: string) =>
-      new ValueError(`setState: ${what}; the state was taken from another model.`);
+    new ValueError(`setState: ${what}; the state was taken from another model.`);
   if (!Array.isArray(given)) {
     throw bad(`the state's plan must be the list getState() gives, but got ${describe(given)}`);
   }
   const count = Math.max(given.length, own.length);
   for (let i = 0; i < count; i++) {
-    const theirs = given[i] as NodeSignature|undefined;
+    const theirs = given[i] as NodeSignature | undefined;
     const mine = own[i];
     if (mine == null) {
-      throw bad(`the state has a layer ${describe(theirs?.name)} after this stream's last ` +
-                `layer '${own[own.length - 1]?.name}'`);
+      throw bad(
+        `the state has a layer ${describe(theirs?.name)} after this stream's last ` +
+          `layer '${own[own.length - 1]?.name}'`
+      );
     }
     const where = `layer '${mine.name}' (${mine.className})`;
     if (theirs == null || typeof theirs !== 'object') {
@@ -110,15 +117,19 @@ export function checkSignature(given: unknown, own: NodeSignature[]): void {
       throw bad(`${where} is a ${describe(theirs.className)} in the state`);
     }
     if (!same(theirs.inputs, mine.inputs)) {
-      throw bad(`${where} reads ${describe(theirs.inputs)} in the state, ${
-          describe(mine.inputs)} here`);
+      throw bad(
+        `${where} reads ${describe(theirs.inputs)} in the state, ${describe(mine.inputs)} here`
+      );
     }
     const settings = (theirs.settings ?? {}) as Record<string, unknown>;
     const keys = [...new Set([...Object.keys(mine.settings), ...Object.keys(settings)])];
     const differing = keys.find(k => !same(settings[k], mine.settings[k]));
     if (differing != null) {
-      throw bad(`${where} has ${differing} ${describe(settings[differing])} in the state, ${
-          describe(mine.settings[differing])} in this stream`);
+      throw bad(
+        `${where} has ${differing} ${describe(settings[differing])} in the state, ${describe(
+          mine.settings[differing]
+        )} in this stream`
+      );
     }
   }
 }

@@ -48,8 +48,12 @@ export function framesOut(shape: WindowShape, n: number): number {
  * pads according to the whole length. `explicit`: the layer takes [left, right] padding (this
  * package's), which the message then suggests.
  */
-export function windowSides(padding: Padding, span: number, stride: number,
-                     explicit: boolean): [number, number]|string {
+export function windowSides(
+  padding: Padding,
+  span: number,
+  stride: number,
+  explicit: boolean
+): [number, number] | string {
   if (padding === 'causal') return [span - 1, 0];
   if (padding === 'valid') return [0, 0];
   if (padding === 'same') {
@@ -57,13 +61,15 @@ export function windowSides(padding: Padding, span: number, stride: number,
     const total = span - 1;
     if (stride === 1) return [Math.floor(total / 2), total - Math.floor(total / 2)];
     const even = Math.max(span - stride, 0);
-    const suggestion = explicit ?
-        `explicit padding [${Math.floor(even / 2)}, ${even - Math.floor(even / 2)}] (what 'same' ` +
-            `gives for a length that is a multiple of ${stride})` :
-        `'valid', or DepthSeparableConv1d with explicit [left, right] padding`;
-    return `'same' padding at stride ${stride} pads according to the whole length of the ` +
-           `signal (its padding differs with the length mod ${stride}), so it cannot stream ` +
-           `exactly; use ${suggestion}`;
+    const suggestion = explicit
+      ? `explicit padding [${Math.floor(even / 2)}, ${even - Math.floor(even / 2)}] (what 'same' ` +
+        `gives for a length that is a multiple of ${stride})`
+      : `'valid', or DepthSeparableConv1d with explicit [left, right] padding`;
+    return (
+      `'same' padding at stride ${stride} pads according to the whole length of the ` +
+      `signal (its padding differs with the length mod ${stride}), so it cannot stream ` +
+      `exactly; use ${suggestion}`
+    );
   }
   if (typeof padding === 'number') return [padding, padding];
   return [padding[0], padding[1]];

@@ -39,7 +39,7 @@ export interface StreamState {
   version: typeof STATE_VERSION;
   batchSize: number;
   /** The input's channels and time axis (1: `[batch, n, C]`, 2: `[batch, C, n]`). */
-  input: {channels: number, timeAxis: 1|2};
+  input: {channels: number; timeAxis: 1 | 2};
   /** One entry per layer of the stream's plan, in the order the stream runs them. */
   plan: NodeSignature[];
   layers: LayerState[];
@@ -62,8 +62,11 @@ function fromBase64(text: string): Uint8Array {
 }
 
 /** Reads the states of the stateful nodes (synchronously: `dataSync`). */
-export function encodeState(plan: Plan, batchSize: number,
-                            states: readonly (StepState|null)[]): StreamState {
+export function encodeState(
+  plan: Plan,
+  batchSize: number,
+  states: readonly (StepState | null)[]
+): StreamState {
   const layers: LayerState[] = [];
   plan.nodes.forEach((node, i) => {
     const state = states[i];
@@ -79,8 +82,14 @@ export function encodeState(plan: Plan, batchSize: number,
     });
   });
   const {channels, timeAxis} = plan.input;
-  return {format: STATE_FORMAT, version: STATE_VERSION, batchSize, input: {channels, timeAxis},
-          plan: planSignature(plan), layers};
+  return {
+    format: STATE_FORMAT,
+    version: STATE_VERSION,
+    batchSize,
+    input: {channels, timeAxis},
+    plan: planSignature(plan),
+    layers,
+  };
 }
 
 /** What `setState` found wrong with a state. */
@@ -91,27 +100,39 @@ function bad(what: string): ValueError {
 /** The header: format, version, batch size, input; then the plan, layer by layer. */
 function checkMadeFor(s: StreamState, plan: Plan, batchSize: number): void {
   if (s == null || typeof s !== 'object' || s.format !== STATE_FORMAT) {
-    throw bad(`expected an object from getState() ({format: '${STATE_FORMAT}', version: ${
-        STATE_VERSION}, ...}), but got ${describe(s)}.`);
+    throw bad(
+      `expected an object from getState() ({format: '${STATE_FORMAT}', version: ${
+        STATE_VERSION
+      }, ...}), but got ${describe(s)}.`
+    );
   }
   if ((s.version as number) === 1) {
-    throw bad(`the state is from an older version of tfjs-depth-separable-conv1d (state ` +
-              `version 1), which did not record the model it was made for, so it cannot be ` +
-              `checked against this stream: take the state again with getState() on a stream ` +
-              `of this version (state version ${STATE_VERSION}).`);
+    throw bad(
+      `the state is from an older version of tfjs-depth-separable-conv1d (state ` +
+        `version 1), which did not record the model it was made for, so it cannot be ` +
+        `checked against this stream: take the state again with getState() on a stream ` +
+        `of this version (state version ${STATE_VERSION}).`
+    );
   }
   if (s.version !== STATE_VERSION || !Array.isArray(s.layers)) {
-    throw bad(`expected an object from getState() ({format: '${STATE_FORMAT}', version: ${
-        STATE_VERSION}, ...}), but got version ${describe(s.version)}.`);
+    throw bad(
+      `expected an object from getState() ({format: '${STATE_FORMAT}', version: ${
+        STATE_VERSION
+      }, ...}), but got version ${describe(s.version)}.`
+    );
   }
   if (s.batchSize !== batchSize) {
-    throw bad(`the state is for batch size ${describe(s.batchSize)}, this stream's is ${
-        batchSize}.`);
+    throw bad(
+      `the state is for batch size ${describe(s.batchSize)}, this stream's is ${batchSize}.`
+    );
   }
   const {channels, timeAxis} = plan.input;
   if (s.input?.channels !== channels || s.input?.timeAxis !== timeAxis) {
-    throw bad(`the state is for an input of ${describe(s.input)}, this stream takes {channels: ${
-        channels}, timeAxis: ${timeAxis}}: it was taken from another model.`);
+    throw bad(
+      `the state is for an input of ${describe(s.input)}, this stream takes {channels: ${
+        channels
+      }, timeAxis: ${timeAxis}}: it was taken from another model.`
+    );
   }
   checkSignature(s.plan, planSignature(plan));
 }
@@ -131,19 +152,31 @@ function framesRange(node: PlanNode, buffer: number, skip: number): [number, num
 }
 
 /** One buffer's bytes, after checking its shape and frame count against the node. */
-function decodeBuffer(b: BufferState, node: PlanNode, j: number, skip: number, batchSize: number,
-                      where: string): {shape: number[], bytes: Uint8Array} {
+function decodeBuffer(
+  b: BufferState,
+  node: PlanNode,
+  j: number,
+  skip: number,
+  batchSize: number,
+  where: string
+): {shape: number[]; bytes: Uint8Array} {
   const {edge} = node.step.buffers[j];
   const [least, most] = framesRange(node, j, skip);
   const frames = Array.isArray(b?.shape) ? b.shape[edge.timeAxis] : NaN;
   const expected = framesShape(edge, batchSize, frames);
-  if (!Array.isArray(b?.shape) || typeof b.float32 !== 'string' ||
-      !(frames >= least && frames <= most && Number.isInteger(frames)) ||
-      b.shape.length !== 3 || b.shape.some((d, a) => d !== expected[a])) {
-    const shape = framesShape(edge, batchSize, 0).map((d, a) => a === edge.timeAxis ? 'n' : d);
-    throw bad(`${where}, buffer ${j}: expected {shape: [${shape.join(', ')}] with ${
-        least} <= n <= ${most}${
-        skip > 0 ? ` (skip ${skip})` : ''}, float32: base64}, but got ${describe(b)}.`);
+  if (
+    !Array.isArray(b?.shape) ||
+    typeof b.float32 !== 'string' ||
+    !(frames >= least && frames <= most && Number.isInteger(frames)) ||
+    b.shape.length !== 3 ||
+    b.shape.some((d, a) => d !== expected[a])
+  ) {
+    const shape = framesShape(edge, batchSize, 0).map((d, a) => (a === edge.timeAxis ? 'n' : d));
+    throw bad(
+      `${where}, buffer ${j}: expected {shape: [${shape.join(', ')}] with ${least} <= n <= ${most}${
+        skip > 0 ? ` (skip ${skip})` : ''
+      }, float32: base64}, but got ${describe(b)}.`
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -153,8 +186,11 @@ function decodeBuffer(b: BufferState, node: PlanNode, j: number, skip: number, b
   }
   const size = 4 * expected[0] * expected[1] * expected[2];
   if (bytes.length !== size) {
-    throw bad(`${where}, buffer ${j}: float32 holds ${bytes.length} bytes, the shape ${
-        describe(expected)} needs ${size}.`);
+    throw bad(
+      `${where}, buffer ${j}: float32 holds ${bytes.length} bytes, the shape ${describe(
+        expected
+      )} needs ${size}.`
+    );
   }
   return {shape: expected, bytes};
 }
@@ -163,31 +199,45 @@ function decodeBuffer(b: BufferState, node: PlanNode, j: number, skip: number, b
  * Checks a state against the plan it must have been made for and makes its tensors; throws a
  * `ValueError` naming the layer and what does not match before it allocates anything.
  */
-export function decodeState(state: unknown, plan: Plan, batchSize: number): (StepState|null)[] {
+export function decodeState(state: unknown, plan: Plan, batchSize: number): (StepState | null)[] {
   const s = state as StreamState;
   checkMadeFor(s, plan, batchSize);
-  const stateful = plan.nodes.map((n, i) => [n, i] as const)
-                       .filter(([n]) => n.step.buffers.length > 0);
+  const stateful = plan.nodes
+    .map((n, i) => [n, i] as const)
+    .filter(([n]) => n.step.buffers.length > 0);
   if (s.layers.length !== stateful.length) {
-    throw bad(`the state has ${s.layers.length} layers with buffers, this stream has ${
-        stateful.length}: it was taken from another model.`);
+    throw bad(
+      `the state has ${s.layers.length} layers with buffers, this stream has ${
+        stateful.length
+      }: it was taken from another model.`
+    );
   }
-  type Decoded = {index: number, skip: number, buffers: {shape: number[], bytes: Uint8Array}[]};
+  type Decoded = {index: number; skip: number; buffers: {shape: number[]; bytes: Uint8Array}[]};
   const decoded: Decoded[] = [];
   stateful.forEach(([node, index], k) => {
     const layer = s.layers[k];
     const where = `layer '${node.name}'`;
-    if (layer == null || layer.name !== node.name || !Array.isArray(layer.buffers) ||
-        layer.buffers.length !== node.step.buffers.length) {
-      throw bad(`${where}: expected its ${node.step.buffers.length} buffers as entry ${k} of ` +
-                `layers, but got ${describe(layer)}.`);
+    if (
+      layer == null ||
+      layer.name !== node.name ||
+      !Array.isArray(layer.buffers) ||
+      layer.buffers.length !== node.step.buffers.length
+    ) {
+      throw bad(
+        `${where}: expected its ${node.step.buffers.length} buffers as entry ${k} of ` +
+          `layers, but got ${describe(layer)}.`
+      );
     }
     if (!Number.isInteger(layer.skip) || layer.skip < 0 || layer.skip > node.step.maxSkip) {
-      throw bad(`${where}: skip must be an integer in [0, ${node.step.maxSkip}], but got ${
-          describe(layer.skip)}.`);
+      throw bad(
+        `${where}: skip must be an integer in [0, ${node.step.maxSkip}], but got ${describe(
+          layer.skip
+        )}.`
+      );
     }
-    const buffers =
-        layer.buffers.map((b, j) => decodeBuffer(b, node, j, layer.skip, batchSize, where));
+    const buffers = layer.buffers.map((b, j) =>
+      decodeBuffer(b, node, j, layer.skip, batchSize, where)
+    );
     const held = buffers.map((b, j) => b.shape[node.step.buffers[j].edge.timeAxis]);
     if (node.step.info.kind === 'merge' && held.every(n => n > 0)) {
       // Frames that met in every branch were merged and left: one queue is always empty.
@@ -195,12 +245,13 @@ export function decodeState(state: unknown, plan: Plan, batchSize: number): (Ste
     }
     decoded.push({index, skip: layer.skip, buffers});
   });
-  const states: (StepState|null)[] = plan.nodes.map(() => null);
+  const states: (StepState | null)[] = plan.nodes.map(() => null);
   for (const {index, skip, buffers} of decoded) {
     states[index] = {
       skip,
       buffers: buffers.map(({shape, bytes}) =>
-                               tensor(new Float32Array(bytes.slice().buffer), shape, 'float32')),
+        tensor(new Float32Array(bytes.slice().buffer), shape, 'float32')
+      ),
     };
   }
   return states;

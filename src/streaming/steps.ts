@@ -1,6 +1,14 @@
 import {Tensor} from '@tensorflow/tfjs-core';
 
-import {constantFrames, Edge, frameCount, joinFrames, noFrames, onRows, sliceFrames} from './edge.js';
+import {
+  constantFrames,
+  Edge,
+  frameCount,
+  joinFrames,
+  noFrames,
+  onRows,
+  sliceFrames,
+} from './edge.js';
 import {slide, WindowShape} from './sliding.js';
 import {PoolKind} from './window_reduce.js';
 
@@ -14,7 +22,7 @@ export interface StepState {
 }
 
 /** The cells of the recurrent layers that stream. */
-export type CellKind = 'GRU'|'LSTM'|'SimpleRNN';
+export type CellKind = 'GRU' | 'LSTM' | 'SimpleRNN';
 
 /**
  * What a step computes, for code that runs the plan another way (the typed-array program):
@@ -33,28 +41,32 @@ export type CellKind = 'GRU'|'LSTM'|'SimpleRNN';
  *   means zeros); `returnSequences` false gives pooled frames.
  */
 export type StepInfo =
-    ({kind: 'window'} & WindowShape)|
-    ({kind: 'localPooling', pool: PoolKind} & WindowShape)|
-    {kind: 'pooling', window: number, pool: PoolKind}|
-    {kind: 'merge'}|
-    {kind: 'frame', rows: boolean}|
-    {kind: 'recurrent', cell: CellKind, units: number, returnSequences: boolean};
+  | ({kind: 'window'} & WindowShape)
+  | ({kind: 'localPooling'; pool: PoolKind} & WindowShape)
+  | {kind: 'pooling'; window: number; pool: PoolKind}
+  | {kind: 'merge'}
+  | {kind: 'frame'; rows: boolean}
+  | {kind: 'recurrent'; cell: CellKind; units: number; returnSequences: boolean};
 
 /** One node of a compiled stream: turns the new frames of its inputs into its new frames. */
 export interface Step {
   readonly info: StepInfo;
   /** The state of a fresh stream, or null for a step that keeps none. */
-  initialState(batch: number): StepState|null;
+  initialState(batch: number): StepState | null;
   /** What each buffer holds, checked by `setState`: frames of an edge, at most `maxFrames`. */
-  readonly buffers: {edge: Edge, maxFrames: number}[];
+  readonly buffers: {edge: Edge; maxFrames: number}[];
   /** The largest `skip` a state may have. */
   readonly maxSkip: number;
   /**
    * Turns the new frames of the inputs into the new output frames. `end`: the signal ends
    * after these frames (`flush`): a window reads its right padding too.
    */
-  run(inputs: Tensor[], state: StepState|null, batch: number,
-      end?: boolean): {output: Tensor, state: StepState|null};
+  run(
+    inputs: Tensor[],
+    state: StepState | null,
+    batch: number,
+    end?: boolean
+  ): {output: Tensor; state: StepState | null};
 }
 
 /**
@@ -63,21 +75,32 @@ export interface Step {
  * the next window needs; each push computes every window that became full, as one 'valid'
  * call; the end of the signal adds the right padding.
  */
-export function windowStep(input: Edge, output: Edge, shape: WindowShape,
-                           convolve: (frames: Tensor) => Tensor,
-                           info: StepInfo = {kind: 'window', ...shape}, padValue = 0): Step {
+export function windowStep(
+  input: Edge,
+  output: Edge,
+  shape: WindowShape,
+  convolve: (frames: Tensor) => Tensor,
+  info: StepInfo = {kind: 'window', ...shape},
+  padValue = 0
+): Step {
   const {span, stride, leftPadding, rightPadding} = shape;
   return {
     info,
-    initialState: batch => ({buffers: [constantFrames(input, batch, leftPadding, padValue)],
-                             skip: 0}),
+    initialState: batch => ({
+      buffers: [constantFrames(input, batch, leftPadding, padValue)],
+      skip: 0,
+    }),
     buffers: [{edge: input, maxFrames: Math.max(span - 1, leftPadding)}],
     maxSkip: Math.max(stride - span, 0),
     run([newFrames], state, batch, end = false) {
-      const {buffers: [buffer], skip} = state!;
-      const x = end && rightPadding > 0 ?
-          joinFrames(newFrames, constantFrames(input, batch, rightPadding, padValue), input) :
-          newFrames;
+      const {
+        buffers: [buffer],
+        skip,
+      } = state!;
+      const x =
+        end && rightPadding > 0
+          ? joinFrames(newFrames, constantFrames(input, batch, rightPadding, padValue), input)
+          : newFrames;
       const skipped = Math.min(skip, frameCount(x, input));
       const frames = joinFrames(buffer, skipped > 0 ? sliceFrames(x, input, skipped) : x, input);
       const next = slide(frameCount(frames, input), span, stride);
@@ -106,15 +129,19 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
       const {buffers} = state!;
       const widths = xs.map((x, i) => frameCount(x, inputs[i]));
       // The usual case, branches in step: nothing waits, nothing to slice.
-      if (buffers.every((b, i) => frameCount(b, inputs[i]) === 0) &&
-          widths.every(w => w === widths[0])) {
+      if (
+        buffers.every((b, i) => frameCount(b, inputs[i]) === 0) &&
+        widths.every(w => w === widths[0])
+      ) {
         return {output: widths[0] === 0 ? noFrames(output, batch) : merge(xs), state};
       }
       const queued = xs.map((x, i) => joinFrames(buffers[i], x, inputs[i]));
       const ready = Math.min(...queued.map((q, i) => frameCount(q, inputs[i])));
       return {
-        output: ready === 0 ? noFrames(output, batch) :
-                              merge(queued.map((q, i) => sliceFrames(q, inputs[i], 0, ready))),
+        output:
+          ready === 0
+            ? noFrames(output, batch)
+            : merge(queued.map((q, i) => sliceFrames(q, inputs[i], 0, ready))),
         state: {buffers: queued.map((q, i) => sliceFrames(q, inputs[i], ready)), skip: 0},
       };
     },
@@ -136,8 +163,12 @@ function mergeLead(e: Edge, delay: number): number {
  * A layer that acts on each frame alone (dense, activation, normalization): no state. With
  * `rows`, it runs on the frames as the rows of `[batch * n, channels]`.
  */
-export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => Tensor,
-                          rows: boolean): Step {
+export function frameStep(
+  input: Edge,
+  output: Edge,
+  apply: (frames: Tensor) => Tensor,
+  rows: boolean
+): Step {
   return {
     info: {kind: 'frame', rows},
     initialState: () => null,
@@ -146,8 +177,10 @@ export function frameStep(input: Edge, output: Edge, apply: (frames: Tensor) => 
     run([x], _, batch) {
       const n = frameCount(x, input);
       if (n === 0) return {output: noFrames(output, batch), state: null};
-      return {output: rows ? onRows([x], [input], output.channels, ([r]) => apply(r)) : apply(x),
-              state: null};
+      return {
+        output: rows ? onRows([x], [input], output.channels, ([r]) => apply(r)) : apply(x),
+        state: null,
+      };
     },
   };
 }

@@ -1,4 +1,14 @@
-import {clone, getBackend, keep, Tensor, tensor, Tensor3D, TensorLike, tidy, zeros} from '@tensorflow/tfjs-core';
+import {
+  clone,
+  getBackend,
+  keep,
+  Tensor,
+  tensor,
+  Tensor3D,
+  TensorLike,
+  tidy,
+  zeros,
+} from '@tensorflow/tfjs-core';
 import {layers, LayersModel} from '@tensorflow/tfjs-layers';
 
 import {checkInteger, describe, ValueError} from '../errors.js';
@@ -91,12 +101,15 @@ export class Stream {
           try {
             return w.read().isDisposed;
           } catch {
-            return true;  // tfjs-layers' read() throws for a disposed variable
+            return true; // tfjs-layers' read() throws for a disposed variable
           }
         });
         if (gone != null) {
-          throw new ValueError(`stream.${method}: the weight ${gone.name} of layer ${
-              node.name} has been disposed (model.dispose()?); make a new stream of a live model.`);
+          throw new ValueError(
+            `stream.${method}: the weight ${gone.name} of layer ${
+              node.name
+            } has been disposed (model.dispose()?); make a new stream of a live model.`
+          );
         }
       }
       throw e;
@@ -105,12 +118,16 @@ export class Stream {
 
   private checkChunk(x: Tensor): void {
     const {timeAxis, channels} = this.plan.input;
-    const layout = timeAxis === 1 ? `[${this.batchSize}, n, ${channels}]` :
-                                    `[${this.batchSize}, ${channels}, n]`;
+    const layout =
+      timeAxis === 1
+        ? `[${this.batchSize}, n, ${channels}]`
+        : `[${this.batchSize}, ${channels}, n]`;
     if (x.rank !== 3 || x.shape[0] !== this.batchSize || x.shape[3 - timeAxis] !== channels) {
-      throw new ValueError(`stream.push: chunk must have shape ${layout} (batch, ${
-          timeAxis === 1 ? 'frames, channels' : 'channels, frames'}), but got ${
-          describe(x.shape)}.`);
+      throw new ValueError(
+        `stream.push: chunk must have shape ${layout} (batch, ${
+          timeAxis === 1 ? 'frames, channels' : 'channels, frames'
+        }), but got ${describe(x.shape)}.`
+      );
     }
   }
 
@@ -120,14 +137,18 @@ export class Stream {
    * `[batch, m, outChannels]` (`[batch, outChannels, m]`). Concatenated over the pushes, they are
    * the offline model's output for the concatenated chunks.
    */
-  push(chunk: Tensor3D|TensorLike): Tensor3D {
+  push(chunk: Tensor3D | TensorLike): Tensor3D {
     this.checkOpen('push');
     const {timeAxis} = this.plan.input;
-    if (chunk instanceof Tensor && chunk.rank === 3 &&
-        this.memory.programTakes(chunk.shape[timeAxis] as number)) {
+    if (
+      chunk instanceof Tensor &&
+      chunk.rank === 3 &&
+      this.memory.programTakes(chunk.shape[timeAxis] as number)
+    ) {
       this.checkChunk(floatTensor(chunk, 'chunk', 'stream.push'));
-      return this.naming('push', () => this.memory.onProgram(
-          fast => fast.runTensor(chunk, timeAxis) as Tensor3D));
+      return this.naming('push', () =>
+        this.memory.onProgram(fast => fast.runTensor(chunk, timeAxis) as Tensor3D)
+      );
     }
     return this.naming('push', () => this.advance(chunk, false));
   }
@@ -141,8 +162,8 @@ export class Stream {
   flush(): Tensor3D {
     this.checkOpen('flush');
     const {timeAxis, channels} = this.plan.input;
-    const shape: [number, number, number] = timeAxis === 1 ? [this.batchSize, 0, channels] :
-                                                             [this.batchSize, channels, 0];
+    const shape: [number, number, number] =
+      timeAxis === 1 ? [this.batchSize, 0, channels] : [this.batchSize, channels, 0];
     const empty = zeros(shape) as Tensor3D;
     try {
       return this.naming('flush', () => this.advance(empty, true));
@@ -153,9 +174,9 @@ export class Stream {
   }
 
   /** Runs the tensor steps on new frames (`end`: the last ones) and keeps the new states. */
-  private advance(chunk: Tensor3D|TensorLike, end: boolean): Tensor3D {
+  private advance(chunk: Tensor3D | TensorLike, end: boolean): Tensor3D {
     const states = this.memory.tensors();
-    const next: (StepState|null)[] = [];
+    const next: (StepState | null)[] = [];
     const kept: Tensor[] = [];
     let output: Tensor3D;
     try {
@@ -165,14 +186,18 @@ export class Stream {
         const x = ownFrames(given);
         const outputs: Tensor[] = [];
         this.plan.nodes.forEach((node, i) => {
-          const ran = node.step.run(node.inputs.map(j => j < 0 ? x : outputs[j]), states[i],
-                                    this.batchSize, end);
+          const ran = node.step.run(
+            node.inputs.map(j => (j < 0 ? x : outputs[j])),
+            states[i],
+            this.batchSize,
+            end
+          );
           outputs.push(ran.output);
           next.push(ran.state);
         });
         const last = outputs[outputs.length - 1];
         // What the stream keeps must be its own: not the caller's chunk, nor what it returns.
-        const own = (t: Tensor) => t === x || t === last ? clone(t) : t;
+        const own = (t: Tensor) => (t === x || t === last ? clone(t) : t);
         for (const state of next) {
           if (state == null) continue;
           state.buffers = state.buffers.map(own);
@@ -203,10 +228,10 @@ export class Stream {
     if (!(data instanceof Float32Array)) {
       if (tag !== 'Float32Array') {
         // A typed array of another kind is named by its kind, not its (long) contents.
-        const kind = ArrayBuffer.isView(data) ?
-            `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values (Float32Array.from(data) ` +
-                `converts it)` :
-            describe(data);
+        const kind = ArrayBuffer.isView(data)
+          ? `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values (Float32Array.from(data) ` +
+            `converts it)`
+          : describe(data);
         throw new ValueError(`stream.pushArray: data must be a Float32Array, but got ${kind}.`);
       }
       // A Float32Array of another realm (an iframe, a worker's transfer): copied into this one.
@@ -215,14 +240,18 @@ export class Stream {
     const perFrame = this.batchSize * channels;
     const n = frames ?? data.length / perFrame;
     if (!Number.isInteger(n) || n < 0 || n * perFrame !== data.length) {
-      throw new ValueError(`stream.pushArray: data must hold frames * ${perFrame} values ` +
-                           `(batch ${this.batchSize} x ${channels} channels per frame), but got ${
-                               data.length} values${frames == null ? '' : ` for frames = ${
-                               describe(frames)}`}.`);
+      throw new ValueError(
+        `stream.pushArray: data must hold frames * ${perFrame} values ` +
+          `(batch ${this.batchSize} x ${channels} channels per frame), but got ${
+            data.length
+          } values${frames == null ? '' : ` for frames = ${describe(frames)}`}.`
+      );
     }
     if (this.memory.programTakes(n)) {
-      return this.naming('pushArray',
-                         () => this.memory.onProgram(fast => fast.run(data, n)).values);
+      return this.naming(
+        'pushArray',
+        () => this.memory.onProgram(fast => fast.run(data, n)).values
+      );
     }
     const shape = timeAxis === 1 ? [this.batchSize, n, channels] : [this.batchSize, channels, n];
     const x = tensor(data, shape, 'float32');
@@ -303,7 +332,10 @@ export class Stream {
  *   normalization over time; flattening or permuting time), or buffers too large for the
  *   backend at this batch size, before anything is allocated.
  */
-export function createStream(target: LayersModel|layers.Layer, options: StreamOptions = {}): Stream {
+export function createStream(
+  target: LayersModel | layers.Layer,
+  options: StreamOptions = {}
+): Stream {
   return openStream(target, options, {});
 }
 
@@ -311,22 +343,29 @@ export function createStream(target: LayersModel|layers.Layer, options: StreamOp
  * `createStream` with the engine chosen (the bench's comparisons, the specs).
  * @internal
  */
-export function openStream(target: LayersModel|layers.Layer, options: StreamOptions,
-                           engine: EngineOptions): Stream {
+export function openStream(
+  target: LayersModel | layers.Layer,
+  options: StreamOptions,
+  engine: EngineOptions
+): Stream {
   if (!(target instanceof layers.Layer)) {
-    throw new ValueError(`createStream: expected a LayersModel or a layer, but got ${
-        describe(target)}.`);
+    throw new ValueError(
+      `createStream: expected a LayersModel or a layer, but got ${describe(target)}.`
+    );
   }
   if (options == null || typeof options !== 'object') {
     throw new ValueError(`createStream: options must be an object, but got ${describe(options)}.`);
   }
   const unknown = Object.keys(options).filter(k => !OPTIONS.includes(k));
   if (unknown.length > 0) {
-    throw new ValueError(`createStream: unknown option ${describe(unknown[0])}; the options are ${
-        OPTIONS.join(', ')}.`);
+    throw new ValueError(
+      `createStream: unknown option ${describe(unknown[0])}; the options are ${OPTIONS.join(', ')}.`
+    );
   }
   const batchSize = checkInteger('createStream: batchSize', options.batchSize ?? 1);
-  const poolingWindow = options.poolingWindow == null ? undefined :
-      checkInteger('createStream: poolingWindow', options.poolingWindow);
+  const poolingWindow =
+    options.poolingWindow == null
+      ? undefined
+      : checkInteger('createStream: poolingWindow', options.poolingWindow);
   return new Stream(compile(target, {poolingWindow}), batchSize, engine);
 }

@@ -1,7 +1,22 @@
-import {add, cast, concat, div, fill, isNaN as isNaNOp, matMul, max, maximum, mul, slice, Tensor, tensor3d, where} from '@tensorflow/tfjs-core';
+import {
+  add,
+  cast,
+  concat,
+  div,
+  fill,
+  isNaN as isNaNOp,
+  matMul,
+  max,
+  maximum,
+  mul,
+  slice,
+  Tensor,
+  tensor3d,
+  where,
+} from '@tensorflow/tfjs-core';
 
 /** How a pooling window reduces its frames. */
-export type PoolKind = 'average'|'max';
+export type PoolKind = 'average' | 'max';
 
 /** Frames `[start, start + size)` of `[B, n, C]`. */
 function frames(t: Tensor, start: number, size: number): Tensor {
@@ -15,12 +30,16 @@ function frames(t: Tensor, start: number, size: number): Tensor {
  * would grow with the frames a push carries; tf.avgPool / tf.maxPool do not keep NaN on every
  * backend).
  */
-function slidingReduce(x: Tensor, window: number, n: number,
-                       combine: (a: Tensor, b: Tensor) => Tensor): Tensor {
-  let runs = x;  // runs[i] = the reduction of x[i, i + size)
+function slidingReduce(
+  x: Tensor,
+  window: number,
+  n: number,
+  combine: (a: Tensor, b: Tensor) => Tensor
+): Tensor {
+  let runs = x; // runs[i] = the reduction of x[i, i + size)
   let size = 1;
   let offset = 0;
-  let result: Tensor|null = null;
+  let result: Tensor | null = null;
   for (;;) {
     if ((window & size) !== 0) {
       const part = frames(runs, offset, n);
@@ -57,14 +76,23 @@ export function poolWindows(x: Tensor, window: number, n: number, kind: PoolKind
     // overflows either).
     const sums = slidingReduce(padWith(div(x, window), missing, 0), window, n, add);
     if (missing === 0) return sums;
-    const scale = Float32Array.from({length: n}, (_, j) => window / Math.min(history + j + 1, window));
+    const scale = Float32Array.from(
+      {length: n},
+      (_, j) => window / Math.min(history + j + 1, window)
+    );
     return mul(sums, tensor3d(scale, [1, n, 1]));
   }
   const nan = isNaNOp(x);
   const finiteOrInf = where(nan, fill(x.shape, -Infinity), x);
-  const both = slidingReduce(concat([padWith(finiteOrInf, missing, -Infinity),
-                                     padWith(cast(nan, 'float32'), missing, 0)], 2),
-                             window, n, maximum);
+  const both = slidingReduce(
+    concat(
+      [padWith(finiteOrInf, missing, -Infinity), padWith(cast(nan, 'float32'), missing, 0)],
+      2
+    ),
+    window,
+    n,
+    maximum
+  );
   const maxima = slice(both, [0, 0, 0], [batch, n, channels]);
   const anyNaN = slice(both, [0, 0, channels], [batch, n, channels]);
   return where(cast(anyNaN, 'bool'), fill(maxima.shape, NaN), maxima);

@@ -1,17 +1,29 @@
 // The ops folded at load: constants and the shape arithmetic of dynamic axes.
 import {Context, OpHandler} from '../context.js';
-import {allConst, axisOf, binaryConst, concatConsts, foldedSize, gatherConst, reshapeConst,
-        sliceConst, transposeConst} from '../fold.js';
+import {
+  allConst,
+  axisOf,
+  binaryConst,
+  concatConsts,
+  foldedSize,
+  gatherConst,
+  reshapeConst,
+  sliceConst,
+  transposeConst,
+} from '../fold.js';
 import {ConstValue, Scalar, Value} from '../values.js';
 
-function consts(ctx: Context, inputs: Array<Value|undefined>): Array<ConstValue|undefined> {
-  if (!allConst(inputs)) ctx.fail('has inputs computed from the model\'s input here.');
+function consts(ctx: Context, inputs: Array<Value | undefined>): Array<ConstValue | undefined> {
+  if (!allConst(inputs)) ctx.fail("has inputs computed from the model's input here.");
   return inputs;
 }
 
 /** The axes an op takes as an attribute (older opsets) or as its input `index`. */
-export function axesOf(ctx: Context, inputs: Array<Value|undefined>, index: number):
-    number[]|undefined {
+export function axesOf(
+  ctx: Context,
+  inputs: Array<Value | undefined>,
+  index: number
+): number[] | undefined {
   const attr = ctx.attrInts('axes');
   if (attr !== undefined && attr.length > 0) return attr;
   const v = inputs[index];
@@ -26,14 +38,21 @@ const constant: OpHandler = ctx => {
   const t = ctx.attrTensor('value');
   if (t) return [t];
   const a = ctx.node.attributes;
-  if (a.get('value_float')) return [{kind: 'const', dims: [], isFloat: true,
-                                     data: Float32Array.of(ctx.attrFloat('value_float', 0))}];
+  if (a.get('value_float'))
+    return [
+      {
+        kind: 'const',
+        dims: [],
+        isFloat: true,
+        data: Float32Array.of(ctx.attrFloat('value_float', 0)),
+      },
+    ];
   if (a.get('value_int')) return [intConst([], [ctx.attrInt('value_int', 0)])];
   const ints = ctx.attrInts('value_ints');
   if (ints && a.get('value_ints')) return [intConst([ints.length], ints)];
   const floats = a.get('value_floats')?.floats;
-  if (floats) return [{kind: 'const', dims: [floats.length], isFloat: true,
-                       data: Float32Array.from(floats)}];
+  if (floats)
+    return [{kind: 'const', dims: [floats.length], isFloat: true, data: Float32Array.from(floats)}];
   return ctx.fail('has no value this importer reads (value, value_float(s), value_int(s)).');
 };
 
@@ -43,9 +62,9 @@ const cast: OpHandler = (ctx, inputs) => {
   const isFloat = to === 1 || to === 10 || to === 11;
   if (!x) return ctx.fail('has no input.');
   if (isFloat === x.isFloat) return [x];
-  const data = isFloat ? Float32Array.from(ctx.ints(x, 'its input')) :
-                         Array.from(x.data as ArrayLike<Scalar>, v =>
-                             typeof v === 'number' ? Math.trunc(v) : v);
+  const data = isFloat
+    ? Float32Array.from(ctx.ints(x, 'its input'))
+    : Array.from(x.data as ArrayLike<Scalar>, v => (typeof v === 'number' ? Math.trunc(v) : v));
   return [{...x, isFloat, data}];
 };
 
@@ -69,8 +88,9 @@ const squeeze: OpHandler = (ctx, inputs) => {
   const [x] = consts(ctx, inputs);
   const axes = axesOf(ctx, inputs, 1);
   const rank = x!.dims.length;
-  const drop = axes ? axes.map(a => ctx.fold(() => axisOf(a, rank))) :
-                      x!.dims.flatMap((d, i) => d === 1 ? [i] : []);
+  const drop = axes
+    ? axes.map(a => ctx.fold(() => axisOf(a, rank)))
+    : x!.dims.flatMap((d, i) => (d === 1 ? [i] : []));
   return [{...x!, dims: x!.dims.filter((_, i) => !drop.includes(i))}];
 };
 
@@ -90,8 +110,9 @@ const slice: OpHandler = (ctx, inputs) => {
   const ints = (i: number) => ctx.ints(ctx.constant(inputs, i, 'a Slice input'), 'a Slice input');
   const starts = ctx.opset < 10 ? ctx.attrInts('starts')! : ints(1);
   const ends = ctx.opset < 10 ? ctx.attrInts('ends')! : ints(2);
-  const axes = (ctx.opset < 10 ? ctx.attrInts('axes') : inputs[3] ? ints(3) : undefined) ??
-      starts.map((_, i) => i);
+  const axes =
+    (ctx.opset < 10 ? ctx.attrInts('axes') : inputs[3] ? ints(3) : undefined) ??
+    starts.map((_, i) => i);
   const steps = inputs[4] ? ints(4) : axes.map(() => 1);
   return [ctx.fold(() => sliceConst(x!, starts, ends, axes, steps))];
 };
@@ -109,9 +130,20 @@ const constantOfShape: OpHandler = (ctx, inputs) => {
   const dims = Array.from(shape!.data as ArrayLike<Scalar>);
   if (dims.every((d): d is number => typeof d === 'number')) {
     const data = new Array(ctx.fold(() => foldedSize(dims))).fill(fill);
-    return [ctx.fold(() => reshapeConst(
-        {kind: 'const', dims: [data.length], isFloat: value?.isFloat ?? true,
-         data: value?.isFloat ?? true ? Float32Array.from(data) : data}, dims, true))];
+    return [
+      ctx.fold(() =>
+        reshapeConst(
+          {
+            kind: 'const',
+            dims: [data.length],
+            isFloat: value?.isFloat ?? true,
+            data: (value?.isFloat ?? true) ? Float32Array.from(data) : data,
+          },
+          dims,
+          true
+        )
+      ),
+    ];
   }
   return [{kind: 'fill', shape: dims, value: fill}];
 };
@@ -127,8 +159,12 @@ const expand: OpHandler = (ctx, inputs) => {
     }
     return [{kind: 'fill', shape: dims, value: values[0] as number}];
   }
-  const ones: ConstValue = {kind: 'const', dims: dims as number[], isFloat: false,
-                            data: new Array(ctx.fold(() => foldedSize(dims))).fill(1)};
+  const ones: ConstValue = {
+    kind: 'const',
+    dims: dims as number[],
+    isFloat: false,
+    data: new Array(ctx.fold(() => foldedSize(dims))).fill(1),
+  };
   return [ctx.fold(() => binaryConst('Mul', x!, ones))];
 };
 
@@ -163,9 +199,10 @@ export const CONSTANT_OPS: Record<string, OpHandler> = {
 export const shapeOp: OpHandler = (ctx, inputs) => {
   const x = inputs[0];
   if (!x || x.kind === 'fill') return ctx.fail('needs an input of known rank.');
-  const dims: Scalar[] = x.kind === 'const' ? x.dims :
-      x.dims.map((d, i) => d ?? (i === 0 ? 'batch' : `dimension ${i}`));
-  let start = ctx.attrInt('start', 0), end = ctx.attrInt('end', dims.length);
+  const dims: Scalar[] =
+    x.kind === 'const' ? x.dims : x.dims.map((d, i) => d ?? (i === 0 ? 'batch' : `dimension ${i}`));
+  let start = ctx.attrInt('start', 0),
+    end = ctx.attrInt('end', dims.length);
   if (start < 0) start += dims.length;
   if (end < 0) end += dims.length;
   const kept = dims.slice(Math.max(0, start), Math.min(dims.length, end));

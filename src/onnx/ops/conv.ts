@@ -10,7 +10,7 @@ import {CONSTANT_OPS} from './constants.js';
 import {CHANNELS_LAST, channelsLast} from './layout.js';
 
 /** The channels-last layer feeding `x`, with a zero padding layer right before it folded in. */
-export function paddedInput(ctx: Context, x: TensorValue): {layer: string, pads: [number, number]} {
+export function paddedInput(ctx: Context, x: TensorValue): {layer: string; pads: [number, number]} {
   const layer = channelsLast(ctx, x);
   const spec = ctx.builder.find(layer);
   if (layer === x.layer && spec?.className === 'ZeroPadding1D' && ctx.owns(x)) {
@@ -22,15 +22,19 @@ export function paddedInput(ctx: Context, x: TensorValue): {layer: string, pads:
 }
 
 /** The output width of a 1-D window op, or null when the input's varies. */
-export function outWidth(width: number|null, g: ConvGeometry): number|null {
+export function outWidth(width: number | null, g: ConvGeometry): number | null {
   if (width === null) return null;
   const span = (g.kernelSize - 1) * g.dilation + 1;
   return Math.floor((width + g.pads[0] + g.pads[1] - span) / g.stride) + 1;
 }
 
 /** The explicit [left, right] padding of a window op from `pads` or `auto_pad`. */
-export function windowPads(ctx: Context, width: number|null, g: Omit<ConvGeometry, 'pads'>,
-                           pads = ctx.attrInts('pads')): [number, number] {
+export function windowPads(
+  ctx: Context,
+  width: number | null,
+  g: Omit<ConvGeometry, 'pads'>,
+  pads = ctx.attrInts('pads')
+): [number, number] {
   const auto = ctx.attrString('auto_pad', 'NOTSET');
   if (auto === 'NOTSET') {
     if (pads && pads.length > 0 && pads.length !== 2) ctx.fail('has pads for more than 1 axis.');
@@ -77,7 +81,7 @@ function kerasKernel(w: Float32Array, out: number, inner: number, k: number): Fl
 }
 
 /** Folds a 1x1 conv into the DepthwiseConv1D `dw` feeding it: one SeparableConv1D. */
-function fuseSeparable(dw: LayerSpec, w: Float32Array, b: Float32Array|null, out: number): void {
+function fuseSeparable(dw: LayerSpec, w: Float32Array, b: Float32Array | null, out: number): void {
   const [kernel, bias] = dw.weights;
   const cm = kernel.shape[1] * kernel.shape[2];
   const pointwise = kerasKernel(w, out, cm, 1);
@@ -91,8 +95,11 @@ function fuseSeparable(dw: LayerSpec, w: Float32Array, b: Float32Array|null, out
   const useBias = b !== null || bias !== undefined;
   dw.className = 'SeparableConv1D';
   dw.config = {...dw.config, filters: out, use_bias: useBias};
-  dw.weights = [kernel, {shape: [1, cm, out], data: pointwise},
-                ...(useBias ? [{shape: [out], data: merged}] : [])];
+  dw.weights = [
+    kernel,
+    {shape: [1, cm, out], data: pointwise},
+    ...(useBias ? [{shape: [out], data: merged}] : []),
+  ];
 }
 
 const conv: OpHandler = (ctx, inputs) => {
@@ -107,59 +114,106 @@ const conv: OpHandler = (ctx, inputs) => {
   const group = ctx.attrInt('group', 1);
   const channels = x.dims[1] ?? ctx.fail('has an input whose channel count varies.');
   if (group !== 1 && group !== channels) {
-    ctx.fail(`has group = ${group} with ${channels} input channels: only group 1 (a plain ` +
-             `conv) or group = channels (depthwise) map to layers. Rewrite it as ${group} ` +
-             'convs over slices of the channels followed by a Concat, or as a depthwise ' +
-             'conv (groups=channels) followed by a 1x1 conv.');
+    ctx.fail(
+      `has group = ${group} with ${channels} input channels: only group 1 (a plain ` +
+        `conv) or group = channels (depthwise) map to layers. Rewrite it as ${group} ` +
+        'convs over slices of the channels followed by a Concat, or as a depthwise ' +
+        'conv (groups=channels) followed by a 1x1 conv.'
+    );
   }
   if (inner * group !== channels || out % group !== 0) {
     ctx.fail(`has a weight of shape ${JSON.stringify(wc.dims)} for ${channels} channels.`);
   }
   const g = geometry(ctx, x, k);
   const source = paddedInput(ctx, x);
-  const own = windowPads(ctx, x.dims[2] === null ? null : x.dims[2]! + source.pads[0] +
-                         source.pads[1], g);
+  const own = windowPads(
+    ctx,
+    x.dims[2] === null ? null : x.dims[2]! + source.pads[0] + source.pads[1],
+    g
+  );
   const geo: ConvGeometry = {...g, pads: [own[0] + source.pads[0], own[1] + source.pads[1]]};
   const width = outWidth(x.dims[2], geo);
   const dims = [x.dims[0], out, width];
-  const base = {kernel_size: [k], strides: [g.stride], dilation_rate: [g.dilation],
-                data_format: 'channels_last', activation: 'linear', use_bias: b !== null};
+  const base = {
+    kernel_size: [k],
+    strides: [g.stride],
+    dilation_rate: [g.dilation],
+    data_format: 'channels_last',
+    activation: 'linear',
+    use_bias: b !== null,
+  };
   const producer = ctx.builder.find(source.layer);
-  if (group === 1 && k === 1 && g.stride === 1 && geo.pads[0] === 0 && geo.pads[1] === 0 &&
-      producer?.className === 'DepthwiseConv1D' && source.layer === x.layer && ctx.owns(x)) {
+  if (
+    group === 1 &&
+    k === 1 &&
+    g.stride === 1 &&
+    geo.pads[0] === 0 &&
+    geo.pads[1] === 0 &&
+    producer?.className === 'DepthwiseConv1D' &&
+    source.layer === x.layer &&
+    ctx.owns(x)
+  ) {
     fuseSeparable(producer, w, b, out);
     return [ctx.out(producer.name, CHANNELS_LAST, dims)];
   }
   const name = ctx.node.name || 'conv';
-  const spec = group === 1 ?
-      ctx.builder.add('Conv1D', name, {...base, filters: out}, [source.layer],
-                      [{shape: [k, channels, out], data: kerasKernel(w, out, channels, k)},
-                       ...(b ? [{shape: [out], data: b}] : [])], geo) :
-      ctx.builder.add('DepthwiseConv1D', name, {...base, depth_multiplier: out / channels},
-                      [source.layer],
-                      // W[c*M + m, 0, k] is already Keras's [K, C, M] read as (k, c*M + m).
-                      [{shape: [k, channels, out / channels], data: kerasKernel(w, out, 1, k)},
-                       ...(b ? [{shape: [out], data: b}] : [])], geo);
+  const spec =
+    group === 1
+      ? ctx.builder.add(
+          'Conv1D',
+          name,
+          {...base, filters: out},
+          [source.layer],
+          [
+            {shape: [k, channels, out], data: kerasKernel(w, out, channels, k)},
+            ...(b ? [{shape: [out], data: b}] : []),
+          ],
+          geo
+        )
+      : ctx.builder.add(
+          'DepthwiseConv1D',
+          name,
+          {...base, depth_multiplier: out / channels},
+          [source.layer],
+          // W[c*M + m, 0, k] is already Keras's [K, C, M] read as (k, c*M + m).
+          [
+            {shape: [k, channels, out / channels], data: kerasKernel(w, out, 1, k)},
+            ...(b ? [{shape: [out], data: b}] : []),
+          ],
+          geo
+        );
   return [ctx.out(spec.name, CHANNELS_LAST, dims)];
 };
 
 /** The time-axis padding of a Pad node, or a failure for anything else. */
-function timePads(ctx: Context, inputs: Array<Value|undefined>, x: TensorValue): [number, number] {
+function timePads(
+  ctx: Context,
+  inputs: Array<Value | undefined>,
+  x: TensorValue
+): [number, number] {
   const mode = ctx.attrString('mode', 'constant');
   if (mode !== 'constant') {
     ctx.fail(`pads in mode '${mode}'; only zero (constant) padding maps to layers.`);
   }
-  const pads = ctx.opset < 11 ? ctx.attrInts('pads') ?? [] :
-      ctx.ints(ctx.constant(inputs, 1, 'pads'), 'pads');
-  const value = ctx.opset < 11 ? ctx.attrFloat('value', 0) :
-      inputs[2] ? ctx.floats(inputs, 2, 'constant_value')[0] : 0;
+  const pads =
+    ctx.opset < 11
+      ? (ctx.attrInts('pads') ?? [])
+      : ctx.ints(ctx.constant(inputs, 1, 'pads'), 'pads');
+  const value =
+    ctx.opset < 11
+      ? ctx.attrFloat('value', 0)
+      : inputs[2]
+        ? ctx.floats(inputs, 2, 'constant_value')[0]
+        : 0;
   if (value !== 0) ctx.fail(`pads with ${value}; only zero padding maps to layers.`);
   const rank = x.dims.length;
   if (pads.length !== 2 * rank) ctx.fail(`has ${pads.length} pads for ${rank} dims.`);
   const time = rank - 1;
   if (pads.some((p, i) => p !== 0 && i % rank !== time) || pads.some(p => p < 0)) {
-    ctx.fail(`pads ${JSON.stringify(pads)}: only padding of the last (time) axis by zeros ` +
-             'or more maps to layers.');
+    ctx.fail(
+      `pads ${JSON.stringify(pads)}: only padding of the last (time) axis by zeros ` +
+        'or more maps to layers.'
+    );
   }
   return [pads[time], pads[rank + time]];
 }
@@ -168,8 +222,9 @@ const pad: OpHandler = (ctx, inputs) => {
   const x = ctx.tensor(inputs, 0, 'data');
   const [l, r] = timePads(ctx, inputs, x);
   if (l === 0 && r === 0) return [ctx.alias(x)];
-  const layer = ctx.builder.add('ZeroPadding1D', ctx.node.name || 'pad', {padding: [l, r]},
-                                [channelsLast(ctx, x)]);
+  const layer = ctx.builder.add('ZeroPadding1D', ctx.node.name || 'pad', {padding: [l, r]}, [
+    channelsLast(ctx, x),
+  ]);
   const width = x.dims[2] === null ? null : x.dims[2] + l + r;
   return [ctx.out(layer.name, CHANNELS_LAST, [x.dims[0], x.dims[1], width])];
 };
@@ -179,18 +234,22 @@ const slice: OpHandler = (ctx, inputs) => {
   if (x?.kind !== 'tensor') return CONSTANT_OPS.Slice(ctx, inputs);
   const ints = (i: number) => ctx.ints(ctx.constant(inputs, i, 'a Slice input'), 'a Slice input');
   const old = ctx.opset < 10;
-  const starts = old ? ctx.attrInts('starts') ?? [] : ints(1);
-  const ends = old ? ctx.attrInts('ends') ?? [] : ints(2);
-  const axes = (old ? ctx.attrInts('axes') : inputs[3] ? ints(3) : undefined) ??
-      starts.map((_, i) => i);
+  const starts = old ? (ctx.attrInts('starts') ?? []) : ints(1);
+  const ends = old ? (ctx.attrInts('ends') ?? []) : ints(2);
+  const axes =
+    (old ? ctx.attrInts('axes') : inputs[3] ? ints(3) : undefined) ?? starts.map((_, i) => i);
   const steps = inputs[4] ? ints(4) : axes.map(() => 1);
   const rank = x.dims.length;
-  if (rank !== 3 || axes.length !== 1 || ctx.fold(() => axisOf(axes[0], rank)) !== 2 ||
-      steps[0] !== 1) {
+  if (
+    rank !== 3 ||
+    axes.length !== 1 ||
+    ctx.fold(() => axisOf(axes[0], rank)) !== 2 ||
+    steps[0] !== 1
+  ) {
     ctx.fail('slices something other than the time axis of [N, C, L] at step 1.');
   }
   const width = x.dims[2];
-  const toFront = (v: number) => v >= 0 ? v : width === null ? null : width + v;
+  const toFront = (v: number) => (v >= 0 ? v : width === null ? null : width + v);
   const start = toFront(starts[0]) ?? ctx.fail('slices from a frame counted from the end.');
   if (start < 0) ctx.fail('slices from before the first frame.');
   let end: number;
@@ -212,8 +271,9 @@ const slice: OpHandler = (ctx, inputs) => {
     geo.pads = [geo.pads[0] - start * geo.stride, geo.pads[1] - end * geo.stride];
     return [ctx.out(spec!.name, CHANNELS_LAST, dims)];
   }
-  const layer = ctx.builder.add('Cropping1D', ctx.node.name || 'slice', {cropping: [start, end]},
-                                [channelsLast(ctx, x)]);
+  const layer = ctx.builder.add('Cropping1D', ctx.node.name || 'slice', {cropping: [start, end]}, [
+    channelsLast(ctx, x),
+  ]);
   return [ctx.out(layer.name, CHANNELS_LAST, dims)];
 };
 

@@ -8,9 +8,11 @@ import {CONSTANT_OPS} from './constants.js';
 import {laidOut} from './layout.js';
 
 /** A layer applied to one tensor, keeping its layout. */
-function unary(className: string,
-               config: (ctx: Context, x: TensorValue) => Record<string, unknown>,
-               nonNegative = false): (ctx: Context, inputs: Array<Value|undefined>) => Value[] {
+function unary(
+  className: string,
+  config: (ctx: Context, x: TensorValue) => Record<string, unknown>,
+  nonNegative = false
+): (ctx: Context, inputs: Array<Value | undefined>) => Value[] {
   return (ctx, inputs) => {
     const x = ctx.tensor(inputs, 0);
     const layer = ctx.builder.add(className, ctx.node.name || className, config(ctx, x), [x.layer]);
@@ -31,8 +33,9 @@ function kerasAxis(ctx: Context, x: TensorValue): number {
 
 const clip: OpHandler = (ctx, inputs) => {
   const bound = (i: number, attr: string, fallback: number) =>
-      inputs[i] ? ctx.floats(inputs, i, attr)[0] : ctx.attrFloat(attr, fallback);
-  const lo = bound(1, 'min', -Infinity), hi = bound(2, 'max', Infinity);
+    inputs[i] ? ctx.floats(inputs, i, attr)[0] : ctx.attrFloat(attr, fallback);
+  const lo = bound(1, 'min', -Infinity),
+    hi = bound(2, 'max', Infinity);
   if (lo !== 0) ctx.fail(`clips below at ${lo}; only Clip(0, max) (ReLU, ReLU6) maps.`);
   return unary('ReLU', () => (hi === Infinity ? {} : {max_value: hi}), true)(ctx, inputs);
 };
@@ -44,14 +47,16 @@ const clip: OpHandler = (ctx, inputs) => {
 function overAxis(className: string, config: Record<string, unknown>): OpHandler {
   return (ctx, inputs) => {
     const x = ctx.tensor(inputs, 0);
-    const axis = kerasAxis(ctx, x), last = kerasRank(x) - 1;
+    const axis = kerasAxis(ctx, x),
+      last = kerasRank(x) - 1;
     const name = ctx.node.name || className;
     if (axis === last) {
       const layer = ctx.builder.add(className, name, config, [x.layer]);
       return [{...ctx.out(layer.name, x.perm, x.dims), nonNegative: className === 'Softmax'}];
     }
     const swap = Array.from({length: last}, (_, i) =>
-        i + 1 === axis ? last : i + 1 === last ? axis : i + 1);
+      i + 1 === axis ? last : i + 1 === last ? axis : i + 1
+    );
     const before = ctx.builder.add('Permute', `${name}_permute`, {dims: swap}, [x.layer]);
     const op = ctx.builder.add(className, name, config, [before.name]);
     const after = ctx.builder.add('Permute', `${name}_permute_back`, {dims: swap}, [op.name]);
@@ -67,33 +72,49 @@ const prelu: OpHandler = (ctx, inputs) => {
   // ONNX broadcasts the slope: [C, 1] (or [C]) is one per channel, [1] one for all.
   const perChannel = channels !== null && data.length === channels && x.perm[1] > 0;
   if (!perChannel && data.length !== 1) {
-    ctx.fail(`has a slope of shape ${JSON.stringify(slope.dims)}; one value or one a ` +
-             'channel maps.');
+    ctx.fail(
+      `has a slope of shape ${JSON.stringify(slope.dims)}; one value or one a ` + 'channel maps.'
+    );
   }
   const rank = kerasRank(x);
-  const shared = Array.from({length: rank - 1}, (_, i) => i + 1)
-                     .filter(a => !(perChannel && a === x.perm[1]));
+  const shared = Array.from({length: rank - 1}, (_, i) => i + 1).filter(
+    a => !(perChannel && a === x.perm[1])
+  );
   const alphaShape = Array.from({length: rank - 1}, (_, i) =>
-      perChannel && i + 1 === x.perm[1] ? channels! : 1);
-  const layer = ctx.builder.add('PReLU', ctx.node.name || 'prelu', {shared_axes: shared},
-                                [x.layer], [{shape: alphaShape, data: Float32Array.from(data)}]);
+    perChannel && i + 1 === x.perm[1] ? channels! : 1
+  );
+  const layer = ctx.builder.add(
+    'PReLU',
+    ctx.node.name || 'prelu',
+    {shared_axes: shared},
+    [x.layer],
+    [{shape: alphaShape, data: Float32Array.from(data)}]
+  );
   return [ctx.out(layer.name, x.perm, x.dims)];
 };
 
 /** Folds constant `c` into the bias of the layer computing `x` (a Dense or conv), if it can. */
-function foldBias(ctx: Context, x: TensorValue, c: ConstValue, sign: number): Value[]|null {
+function foldBias(ctx: Context, x: TensorValue, c: ConstValue, sign: number): Value[] | null {
   const spec = ctx.builder.find(x.layer);
-  if (!spec || !ctx.owns(x) || !['Dense', 'Conv1D', 'SeparableConv1D', 'DepthwiseConv1D']
-      .includes(spec.className)) {
+  if (
+    !spec ||
+    !ctx.owns(x) ||
+    !['Dense', 'Conv1D', 'SeparableConv1D', 'DepthwiseConv1D'].includes(spec.className)
+  ) {
     return null;
   }
   const kernel = spec.weights[spec.className === 'SeparableConv1D' ? 1 : 0].shape;
-  const out = spec.className === 'Dense' ? kernel[1] :
-      spec.className === 'DepthwiseConv1D' ? kernel[1] * kernel[2] : kernel[2];
+  const out =
+    spec.className === 'Dense'
+      ? kernel[1]
+      : spec.className === 'DepthwiseConv1D'
+        ? kernel[1] * kernel[2]
+        : kernel[2];
   const featureAxis = spec.className === 'Dense' ? x.dims.length - 1 : 1;
   const size = c.dims.reduce((a, b) => a * b, 1);
-  const onlyFeatures = c.dims.every((d, i) => d === 1 ||
-      i === c.dims.length - x.dims.length + featureAxis);
+  const onlyFeatures = c.dims.every(
+    (d, i) => d === 1 || i === c.dims.length - x.dims.length + featureAxis
+  );
   if (!c.isFloat || !onlyFeatures || (size !== out && size !== 1)) return null;
   const add = c.data as Float32Array;
   if (!spec.config.use_bias) {
@@ -111,11 +132,16 @@ function foldBias(ctx: Context, x: TensorValue, c: ConstValue, sign: number): Va
  * broadcast it over time themselves (they expand a lower-rank input at axis 1).
  */
 function perChannel(full: TensorValue, small: TensorValue): boolean {
-  return kerasRank(full) === 3 && kerasRank(small) === 2 &&
-      full.perm.length === small.perm.length &&
-      full.perm.every((p, i) => full.perm[i] === 1 ?
-                                    small.perm[i] === -1 && small.dims[i] === 1 :
-                                    small.perm[i] === (p > 1 ? p - 1 : p));
+  return (
+    kerasRank(full) === 3 &&
+    kerasRank(small) === 2 &&
+    full.perm.length === small.perm.length &&
+    full.perm.every((p, i) =>
+      full.perm[i] === 1
+        ? small.perm[i] === -1 && small.dims[i] === 1
+        : small.perm[i] === (p > 1 ? p - 1 : p)
+    )
+  );
 }
 
 /** The layer names two tensors meet in a merge layer by, and the one whose layout it keeps. */
@@ -123,14 +149,16 @@ function mergeInputs(ctx: Context, a: TensorValue, b: TensorValue): [string[], T
   if (perChannel(a, b)) return [[a.layer, b.layer], a];
   if (perChannel(b, a)) return [[a.layer, b.layer], b];
   if (a.dims.some((d, i) => d !== null && b.dims[i] !== null && d !== b.dims[i])) {
-    ctx.fail(`broadcasts ${JSON.stringify(a.dims)} with ${JSON.stringify(b.dims)}; only equal ` +
-             'shapes and a [N, C, 1] scale of [N, C, L] map.');
+    ctx.fail(
+      `broadcasts ${JSON.stringify(a.dims)} with ${JSON.stringify(b.dims)}; only equal ` +
+        'shapes and a [N, C, 1] scale of [N, C, L] map.'
+    );
   }
   return [[a.layer, laidOut(ctx, b, a.perm)], a];
 }
 
 /** Add, Sub, Mul, Div: consts fold; two tensors make a merge layer; a bias folds. */
-function arithmetic(merge: string|null): OpHandler {
+function arithmetic(merge: string | null): OpHandler {
   return (ctx, inputs) => {
     const [a, b] = inputs;
     if (a?.kind !== 'tensor' && b?.kind !== 'tensor') {
@@ -144,13 +172,15 @@ function arithmetic(merge: string|null): OpHandler {
     }
     const op = ctx.node.opType;
     const x = (a?.kind === 'tensor' ? a : b) as TensorValue;
-    const c = (a?.kind === 'tensor' ? b : a);
+    const c = a?.kind === 'tensor' ? b : a;
     if (c?.kind === 'const' && (op === 'Add' || (op === 'Sub' && x === a))) {
       const folded = foldBias(ctx, x, c, op === 'Sub' ? -1 : 1);
       if (folded) return folded;
     }
-    return ctx.fail('combines a computed tensor with a constant, which maps to a layer only ' +
-                    'as the bias of the Gemm, MatMul or Conv right before it.');
+    return ctx.fail(
+      'combines a computed tensor with a constant, which maps to a layer only ' +
+        'as the bias of the Gemm, MatMul or Conv right before it.'
+    );
   };
 }
 

@@ -15,7 +15,7 @@ export const CHANNELS_LAST = [0, 2, 1];
  * layer when it is laid out another way.
  */
 export function laidOut(ctx: Context, v: TensorValue, perm: number[]): string {
-  if (perm.length !== v.perm.length || perm.some((p, i) => (p < 0) !== (v.perm[i] < 0))) {
+  if (perm.length !== v.perm.length || perm.some((p, i) => p < 0 !== v.perm[i] < 0)) {
     ctx.fail(`needs its input as ${perm.length} axes, but it has ${JSON.stringify(v.dims)}.`);
   }
   if (perm.every((p, i) => p === v.perm[i])) return v.layer;
@@ -24,15 +24,18 @@ export function laidOut(ctx: Context, v: TensorValue, perm: number[]): string {
   perm.forEach((p, i) => {
     if (p > 0) dims[p - 1] = v.perm[i];
   });
-  return ctx.builder.add('Permute', `${ctx.node.name || ctx.node.opType}_permute`, {dims},
-                         [v.layer]).name;
+  return ctx.builder.add('Permute', `${ctx.node.name || ctx.node.opType}_permute`, {dims}, [
+    v.layer,
+  ]).name;
 }
 
 /** `v` as a channels-last [batch, L, C] Keras tensor, for a 1-D conv, pool or norm. */
 export function channelsLast(ctx: Context, v: TensorValue): string {
   if (v.dims.length !== 3) {
-    ctx.fail(`needs a 3-D input [N, C, L] (a 1-D op), but its input has ${v.dims.length} ` +
-             'dims: 2-D and 3-D convolutions and pools are not supported.');
+    ctx.fail(
+      `needs a 3-D input [N, C, L] (a 1-D op), but its input has ${v.dims.length} ` +
+        'dims: 2-D and 3-D convolutions and pools are not supported.'
+    );
   }
   return laidOut(ctx, v, CHANNELS_LAST);
 }
@@ -47,7 +50,7 @@ const transpose: OpHandler = (ctx, inputs) => {
 const squeeze: OpHandler = (ctx, inputs) => {
   const x = inputs[0];
   if (x?.kind !== 'tensor') return CONSTANT_OPS.Squeeze(ctx, inputs);
-  const axes = axesOf(ctx, inputs, 1) ?? x.dims.flatMap((d, i) => d === 1 ? [i] : []);
+  const axes = axesOf(ctx, inputs, 1) ?? x.dims.flatMap((d, i) => (d === 1 ? [i] : []));
   const drop = axes.map(a => ctx.fold(() => axisOf(a, x.dims.length)));
   for (const a of drop) {
     if (x.perm[a] >= 0) ctx.fail(`squeezes axis ${a}, which is not one of size 1 here.`);
@@ -61,7 +64,8 @@ const unsqueeze: OpHandler = (ctx, inputs) => {
   if (x?.kind !== 'tensor') return CONSTANT_OPS.Unsqueeze(ctx, inputs);
   const axes = axesOf(ctx, inputs, 1) ?? [];
   const rank = x.dims.length + axes.length;
-  const perm = [...x.perm], dims = [...x.dims];
+  const perm = [...x.perm],
+    dims = [...x.dims];
   for (const a of axes.map(a => ctx.fold(() => axisOf(a, rank))).sort((a, b) => a - b)) {
     perm.splice(a, 0, -1);
     dims.splice(a, 0, 1);
@@ -76,15 +80,18 @@ function flattenFrom(ctx: Context, x: TensorValue, axis: number): Value {
   const size = rest.every(d => d !== null) ? rest.reduce((a, b) => a! * b!, 1) : null;
   const real = x.perm.slice(1).filter(p => p >= 0);
   if (real.length <= 1) {
-    return ctx.alias(x, {perm: [x.perm[0], real.length === 1 ? real[0] : -1],
-                         dims: [x.dims[0], size]});
+    return ctx.alias(x, {
+      perm: [x.perm[0], real.length === 1 ? real[0] : -1],
+      dims: [x.dims[0], size],
+    });
   }
   if (size === null) ctx.fail('flattens an axis whose size varies (time).');
   // ONNX flattens in its own axis order: lay the Keras tensor out that way first.
   let next = 1;
-  const onnxOrder = x.perm.map(p => p < 0 ? -1 : p === 0 ? 0 : next++);
-  const layer = ctx.builder.add('Flatten', ctx.node.name || 'flatten', {},
-                                [laidOut(ctx, x, onnxOrder)]);
+  const onnxOrder = x.perm.map(p => (p < 0 ? -1 : p === 0 ? 0 : next++));
+  const layer = ctx.builder.add('Flatten', ctx.node.name || 'flatten', {}, [
+    laidOut(ctx, x, onnxOrder),
+  ]);
   return ctx.out(layer.name, [0, 1], [x.dims[0], size]);
 }
 
@@ -98,20 +105,26 @@ const reshape: OpHandler = (ctx, inputs) => {
   if (x?.kind !== 'tensor') return CONSTANT_OPS.Reshape(ctx, inputs);
   const target = Array.from(ctx.constant(inputs, 1, 'shape').data as ArrayLike<Scalar>);
   const dims = reshapeDims(x.dims, target, ctx.attrInt('allowzero', 0) === 1);
-  if (dims.length === 2 && (target[0] === 0 || typeof target[0] === 'string' ||
-                            target[0] === x.dims[0])) {
+  if (
+    dims.length === 2 &&
+    (target[0] === 0 || typeof target[0] === 'string' || target[0] === x.dims[0])
+  ) {
     return [flattenFrom(ctx, x, 1)];
   }
   // Adding or removing axes of size 1 only.
-  const big = (d: Array<number|null>) => d.filter(v => v !== 1);
-  if (JSON.stringify(big(dims)) === JSON.stringify(big(x.dims)) &&
-      x.dims.every((d, i) => d !== 1 || x.perm[i] < 0)) {
+  const big = (d: Array<number | null>) => d.filter(v => v !== 1);
+  if (
+    JSON.stringify(big(dims)) === JSON.stringify(big(x.dims)) &&
+    x.dims.every((d, i) => d !== 1 || x.perm[i] < 0)
+  ) {
     let k = 0;
     const real = x.perm.filter((_, i) => x.dims[i] !== 1);
-    return [ctx.alias(x, {dims, perm: dims.map(d => d === 1 ? -1 : real[k++])})];
+    return [ctx.alias(x, {dims, perm: dims.map(d => (d === 1 ? -1 : real[k++]))})];
   }
-  return ctx.fail(`reshapes ${JSON.stringify(x.dims)} to ${JSON.stringify(target)}; only a ` +
-                  'flatten to [N, -1] and adding or removing axes of size 1 map to layers.');
+  return ctx.fail(
+    `reshapes ${JSON.stringify(x.dims)} to ${JSON.stringify(target)}; only a ` +
+      'flatten to [N, -1] and adding or removing axes of size 1 map to layers.'
+  );
 };
 
 const identity: OpHandler = (ctx, inputs) => {
@@ -139,11 +152,16 @@ const concat: OpHandler = (ctx, inputs) => {
   const perm = xs[0].perm;
   if (perm[axis] <= 0) ctx.fail(`concatenates over axis ${axis}, the batch or a size-1 axis.`);
   const layers = xs.map(x => laidOut(ctx, x, perm));
-  const layer = ctx.builder.add('Concatenate', ctx.node.name || 'concat', {axis: perm[axis]},
-                                layers);
+  const layer = ctx.builder.add(
+    'Concatenate',
+    ctx.node.name || 'concat',
+    {axis: perm[axis]},
+    layers
+  );
   const dims = [...xs[0].dims];
-  dims[axis] = xs.every(x => x.dims[axis] !== null) ?
-      xs.reduce((n, x) => n + (x.dims[axis] as number), 0) : null;
+  dims[axis] = xs.every(x => x.dims[axis] !== null)
+    ? xs.reduce((n, x) => n + (x.dims[axis] as number), 0)
+    : null;
   return [ctx.out(layer.name, perm, dims)];
 };
 

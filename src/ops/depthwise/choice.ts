@@ -19,18 +19,26 @@ function ownDepthwiseRuns(): boolean {
 /** The own kernel: `x [N, W, C]`, `filter [K, C, M]` to `[N, T, C*M]`, padding by bounds. */
 function ownDepthwise(x: Tensor3D, filter: Tensor3D, steps: WidthSteps): Tensor3D {
   const {stride, dilation, left, right} = steps;
-  const outWidth = Math.floor(
-      (x.shape[1] + left + right - effectiveWidth(filter.shape[0], dilation)) / stride) + 1;
-  return engine().runKernel(DEPTHWISE_KERNEL, {x, filter},
-                            {stride, dilation, padLeft: left, outWidth}) as Tensor3D;
+  const outWidth =
+    Math.floor((x.shape[1] + left + right - effectiveWidth(filter.shape[0], dilation)) / stride) +
+    1;
+  return engine().runKernel(
+    DEPTHWISE_KERNEL,
+    {x, filter},
+    {stride, dilation, padLeft: left, outWidth}
+  ) as Tensor3D;
 }
 
 /**
  * The depthwise correlation of `x [N, H, W, C]` with `filter [h, w, C, M]` along the width:
  * the own kernel where both have one row, else `tfjsDepthwiseInPieces`.
  */
-export function depthwise4d(x: Tensor4D, filter: Tensor4D, steps: WidthSteps,
-                            options: PiecesOptions): Tensor4D {
+export function depthwise4d(
+  x: Tensor4D,
+  filter: Tensor4D,
+  steps: WidthSteps,
+  options: PiecesOptions
+): Tensor4D {
   if (filter.shape[0] !== 1 || x.shape[1] !== 1 || !ownDepthwiseRuns()) {
     return tfjsDepthwiseInPieces(x, filter, steps, options);
   }

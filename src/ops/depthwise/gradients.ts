@@ -1,4 +1,21 @@
-import {dispose, engine, mul, pad, reshape, reverse, slice, stack, stridedSlice, sum, Tensor2D, Tensor3D, Tensor4D, tidy, transpose, zeros} from '@tensorflow/tfjs-core';
+import {
+  dispose,
+  engine,
+  mul,
+  pad,
+  reshape,
+  reverse,
+  slice,
+  stack,
+  stridedSlice,
+  sum,
+  Tensor2D,
+  Tensor3D,
+  Tensor4D,
+  tidy,
+  transpose,
+  zeros,
+} from '@tensorflow/tfjs-core';
 
 import {DepthwiseAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from '../kernels/names.js';
 import {useDedicatedKernel} from '../kernels/registry.js';
@@ -42,9 +59,10 @@ export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeomet
   // Each step frees what it used up at once: tf.memory() counts every view as bytes, and the
   // training step's peak is measured against tfjs's own.
   const spread = spreadSteps(dd, g);
-  const kept = keepBegin > 0 || keepEnd < spreadWidth ?
-      slice(spread, [0, 0, keepBegin, 0], [batch, 1, keepEnd - keepBegin, channels]) :
-      spread;
+  const kept =
+    keepBegin > 0 || keepEnd < spreadWidth
+      ? slice(spread, [0, 0, keepBegin, 0], [batch, 1, keepEnd - keepBegin, channels])
+      : spread;
   if (kept !== spread) spread.dispose();
   const flipped = reshape(reverse(filter, 0), [1, kernelSize, channels, 1]) as Tensor4D;
   const steps = {stride: 1, dilation, left: Math.max(left, 0), right: Math.max(right, 0)};
@@ -56,12 +74,23 @@ export function depthwiseInputGrad(dd: Tensor2D, filter: Tensor3D, g: ConvGeomet
 
 /** `dd [B*T, C*M]` as `[B, 1, T*S, C*M]`, with S - 1 zeros after every step. */
 function spreadSteps(dd: Tensor2D, g: ConvGeometry): Tensor4D {
-  const {batch, plan: {outWidth: t}} = g;
+  const {
+    batch,
+    plan: {outWidth: t},
+  } = g;
   const channels = dd.shape[1];
   if (g.stride === 1) return reshape(dd, [batch, 1, t, channels]);
-  return tidy(() => reshape(pad(reshape(dd, [batch, t, 1, channels]),
-                                [[0, 0], [0, 0], [0, g.stride - 1], [0, 0]]),
-                            [batch, 1, t * g.stride, channels]));
+  return tidy(() =>
+    reshape(
+      pad(reshape(dd, [batch, t, 1, channels]), [
+        [0, 0],
+        [0, 0],
+        [0, g.stride - 1],
+        [0, 0],
+      ]),
+      [batch, 1, t * g.stride, channels]
+    )
+  );
 }
 
 /**
@@ -86,8 +115,15 @@ export function depthwiseFilterGrad(x: Tensor3D, dd: Tensor2D, g: ConvGeometry):
 }
 
 function kernelAttrs(g: ConvGeometry): DepthwiseAttrs {
-  return {batch: g.batch, inWidth: g.inWidth, outWidth: g.plan.outWidth,
-          kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation, padLeft: g.plan.left};
+  return {
+    batch: g.batch,
+    inWidth: g.inWidth,
+    outWidth: g.plan.outWidth,
+    kernelSize: g.kernelSize,
+    stride: g.stride,
+    dilation: g.dilation,
+    padLeft: g.plan.left,
+  };
 }
 
 /**
@@ -97,14 +133,19 @@ function kernelAttrs(g: ConvGeometry): DepthwiseAttrs {
  */
 function filterGradAsConvolution(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
-  const views = [reshape(x, [1, batch, inWidth, inChannels]) as Tensor4D,
-                 reshape(dd, [batch, plan.outWidth, inChannels, multiplier]) as Tensor4D];
+  const views = [
+    reshape(x, [1, batch, inWidth, inChannels]) as Tensor4D,
+    reshape(dd, [batch, plan.outWidth, inChannels, multiplier]) as Tensor4D,
+  ];
   // The roles of stride and dilation swap: the lags step D apart, dd's taps S apart.
   const steps = {stride: dilation, dilation: stride, left: plan.left, right: plan.right};
   const lags = depthwise4d(views[0], views[1], steps, {source: x, split: false});
   dispose(views);
-  return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]),
-                 [kernelSize, inChannels, multiplier]);
+  return reshape(slice(lags, [0, 0, 0, 0], [1, 1, kernelSize, inChannels * multiplier]), [
+    kernelSize,
+    inChannels,
+    multiplier,
+  ]);
 }
 
 /**
@@ -115,7 +156,7 @@ function filterGradAsConvolution(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Te
 function filterGradPerTap(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D {
   const {batch, inWidth, inChannels, kernelSize, multiplier, stride, dilation, plan} = g;
   const t = plan.outWidth;
-  const channelMajor = transpose(x, [2, 0, 1]);  // [C, B, L]
+  const channelMajor = transpose(x, [2, 0, 1]); // [C, B, L]
   const ddByChannel = transpose(reshape(dd, [batch, t, inChannels, multiplier]), [2, 3, 0, 1]);
   // One tap at a time, each reduced at once, so no more than one tap's product is alive.
   const taps = [];
@@ -130,18 +171,30 @@ function filterGradPerTap(x: Tensor3D, dd: Tensor2D, g: ConvGeometry): Tensor3D 
     }
     const n = t1 - t0;
     const start = t0 * stride + offset;
-    taps.push(tidy(() => {
-      const seen = stride === 1 ?
-          slice(channelMajor, [0, 0, start], [inChannels, batch, n]) :
-          stridedSlice(channelMajor, [0, 0, start],
-                       [inChannels, batch, start + (n - 1) * stride + 1], [1, 1, stride]);
-      const ddSeen = n === t ?
-          ddByChannel :
-          slice(ddByChannel, [0, 0, 0, t0], [inChannels, multiplier, batch, n]);
-      return sum(mul(reshape(seen, [inChannels, 1, batch * n]),
-                     reshape(ddSeen, [inChannels, multiplier, batch * n])),
-                 2);  // [C, M]
-    }));
+    taps.push(
+      tidy(() => {
+        const seen =
+          stride === 1
+            ? slice(channelMajor, [0, 0, start], [inChannels, batch, n])
+            : stridedSlice(
+                channelMajor,
+                [0, 0, start],
+                [inChannels, batch, start + (n - 1) * stride + 1],
+                [1, 1, stride]
+              );
+        const ddSeen =
+          n === t
+            ? ddByChannel
+            : slice(ddByChannel, [0, 0, 0, t0], [inChannels, multiplier, batch, n]);
+        return sum(
+          mul(
+            reshape(seen, [inChannels, 1, batch * n]),
+            reshape(ddSeen, [inChannels, multiplier, batch * n])
+          ),
+          2
+        ); // [C, M]
+      })
+    );
   }
   return stack(taps) as Tensor3D;
 }

@@ -19,17 +19,27 @@ export function tfjsDepthwise(x: Tensor4D, filter: Tensor4D, steps: WidthSteps):
   if (rows * taps === 1 && multiplier === 1 && strategy().oneTapLosesNaN) {
     return oneTapKeepingNaN(x, reshape(filter, [channels]), steps);
   }
-  const pads: [[number, number], [number, number], [number, number], [number, number]] =
-      [[0, 0], [0, 0], [left, right], [0, 0]];
+  const pads: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [0, 0],
+    [left, right],
+    [0, 0],
+  ];
   const avoidPacked = strategy().avoidPackedDepthwise?.(rows * taps, dilation) ?? false;
   if (stride === 1 || dilation === 1) {
-    return withoutPackedDepthwise(
-        avoidPacked, () => depthwiseConv2d(x, filter, [1, stride], pads, 'NHWC', [1, dilation]));
+    return withoutPackedDepthwise(avoidPacked, () =>
+      depthwiseConv2d(x, filter, [1, stride], pads, 'NHWC', [1, dilation])
+    );
   }
-  const full = withoutPackedDepthwise(
-      avoidPacked, () => depthwiseConv2d(x, filter, 1, pads, 'NHWC', [1, dilation]));
+  const full = withoutPackedDepthwise(avoidPacked, () =>
+    depthwiseConv2d(x, filter, 1, pads, 'NHWC', [1, dilation])
+  );
   const [n, h, w, c] = full.shape;
   const kept = Math.floor((w - 1) / stride) + 1;
-  return stridedSlice(full, [0, 0, 0, 0], [n, h, (kept - 1) * stride + 1, c],
-                      [1, 1, stride, 1]) as Tensor4D;
+  return stridedSlice(
+    full,
+    [0, 0, 0, 0],
+    [n, h, (kept - 1) * stride + 1, c],
+    [1, 1, stride, 1]
+  ) as Tensor4D;
 }

@@ -13,10 +13,10 @@ import {DepthwiseAttrs, INPUT_GRAD_KERNEL} from './names.js';
 // depthwise kernel, so those stay tfjs's.) Sums are float64.
 
 const inputGrad: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dd, filter} = inputs as {dd: TensorInfo, filter: TensorInfo};
+  const {dd, filter} = inputs as {dd: TensorInfo; filter: TensorInfo};
   const [channels, multiplier] = checkDepthwise(INPUT_GRAD_KERNEL, dd, filter, 'filter', attrs);
   const {batch, inWidth, outWidth, kernelSize, stride, dilation, padLeft} =
-      attrs as unknown as DepthwiseAttrs;
+    attrs as unknown as DepthwiseAttrs;
   const cpu = backend as unknown as CpuBackend;
   const d = cpu.readSync(dd.dataId) as Float32Array;
   const w = cpu.readSync(filter.dataId) as Float32Array;
@@ -46,5 +46,5 @@ const inputGrad: KernelFunc = ({inputs, backend, attrs}) => {
 export const cpuInputGradConfig: KernelConfig = {
   kernelName: INPUT_GRAD_KERNEL,
   backendName: 'cpu',
-  kernelFunc: inputGrad
+  kernelFunc: inputGrad,
 };

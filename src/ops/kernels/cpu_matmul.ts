@@ -36,30 +36,89 @@ function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, k: number
  * `out [n, m] = a [n, k] . bt [m, k]^T (+ bias [m])`: every output is a dot product of two
  * rows. Sixteen of them at a time share each load of four rows of each operand.
  */
-function rowsDotRows(a: Float32Array, n: number, k: number, bt: Float32Array, m: number,
-                            bias: Float32Array|null): Float32Array {
+function rowsDotRows(
+  a: Float32Array,
+  n: number,
+  k: number,
+  bt: Float32Array,
+  m: number,
+  bias: Float32Array | null
+): Float32Array {
   const out = new Float32Array(n * m);
-  const n4 = n - n % 4;
-  const m4 = m - m % 4;
+  const n4 = n - (n % 4);
+  const m4 = m - (m % 4);
   for (let i = 0; i < n4; i += 4) {
-    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+    const a0 = i * k,
+      a1 = a0 + k,
+      a2 = a1 + k,
+      a3 = a2 + k;
     for (let j = 0; j < m4; j += 4) {
-      const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      const b0 = j * k,
+        b1 = b0 + k,
+        b2 = b1 + k,
+        b3 = b2 + k;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0,
+        c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0,
+        c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let p = 0; p < k; p++) {
-        const x0 = a[a0 + p], x1 = a[a1 + p], x2 = a[a2 + p], x3 = a[a3 + p];
-        const y0 = bt[b0 + p], y1 = bt[b1 + p], y2 = bt[b2 + p], y3 = bt[b3 + p];
-        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
-        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
-        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
-        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+        const x0 = a[a0 + p],
+          x1 = a[a1 + p],
+          x2 = a[a2 + p],
+          x3 = a[a3 + p];
+        const y0 = bt[b0 + p],
+          y1 = bt[b1 + p],
+          y2 = bt[b2 + p],
+          y3 = bt[b3 + p];
+        c00 += x0 * y0;
+        c01 += x0 * y1;
+        c02 += x0 * y2;
+        c03 += x0 * y3;
+        c10 += x1 * y0;
+        c11 += x1 * y1;
+        c12 += x1 * y2;
+        c13 += x1 * y3;
+        c20 += x2 * y0;
+        c21 += x2 * y1;
+        c22 += x2 * y2;
+        c23 += x2 * y3;
+        c30 += x3 * y0;
+        c31 += x3 * y1;
+        c32 += x3 * y2;
+        c33 += x3 * y3;
       }
       let o = i * m + j;
-      out[o] = c00; out[o + 1] = c01; out[o + 2] = c02; out[o + 3] = c03; o += m;
-      out[o] = c10; out[o + 1] = c11; out[o + 2] = c12; out[o + 3] = c13; o += m;
-      out[o] = c20; out[o + 1] = c21; out[o + 2] = c22; out[o + 3] = c23; o += m;
-      out[o] = c30; out[o + 1] = c31; out[o + 2] = c32; out[o + 3] = c33;
+      out[o] = c00;
+      out[o + 1] = c01;
+      out[o + 2] = c02;
+      out[o + 3] = c03;
+      o += m;
+      out[o] = c10;
+      out[o + 1] = c11;
+      out[o + 2] = c12;
+      out[o + 3] = c13;
+      o += m;
+      out[o] = c20;
+      out[o + 1] = c21;
+      out[o + 2] = c22;
+      out[o + 3] = c23;
+      o += m;
+      out[o] = c30;
+      out[o + 1] = c31;
+      out[o + 2] = c32;
+      out[o + 3] = c33;
     }
   }
   // The last n % 4 rows and m % 4 columns, one dot product each.
@@ -75,7 +134,7 @@ function rowsDotRows(a: Float32Array, n: number, k: number, bt: Float32Array, m:
 }
 
 const matMul: KernelFunc = ({inputs, backend, attrs}) => {
-  const {a, b, bias} = inputs as {a: TensorInfo, b: TensorInfo, bias?: TensorInfo};
+  const {a, b, bias} = inputs as {a: TensorInfo; b: TensorInfo; bias?: TensorInfo};
   checkMatMul(MATMUL_KERNEL, a, b, bias, attrs);
   const {transposeA, transposeB} = attrs as unknown as MatMulAttrs;
   const cpu = backend as unknown as CpuBackend;
@@ -94,5 +153,5 @@ const matMul: KernelFunc = ({inputs, backend, attrs}) => {
 export const cpuMatMulConfig: KernelConfig = {
   kernelName: MATMUL_KERNEL,
   backendName: 'cpu',
-  kernelFunc: matMul
+  kernelFunc: matMul,
 };

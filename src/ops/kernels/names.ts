@@ -66,6 +66,6 @@ export const SEPARABLE_KERNEL = 'DepthSeparableConv1dSeparable';
 
 /** The depthwise geometry, the activation applied to the output, and whether to keep d. */
 export interface SeparableAttrs extends DepthwiseForwardAttrs {
-  activation: 'linear'|'relu';
+  activation: 'linear' | 'relu';
   keepDepthwise: boolean;
 }

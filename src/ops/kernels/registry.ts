@@ -1,8 +1,19 @@
-import {backend as activeBackend, env, getBackend, getKernel, registerKernel} from '@tensorflow/tfjs-core';
+import {
+  backend as activeBackend,
+  env,
+  getBackend,
+  getKernel,
+  registerKernel,
+} from '@tensorflow/tfjs-core';
 
 import {cpuInputGradConfig} from './cpu_input_grad.js';
 import {cpuMatMulConfig} from './cpu_matmul.js';
-import {wasmDepthwiseAvailable, wasmDepthwiseConfig, wasmFilterGradConfig, wasmInputGradConfig} from './wasm_depthwise.js';
+import {
+  wasmDepthwiseAvailable,
+  wasmDepthwiseConfig,
+  wasmFilterGradConfig,
+  wasmInputGradConfig,
+} from './wasm_depthwise.js';
 import {wasmMatMulConfig} from './wasm_matmul.js';
 import {wasmSeparableConfig} from './wasm_separable.js';
 import {wasmProductsUsable} from './wasm_separable_module.js';
@@ -30,10 +41,16 @@ export function registerKernels(): void {
   // Registering a flag again keeps any value already set.
   env().registerFlag(KERNELS_FLAG, () => true);
   // The wasm kernel only where the engine has WebAssembly SIMD (Safari before 16.4 has not).
-  const configs = wasmDepthwiseAvailable() ?
-      [...CONFIGS, wasmDepthwiseConfig, wasmFilterGradConfig, wasmInputGradConfig, wasmMatMulConfig,
-       wasmSeparableConfig] :
-      CONFIGS;
+  const configs = wasmDepthwiseAvailable()
+    ? [
+        ...CONFIGS,
+        wasmDepthwiseConfig,
+        wasmFilterGradConfig,
+        wasmInputGradConfig,
+        wasmMatMulConfig,
+        wasmSeparableConfig,
+      ]
+    : CONFIGS;
   for (const config of configs) {
     if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
   }
@@ -47,6 +64,7 @@ export function useDedicatedKernel(kernelName: string): boolean {
   // The WebGL programs loop to run-time bounds, which WebGL 1 shaders cannot.
   if (backend === 'webgl') return env().getNumber('WEBGL_VERSION') === 2;
   // The separable module runs in tfjs-wasm's heap on one thread (wasm_separable_module.ts).
-  if (backend === 'wasm' && ON_WASM_HEAP.has(kernelName)) return wasmProductsUsable(activeBackend());
+  if (backend === 'wasm' && ON_WASM_HEAP.has(kernelName))
+    return wasmProductsUsable(activeBackend());
   return true;
 }

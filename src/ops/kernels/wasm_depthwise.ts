@@ -1,8 +1,18 @@
 import {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 
 import {checkDepthwise, checkDepthwiseForward} from './checks.js';
-import {DEPTHWISE_KERNEL, DepthwiseAttrs, DepthwiseForwardAttrs, FILTER_GRAD_KERNEL, INPUT_GRAD_KERNEL} from './names.js';
-import {DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_OWN_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY} from './wasm/depthwise_wasm.js';
+import {
+  DEPTHWISE_KERNEL,
+  DepthwiseAttrs,
+  DepthwiseForwardAttrs,
+  FILTER_GRAD_KERNEL,
+  INPUT_GRAD_KERNEL,
+} from './names.js';
+import {
+  DEPTHWISE_WASM_IMPORTED_MEMORY,
+  DEPTHWISE_WASM_OWN_MEMORY,
+  DEPTHWISE_WASM_SHARED_MEMORY,
+} from './wasm/depthwise_wasm.js';
 import {decode, heapLinker, heapOffset, WasmBackend} from './wasm_heap.js';
 
 // The depthwise correlation on tfjs-wasm as our own WebAssembly SIMD module (wasm/depthwise.c):
@@ -20,8 +30,20 @@ import {decode, heapLinker, heapOffset, WasmBackend} from './wasm_heap.js';
 // WINDOW_BYTES whatever the tensor sizes.
 
 /** The exports take (x or dd, w or dd, out, N, L, C, M, K, S, D, padLeft, T), as in depthwise.c. */
-type ModuleFn = (x: number, w: number, y: number, n: number, l: number, c: number, m: number,
-                 k: number, s: number, d: number, padLeft: number, t: number) => void;
+type ModuleFn = (
+  x: number,
+  w: number,
+  y: number,
+  n: number,
+  l: number,
+  c: number,
+  m: number,
+  k: number,
+  s: number,
+  d: number,
+  padLeft: number,
+  t: number
+) => void;
 
 interface Functions {
   depthwise: ModuleFn;
@@ -39,13 +61,13 @@ const WINDOW_BYTES = 8 * 2 ** 20;
 
 const PAGE = 65536;
 
-let instance: Module|null|undefined;
+let instance: Module | null | undefined;
 
 /**
  * The module, made on first use: it is under 4 KB, which Chrome compiles synchronously on the
  * main thread too. Null where WebAssembly SIMD is missing (the op then runs tfjs's kernels).
  */
-function module(): Module|null {
+function module(): Module | null {
   if (instance !== undefined) return instance;
   instance = null;
   const bytes = decode(DEPTHWISE_WASM_OWN_MEMORY);
@@ -76,13 +98,18 @@ export function copyThroughOwnMemory(on: boolean): void {
   copiesOnly = on;
 }
 
-const linkToHeap = heapLinker(DEPTHWISE_WASM_IMPORTED_MEMORY, DEPTHWISE_WASM_SHARED_MEMORY,
-                              (exports): Functions => ({depthwise: exports.depthwise as ModuleFn,
-                                                        filterGrad: exports.filter_grad as ModuleFn,
-                                                        inputGrad: exports.input_grad as ModuleFn}));
+const linkToHeap = heapLinker(
+  DEPTHWISE_WASM_IMPORTED_MEMORY,
+  DEPTHWISE_WASM_SHARED_MEMORY,
+  (exports): Functions => ({
+    depthwise: exports.depthwise as ModuleFn,
+    filterGrad: exports.filter_grad as ModuleFn,
+    inputGrad: exports.input_grad as ModuleFn,
+  })
+);
 
 /** The module linked to tfjs-wasm's own memory, or null where that memory cannot be imported. */
-function heapModule(backend: WasmBackend): Functions|null {
+function heapModule(backend: WasmBackend): Functions | null {
   return copiesOnly ? null : linkToHeap(backend);
 }
 
@@ -96,7 +123,7 @@ function reserve(mod: Module, bytes: number): void {
 const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, filter} = inputs as {x: TensorInfo, filter: TensorInfo};
+  const {x, filter} = inputs as {x: TensorInfo; filter: TensorInfo};
   const [n, l, c, k, m] = checkDepthwiseForward(DEPTHWISE_KERNEL, x, filter, attrs);
   const {stride: s, dilation: d, padLeft, outWidth: t} = attrs as unknown as DepthwiseForwardAttrs;
   const mod = module();
@@ -114,7 +141,9 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
   // The whole batch in one call where input and output fit the window; else each example in
   // windows of outputs whose input rows ((outputs - 1) * S + span) and outputs fit it.
   const whole = n * (l * c + t * cm) <= WINDOW_BYTES / 4;
-  const perWindow = whole ? t : Math.max(1, Math.floor((WINDOW_BYTES / 4 - span * c) / (s * c + cm)) + 1);
+  const perWindow = whole
+    ? t
+    : Math.max(1, Math.floor((WINDOW_BYTES / 4 - span * c) / (s * c + cm)) + 1);
   const inputRows = whole ? n * l : Math.min(l, (Math.min(perWindow, t) - 1) * s + span);
   const filterAt = aligned(mod.heapBase);
   const inputAt = aligned(filterAt + 4 * k * cm);
@@ -126,7 +155,7 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
   const heap = wasm.wasm.HEAPU8.buffer;
   const memory = mod.memory.buffer;
   const tensor = (info: TensorInfo, begin: number, end: number) =>
-      new Float32Array(heap, at(info) + 4 * begin, end - begin);
+    new Float32Array(heap, at(info) + 4 * begin, end - begin);
   const local = (at: number, size: number) => new Float32Array(memory, at, size);
   local(filterAt, k * cm).set(tensor(filter, 0, k * cm));
   if (whole) {
@@ -143,8 +172,20 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
       const i0 = Math.min(l, Math.max(0, t0 * s - padLeft));
       const i1 = Math.max(i0, Math.min(l, (t1 - 1) * s - padLeft + span));
       local(inputAt, (i1 - i0) * c).set(tensor(x, (b * l + i0) * c, (b * l + i1) * c));
-      mod.depthwise(inputAt, filterAt, outputAt, 1, i1 - i0, c, m, k, s, d, padLeft + i0 - t0 * s,
-                    t1 - t0);
+      mod.depthwise(
+        inputAt,
+        filterAt,
+        outputAt,
+        1,
+        i1 - i0,
+        c,
+        m,
+        k,
+        s,
+        d,
+        padLeft + i0 - t0 * s,
+        t1 - t0
+      );
       tensor(out, (b * t + t0) * cm, (b * t + t1) * cm).set(local(outputAt, (t1 - t0) * cm));
     }
   }
@@ -155,9 +196,17 @@ const depthwise: KernelFunc = ({inputs, backend, attrs}) => {
  * A gradient kernel of two operands, `first` and `second` (in the module's argument order), to
  * `out` of `outShape`. Without tfjs-wasm's heap it copies both whole into the module's memory.
  */
-function gradient(kernel: string, fn: (f: Functions) => ModuleFn, first: TensorInfo,
-                  second: TensorInfo, outShape: number[], backend: unknown,
-                  g: DepthwiseAttrs, c: number, m: number): TensorInfo {
+function gradient(
+  kernel: string,
+  fn: (f: Functions) => ModuleFn,
+  first: TensorInfo,
+  second: TensorInfo,
+  outShape: number[],
+  backend: unknown,
+  g: DepthwiseAttrs,
+  c: number,
+  m: number
+): TensorInfo {
   const {batch: n, inWidth: l, outWidth: t, kernelSize: k, stride: s, dilation: d, padLeft} = g;
   const mod = module();
   if (mod == null) throw new Error(`${kernel}: this engine has no WebAssembly SIMD`);
@@ -189,11 +238,20 @@ function gradient(kernel: string, fn: (f: Functions) => ModuleFn, first: TensorI
  * inside the input.
  */
 const filterGrad: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
+  const {x, dd} = inputs as {x: TensorInfo; dd: TensorInfo};
   const [c, m] = checkDepthwise(FILTER_GRAD_KERNEL, dd, x, 'x', attrs);
   const g = attrs as unknown as DepthwiseAttrs;
-  return gradient(FILTER_GRAD_KERNEL, f => f.filterGrad, x, dd, [g.kernelSize, c, m], backend,
-                  g, c, m);
+  return gradient(
+    FILTER_GRAD_KERNEL,
+    f => f.filterGrad,
+    x,
+    dd,
+    [g.kernelSize, c, m],
+    backend,
+    g,
+    c,
+    m
+  );
 };
 
 /**
@@ -201,30 +259,39 @@ const filterGrad: KernelFunc = ({inputs, backend, attrs}) => {
  * stride: each output row adds its share to the input rows its taps read (no spread zeros).
  */
 const inputGrad: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dd, filter} = inputs as {dd: TensorInfo, filter: TensorInfo};
+  const {dd, filter} = inputs as {dd: TensorInfo; filter: TensorInfo};
   const [c, m] = checkDepthwise(INPUT_GRAD_KERNEL, dd, filter, 'filter', attrs);
   const g = attrs as unknown as DepthwiseAttrs;
-  return gradient(INPUT_GRAD_KERNEL, f => f.inputGrad, dd, filter, [g.batch, g.inWidth, c],
-                  backend, g, c, m);
+  return gradient(
+    INPUT_GRAD_KERNEL,
+    f => f.inputGrad,
+    dd,
+    filter,
+    [g.batch, g.inWidth, c],
+    backend,
+    g,
+    c,
+    m
+  );
 };
 
 /** The input gradient's registration for the wasm backend. */
 export const wasmInputGradConfig: KernelConfig = {
   kernelName: INPUT_GRAD_KERNEL,
   backendName: 'wasm',
-  kernelFunc: inputGrad
+  kernelFunc: inputGrad,
 };
 
 /** The filter gradient's registration for the wasm backend. */
 export const wasmFilterGradConfig: KernelConfig = {
   kernelName: FILTER_GRAD_KERNEL,
   backendName: 'wasm',
-  kernelFunc: filterGrad
+  kernelFunc: filterGrad,
 };
 
 /** The kernel's registration for the wasm backend. */
 export const wasmDepthwiseConfig: KernelConfig = {
   kernelName: DEPTHWISE_KERNEL,
   backendName: 'wasm',
-  kernelFunc: depthwise
+  kernelFunc: depthwise,
 };

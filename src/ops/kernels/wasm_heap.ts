@@ -8,14 +8,14 @@ export interface WasmBackend {
   // The Emscripten module: the SIMD build exports its memory (`asm.memory`), the threaded
   // build makes it in JavaScript (`wasmMemory`).
   wasm: {
-    HEAPU8: Uint8Array,
-    asm?: {memory?: unknown},
-    wasmMemory?: unknown,
-    _malloc(bytes: number): number,
-    _free(offset: number): void,
-    tfjs?: {getThreadsCount?: () => number},
+    HEAPU8: Uint8Array;
+    asm?: {memory?: unknown};
+    wasmMemory?: unknown;
+    _malloc(bytes: number): number;
+    _free(offset: number): void;
+    tfjs?: {getThreadsCount?: () => number};
   };
-  dataIdMap: {get(dataId: object): {memoryOffset: number}|undefined};
+  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
@@ -37,21 +37,25 @@ export function heapOffset(backend: WasmBackend, info: TensorInfo): number {
  * unshared or the shared build (a shared memory links only to a shared import, and the other
  * way round). `link` returns null where the heap cannot be imported.
  */
-export function heapLinker<F>(unshared: string, shared: string,
-                              exportsOf: (exports: WebAssembly.Exports) => F) {
-  const linked = new WeakMap<WebAssembly.Memory, F|null>();
-  return (backend: WasmBackend): F|null => {
+export function heapLinker<F>(
+  unshared: string,
+  shared: string,
+  exportsOf: (exports: WebAssembly.Exports) => F
+) {
+  const linked = new WeakMap<WebAssembly.Memory, F | null>();
+  return (backend: WasmBackend): F | null => {
     const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
     if (!(memory instanceof WebAssembly.Memory)) return null;
     let fn = linked.get(memory);
     if (fn === undefined) {
       fn = null;
       try {
-        const isShared = typeof SharedArrayBuffer !== 'undefined' &&
-            memory.buffer instanceof SharedArrayBuffer;
+        const isShared =
+          typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
         const bytes = decode(isShared ? shared : unshared);
-        fn = exportsOf(new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}})
-                           .exports);
+        fn = exportsOf(
+          new WebAssembly.Instance(new WebAssembly.Module(bytes), {env: {memory}}).exports
+        );
       } catch {
         fn = null;
       }

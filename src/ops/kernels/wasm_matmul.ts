@@ -13,13 +13,12 @@ import {linked, packedFloats, withScratch} from './wasm_separable_module.js';
  * Floats of scratch that the matMul kernel takes from tfjs-wasm's heap for `a . b` with `b` of
  * `inner` x `columns` (as used): its packed copy of `b`; none when `a` is read transposed.
  */
-export function productScratchFloats(inner: number, columns: number, transposeA: boolean):
-    number {
+export function productScratchFloats(inner: number, columns: number, transposeA: boolean): number {
   return transposeA ? 0 : packedFloats(inner, columns);
 }
 
 const product: KernelFunc = ({inputs, backend, attrs}) => {
-  const {a, b, bias} = inputs as {a: TensorInfo, b: TensorInfo, bias?: TensorInfo};
+  const {a, b, bias} = inputs as {a: TensorInfo; b: TensorInfo; bias?: TensorInfo};
   checkMatMul(MATMUL_KERNEL, a, b, bias, attrs);
   const {transposeA, transposeB} = attrs as unknown as MatMulAttrs;
   if (transposeA && transposeB) {
@@ -48,5 +47,5 @@ const product: KernelFunc = ({inputs, backend, attrs}) => {
 export const wasmMatMulConfig: KernelConfig = {
   kernelName: MATMUL_KERNEL,
   backendName: 'wasm',
-  kernelFunc: product
+  kernelFunc: product,
 };

@@ -19,12 +19,28 @@ export function separableScratchFloats(channels: number, outChannels: number): n
 }
 
 const separable: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, depthwiseFilter, pointwiseFilter, bias} = inputs as
-      {x: TensorInfo, depthwiseFilter: TensorInfo, pointwiseFilter: TensorInfo, bias?: TensorInfo};
-  const [n, l, c, k, m, o] =
-      checkSeparable(SEPARABLE_KERNEL, x, depthwiseFilter, pointwiseFilter, bias, attrs);
-  const {stride, dilation, padLeft, outWidth: t, activation, keepDepthwise} =
-      attrs as unknown as SeparableAttrs;
+  const {x, depthwiseFilter, pointwiseFilter, bias} = inputs as {
+    x: TensorInfo;
+    depthwiseFilter: TensorInfo;
+    pointwiseFilter: TensorInfo;
+    bias?: TensorInfo;
+  };
+  const [n, l, c, k, m, o] = checkSeparable(
+    SEPARABLE_KERNEL,
+    x,
+    depthwiseFilter,
+    pointwiseFilter,
+    bias,
+    attrs
+  );
+  const {
+    stride,
+    dilation,
+    padLeft,
+    outWidth: t,
+    activation,
+    keepDepthwise,
+  } = attrs as unknown as SeparableAttrs;
   const wasm = backend as unknown as WasmBackend;
   const fn = linked(SEPARABLE_KERNEL, wasm);
   const at = (info: TensorInfo) => heapOffset(wasm, info);
@@ -32,9 +48,26 @@ const separable: KernelFunc = ({inputs, backend, attrs}) => {
   return withScratch(wasm, SEPARABLE_KERNEL, separableScratchFloats(c * m, o), s => {
     const y = wasm.makeOutput([n, t, o], 'float32');
     const d = keepDepthwise ? wasm.makeOutput([n * t, c * m], 'float32') : null;
-    fn.separable(at(x), at(depthwiseFilter), at(pointwiseFilter), bias == null ? 0 : at(bias),
-                 at(y), d == null ? 0 : at(d), s, n, l, c, m, k, stride, dilation, padLeft, t, o,
-                 activation === 'relu' ? 1 : 0);
+    fn.separable(
+      at(x),
+      at(depthwiseFilter),
+      at(pointwiseFilter),
+      bias == null ? 0 : at(bias),
+      at(y),
+      d == null ? 0 : at(d),
+      s,
+      n,
+      l,
+      c,
+      m,
+      k,
+      stride,
+      dilation,
+      padLeft,
+      t,
+      o,
+      activation === 'relu' ? 1 : 0
+    );
     return d == null ? y : [y, d];
   });
 };
@@ -43,5 +76,5 @@ const separable: KernelFunc = ({inputs, backend, attrs}) => {
 export const wasmSeparableConfig: KernelConfig = {
   kernelName: SEPARABLE_KERNEL,
   backendName: 'wasm',
-  kernelFunc: separable
+  kernelFunc: separable,
 };

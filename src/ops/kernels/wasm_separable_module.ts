@@ -1,6 +1,11 @@
 import {ValueError} from '../../errors.js';
 
-import {SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY, SEPARABLE_WASM_RELAXED_SHARED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY} from './wasm/separable_wasm.js';
+import {
+  SEPARABLE_WASM_IMPORTED_MEMORY,
+  SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY,
+  SEPARABLE_WASM_RELAXED_SHARED_MEMORY,
+  SEPARABLE_WASM_SHARED_MEMORY,
+} from './wasm/separable_wasm.js';
 import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
 
 // The WebAssembly SIMD module built from wasm/separable.c, linked to tfjs-wasm's heap: the
@@ -8,14 +13,46 @@ import {decode, heapLinker, WasmBackend} from './wasm_heap.js';
 // products (`wasm_matmul.ts`), and the scratch they take from that heap. Where the engine has
 // relaxed SIMD, a second build multiplies and adds in one instruction.
 
-type Separable = (x: number, w: number, p: number, bias: number, y: number, d: number,
-                  scratch: number, n: number, l: number, c: number, m: number, k: number,
-                  s: number, dilation: number, padLeft: number, t: number, o: number,
-                  act: number) => void;
-type Product = (a: number, b: number, bias: number, y: number, scratch: number, rows: number,
-                k: number, n: number, bt: number) => void;
-type ProductTN = (a: number, b: number, bias: number, y: number, rows: number, p: number,
-                  q: number) => void;
+type Separable = (
+  x: number,
+  w: number,
+  p: number,
+  bias: number,
+  y: number,
+  d: number,
+  scratch: number,
+  n: number,
+  l: number,
+  c: number,
+  m: number,
+  k: number,
+  s: number,
+  dilation: number,
+  padLeft: number,
+  t: number,
+  o: number,
+  act: number
+) => void;
+type Product = (
+  a: number,
+  b: number,
+  bias: number,
+  y: number,
+  scratch: number,
+  rows: number,
+  k: number,
+  n: number,
+  bt: number
+) => void;
+type ProductTN = (
+  a: number,
+  b: number,
+  bias: number,
+  y: number,
+  rows: number,
+  p: number,
+  q: number
+) => void;
 
 /** The module's exports. */
 export interface Functions {
@@ -30,10 +67,13 @@ const functions = (exports: WebAssembly.Exports): Functions => ({
   productTN: exports.product_tn as ProductTN,
 });
 const plain = heapLinker(SEPARABLE_WASM_IMPORTED_MEMORY, SEPARABLE_WASM_SHARED_MEMORY, functions);
-const relaxed = heapLinker(SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY,
-                           SEPARABLE_WASM_RELAXED_SHARED_MEMORY, functions);
+const relaxed = heapLinker(
+  SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY,
+  SEPARABLE_WASM_RELAXED_SHARED_MEMORY,
+  functions
+);
 
-let relaxedValid: boolean|undefined;
+let relaxedValid: boolean | undefined;
 let relaxedAllowed = true;
 
 /**
@@ -46,8 +86,9 @@ export function relaxedSimdInUse(): boolean {
 
 /** Whether this engine validates the relaxed-SIMD build. */
 export function relaxedSimdAvailable(): boolean {
-  relaxedValid ??= typeof WebAssembly !== 'undefined' &&
-      WebAssembly.validate(decode(SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY));
+  relaxedValid ??=
+    typeof WebAssembly !== 'undefined' &&
+    WebAssembly.validate(decode(SEPARABLE_WASM_RELAXED_IMPORTED_MEMORY));
   return relaxedValid;
 }
 
@@ -57,7 +98,7 @@ export function allowRelaxedSimd(on: boolean): void {
 }
 
 /** The module linked to `backend`'s heap, relaxed where allowed; null where it cannot be. */
-function linkToHeap(backend: WasmBackend): Functions|null {
+function linkToHeap(backend: WasmBackend): Functions | null {
   return (relaxedSimdInUse() ? relaxed : plain)(backend);
 }
 
@@ -85,15 +126,21 @@ export function linked(kernel: string, backend: WasmBackend): Functions {
  * operand there would overwrite the heap's first bytes (the backend then aborts on every later
  * call): that is a `ValueError` naming `kernel` and the bytes, before anything is allocated.
  */
-export function withScratch<R>(backend: WasmBackend, kernel: string, floats: number,
-                        fn: (at: number) => R): R {
+export function withScratch<R>(
+  backend: WasmBackend,
+  kernel: string,
+  floats: number,
+  fn: (at: number) => R
+): R {
   const bytes = 4 * floats + 16;
   const raw = backend.wasm._malloc(bytes) >>> 0;
   if (raw === 0) {
     throw new ValueError(
-        `${kernel}: tfjs-wasm's heap has no room for the ${bytes} bytes (${
-            Math.ceil(bytes / 2 ** 20)} MiB) of scratch this call needs; nothing was run and ` +
-        `the backend is as it was. Free some tensors or use smaller operands.`);
+      `${kernel}: tfjs-wasm's heap has no room for the ${bytes} bytes (${Math.ceil(
+        bytes / 2 ** 20
+      )} MiB) of scratch this call needs; nothing was run and ` +
+        `the backend is as it was. Free some tensors or use smaller operands.`
+    );
   }
   try {
     return fn(Math.ceil(raw / 16) * 16);

@@ -16,11 +16,15 @@ interface Program {
   variableNames: string[];
   outputShape: number[];
   userCode: string;
-  customUniforms: Array<{name: string, type: 'int'}>;
+  customUniforms: Array<{name: string; type: 'int'}>;
 }
 interface WebGLBackend {
-  runWebGLProgram(program: Program, inputs: TensorInfo[], dtype: 'float32',
-                  uniforms: number[][]): TensorInfo;
+  runWebGLProgram(
+    program: Program,
+    inputs: TensorInfo[],
+    dtype: 'float32',
+    uniforms: number[][]
+  ): TensorInfo;
   disposeIntermediateTensorInfo(info: TensorInfo): void;
 }
 
@@ -36,8 +40,16 @@ function filterGradPartials(k: number, channels: number, partials: number): Prog
   return {
     variableNames: ['x', 'dd'],
     outputShape: [k, channels, partials],
-    customUniforms: intUniforms(['scMultiplier', 'scChunk', 'scChunks', 'scOutWidth', 'scStride',
-                                 'scDilation', 'scPadLeft', 'scInWidth']),
+    customUniforms: intUniforms([
+      'scMultiplier',
+      'scChunk',
+      'scChunks',
+      'scOutWidth',
+      'scStride',
+      'scDilation',
+      'scPadLeft',
+      'scInWidth',
+    ]),
     userCode: `
       void main() {
         ivec3 coords = getOutputCoords();
@@ -55,7 +67,7 @@ function filterGradPartials(k: number, channels: number, partials: number): Prog
           if (l >= 0 && l < scInWidth) sum += getX(b, l, c) * getDd(b * scOutWidth + t, j);
         }
         setOutput(sum);
-      }`
+      }`,
   };
 }
 
@@ -72,7 +84,7 @@ function sumPartials(filterShape: number[]): Program {
         float sum = 0.0;
         for (int p = 0; p < scPartials; p++) sum += getPartials(coords.x, j, p);
         setOutput(sum);
-      }`
+      }`,
   };
 }
 
@@ -80,10 +92,10 @@ export const webglFilterGradConfig: KernelConfig = {
   kernelName: FILTER_GRAD_KERNEL,
   backendName: 'webgl',
   kernelFunc: ({inputs, backend, attrs}) => {
-    const {x, dd} = inputs as {x: TensorInfo, dd: TensorInfo};
+    const {x, dd} = inputs as {x: TensorInfo; dd: TensorInfo};
     const [inChannels, multiplier] = checkDepthwise(FILTER_GRAD_KERNEL, dd, x, 'x', attrs);
     const {batch, kernelSize, inWidth, outWidth, stride, dilation, padLeft} =
-        attrs as unknown as DepthwiseAttrs;
+      attrs as unknown as DepthwiseAttrs;
     const channels = inChannels * multiplier;
     // About 2 sqrt(T) outputs a chunk keeps both passes' loops short (measured: 0.25 to 1000
     // sqrt(T) were within noise on SwiftShader but for small widths, which like longer chunks).
@@ -91,13 +103,20 @@ export const webglFilterGradConfig: KernelConfig = {
     const chunks = Math.ceil(outWidth / chunk);
     const webgl = backend as unknown as WebGLBackend;
     const partials = webgl.runWebGLProgram(
-        filterGradPartials(kernelSize, channels, batch * chunks), [x, dd], 'float32',
-        [[multiplier], [chunk], [chunks], [outWidth], [stride], [dilation], [padLeft], [inWidth]]);
+      filterGradPartials(kernelSize, channels, batch * chunks),
+      [x, dd],
+      'float32',
+      [[multiplier], [chunk], [chunks], [outWidth], [stride], [dilation], [padLeft], [inWidth]]
+    );
     try {
-      return webgl.runWebGLProgram(sumPartials([kernelSize, inChannels, multiplier]), [partials],
-                                   'float32', [[batch * chunks]]);
+      return webgl.runWebGLProgram(
+        sumPartials([kernelSize, inChannels, multiplier]),
+        [partials],
+        'float32',
+        [[batch * chunks]]
+      );
     } finally {
       webgl.disposeIntermediateTensorInfo(partials);
     }
-  }
+  },
 };

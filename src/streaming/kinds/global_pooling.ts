@@ -46,8 +46,11 @@ export const globalPooling: LayerKind = {
   plan(layer, [input], options) {
     const window = options.poolingWindow;
     if (window == null) {
-      throw unsupported(layer, 'a global pooling head streams as a window over the last W ' +
-                        'frames: pass {poolingWindow: W} (e.g. the training width)');
+      throw unsupported(
+        layer,
+        'a global pooling head streams as a window over the last W ' +
+          'frames: pass {poolingWindow: W} (e.g. the training width)'
+      );
     }
     needsTime(layer, input, 'it pools axis 1');
     const edge: Edge = {
@@ -60,8 +63,12 @@ export const globalPooling: LayerKind = {
 
   program(node, {batch}) {
     const {info, buffers} = node.step;
-    if (info.kind !== 'pooling' || !knownSettings(node, PROGRAM_SETTINGS) ||
-        buffers.length !== 1 || buffers[0].maxFrames !== info.window - 1) {
+    if (
+      info.kind !== 'pooling' ||
+      !knownSettings(node, PROGRAM_SETTINGS) ||
+      buffers.length !== 1 ||
+      buffers[0].maxFrames !== info.window - 1
+    ) {
       return undefined;
     }
     return poolingNode(info.window, info.pool, node.edge.channels, batch);

@@ -40,7 +40,7 @@ export interface ProgramContext {
   inputs: Edge[];
   batch: number;
   /** The wasm SIMD products, where the runtime has them (else JS loops). */
-  simd: SimdKernel|null;
+  simd: SimdKernel | null;
 }
 
 /**
@@ -65,14 +65,14 @@ export interface LayerKind {
    * The input shape of a lone layer of this kind given to `createStream`, where tfjs cannot
    * tell it (building the layer when the kind can), or null.
    */
-  inputShape?(layer: Layer): (number|null)[]|null;
+  inputShape?(layer: Layer): (number | null)[] | null;
   /** The layer's edge and tensor step given its inputs' edges; throws a `ValueError` if not. */
   plan(layer: Layer, inputs: Edge[], options: PlanOptions): Planned;
   /**
    * The node as typed-array loops, or undefined for a layer or setting the program does not
    * cover (the stream then runs the tensor steps). Absent: the kind never runs as a program.
    */
-  program?(node: PlanNode, context: ProgramContext): ProgramNode|undefined;
+  program?(node: PlanNode, context: ProgramContext): ProgramNode | undefined;
 }
 
 /**
@@ -81,7 +81,7 @@ export interface LayerKind {
  */
 export class LayoutError extends ValueError {
   /** How many layers compiled before this one (-1: none, the input itself does not fit). */
-  depth: number|null = null;
+  depth: number | null = null;
 }
 
 /** A `takes` that matches layers by their class name (subclasses that keep it included). */
@@ -90,9 +90,10 @@ export function byClassName(...names: string[]): (layer: Layer) => boolean {
 }
 
 /** The error for a layer that cannot stream, and why. */
-export function unsupported(layer: Layer, why: string, Error = ValueError): ValueError {
-  return new Error(`createStream: layer '${layer.name}' (${layer.getClassName()}) cannot ` +
-                   `stream: ${why}.`);
+export function unsupported(layer: Layer, why: string, ErrorClass = ValueError): ValueError {
+  return new ErrorClass(
+    `createStream: layer '${layer.name}' (${layer.getClassName()}) cannot ` + `stream: ${why}.`
+  );
 }
 
 /** The refusals every kind of layer with a time axis makes first. */
@@ -104,7 +105,7 @@ export function needsTime(layer: Layer, input: Edge, what = 'it reads time on ax
 }
 
 /** A layer's own arithmetic at inference, on tensors (no symbolic bookkeeping). */
-export function callLayer(layer: Layer, x: Tensor|Tensor[]): Tensor {
+export function callLayer(layer: Layer, x: Tensor | Tensor[]): Tensor {
   return layer.call(x, {training: false}) as Tensor;
 }
 
@@ -128,9 +129,12 @@ export function withValidPadding(layer: Layer, f: () => Tensor): Tensor {
 export function outputChannels(layer: Layer, inputs: Edge[], input: Edge): number {
   const shapes = inputs.map(e => {
     const {rank, channelAxis} = offlineAxes(e);
-    return Array.from({length: rank}, (_, a) => a === channelAxis ? e.channels : null);
+    return Array.from({length: rank}, (_, a) => (a === channelAxis ? e.channels : null));
   });
-  const out = layer.computeOutputShape(shapes.length === 1 ? shapes[0] : shapes) as (number|null)[];
+  const out = layer.computeOutputShape(shapes.length === 1 ? shapes[0] : shapes) as (
+    | number
+    | null
+  )[];
   const channels = out[offlineAxes(input).channelAxis];
   if (channels == null) throw unsupported(layer, 'its channel count is unknown');
   return channels;

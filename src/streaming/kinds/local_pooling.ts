@@ -11,7 +11,16 @@ import {PoolKind} from '../window_reduce.js';
 
 import {localPoolingWindows, windowNode} from '../program/window_node.js';
 
-import {byClassName, callLayer, knownSettings, Layer, LayerKind, needsTime, unsupported, withValidPadding} from './kind.js';
+import {
+  byClassName,
+  callLayer,
+  knownSettings,
+  Layer,
+  LayerKind,
+  needsTime,
+  unsupported,
+  withValidPadding,
+} from './kind.js';
 
 /** The StepInfo fields of a local pooling step the program knows. */
 const PROGRAM_SETTINGS = ['kind', 'pool', 'span', 'stride', 'leftPadding', 'rightPadding'];
@@ -28,7 +37,7 @@ const LOCAL_POOLING: Readonly<Record<string, PoolKind>> = {
  * `insideCount`). A window that reads a NaN gives NaN (tfjs-cpu's and tfjs-wasm's kernels
  * do not: see `poolKeepingNaN`).
  */
-function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, step: Step} {
+function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge; step: Step} {
   needsTime(layer, input, 'it pools axis 1');
   const c = layer.getConfig();
   const span = first(c.poolSize);
@@ -40,7 +49,7 @@ function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, 
   const shape = {span, stride, leftPadding: sides[0], rightPadding: sides[1]};
   const edge = windowEdge(input, shape, input.channels);
   const pool = (x: Tensor) =>
-      poolKeepingNaN(x, frames => withValidPadding(layer, () => callLayer(layer, frames)), kind);
+    poolKeepingNaN(x, frames => withValidPadding(layer, () => callLayer(layer, frames)), kind);
   const info: StepInfo = {kind: 'localPooling', pool: kind, ...shape};
   if (kind === 'average' && sides[0] + sides[1] > 0) {
     return {edge, step: insideCount(input, edge, shape, pool, info)};
@@ -54,8 +63,13 @@ function localPoolStep(layer: Layer, input: Edge, kind: PoolKind): {edge: Edge, 
  * frame of the signal and 0 for padding; the 'valid' average of that channel is the count
  * over the span, so dividing the averaged frames by it gives sum / count.
  */
-function insideCount(input: Edge, output: Edge, shape: WindowShape,
-                     pool: (frames: Tensor) => Tensor, info: StepInfo): Step {
+function insideCount(
+  input: Edge,
+  output: Edge,
+  shape: WindowShape,
+  pool: (frames: Tensor) => Tensor,
+  info: StepInfo
+): Step {
   const C = input.channels;
   const counted: Edge = {...input, channels: C + 1};
   const inner = windowStep(counted, {...output, channels: C + 1}, shape, pool, info);
@@ -67,8 +81,10 @@ function insideCount(input: Edge, output: Edge, shape: WindowShape,
       const ran = inner.run([marked], state, batch, end);
       const y = ran.output;
       const m = frameCount(y, counted);
-      const averaged = m === 0 ? noFrames(output, batch) :
-          div(slice(y, [0, 0, 0], [batch, m, C]), slice(y, [0, 0, C], [batch, m, 1]));
+      const averaged =
+        m === 0
+          ? noFrames(output, batch)
+          : div(slice(y, [0, 0, 0], [batch, m, C]), slice(y, [0, 0, C], [batch, m, 1]));
       return {output: averaged, state: ran.state};
     },
   };
@@ -85,14 +101,23 @@ export const localPooling: LayerKind = {
    */
   program(node, {inputs: [input], batch}) {
     const {info, buffers, maxSkip} = node.step;
-    if (info.kind !== 'localPooling' || !knownSettings(node, PROGRAM_SETTINGS) ||
-        buffers.length !== 1 || buffers[0].edge.channels !== input.channels ||
-        maxSkip !== Math.max(info.stride - info.span, 0)) {
+    if (
+      info.kind !== 'localPooling' ||
+      !knownSettings(node, PROGRAM_SETTINGS) ||
+      buffers.length !== 1 ||
+      buffers[0].edge.channels !== input.channels ||
+      maxSkip !== Math.max(info.stride - info.span, 0)
+    ) {
       return undefined;
     }
     if (info.pool === 'average' && info.leftPadding + info.rightPadding > 0) return undefined;
-    return windowNode(info, localPoolingWindows(info.pool, info.span, input.channels),
-                      input.channels, input.channels, batch,
-                      info.pool === 'max' ? -Infinity : 0);
+    return windowNode(
+      info,
+      localPoolingWindows(info.pool, info.span, input.channels),
+      input.channels,
+      input.channels,
+      batch,
+      info.pool === 'max' ? -Infinity : 0
+    );
   },
 };

@@ -8,7 +8,15 @@ import {extremum} from '../nan.js';
 import {Combine, concatenate, Fold, foldInputs, mergeNode, Pair} from '../program/merge_node.js';
 import {mergeStep} from '../steps.js';
 
-import {byClassName, callLayer, Layer, LayerKind, knownSettings, outputChannels, unsupported} from './kind.js';
+import {
+  byClassName,
+  callLayer,
+  Layer,
+  LayerKind,
+  knownSettings,
+  outputChannels,
+  unsupported,
+} from './kind.js';
 
 /** One merge layer class. */
 interface Merge {
@@ -32,8 +40,10 @@ const MULTIPLY_PAIR: Pair = (a, b, out, size) => {
 
 const MERGES: Readonly<Record<string, Merge>> = {
   Add: {tensorFold: add, combine: ([C]) => foldInputs(PLUS, C, {pair: ADD_PAIR})},
-  Multiply: {tensorFold: mul,
-             combine: ([C]) => foldInputs((a, v) => a * v, C, {pair: MULTIPLY_PAIR})},
+  Multiply: {
+    tensorFold: mul,
+    combine: ([C]) => foldInputs((a, v) => a * v, C, {pair: MULTIPLY_PAIR}),
+  },
   Average: {combine: ([C]) => foldInputs(PLUS, C, {average: true})},
   // Math.max / Math.min give NaN when either is NaN, as the math does.
   Maximum: {tensorFold: extremum('max'), combine: ([C]) => foldInputs(Math.max, C)},
@@ -45,7 +55,7 @@ const MERGES: Readonly<Record<string, Merge>> = {
 const PROGRAM_SETTINGS = ['kind'];
 
 /** Why the inputs' frames do not line up, or null. */
-function misaligned(inputs: Edge[]): string|null {
+function misaligned(inputs: Edge[]): string | null {
   const [first] = inputs;
   for (const e of inputs.slice(1)) {
     if (e.pooled !== first.pooled || e.timeAxis !== first.timeAxis) {
@@ -53,17 +63,21 @@ function misaligned(inputs: Edge[]): string|null {
     }
     if (e.rate !== first.rate) {
       return `its inputs have different frame rates (one frame per ${first.rate} and per ${
-          e.rate} input frames): their frames do not line up`;
+        e.rate
+      } input frames): their frames do not line up`;
     }
   }
-  const finite =
-      Math.max(...inputs.map(e => Number.isFinite(e.receptiveField) ? e.receptiveField : 1));
+  const finite = Math.max(
+    ...inputs.map(e => (Number.isFinite(e.receptiveField) ? e.receptiveField : 1))
+  );
   const delays = Math.max(...inputs.map(e => e.delay));
   for (let n = 0; n <= 2 * (finite + delays) + 4 * first.rate + 16; n++) {
     const widths = inputs.map(e => e.width(n));
     if (widths.some(w => w !== widths[0])) {
-      return `its inputs have different widths (${widths.join(' and ')} frames from ${n} ` +
-             `input frames): their frames do not line up`;
+      return (
+        `its inputs have different widths (${widths.join(' and ')} frames from ${n} ` +
+        `input frames): their frames do not line up`
+      );
     }
   }
   return null;
@@ -85,14 +99,18 @@ export const merge: LayerKind = {
         throw unsupported(layer, 'it concatenates along the time axis');
       }
     }
-    const edge: Edge = {...first, channels: outputChannels(layer, inputs, first),
-                        receptiveField: Math.max(...inputs.map(e => e.receptiveField)),
-                        delay: Math.max(...inputs.map(e => e.delay))};
+    const edge: Edge = {
+      ...first,
+      channels: outputChannels(layer, inputs, first),
+      receptiveField: Math.max(...inputs.map(e => e.receptiveField)),
+      delay: Math.max(...inputs.map(e => e.delay)),
+    };
     const fold = MERGES[layer.getClassName()].tensorFold;
     const merged = (xs: Tensor[]) => {
       if (fold != null) return xs.reduce((a, b) => fold(a, b));
-      return first.pooled ? onRows(xs, inputs, edge.channels, rows => callLayer(layer, rows)) :
-                            callLayer(layer, xs);
+      return first.pooled
+        ? onRows(xs, inputs, edge.channels, rows => callLayer(layer, rows))
+        : callLayer(layer, xs);
     };
     return {edge, step: mergeStep(inputs, edge, merged)};
   },

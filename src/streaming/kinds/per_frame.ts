@@ -1,16 +1,44 @@
 // Layers that act on each frame alone, over channels: dense, activations, normalizations,
 // dropout and noise (identities at inference). Each class is one entry of FRAME_LAYERS: why
 // it cannot act frame by frame on an input, how it runs on tensors, and its typed-array rows.
-import {add, batchNorm, mean, mul, reshape, rsqrt, square, squaredDifference, sub, Tensor, Tensor1D} from '@tensorflow/tfjs-core';
+import {
+  add,
+  batchNorm,
+  mean,
+  mul,
+  reshape,
+  rsqrt,
+  square,
+  squaredDifference,
+  sub,
+  Tensor,
+  Tensor1D,
+} from '@tensorflow/tfjs-core';
 
 import {Edge, offlineAxes} from '../edge.js';
 import {keepingNaN, keepNaN, losesNaN} from '../nan.js';
 import {arrayActivation, cappedRelu, leakyRelu, thresholdedRelu} from '../program/activations.js';
-import {activationRows, batchNormRows, denseRows, frameNode, layerNormRows, RowMapping} from '../program/frame_node.js';
+import {
+  activationRows,
+  batchNormRows,
+  denseRows,
+  frameNode,
+  layerNormRows,
+  RowMapping,
+} from '../program/frame_node.js';
 import {SimdKernel} from '../program/simd/simd.js';
 import {frameStep} from '../steps.js';
 
-import {byClassName, callLayer, Layer, LayerKind, LayoutError, knownSettings, outputChannels, unsupported} from './kind.js';
+import {
+  byClassName,
+  callLayer,
+  Layer,
+  LayerKind,
+  LayoutError,
+  knownSettings,
+  outputChannels,
+  unsupported,
+} from './kind.js';
 
 /** tfjs activations that normalise over the last axis; every other one acts on each value. */
 const OVER_LAST_AXIS = ['softmax', 'logSoftmax'];
@@ -20,12 +48,13 @@ const OVER_LAST_AXIS = ['softmax', 'logSoftmax'];
  * frames (null when it does not): softmax and logSoftmax normalise over the last axis, which
  * is time in channels-first frames.
  */
-export function activationProblem(activation: unknown, edge: Edge): string|null {
+export function activationProblem(activation: unknown, edge: Edge): string | null {
   if (!OVER_LAST_AXIS.includes(activation as string)) return null;
   const {rank, channelAxis} = offlineAxes(edge);
-  return channelAxis === rank - 1 ? null :
-      `its activation '${activation}' normalizes over the last axis, which is the time axis ` +
-      `here (channels first): each output would read the whole signal`;
+  return channelAxis === rank - 1
+    ? null
+    : `its activation '${activation}' normalizes over the last axis, which is the time axis ` +
+        `here (channels first): each output would read the whole signal`;
 }
 
 /** One class of layer that acts on each frame alone. */
@@ -34,28 +63,35 @@ interface FrameLayer {
    * Why it cannot act on each frame of `input` alone (null when it can); a problem of the
    * layout is a `LayoutError`, which the planner retries on the other layout.
    */
-  problem(config: Record<string, unknown>, input: Edge): string|null;
+  problem(config: Record<string, unknown>, input: Edge): string | null;
   /**
    * How it runs on new frames, as tensors: `rows` when it runs on the frames as rows of a
    * matrix `[batch * n, channels]` (what a pooled layer saw offline, and what a dense layer
    * does in one product instead of reshaping a rank-3 input each push). Default: the layer's
    * own call, on rows when the input is pooled.
    */
-  tensor?(layer: Layer, input: Edge): {apply: (x: Tensor) => Tensor, rows: boolean};
+  tensor?(layer: Layer, input: Edge): {apply: (x: Tensor) => Tensor; rows: boolean};
   /**
    * Its arithmetic on rows of `C` channels into `O`, null for the identity, or undefined where
    * the program does not cover it (absent: never).
    */
-  rows?(layer: Layer, config: Record<string, unknown>, input: Edge, O: number,
-        simd: SimdKernel|null): RowMapping|null|undefined;
+  rows?(
+    layer: Layer,
+    config: Record<string, unknown>,
+    input: Edge,
+    O: number,
+    simd: SimdKernel | null
+  ): RowMapping | null | undefined;
 }
 
 /** Axis helpers for the checks: a layer's axis against the channel and time axes. */
 function axes(input: Edge) {
   const {rank, channelAxis, timeAxis} = offlineAxes(input);
-  const normal = (axis: number) => axis < 0 ? axis + rank : axis;
-  const onChannels = (what: string, axis: number) => normal(axis) === channelAxis ? null :
-      `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
+  const normal = (axis: number) => (axis < 0 ? axis + rank : axis);
+  const onChannels = (what: string, axis: number) =>
+    normal(axis) === channelAxis
+      ? null
+      : `${what} acts on axis ${axis}, which is not the channel axis (${channelAxis}) here`;
   return {rank, channelAxis, timeAxis, normal, onChannels};
 }
 
@@ -69,13 +105,16 @@ const IDENTITY: FrameLayer = {
  * An elementwise layer: tfjs's call, with NaN kept where its kernels may lose it (a clamp,
  * on wasm: see nan.ts).
  */
-function elementwise(keepsNaN: (config: Record<string, unknown>) => boolean,
-                     rows: FrameLayer['rows']): FrameLayer {
+function elementwise(
+  keepsNaN: (config: Record<string, unknown>) => boolean,
+  rows: FrameLayer['rows']
+): FrameLayer {
   return {
     problem: () => null,
     tensor: (layer, input) => ({
-      apply: keepsNaN(layer.getConfig()) ? x => callLayer(layer, x) :
-                                           x => keepNaN(x, callLayer(layer, x)),
+      apply: keepsNaN(layer.getConfig())
+        ? x => callLayer(layer, x)
+        : x => keepNaN(x, callLayer(layer, x)),
       rows: input.pooled,
     }),
     rows,
@@ -88,18 +127,32 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
   GaussianNoise: IDENTITY,
   GaussianDropout: IDENTITY,
   AlphaDropout: IDENTITY,
-  ReLU: elementwise(() => false, (_, c, {channels}) => activationRows(
-      c.maxValue == null ? arrayActivation('relu') : cappedRelu(c.maxValue as number), channels)),
+  ReLU: elementwise(
+    () => false,
+    (_, c, {channels}) =>
+      activationRows(
+        c.maxValue == null ? arrayActivation('relu') : cappedRelu(c.maxValue as number),
+        channels
+      )
+  ),
   LeakyReLU: elementwise(
-      () => true, (_, c, {channels}) => activationRows(leakyRelu(c.alpha as number), channels)),
+    () => true,
+    (_, c, {channels}) => activationRows(leakyRelu(c.alpha as number), channels)
+  ),
   // tfjs-layers' ELU layer runs elu(x) whatever its alpha.
-  ELU: elementwise(() => true,
-                   (_, __, {channels}) => activationRows(arrayActivation('elu'), channels)),
-  ThresholdedReLU: elementwise(() => true, (_, c, {channels}) =>
-                                   activationRows(thresholdedRelu(c.theta as number), channels)),
+  ELU: elementwise(
+    () => true,
+    (_, __, {channels}) => activationRows(arrayActivation('elu'), channels)
+  ),
+  ThresholdedReLU: elementwise(
+    () => true,
+    (_, c, {channels}) => activationRows(thresholdedRelu(c.theta as number), channels)
+  ),
   Activation: {
-    ...elementwise(c => !losesNaN(c.activation),
-                   (_, c, {channels}) => activationRows(arrayActivation(c.activation), channels)),
+    ...elementwise(
+      c => !losesNaN(c.activation),
+      (_, c, {channels}) => activationRows(arrayActivation(c.activation), channels)
+    ),
     problem: (c, input) => activationProblem(c.activation, input),
   },
   Softmax: {
@@ -109,9 +162,11 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
   Dense: {
     // Dense multiplies the last axis: the time axis of channels-first frames.
     problem: (c, input) =>
-        axes(input).onChannels('it', -1) ?? activationProblem(c.activation, input),
-    tensor: (layer, input) => ({apply: x => keepingNaN(layer, () => callLayer(layer, x)),
-                                rows: input.timeAxis === 1}),
+      axes(input).onChannels('it', -1) ?? activationProblem(c.activation, input),
+    tensor: (layer, input) => ({
+      apply: x => keepingNaN(layer, () => callLayer(layer, x)),
+      rows: input.timeAxis === 1,
+    }),
     rows: (layer, _, {channels}, O, simd) => denseRows(layer, channels, O, simd),
   },
   BatchNormalization: {
@@ -119,40 +174,47 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
       // tfjs 4.22's cpu batchNorm kernel cycles the moments over the last axis, whatever
       // their shape: on channels-first frames even predict's answer depends on the width.
       const {rank, channelAxis, onChannels} = axes(input);
-      return onChannels('it', c.axis as number) ??
-          (channelAxis === rank - 1 ? null : 'it normalizes channels that are not the last ' +
-           `axis, which tfjs's batchNorm kernel does not broadcast exactly (offline its answer ` +
-           `depends on the width); put it in a channels-last part of the model`);
+      return (
+        onChannels('it', c.axis as number) ??
+        (channelAxis === rank - 1
+          ? null
+          : 'it normalizes channels that are not the last ' +
+            `axis, which tfjs's batchNorm kernel does not broadcast exactly (offline its answer ` +
+            `depends on the width); put it in a channels-last part of the model`)
+      );
     },
     rows: (layer, _, {channels}) => batchNormRows(layer, channels),
   },
   LayerNormalization: {
     problem(c, input) {
       const {timeAxis, normal} = axes(input);
-      const over = ([] as number[]).concat(c.axis as number|number[]).map(normal);
+      const over = ([] as number[]).concat(c.axis as number | number[]).map(normal);
       return over.includes(timeAxis) ? 'it normalizes over the time axis' : null;
     },
     tensor(layer, input) {
       const c = layer.getConfig();
-      const lastAxis = ([] as number[]).concat(c.axis as number|number[])
-                           .every(a => a === 2 || a === -1);
-      return !input.pooled && input.timeAxis === 1 && lastAxis ?
-          {apply: channelNormalization(layer, c.epsilon as number), rows: false} :
-          {apply: x => callLayer(layer, x), rows: input.pooled};
+      const lastAxis = ([] as number[])
+        .concat(c.axis as number | number[])
+        .every(a => a === 2 || a === -1);
+      return !input.pooled && input.timeAxis === 1 && lastAxis
+        ? {apply: channelNormalization(layer, c.epsilon as number), rows: false}
+        : {apply: x => callLayer(layer, x), rows: input.pooled};
     },
     rows(layer, c, input) {
       // Over the channels only (the rows' one axis); other axes run as tensors.
       const {channelAxis, normal} = axes(input);
-      const over = ([] as number[]).concat(c.axis as number|number[]).map(normal);
-      return over.length === 1 && over[0] === channelAxis ?
-          layerNormRows(layer, input.channels) : undefined;
+      const over = ([] as number[]).concat(c.axis as number | number[]).map(normal);
+      return over.length === 1 && over[0] === channelAxis
+        ? layerNormRows(layer, input.channels)
+        : undefined;
     },
   },
   PReLU: {
     problem(c, input) {
-      const shared = ((c.sharedAxes ?? []) as number[]|number);
-      return input.pooled || ([] as number[]).concat(shared).includes(axes(input).timeAxis) ?
-          null : 'its alpha differs frame by frame (share the time axis: sharedAxes)';
+      const shared = (c.sharedAxes ?? []) as number[] | number;
+      return input.pooled || ([] as number[]).concat(shared).includes(axes(input).timeAxis)
+        ? null
+        : 'its alpha differs frame by frame (share the time axis: sharedAxes)';
     },
   },
 };
@@ -161,8 +223,9 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
 const PROGRAM_SETTINGS = ['kind', 'rows'];
 
 export const perFrame: LayerKind = {
-  streams: 'Dense, Activation, ReLU-style activations, Softmax over channels, ' +
-           'BatchNormalization and LayerNormalization over channels, dropout and noise layers',
+  streams:
+    'Dense, Activation, ReLU-style activations, Softmax over channels, ' +
+    'BatchNormalization and LayerNormalization over channels, dropout and noise layers',
   refuses: {
     Flatten: 'it flattens the time axis into the channels',
     Reshape: 'it may move or merge the time axis',
@@ -179,8 +242,10 @@ export const perFrame: LayerKind = {
     const why = entry.problem(layer.getConfig(), input);
     if (why != null) throw unsupported(layer, why, LayoutError);
     const edge = {...input, channels: outputChannels(layer, inputs, input)};
-    const {apply, rows} = entry.tensor?.(layer, input) ??
-        {apply: (x: Tensor) => callLayer(layer, x), rows: input.pooled};
+    const {apply, rows} = entry.tensor?.(layer, input) ?? {
+      apply: (x: Tensor) => callLayer(layer, x),
+      rows: input.pooled,
+    };
     return {edge, step: frameStep(input, edge, apply, rows)};
   },
 
@@ -202,14 +267,21 @@ export const perFrame: LayerKind = {
  */
 function channelNormalization(layer: Layer, epsilon: number): (x: Tensor) => Tensor {
   const [gamma, beta] = ['gamma', 'beta'].map(
-      n => layer.weights.find(w => w.originalName.endsWith(`/${n}`)) ?? null);
+    n => layer.weights.find(w => w.originalName.endsWith(`/${n}`)) ?? null
+  );
   return x => {
     const mu = mean(x, -1, true);
     const channels = x.shape[x.rank - 1];
     if (x.size === channels) {
       const variance = mean(squaredDifference(x, mu), -1, true);
-      return batchNorm(x, reshape(mu, [1]), reshape(variance, [1]), beta?.read() as Tensor1D,
-                       gamma?.read() as Tensor1D, epsilon);
+      return batchNorm(
+        x,
+        reshape(mu, [1]),
+        reshape(variance, [1]),
+        beta?.read() as Tensor1D,
+        gamma?.read() as Tensor1D,
+        epsilon
+      );
     }
     const centered = sub(x, mu);
     let y = mul(centered, rsqrt(add(mean(square(centered), -1, true), epsilon)));

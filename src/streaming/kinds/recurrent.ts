@@ -13,8 +13,8 @@ import {byClassName, knownSettings, Layer, LayerKind, needsTime, unsupported} fr
 /** What the stream needs of a tfjs-layers recurrent cell (GRUCell, LSTMCell, SimpleRNNCell). */
 interface Cell {
   call(inputs: Tensor[], kwargs: {training: boolean}): Tensor[];
-  dropoutMask?: Tensor|Tensor[]|null;
-  recurrentDropoutMask?: Tensor|Tensor[]|null;
+  dropoutMask?: Tensor | Tensor[] | null;
+  recurrentDropoutMask?: Tensor | Tensor[] | null;
 }
 
 /** The number of state tensors each cell carries: h, and c for an LSTM. */
@@ -34,7 +34,7 @@ const CELL_ACTIVATIONS = ['activation', 'recurrentActivation'];
 function dropMasks(cell: Cell): void {
   for (const key of ['dropoutMask', 'recurrentDropoutMask'] as const) {
     if (cell[key] != null) {
-      dispose(cell[key] as Tensor|Tensor[]);
+      dispose(cell[key] as Tensor | Tensor[]);
       cell[key] = null;
     }
   }
@@ -47,22 +47,31 @@ function dropMasks(cell: Cell): void {
  * sequence; without it, one pooled frame per new frame: the layer's answer for the signal so
  * far. A push runs the cell once per frame, as `predict` does.
  */
-function recurrentStep(layer: Layer, kind: CellKind, input: Edge, output: Edge,
-                              units: number, returnSequences: boolean): Step {
+function recurrentStep(
+  layer: Layer,
+  kind: CellKind,
+  input: Edge,
+  output: Edge,
+  units: number,
+  returnSequences: boolean
+): Step {
   const cell = (layer as unknown as {cell: Cell}).cell;
   const stateEdge: Edge = {...output, timeAxis: 1, pooled: false, channels: units};
   const count = CELL_STATES[kind];
   return {
     info: {kind: 'recurrent', cell: kind, units, returnSequences},
-    initialState: batch => ({buffers: Array.from({length: count}, () => noFrames(stateEdge, batch)),
-                             skip: 0}),
+    initialState: batch => ({
+      buffers: Array.from({length: count}, () => noFrames(stateEdge, batch)),
+      skip: 0,
+    }),
     buffers: Array.from({length: count}, () => ({edge: stateEdge, maxFrames: 1})),
     maxSkip: 0,
     run([x], state, batch) {
       const n = frameCount(x, input);
       if (n === 0) return {output: noFrames(output, batch), state};
-      let states = state!.buffers.map(b => frameCount(b, stateEdge) === 0 ?
-                                               zeros([batch, units]) : reshape(b, [batch, units]));
+      let states = state!.buffers.map(b =>
+        frameCount(b, stateEdge) === 0 ? zeros([batch, units]) : reshape(b, [batch, units])
+      );
       const outputs: Tensor[] = [];
       dropMasks(cell);
       keepingNaNIn(cell, CELL_ACTIVATIONS, () => {
@@ -73,8 +82,10 @@ function recurrentStep(layer: Layer, kind: CellKind, input: Edge, output: Edge,
         }
       });
       dropMasks(cell);
-      return {output: stack(outputs, 1),
-              state: {buffers: states.map(s => reshape(s, [batch, 1, units])), skip: 0}};
+      return {
+        output: stack(outputs, 1),
+        state: {buffers: states.map(s => reshape(s, [batch, 1, units])), skip: 0},
+      };
     },
   };
 }
@@ -93,13 +104,20 @@ export const recurrent: LayerKind = {
     needsTime(layer, input);
     if (c.goBackwards) throw unsupported(layer, 'goBackwards reads the signal from its end');
     if (c.stateful) {
-      throw unsupported(layer, 'it is stateful: offline its answer depends on earlier calls; ' +
-                        'the stream carries the state itself');
+      throw unsupported(
+        layer,
+        'it is stateful: offline its answer depends on earlier calls; ' +
+          'the stream carries the state itself'
+      );
     }
     const units = c.units as number;
     const returnSequences = c.returnSequences === true;
-    const edge: Edge = {...input, pooled: !returnSequences, channels: units,
-                        receptiveField: Infinity};
+    const edge: Edge = {
+      ...input,
+      pooled: !returnSequences,
+      channels: units,
+      receptiveField: Infinity,
+    };
     const kind = layer.getClassName() as CellKind;
     return {edge, step: recurrentStep(layer, kind, input, edge, units, returnSequences)};
   },
@@ -107,7 +125,13 @@ export const recurrent: LayerKind = {
   program(node, context) {
     const {info} = node.step;
     if (info.kind !== 'recurrent' || !knownSettings(node, PROGRAM_SETTINGS)) return undefined;
-    return recurrentNode(node.layer, info.cell, context.inputs[0].channels, info.units,
-                         context.batch, context.simd);
+    return recurrentNode(
+      node.layer,
+      info.cell,
+      context.inputs[0].channels,
+      info.units,
+      context.batch,
+      context.simd
+    );
   },
 };

@@ -9,16 +9,22 @@ import {perFrame} from './per_frame.js';
 import {recurrent} from './recurrent.js';
 
 /** Every kind, in the order the docs list what streams. */
-export const KINDS: readonly LayerKind[] =
-    [convWindow, perFrame, merge, localPooling, recurrent, globalPooling];
+export const KINDS: readonly LayerKind[] = [
+  convWindow,
+  perFrame,
+  merge,
+  localPooling,
+  recurrent,
+  globalPooling,
+];
 
 /** The kind that takes `layer`, if any. */
-export function kindOf(layer: Layer): LayerKind|undefined {
+export function kindOf(layer: Layer): LayerKind | undefined {
   return KINDS.find(k => k.takes(layer));
 }
 
 /** Why a layer class that no kind takes does not stream, where a kind says. */
-export function refusal(className: string): string|undefined {
+export function refusal(className: string): string | undefined {
   for (const kind of KINDS) {
     const why = kind.refuses?.[className];
     if (why != null) return why;

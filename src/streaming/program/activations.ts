@@ -4,8 +4,8 @@
 /** Applies an activation in place to `rows` rows of `channels` values. */
 export type ArrayActivation = (data: Float32Array, rows: number, channels: number) => void;
 
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
 // tfjs-core's erf (Abramowitz and Stegun 7.1.26), the one its cpu kernel evaluates.
 const ERF_P = 0.3275911;
 const ERF_A = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429];
@@ -14,23 +14,28 @@ function erf(v: number): number {
   const sign = Math.sign(v);
   const a = Math.abs(v);
   const t = 1 / (1 + ERF_P * a);
-  return sign * (1 - ((((ERF_A[4] * t + ERF_A[3]) * t + ERF_A[2]) * t + ERF_A[1]) * t + ERF_A[0]) *
-                         t * Math.exp(-a * a));
+  return (
+    sign *
+    (1 -
+      ((((ERF_A[4] * t + ERF_A[3]) * t + ERF_A[2]) * t + ERF_A[1]) * t + ERF_A[0]) *
+        t *
+        Math.exp(-a * a))
+  );
 }
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 // log(1 + e^v) without overflow: for large v it is v (what tfjs's thresholds also give).
-const softplus = (v: number) => v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v));
+const softplus = (v: number) => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
 
 /** Elementwise activations: f(v) with NaN in, NaN out (as every tfjs kernel gives). */
 const ELEMENTWISE: Record<string, (v: number) => number> = {
   // Math.max(0, NaN) is NaN, as tfjs's relu and relu6 (minimum(6, relu(x))) give.
   relu: v => Math.max(0, v),
   relu6: v => Math.min(6, Math.max(0, v)),
-  elu: v => v >= 0 ? v : Math.expm1(v),
-  selu: v => v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v),
+  elu: v => (v >= 0 ? v : Math.expm1(v)),
+  selu: v => (v > 0 ? SELU_SCALE * v : SELU_SCALE * SELU_ALPHA * Math.expm1(v)),
   sigmoid,
-  hardSigmoid: v => v !== v ? v : Math.min(1, Math.max(0, 0.5 + 0.2 * v)),
+  hardSigmoid: v => (v !== v ? v : Math.min(1, Math.max(0, 0.5 + 0.2 * v))),
   tanh: Math.tanh,
   softplus,
   softsign: v => v / (Math.abs(v) + 1),
@@ -90,7 +95,7 @@ const RELU: ArrayActivation = (data, rows, channels) => {
  * around them the same way (streaming/nan.ts), so a stream's answer does not depend on the
  * push size.
  */
-export function arrayActivation(name: unknown): ArrayActivation|null|undefined {
+export function arrayActivation(name: unknown): ArrayActivation | null | undefined {
   if (name == null || name === 'linear') return null;
   if (typeof name !== 'string') return undefined;
   if (name === 'relu') return RELU;
@@ -102,15 +107,15 @@ export function arrayActivation(name: unknown): ArrayActivation|null|undefined {
 
 /** Leaky ReLU with slope `alpha` below zero (tfjs's leakyRelu: x < 0 ? alpha * x : x). */
 export function leakyRelu(alpha: number): ArrayActivation {
-  return elementwise(v => v < 0 ? alpha * v : v);
+  return elementwise(v => (v < 0 ? alpha * v : v));
 }
 
 /** The ReLU layer with a cap (`maxValue`): clip(relu(x), 0, maxValue); NaN kept. */
 export function cappedRelu(maxValue: number): ArrayActivation {
-  return elementwise(v => v !== v ? v : Math.min(maxValue, Math.max(0, v)));
+  return elementwise(v => (v !== v ? v : Math.min(maxValue, Math.max(0, v))));
 }
 
 /** Thresholded ReLU: x where x > theta, else 0 (tfjs: x * cast(x > theta)); NaN * 0 is NaN. */
 export function thresholdedRelu(theta: number): ArrayActivation {
-  return elementwise(v => v > theta ? v : v * 0);
+  return elementwise(v => (v > theta ? v : v * 0));
 }

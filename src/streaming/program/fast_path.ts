@@ -40,19 +40,28 @@ export interface EngineOptions {
  * current and moves it in (`importStates`) and out (`exportStates`).
  */
 export class FastPath {
-  private constructor(private readonly program: Program, private readonly plan: Plan,
-                      private readonly batch: number, private readonly backend: string,
-                      private readonly maxWasmFrames: number) {}
+  private constructor(
+    private readonly program: Program,
+    private readonly plan: Plan,
+    private readonly batch: number,
+    private readonly backend: string,
+    private readonly maxWasmFrames: number
+  ) {}
 
   /** The fast path for a plan, or null when the program does not cover every node. */
-  static compile(plan: Plan, batch: number, engine: EngineOptions = {}): FastPath|null {
+  static compile(plan: Plan, batch: number, engine: EngineOptions = {}): FastPath | null {
     if (engine.program === false) return null;
     const backend = getBackend();
     const program = Program.compile(plan, batch, backend, engine.simd ?? true);
-    return program == null ?
-        null :
-        new FastPath(program, plan, batch, backend,
-                     engine.maxWasmFrames ?? WASM_PROGRAM_MAX_FRAMES);
+    return program == null
+      ? null
+      : new FastPath(
+          program,
+          plan,
+          batch,
+          backend,
+          engine.maxWasmFrames ?? WASM_PROGRAM_MAX_FRAMES
+        );
   }
 
   /**
@@ -69,37 +78,53 @@ export class FastPath {
    * Runs a chunk given as values in the input layout; returns the new output values in the
    * output layout (a fresh array the caller owns) and the output frame count.
    */
-  run(values: Float32Array, frames: number): {values: Float32Array, frames: number} {
+  run(values: Float32Array, frames: number): {values: Float32Array; frames: number} {
     const out = this.program.run(values, frames);
     const size = this.batch * out.n * this.program.output.channels;
     return {values: out.data.slice(0, size), frames: out.n};
   }
 
   /** `run` on a tensor chunk: one read of the chunk, one tensor made of the result. */
-  runTensor(chunk: Tensor, timeAxis: 1|2): Tensor {
-    const {values, frames} =
-        this.run(chunk.dataSync() as Float32Array, chunk.shape[timeAxis] as number);
+  runTensor(chunk: Tensor, timeAxis: 1 | 2): Tensor {
+    const {values, frames} = this.run(
+      chunk.dataSync() as Float32Array,
+      chunk.shape[timeAxis] as number
+    );
     return tensor(values, framesShape(this.program.output, this.batch, frames), 'float32');
   }
 
   /** Continues the program from the tensor steps' state (read synchronously). */
-  importStates(states: readonly (StepState|null)[]): void {
-    this.program.importStates(states.map((s, i) => s == null ? null : {
-      skip: s.skip,
-      buffers: s.buffers.map((b, j) => ({
-        data: b.dataSync() as Float32Array,
-        n: b.shape[this.plan.nodes[i].step.buffers[j].edge.timeAxis] as number,
-      })),
-    }));
+  importStates(states: readonly (StepState | null)[]): void {
+    this.program.importStates(
+      states.map((s, i) =>
+        s == null
+          ? null
+          : {
+              skip: s.skip,
+              buffers: s.buffers.map((b, j) => ({
+                data: b.dataSync() as Float32Array,
+                n: b.shape[this.plan.nodes[i].step.buffers[j].edge.timeAxis] as number,
+              })),
+            }
+      )
+    );
   }
 
   /** The program's state as the tensor steps' (new tensors the caller then owns). */
-  exportStates(): (StepState|null)[] {
-    return this.program.exportStates().map((s, i) => s == null ? null : {
-      skip: s.skip,
-      buffers: s.buffers.map((b, j) => tensor(
-          b.data, framesShape(this.plan.nodes[i].step.buffers[j].edge, this.batch, b.n),
-          'float32')),
-    });
+  exportStates(): (StepState | null)[] {
+    return this.program.exportStates().map((s, i) =>
+      s == null
+        ? null
+        : {
+            skip: s.skip,
+            buffers: s.buffers.map((b, j) =>
+              tensor(
+                b.data,
+                framesShape(this.plan.nodes[i].step.buffers[j].edge, this.batch, b.n),
+                'float32'
+              )
+            ),
+          }
+    );
   }
 }

@@ -10,10 +10,13 @@ export interface Frames {
  * A buffer that grows geometrically and never shrinks: after the largest chunk has been seen
  * once, a push allocates nothing.
  */
-export class Scratch<T extends Float32Array|Float64Array> {
+export class Scratch<T extends Float32Array | Float64Array> {
   array: T;
 
-  constructor(private readonly make: (n: number) => T, size = 16) {
+  constructor(
+    private readonly make: (n: number) => T,
+    size = 16
+  ) {
     this.array = make(size);
   }
 
@@ -36,7 +39,11 @@ export class FrameQueue {
   start = 0;
   end = 0;
 
-  constructor(readonly batch: number, readonly channels: number, capacity: number) {
+  constructor(
+    readonly batch: number,
+    readonly channels: number,
+    capacity: number
+  ) {
     this.capacity = Math.max(capacity, 4);
     this.data = new Float32Array(batch * this.capacity * channels);
   }

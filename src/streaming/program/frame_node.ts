@@ -22,7 +22,7 @@ export interface RowMapping {
  * A layer that acts on each frame alone, on the frames as rows of `O` output channels:
  * `mapping`, or null for the identity (dropout at inference).
  */
-export function frameNode(mapping: RowMapping|null, O: number, batch: number): ProgramNode {
+export function frameNode(mapping: RowMapping | null, O: number, batch: number): ProgramNode {
   const stateless = {exportState: () => null, importState: () => {}};
   if (mapping == null) return {refresh: () => {}, run: ([x]) => x, ...stateless};
   const out = new Scratch(n => new Float32Array(n));
@@ -41,8 +41,10 @@ export function frameNode(mapping: RowMapping|null, O: number, batch: number): P
  * An activation on `C` channels as a row mapping: a copy, then the activation in place;
  * undefined for one the program does not know.
  */
-export function activationRows(activation: ArrayActivation|null|undefined,
-                               C: number): RowMapping|undefined {
+export function activationRows(
+  activation: ArrayActivation | null | undefined,
+  C: number
+): RowMapping | undefined {
   if (activation === undefined) return undefined;
   return {
     refresh: () => {},
@@ -54,14 +56,18 @@ export function activationRows(activation: ArrayActivation|null|undefined,
 }
 
 /** A dense layer: bias + x · kernel, then its activation. */
-export function denseRows(layer: Layer, C: number, O: number,
-                          simd: SimdKernel|null): RowMapping|undefined {
+export function denseRows(
+  layer: Layer,
+  C: number,
+  O: number,
+  simd: SimdKernel | null
+): RowMapping | undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   const products = simd == null ? null : new SimdRows(simd, C, O);
   return {
     refresh() {
@@ -93,7 +99,7 @@ export function batchNormRows(layer: Layer, C: number): RowMapping {
   const weights = new LayerWeights(layer);
   const factor = new Float64Array(C);
   let mean: Float32Array = new Float32Array(0);
-  let beta: Float32Array|null = null;
+  let beta: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -121,8 +127,8 @@ export function layerNormRows(layer: Layer, C: number): RowMapping {
   const config = layer.getConfig();
   const epsilon = config.epsilon as number;
   const weights = new LayerWeights(layer);
-  let gamma: Float32Array|null = null;
-  let beta: Float32Array|null = null;
+  let gamma: Float32Array | null = null;
+  let beta: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;

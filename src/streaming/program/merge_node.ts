@@ -5,8 +5,12 @@ import {ProgramNode} from './node.js';
  * A merge of branches as the tensor merge step runs it: frame j of each input meets frame j of
  * the others; a branch that is ahead waits in its queue; `combine` merges frames that line up.
  */
-export function mergeNode(combine: Combine, channels: number[], outChannels: number,
-                          batch: number): ProgramNode {
+export function mergeNode(
+  combine: Combine,
+  channels: number[],
+  outChannels: number,
+  batch: number
+): ProgramNode {
   const queues = channels.map(c => new FrameQueue(batch, c, 16));
   const out = new Scratch(n => new Float32Array(n));
   const views: Frames[] = channels.map(() => ({data: out.array, n: 0}));
@@ -27,7 +31,8 @@ export function mergeNode(combine: Combine, channels: number[], outChannels: num
           // Each queue's first `ready` frames, as compact [batch, ready, C] rows.
           const C = channels[i];
           const rows = new Float32Array(batch * ready * C);
-          for (let b = 0; b < batch; b++) rows.set(q.data.subarray(q.offset(b, 0), q.offset(b, ready)), b * ready * C);
+          for (let b = 0; b < batch; b++)
+            rows.set(q.data.subarray(q.offset(b, 0), q.offset(b, ready)), b * ready * C);
           views[i] = {data: rows, n: ready};
           q.drop(ready);
         });
@@ -63,8 +68,11 @@ export type Pair = (a: Float32Array, b: Float32Array, out: Float32Array, size: n
  * An elementwise merge of inputs of `C` channels: `f` folded over the inputs, `pair` for
  * the usual two; `average` scales the sum by 1 / inputs in float32, as tfjs-layers' Average.
  */
-export function foldInputs(f: Fold, C: number, {pair, average = false}:
-                           {pair?: Pair, average?: boolean} = {}): Combine {
+export function foldInputs(
+  f: Fold,
+  C: number,
+  {pair, average = false}: {pair?: Pair; average?: boolean} = {}
+): Combine {
   return (xs, batch, out) => {
     const size = batch * xs[0].n * C;
     const first = xs[0].data;

@@ -14,7 +14,7 @@ export interface ProgramNode {
   /** Turns the new frames of the inputs into the node's new frames (valid until its next run). */
   run(inputs: Frames[]): Frames;
   /** The state the tensor step would hold now (null for a node without buffers). */
-  exportState(): NodeState|null;
+  exportState(): NodeState | null;
   /** Continues from a state of the tensor step's form. */
   importState(state: NodeState): void;
 }

@@ -9,8 +9,12 @@ import {ProgramNode} from './node.js';
  * frames, so rounding cannot drift. Max: a monotonic deque of frame indices per channel, and
  * the index of the last NaN (a NaN in the window gives NaN).
  */
-export function poolingNode(window: number, pool: 'average'|'max', C: number,
-                            batch: number): ProgramNode {
+export function poolingNode(
+  window: number,
+  pool: 'average' | 'max',
+  C: number,
+  batch: number
+): ProgramNode {
   const BC = batch * C;
   // The last `window` frames, frame t of channel (b, c) at [(t % window) * BC + b * C + c].
   const ring = new Float32Array(window * BC);
@@ -61,7 +65,7 @@ export function poolingNode(window: number, pool: 'average'|'max', C: number,
         } else {
           const base = i * window;
           while (size[i] > 0) {
-            const back = deque[base + (head[i] + size[i] - 1) % window];
+            const back = deque[base + ((head[i] + size[i] - 1) % window)];
             if (ring[(back % window) * BC + i] > v) break;
             size[i]--;
           }
@@ -69,7 +73,7 @@ export function poolingNode(window: number, pool: 'average'|'max', C: number,
             head[i] = (head[i] + 1) % window;
             size[i]--;
           }
-          deque[base + (head[i] + size[i]) % window] = t;
+          deque[base + ((head[i] + size[i]) % window)] = t;
           size[i]++;
         }
         ring[slot + i] = v;
@@ -97,7 +101,7 @@ export function poolingNode(window: number, pool: 'average'|'max', C: number,
       if (lastNaN[i] > seen - 1 - window || size[i] === 0) return NaN;
       return ring[(deque[i * window + head[i]] % window) * BC + i];
     }
-    if (nan[i] > 0 || posInf[i] > 0 && negInf[i] > 0) return NaN;
+    if (nan[i] > 0 || (posInf[i] > 0 && negInf[i] > 0)) return NaN;
     if (posInf[i] > 0) return Infinity;
     if (negInf[i] > 0) return -Infinity;
     return sum[i] / frames;

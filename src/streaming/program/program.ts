@@ -15,13 +15,16 @@ export class Program {
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
 
-  private constructor(private readonly plan: Plan, private readonly nodes: ProgramNode[],
-                      readonly batch: number) {
+  private constructor(
+    private readonly plan: Plan,
+    private readonly nodes: ProgramNode[],
+    readonly batch: number
+  ) {
     this.outputs = nodes.map(() => ({data: new Float32Array(0), n: 0}));
   }
 
   /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
-  static compile(plan: Plan, batch: number, _backend: string, useSimd = true): Program|null {
+  static compile(plan: Plan, batch: number, _backend: string, useSimd = true): Program | null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
     for (const node of plan.nodes) {
@@ -48,8 +51,10 @@ export class Program {
     const nodes = this.plan.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
-      const xs = from.length === 1 ? [from[0] < 0 ? input : this.outputs[from[0]]] :
-                                     from.map(j => j < 0 ? input : this.outputs[j]);
+      const xs =
+        from.length === 1
+          ? [from[0] < 0 ? input : this.outputs[from[0]]]
+          : from.map(j => (j < 0 ? input : this.outputs[j]));
       this.outputs[i] = this.nodes[i].run(xs);
     }
     const last = this.outputs[nodes.length - 1];
@@ -57,7 +62,7 @@ export class Program {
   }
 
   /** Each node's state in the tensor steps' form (null where the step keeps none). */
-  exportStates(): (NodeState|null)[] {
+  exportStates(): (NodeState | null)[] {
     return this.plan.nodes.map((node, i) => {
       if (node.step.buffers.length === 0) return null;
       const state = this.nodes[i].exportState()!;
@@ -72,7 +77,7 @@ export class Program {
   }
 
   /** Continues from states in the tensor steps' form (buffers in their edges' layouts). */
-  importStates(states: (NodeState|null)[]): void {
+  importStates(states: (NodeState | null)[]): void {
     this.plan.nodes.forEach((node, i) => {
       const state = states[i];
       if (state == null) return;
@@ -89,8 +94,9 @@ export class Program {
   /** `[batch, C, n]` frames of a channels-first edge as `[batch, n, C]`; NWC ones as they are. */
   private toNwc(x: Float32Array, n: number, edge: Edge, fresh = false): Float32Array {
     if (edge.timeAxis === 1) return x;
-    const out = fresh ? new Float32Array(this.batch * n * edge.channels) :
-                        this.input.get(this.batch * n * edge.channels);
+    const out = fresh
+      ? new Float32Array(this.batch * n * edge.channels)
+      : this.input.get(this.batch * n * edge.channels);
     transpose(x, out, this.batch, edge.channels, n);
     return out;
   }
@@ -98,7 +104,8 @@ export class Program {
   /** NWC frames in the edge's layout, compact (`[batch, n, C]` or `[batch, C, n]`). */
   private fromNwc(frames: Frames, edge: Edge, fresh = false): Float32Array {
     const size = this.batch * frames.n * edge.channels;
-    if (edge.timeAxis === 1) return frames.data.length === size || !fresh ? frames.data : frames.data.slice(0, size);
+    if (edge.timeAxis === 1)
+      return frames.data.length === size || !fresh ? frames.data : frames.data.slice(0, size);
     const out = fresh ? new Float32Array(size) : this.result.get(size);
     transpose(frames.data, out, this.batch, frames.n, edge.channels);
     return out;
@@ -106,8 +113,13 @@ export class Program {
 }
 
 /** out[b, j, i] = x[b, i, j] for x of shape [batch, rows, cols]. */
-function transpose(x: Float32Array, out: Float32Array, batch: number, rows: number,
-                   cols: number): void {
+function transpose(
+  x: Float32Array,
+  out: Float32Array,
+  batch: number,
+  rows: number,
+  cols: number
+): void {
   for (let b = 0; b < batch; b++) {
     const base = b * rows * cols;
     for (let i = 0; i < rows; i++) {
@@ -121,8 +133,12 @@ function transpose(x: Float32Array, out: Float32Array, batch: number, rows: numb
  * cover the layer or its settings. The buffers a node exports must be the ones the tensor step
  * keeps: each kind checks that the step is the one it knows.
  */
-function compileNode(node: PlanNode, plan: Plan, batch: number,
-                     simd: SimdKernel|null): ProgramNode|undefined {
-  const inputs = node.inputs.map(i => i < 0 ? plan.input : plan.nodes[i].edge);
+function compileNode(
+  node: PlanNode,
+  plan: Plan,
+  batch: number,
+  simd: SimdKernel | null
+): ProgramNode | undefined {
+  const inputs = node.inputs.map(i => (i < 0 ? plan.input : plan.nodes[i].edge));
   return node.kind.program?.(node, {inputs, batch, simd});
 }

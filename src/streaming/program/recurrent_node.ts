@@ -27,11 +27,15 @@ interface CellArithmetic {
  * loops with float64 sums.
  */
 class RowProduct {
-  readonly out: Float32Array|Float64Array;
-  private readonly rows: SimdRows|null;
+  readonly out: Float32Array | Float64Array;
+  private readonly rows: SimdRows | null;
   private w: Float32Array = new Float32Array(0);
 
-  constructor(simd: SimdKernel|null, private readonly n: number, private readonly O: number) {
+  constructor(
+    simd: SimdKernel | null,
+    private readonly n: number,
+    private readonly O: number
+  ) {
     this.rows = simd == null ? null : new SimdRows(simd, n, O);
     this.out = simd == null ? new Float64Array(O) : new Float32Array(O);
   }
@@ -41,7 +45,7 @@ class RowProduct {
     this.rows?.load(w);
   }
 
-  run(v: Float32Array, at: number, bias: Float32Array|null): void {
+  run(v: Float32Array, at: number, bias: Float32Array | null): void {
     if (this.rows == null) {
       pointwise(v, this.n, this.w, bias, this.out as Float64Array, this.O, at);
       return;
@@ -53,8 +57,9 @@ class RowProduct {
 }
 
 /** The cell's activation and recurrent activation, or undefined if the program lacks one. */
-function cellActivations(layer: Layer):
-    {activation: ArrayActivation|null, gate: ArrayActivation|null}|undefined {
+function cellActivations(
+  layer: Layer
+): {activation: ArrayActivation | null; gate: ArrayActivation | null} | undefined {
   const config = layer.getConfig();
   const activation = arrayActivation(config.activation);
   const gate = arrayActivation(config.recurrentActivation ?? 'linear');
@@ -62,7 +67,7 @@ function cellActivations(layer: Layer):
 }
 
 /** Applies an activation (null: linear) in place to the first `n` values of `v`. */
-function activate(f: ArrayActivation|null, v: Float32Array, n: number): void {
+function activate(f: ArrayActivation | null, v: Float32Array, n: number): void {
   if (f != null) f(v, 1, n);
 }
 
@@ -71,8 +76,12 @@ function activate(f: ArrayActivation|null, v: Float32Array, n: number): void {
  * recurrent product, bias included (bias `[2, 3 units]`: input half, then recurrent half);
  * without, it multiplies h before its product (bias `[3 units]`, on the input side).
  */
-function gruCell(layer: Layer, C: number, U: number,
-                 simd: SimdKernel|null): CellArithmetic|undefined {
+function gruCell(
+  layer: Layer,
+  C: number,
+  U: number,
+  simd: SimdKernel | null
+): CellArithmetic | undefined {
   const f = cellActivations(layer);
   if (f == null) return undefined;
   const resetAfter = layer.getConfig().resetAfter === true;
@@ -86,8 +95,8 @@ function gruCell(layer: Layer, C: number, U: number,
   const r = new Float32Array(U);
   const candidate = new Float32Array(U);
   const resetH = new Float32Array(U);
-  let inputBias: Float32Array|null = null;
-  let recurrentBias: Float32Array|null = null;
+  let inputBias: Float32Array | null = null;
+  let recurrentBias: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -95,7 +104,7 @@ function gruCell(layer: Layer, C: number, U: number,
       const rk = weights.get('recurrent_kernel')!;
       const bias = weights.get('bias');
       inputBias = bias?.subarray(0, 3 * U) ?? null;
-      recurrentBias = resetAfter ? bias?.subarray(3 * U) ?? null : null;
+      recurrentBias = resetAfter ? (bias?.subarray(3 * U) ?? null) : null;
       if (recurrentH == null) {
         recurrent.load(rk);
         return;
@@ -134,8 +143,12 @@ function gruCell(layer: Layer, C: number, U: number,
 }
 
 /** tfjs's LSTM: gates i, f, c, o from x · kernel + h · recurrent kernel + bias. */
-function lstmCell(layer: Layer, C: number, U: number,
-                  simd: SimdKernel|null): CellArithmetic|undefined {
+function lstmCell(
+  layer: Layer,
+  C: number,
+  U: number,
+  simd: SimdKernel | null
+): CellArithmetic | undefined {
   const f = cellActivations(layer);
   if (f == null) return undefined;
   const weights = new LayerWeights(layer);
@@ -143,7 +156,7 @@ function lstmCell(layer: Layer, C: number, U: number,
   const recurrent = new RowProduct(simd, U, 4 * U);
   const gates = new Float32Array(4 * U);
   const cell = new Float32Array(U);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -171,15 +184,19 @@ function lstmCell(layer: Layer, C: number, U: number,
 }
 
 /** tfjs's SimpleRNN: h = activation(x · kernel + bias + h · recurrent kernel). */
-function simpleCell(layer: Layer, C: number, U: number,
-                    simd: SimdKernel|null): CellArithmetic|undefined {
+function simpleCell(
+  layer: Layer,
+  C: number,
+  U: number,
+  simd: SimdKernel | null
+): CellArithmetic | undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const input = new RowProduct(simd, C, U);
   const recurrent = new RowProduct(simd, U, U);
   const sum = new Float32Array(U);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -197,10 +214,14 @@ function simpleCell(layer: Layer, C: number, U: number,
   };
 }
 
-type MakeCell = (layer: Layer, C: number, U: number,
-                 simd: SimdKernel|null) => CellArithmetic|undefined;
+type MakeCell = (
+  layer: Layer,
+  C: number,
+  U: number,
+  simd: SimdKernel | null
+) => CellArithmetic | undefined;
 
-const CELLS: Record<CellKind, {states: number, make: MakeCell}> = {
+const CELLS: Record<CellKind, {states: number; make: MakeCell}> = {
   GRU: {states: 1, make: gruCell},
   LSTM: {states: 2, make: lstmCell},
   SimpleRNN: {states: 1, make: simpleCell},
@@ -213,8 +234,14 @@ const CELLS: Record<CellKind, {states: number, make: MakeCell}> = {
  * false, the pooled answer for the signal so far). The products through wasm SIMD when `simd`
  * is given. Undefined for a cell or activation the program lacks.
  */
-export function recurrentNode(layer: Layer, cell: CellKind, C: number, U: number, batch: number,
-                              simd: SimdKernel|null): ProgramNode|undefined {
+export function recurrentNode(
+  layer: Layer,
+  cell: CellKind,
+  C: number,
+  U: number,
+  batch: number,
+  simd: SimdKernel | null
+): ProgramNode | undefined {
   const arithmetic = CELLS[cell].make(layer, C, U, simd);
   if (arithmetic == null) return undefined;
   const states = Array.from({length: CELLS[cell].states}, () => new Float32Array(batch * U));
@@ -236,8 +263,9 @@ export function recurrentNode(layer: Layer, cell: CellKind, C: number, U: number
       return {data, n: x.n};
     },
     exportState: () => ({
-      buffers: states.map(s => started ? {data: s.slice(), n: 1} :
-                                         {data: new Float32Array(0), n: 0}),
+      buffers: states.map(s =>
+        started ? {data: s.slice(), n: 1} : {data: new Float32Array(0), n: 0}
+      ),
       skip: 0,
     }),
     importState(state: NodeState) {

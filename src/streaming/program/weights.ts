@@ -31,7 +31,10 @@ export class LayerWeights {
       const v = this.variables[i].read();
       if (v.dataId === this.ids[i]) continue;
       // A copy: a backend may hand out a view of its own memory (wasm's heap).
-      this.values.set(shortName(this.variables[i]), Float32Array.from(v.dataSync() as Float32Array));
+      this.values.set(
+        shortName(this.variables[i]),
+        Float32Array.from(v.dataSync() as Float32Array)
+      );
       this.ids[i] = v.dataId;
       changed = true;
     }
@@ -39,7 +42,7 @@ export class LayerWeights {
   }
 
   /** A weight's values (after `refresh`), or null when the layer has none of that name. */
-  get(name: string): Float32Array|null {
+  get(name: string): Float32Array | null {
     return this.values.get(name) ?? null;
   }
 }

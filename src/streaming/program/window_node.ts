@@ -34,9 +34,14 @@ export interface WindowArithmetic {
  * skip for strides longer than the window. `convolve` is the layer's arithmetic on the full
  * windows.
  */
-export function windowNode(settings: WindowSettings, convolve: WindowArithmetic,
-                           inChannels: number, outChannels: number, batch: number,
-                           padValue = 0): ProgramNode {
+export function windowNode(
+  settings: WindowSettings,
+  convolve: WindowArithmetic,
+  inChannels: number,
+  outChannels: number,
+  batch: number,
+  padValue = 0
+): ProgramNode {
   const {span, stride, leftPadding} = settings;
   const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
   const out = new Scratch(n => new Float32Array(n));
@@ -68,8 +73,12 @@ export function windowNode(settings: WindowSettings, convolve: WindowArithmetic,
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
-export function separableWindows(layer: DepthSeparableConv1d, C: number, O: number,
-                                 simd: SimdKernel|null): WindowArithmetic|undefined {
+export function separableWindows(
+  layer: DepthSeparableConv1d,
+  C: number,
+  O: number,
+  simd: SimdKernel | null
+): WindowArithmetic | undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
@@ -81,7 +90,7 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
   const acc = new Float64Array(O);
   let dw: Float32Array = new Float32Array(0);
   let pw: Float32Array = new Float32Array(0);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   // The pointwise product through wasm SIMD where the runtime has it (float32 sums, as tfjs's
   // own product); JS loops with float64 sums otherwise.
   const rows = simd == null ? null : new SimdRows(simd, CM, O);
@@ -125,8 +134,11 @@ export function separableWindows(layer: DepthSeparableConv1d, C: number, O: numb
  * reads a NaN (Math.max and the sum keep it), and an average of +Inf and -Inf is NaN. The
  * average divides by the span: windows over padding run as tensor steps (see local_pooling.ts).
  */
-export function localPoolingWindows(kind: 'max'|'average', span: number,
-                                    C: number): WindowArithmetic {
+export function localPoolingWindows(
+  kind: 'max' | 'average',
+  span: number,
+  C: number
+): WindowArithmetic {
   return {
     refresh: () => {},
     run(q, windows, stride, out) {
@@ -152,15 +164,20 @@ export function localPoolingWindows(kind: 'max'|'average', span: number,
  * The package's DepthwiseConv1D: each channel's taps (and multiplier), float64 accumulators,
  * then bias and activation; the separable layer's first half.
  */
-export function depthwiseWindows(layer: Layer, K: number, dilation: number, M: number,
-                                 C: number): WindowArithmetic|undefined {
+export function depthwiseWindows(
+  layer: Layer,
+  K: number,
+  dilation: number,
+  M: number,
+  C: number
+): WindowArithmetic | undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const CM = C * M;
   const depth = new Float64Array(CM);
   let dw: Float32Array = new Float32Array(0);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -184,8 +201,16 @@ export function depthwiseWindows(layer: Layer, K: number, dilation: number, M: n
  * One window's depthwise taps into `depth` (C * M, channel-major): frame k of the window starts
  * at `base + k * step` in `x`, tap k of channel c and multiplier m is `dw[(k * C + c) * M + m]`.
  */
-function depthwiseTaps(x: Float32Array, base: number, step: number, dw: Float32Array, C: number,
-                       M: number, K: number, depth: Float64Array): void {
+function depthwiseTaps(
+  x: Float32Array,
+  base: number,
+  step: number,
+  dw: Float32Array,
+  C: number,
+  M: number,
+  K: number,
+  depth: Float64Array
+): void {
   depth.fill(0);
   const CM = C * M;
   for (let k = 0; k < K; k++) {
@@ -208,8 +233,16 @@ function depthwiseTaps(x: Float32Array, base: number, step: number, dw: Float32A
  * `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. The usual widths (K <= 3)
  * are unrolled: V8 runs the short tap loop several times slower than the sum written out.
  */
-function depthwiseRow(x: Float32Array, base: number, step: number, dw: Float32Array, C: number,
-                      K: number, out: Float32Array, at: number): void {
+function depthwiseRow(
+  x: Float32Array,
+  base: number,
+  step: number,
+  dw: Float32Array,
+  C: number,
+  K: number,
+  out: Float32Array,
+  at: number
+): void {
   if (K === 1) {
     for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c];
   } else if (K === 2) {
@@ -232,8 +265,15 @@ function depthwiseRow(x: Float32Array, base: number, step: number, dw: Float32Ar
 }
 
 /** acc = bias + v · w for a row vector `v` (n, from `vOffset`) and a row-major matrix `w` (n x O). */
-export function pointwise(v: ArrayLike<number>, n: number, w: Float32Array, bias: Float32Array|null,
-                          acc: Float64Array, O: number, vOffset = 0): void {
+export function pointwise(
+  v: ArrayLike<number>,
+  n: number,
+  w: Float32Array,
+  bias: Float32Array | null,
+  acc: Float64Array,
+  O: number,
+  vOffset = 0
+): void {
   if (bias != null) {
     for (let o = 0; o < O; o++) acc[o] = bias[o];
   } else {
@@ -247,8 +287,15 @@ export function pointwise(v: ArrayLike<number>, n: number, w: Float32Array, bias
  * loads and stores the accumulators once for four products (measured 2.3x faster in V8 than
  * one row a pass, for 64 x 64).
  */
-export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: number, n: number,
-                           w: Float32Array, wOffset: number, O: number): void {
+export function addProduct(
+  acc: Float64Array,
+  v: ArrayLike<number>,
+  vOffset: number,
+  n: number,
+  w: Float32Array,
+  wOffset: number,
+  O: number
+): void {
   let j = 0;
   for (; j + 3 < n; j += 4) {
     const a0 = v[vOffset + j];
@@ -276,14 +323,20 @@ export function addProduct(acc: Float64Array, v: ArrayLike<number>, vOffset: num
  * product: through wasm SIMD where the runtime has it (float32 sums, as tfjs's own product),
  * else K products of the taps with float64 accumulators; then bias and activation.
  */
-export function conv1dWindows(layer: Layer, K: number, dilation: number, C: number, O: number,
-                              simd: SimdKernel|null = null): WindowArithmetic|undefined {
+export function conv1dWindows(
+  layer: Layer,
+  K: number,
+  dilation: number,
+  C: number,
+  O: number,
+  simd: SimdKernel | null = null
+): WindowArithmetic | undefined {
   const activation = arrayActivation(layer.getConfig().activation);
   if (activation === undefined) return undefined;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
-  let bias: Float32Array|null = null;
+  let bias: Float32Array | null = null;
   const rows = simd == null ? null : new SimdRows(simd, K * C, O);
   return {
     refresh() {
@@ -311,7 +364,8 @@ export function conv1dWindows(layer: Layer, K: number, dilation: number, C: numb
           } else {
             acc.fill(0);
           }
-          for (let k = 0; k < K; k++) addProduct(acc, x, base + k * dilation * C, C, kernel, k * C * O, O);
+          for (let k = 0; k < K; k++)
+            addProduct(acc, x, base + k * dilation * C, C, kernel, k * C * O, O);
           const o0 = (b * windows + w) * O;
           for (let o = 0; o < O; o++) out[o0 + o] = acc[o];
         }

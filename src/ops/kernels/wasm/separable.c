@@ -35,8 +35,8 @@
 #define RB 512
 
 // One depthwise output row of C * M values. `start` is the input index of tap 0.
-static void depthwise_row(const f32 *xn, const f32 *w, f32 *d, int L, int C, int M, int K,
-                          int D, int start) {
+static void depthwise_row(const f32 *xn, const f32 *w, f32 *d, int L, int C, int M, int K, int D,
+                          int start) {
   if (M == 1 && start >= 0 && start + (K - 1) * D < L) {
     int c = 0;
     for (; c + 4 <= C; c += 4) {
@@ -78,9 +78,8 @@ static f32 *pack(const f32 *b, const f32 *bias, f32 *packed, int K, int N, int b
 // Rows r0 .. r0 + nr - 1 of y [., N] from the four rows a0-a3 (of K values) and the packed
 // operand: a short block repeats a row, and stores only its real ones. `tail` holds MR x NR
 // values for a last panel narrower than NR.
-static void block(const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
-                  const f32 *packed, const f32 *b8, int K, int N, f32 *y, int nr, f32 *tail,
-                  int act) {
+static void block(const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3, const f32 *packed,
+                  const f32 *b8, int K, int N, f32 *y, int nr, f32 *tail, int act) {
   const v128_t zero = wasm_f32x4_splat(0);
   for (int col = 0; col < N; col += NR) {
     const f32 *pq = packed + col * K;
@@ -102,18 +101,32 @@ static void block(const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
       c31 = MADD(v, p1, c31);
     }
     if (act == 1) {
-      c00 = wasm_f32x4_max(c00, zero); c01 = wasm_f32x4_max(c01, zero);
-      c10 = wasm_f32x4_max(c10, zero); c11 = wasm_f32x4_max(c11, zero);
-      c20 = wasm_f32x4_max(c20, zero); c21 = wasm_f32x4_max(c21, zero);
-      c30 = wasm_f32x4_max(c30, zero); c31 = wasm_f32x4_max(c31, zero);
+      c00 = wasm_f32x4_max(c00, zero);
+      c01 = wasm_f32x4_max(c01, zero);
+      c10 = wasm_f32x4_max(c10, zero);
+      c11 = wasm_f32x4_max(c11, zero);
+      c20 = wasm_f32x4_max(c20, zero);
+      c21 = wasm_f32x4_max(c21, zero);
+      c30 = wasm_f32x4_max(c30, zero);
+      c31 = wasm_f32x4_max(c31, zero);
     }
     const int wide = N - col >= NR;
     f32 *out = wide ? y + col : tail;
     const int step = wide ? N : NR;
-    wasm_v128_store(out, c00); wasm_v128_store(out + 4, c01);
-    if (nr > 1) { wasm_v128_store(out + step, c10); wasm_v128_store(out + step + 4, c11); }
-    if (nr > 2) { wasm_v128_store(out + 2 * step, c20); wasm_v128_store(out + 2 * step + 4, c21); }
-    if (nr > 3) { wasm_v128_store(out + 3 * step, c30); wasm_v128_store(out + 3 * step + 4, c31); }
+    wasm_v128_store(out, c00);
+    wasm_v128_store(out + 4, c01);
+    if (nr > 1) {
+      wasm_v128_store(out + step, c10);
+      wasm_v128_store(out + step + 4, c11);
+    }
+    if (nr > 2) {
+      wasm_v128_store(out + 2 * step, c20);
+      wasm_v128_store(out + 2 * step + 4, c21);
+    }
+    if (nr > 3) {
+      wasm_v128_store(out + 3 * step, c30);
+      wasm_v128_store(out + 3 * step + 4, c31);
+    }
     if (!wide) {
       for (int r = 0; r < nr; r++) {
         for (int o = col; o < N; o++) y[r * N + o] = tail[r * NR + o - col];
@@ -122,10 +135,11 @@ static void block(const f32 *a0, const f32 *a1, const f32 *a2, const f32 *a3,
   }
 }
 
-__attribute__((export_name("separable")))
-void separable(const f32 *x, const f32 *w, const f32 *p, const f32 *bias, f32 *y, f32 *dOut,
-               f32 *scratch, int N, int L, int C, int M, int K, int S, int D, int padLeft, int T,
-               int O, int act) {
+__attribute__((export_name("separable"))) void separable(const f32 *x, const f32 *w, const f32 *p,
+                                                         const f32 *bias, f32 *y, f32 *dOut,
+                                                         f32 *scratch, int N, int L, int C, int M,
+                                                         int K, int S, int D, int padLeft, int T,
+                                                         int O, int act) {
   const int CM = C * M;
   // scratch: the packed filter and bias, MR depthwise rows, one block of a narrow panel.
   const f32 *b8 = pack(p, bias, scratch, CM, O, 0);
@@ -139,29 +153,30 @@ void separable(const f32 *x, const f32 *w, const f32 *p, const f32 *bias, f32 *y
       const int n = (r0 + r) / T, t = r0 + r - n * T;
       depthwise_row(x + n * L * C, w, d + r * CM, L, C, M, K, D, t * S - padLeft);
     }
-    block(d, d + (nr > 1) * CM, d + (nr > 2) * 2 * CM, d + (nr > 3) * 3 * CM, scratch, b8, CM,
-          O, y + r0 * O, nr, tail, act);
+    block(d, d + (nr > 1) * CM, d + (nr > 2) * 2 * CM, d + (nr > 3) * 3 * CM, scratch, b8, CM, O,
+          y + r0 * O, nr, tail, act);
   }
 }
 
 // y [R, N] = a [R, K] . b (+ bias): b is [K, N], or [N, K] used transposed when `bt`.
-__attribute__((export_name("product")))
-void product(const f32 *a, const f32 *b, const f32 *bias, f32 *y, f32 *scratch, int R, int K,
-             int N, int bt) {
+__attribute__((export_name("product"))) void product(const f32 *a, const f32 *b, const f32 *bias,
+                                                     f32 *y, f32 *scratch, int R, int K, int N,
+                                                     int bt) {
   const f32 *b8 = pack(b, bias, scratch, K, N, bt);
   f32 *tail = (f32 *)b8 + (N + NR - 1) / NR * NR;
   for (int r0 = 0; r0 < R; r0 += MR) {
     const int nr = R - r0 < MR ? R - r0 : MR;
     const f32 *a0 = a + r0 * K;
-    block(a0, a0 + (nr > 1) * K, a0 + (nr > 2) * 2 * K, a0 + (nr > 3) * 3 * K, scratch, b8, K,
-          N, y + r0 * N, nr, tail, 0);
+    block(a0, a0 + (nr > 1) * K, a0 + (nr > 2) * 2 * K, a0 + (nr > 3) * 3 * K, scratch, b8, K, N,
+          y + r0 * N, nr, tail, 0);
   }
 }
 
 // y [P, Q] = a [R, P]^T . b [R, Q] (+ bias [Q]): sums over rows, RB at a time, in blocks of
 // 4 x 8 results, then 1 x 8; the last Q % 8 columns through the scalar loop.
-__attribute__((export_name("product_tn")))
-void product_tn(const f32 *a, const f32 *b, const f32 *bias, f32 *y, int R, int P, int Q) {
+__attribute__((export_name("product_tn"))) void product_tn(const f32 *a, const f32 *b,
+                                                           const f32 *bias, f32 *y, int R, int P,
+                                                           int Q) {
   const int P4 = P - P % 4, Q8 = Q - Q % NR;
   for (int i = 0; i < P; i++) {
     for (int j = 0; j < Q; j++) y[i * Q + j] = bias ? bias[j] : 0;
@@ -191,10 +206,14 @@ void product_tn(const f32 *a, const f32 *b, const f32 *bias, f32 *y, int R, int 
           c30 = MADD(v, p0, c30);
           c31 = MADD(v, p1, c31);
         }
-        wasm_v128_store(y0, c00); wasm_v128_store(y0 + 4, c01);
-        wasm_v128_store(y0 + Q, c10); wasm_v128_store(y0 + Q + 4, c11);
-        wasm_v128_store(y0 + 2 * Q, c20); wasm_v128_store(y0 + 2 * Q + 4, c21);
-        wasm_v128_store(y0 + 3 * Q, c30); wasm_v128_store(y0 + 3 * Q + 4, c31);
+        wasm_v128_store(y0, c00);
+        wasm_v128_store(y0 + 4, c01);
+        wasm_v128_store(y0 + Q, c10);
+        wasm_v128_store(y0 + Q + 4, c11);
+        wasm_v128_store(y0 + 2 * Q, c20);
+        wasm_v128_store(y0 + 2 * Q + 4, c21);
+        wasm_v128_store(y0 + 3 * Q, c30);
+        wasm_v128_store(y0 + 3 * Q + 4, c31);
       }
     }
     // The last P % 4 rows of y eight columns at a time (a sum over rows is a [R, 1] x [R, Q]).
@@ -208,7 +227,8 @@ void product_tn(const f32 *a, const f32 *b, const f32 *bias, f32 *y, int R, int 
           c0 = MADD(v, wasm_v128_load(br), c0);
           c1 = MADD(v, wasm_v128_load(br + 4), c1);
         }
-        wasm_v128_store(y0, c0); wasm_v128_store(y0 + 4, c1);
+        wasm_v128_store(y0, c0);
+        wasm_v128_store(y0 + 4, c1);
       }
     }
     for (int i = 0; i < P; i++) {

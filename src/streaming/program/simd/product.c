@@ -3,8 +3,8 @@
 // 16 accumulators in registers over all j, so w is read once per row and 16 outputs.
 #include <wasm_simd128.h>
 
-__attribute__((export_name("product")))
-void product(float *acc, const float *v, int n, const float *w, int O, int rows) {
+__attribute__((export_name("product"))) void product(float *acc, const float *v, int n,
+                                                     const float *w, int O, int rows) {
   for (int r = 0; r < rows; r++, acc += O, v += n) {
     int o = 0;
     for (; o + 16 <= O; o += 16) {

@@ -9,7 +9,7 @@ const PAGE = 65536;
 const MODULE_PAGES = 1;
 
 /** The compiled kernel, shared by every stream (null: this runtime has no wasm SIMD). */
-let compiled: WebAssembly.Module|null|undefined;
+let compiled: WebAssembly.Module | null | undefined;
 
 /**
  * The wasm SIMD product kernel and the memory it works in: a region per weight matrix and per
@@ -18,11 +18,19 @@ let compiled: WebAssembly.Module|null|undefined;
  */
 export class SimdKernel {
   private view: Float32Array;
-  private top = MODULE_PAGES * PAGE / 4;
+  private top = (MODULE_PAGES * PAGE) / 4;
 
-  private constructor(private readonly memory: WebAssembly.Memory,
-                      private readonly kernel: (acc: number, v: number, n: number, w: number,
-                                                O: number, rows: number) => void) {
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly kernel: (
+      acc: number,
+      v: number,
+      n: number,
+      w: number,
+      O: number,
+      rows: number
+    ) => void
+  ) {
     this.view = new Float32Array(memory.buffer);
   }
 
@@ -30,7 +38,7 @@ export class SimdKernel {
    * A kernel with a memory of its own (one per stream, freed with it), or null when this
    * runtime cannot run it.
    */
-  static create(): SimdKernel|null {
+  static create(): SimdKernel | null {
     try {
       if (compiled === undefined) {
         const bytes = Uint8Array.from(atob(PRODUCT_WASM), c => c.charCodeAt(0));
@@ -57,7 +65,7 @@ export class SimdKernel {
   alloc(floats: number): number {
     const start = Math.ceil(this.top / 4) * 4;
     const end = start + floats;
-    const pages = Math.ceil(end * 4 / PAGE) - this.memory.buffer.byteLength / PAGE;
+    const pages = Math.ceil((end * 4) / PAGE) - this.memory.buffer.byteLength / PAGE;
     if (pages > 0) {
       this.memory.grow(pages);
       this.view = new Float32Array(this.memory.buffer);
@@ -101,8 +109,11 @@ export class SimdRows {
   private readonly rows: SimdScratch;
   private readonly accs: SimdScratch;
 
-  constructor(private readonly kernel: SimdKernel, private readonly n: number,
-              private readonly O: number) {
+  constructor(
+    private readonly kernel: SimdKernel,
+    private readonly n: number,
+    private readonly O: number
+  ) {
     this.weights = kernel.alloc(n * O);
     this.rows = new SimdScratch(kernel);
     this.accs = new SimdScratch(kernel);
@@ -114,14 +125,14 @@ export class SimdRows {
   }
 
   /** Room for `rows` input rows: the heap and the index where row r's n values go (r * n on). */
-  input(rows: number): {heap: Float32Array, at: number} {
+  input(rows: number): {heap: Float32Array; at: number} {
     const at = this.rows.get(rows * this.n);
     this.accs.get(rows * this.O);
     return {heap: this.kernel.heap, at};
   }
 
   /** Runs the product on the rows written since `input`, into `out` (rows x O). */
-  run(rows: number, bias: Float32Array|null, out: Float32Array): void {
+  run(rows: number, bias: Float32Array | null, out: Float32Array): void {
     const acc = this.accs.get(rows * this.O);
     const heap = this.kernel.heap;
     const O = this.O;
