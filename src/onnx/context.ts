@@ -4,7 +4,7 @@ import {ValueError} from '../errors.js';
 
 import type {ModelBuilder} from './builder.js';
 import {FoldError} from './fold.js';
-import {nodeLabel, OnnxNode} from './parse.js';
+import {brief, nodeLabel, OnnxNode} from './parse.js';
 import {toConst} from './tensor.js';
 import {ConstValue, TensorValue, Value} from './values.js';
 
@@ -16,7 +16,7 @@ export class Context {
 
   /** A `ValueError` naming this node and saying why it cannot be imported. */
   fail(why: string): never {
-    throw new ValueError(`loadOnnxModel: ${nodeLabel(this.node)} ${why}`);
+    throw new ValueError(`loadOnnxModel: ${nodeLabel(this.node)} ${brief(why, 1000)}`);
   }
 
   /** How many node inputs and graph outputs read the ONNX value `name`. */

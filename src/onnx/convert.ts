@@ -14,7 +14,7 @@ import {CHANNELS_LAST, LAYOUT_OPS} from './ops/layout.js';
 import {NORMALIZATION_OPS} from './ops/normalization.js';
 import {POOL_OPS} from './ops/pool.js';
 import {RECURRENT_OPS} from './ops/recurrent.js';
-import {OnnxGraph, OnnxValueInfo} from './parse.js';
+import {brief, OnnxGraph, OnnxValueInfo} from './parse.js';
 import {toConst} from './tensor.js';
 import {Value} from './values.js';
 
@@ -64,6 +64,15 @@ function inputLayer(builder: ModelBuilder, info: OnnxValueInfo): Value {
           dims: [null, ...known.slice(1)], onnxName: info.name, direct: true};
 }
 
+/**
+ * A layer that passes `layer`'s output on: a model whose outputs repeat one tensor (an output
+ * listed twice, or torch's Identity to a second output name) needs a distinct layer for each,
+ * or tfjs builds it and then fails in `predict`.
+ */
+function repeatedOutput(builder: ModelBuilder, layer: string): string {
+  return builder.add('Activation', `${layer}_again`, {activation: 'linear'}, [layer]).name;
+}
+
 /** Maps `graph` to layers and builds the model. */
 export async function convertGraph(graph: OnnxGraph, modelName: string): Promise<LayersModel> {
   const builder = new ModelBuilder();
@@ -102,6 +111,14 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
       if (!v) ctx.fail(`reads '${name}', which no earlier node, input or initializer writes.`);
       return v;
     });
+    // ONNX graphs are in single static assignment form: a name written twice (by two nodes,
+    // over an initializer or the graph input) would silently rebind what later nodes read.
+    node.outputs.forEach((name, i) => {
+      if (name && (values.has(name) || node.outputs.indexOf(name) !== i)) {
+        ctx.fail(`writes '${brief(name)}', which is already written (by an earlier node, an ` +
+                 'input, an initializer or this node): ONNX names each value once.');
+      }
+    });
     const results = handler(ctx, args);
     node.outputs.forEach((name, i) => {
       const v = results[i];
@@ -115,7 +132,7 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
                            `${v ? 'a constant' : 'never written'}; only computed outputs map.`);
     }
     return v.layer;
-  });
+  }).map((layer, i, all) => all.indexOf(layer) === i ? layer : repeatedOutput(builder, layer));
   if (inputs.length === 0) throw new ValueError('loadOnnxModel: the graph has no input.');
   try {
     return await builder.build(modelName, inputs, outputs);
