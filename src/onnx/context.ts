@@ -3,7 +3,7 @@
 import {ValueError} from '../errors.js';
 
 import type {ModelBuilder} from './builder.js';
-import {FoldError} from './fold.js';
+import {FoldBudget, FoldError} from './fold.js';
 import {brief, nodeLabel, OnnxNode} from './parse.js';
 import {toConst} from './tensor.js';
 import {ConstValue, TensorValue, Value} from './values.js';
@@ -12,7 +12,8 @@ import {ConstValue, TensorValue, Value} from './values.js';
 export class Context {
   constructor(readonly builder: ModelBuilder, readonly node: OnnxNode, readonly opset: number,
               private readonly useCounts: Map<string, number>,
-              private readonly graphInputs: Set<string>) {}
+              private readonly graphInputs: Set<string>,
+              private readonly budget: FoldBudget) {}
 
   /** A `ValueError` naming this node and saying why it cannot be imported. */
   fail(why: string): never {
@@ -103,7 +104,9 @@ export class Context {
   /** Runs a fold, turning a FoldError into this node's ValueError. */
   fold<T>(f: () => T): T {
     try {
-      return f();
+      const value = f();
+      this.budget.charge(value);
+      return value;
     } catch (e) {
       if (e instanceof FoldError) this.fail(`cannot be computed at load: ${e.message}.`);
       throw e;

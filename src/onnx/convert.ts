@@ -6,6 +6,7 @@ import {ValueError} from '../errors.js';
 
 import {ModelBuilder} from './builder.js';
 import {Context, OpHandler} from './context.js';
+import {FoldBudget} from './fold.js';
 import {CONSTANT_OPS, shapeOp} from './ops/constants.js';
 import {CONV_OPS} from './ops/conv.js';
 import {DENSE_OPS} from './ops/dense.js';
@@ -90,12 +91,13 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     graphInputs.add(info.name);
     inputs.push((v as {layer: string}).layer);
   }
+  const budget = new FoldBudget();
   const uses = new Map<string, number>();
   const count = (n: string) => uses.set(n, (uses.get(n) ?? 0) + 1);
   graph.nodes.forEach(n => n.inputs.forEach(i => i && count(i)));
   graph.outputs.forEach(o => count(o.name));
   for (const node of graph.nodes) {
-    const ctx = new Context(builder, node, graph.opset, uses, graphInputs);
+    const ctx = new Context(builder, node, graph.opset, uses, graphInputs, budget);
     if (node.domain && node.domain !== 'ai.onnx') {
       ctx.fail(`is in the operator domain '${node.domain}', which this importer does not map.`);
     }

@@ -18,3 +18,10 @@ export const MAX_RANK = 8;
  * (ConstantOfShape, Expand, broadcasting): they are plain arrays made at load.
  */
 export const MAX_FOLDED_ELEMENTS = 2 ** 20;
+
+/**
+ * The most elements all the folds of one load may make together: every folded value stays
+ * alive until the model is built, and a chain of transposes of one large constant would
+ * otherwise hold a copy per node.
+ */
+export const MAX_FOLDED_TOTAL = 2 ** 24;
