@@ -10,6 +10,40 @@ import {HOSTILE_ONNX} from './fixtures/onnx/hostile_fixtures';
 import {expectClose, liveTensors} from './helpers';
 import {fromBase64, onnxTolerance, pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
 
+/** A protobuf varint. */
+function varint(v: number): number[] {
+  const out: number[] = [];
+  for (; v > 127; v = Math.floor(v / 128)) out.push((v & 127) | 128);
+  out.push(v);
+  return out;
+}
+
+/** A length-delimited protobuf field `id` holding `body` (bytes or a string). */
+function field(id: number, body: number[]|string): number[] {
+  const bytes = typeof body === 'string' ? Array.from(body, c => c.charCodeAt(0)) : body;
+  return [...varint(id * 8 + 2), ...varint(bytes.length), ...bytes];
+}
+
+/**
+ * An ONNX model (opset 13) of `n` unnamed Relu nodes in a chain from a [1, 3, 8] input: far
+ * deeper than tfjs builds a model, and each node's layer named after its op.
+ */
+function reluChain(n: number): Uint8Array {
+  const dim = (v: number) => field(1, [...varint(1 * 8), ...varint(v)]);
+  const tensorType = field(1, [...varint(1 * 8), ...varint(1), ...field(2, [...dim(1), ...dim(3),
+                                                                           ...dim(8)])]);
+  const graph: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const node = [...field(1, k === 0 ? 'input' : `r${k}`),
+                  ...field(2, k === n - 1 ? 'output' : `r${k + 1}`), ...field(4, 'Relu')];
+    graph.push(...field(1, node));
+  }
+  graph.push(...field(11, [...field(1, 'input'), ...field(2, tensorType)]));
+  graph.push(...field(12, field(1, 'output')));
+  const opset = field(8, [...varint(2 * 8), ...varint(13)]);
+  return Uint8Array.from([...varint(1 * 8), ...varint(7), ...field(7, graph), ...opset]);
+}
+
 /** Fixtures whose torch output is time-major already ([N, L, K]): compared as they are. */
 const TIME_MAJOR = new Set(['lstm_batch_first', 'gru_two_layers']);
 
@@ -57,6 +91,28 @@ describe('loadOnnxModel: hostile use', () => {
       expect(caught!.message.length).toBeLessThan(1500);
       expect(liveTensors()).toBe(before);
     });
+  });
+
+  it('refuses a chain of 100000 unnamed Relus (deeper than tfjs builds) as a ValueError',
+     async () => {
+       // Naming the layers relu, relu_1, ... once took time quadratic in the node count: this
+       // graph took far longer than the spec timeout before it reached tfjs's refusal.
+       const before = liveTensors();
+       let caught: Error|null = null;
+       try {
+         (await loadOnnxModel(reluChain(100000))).dispose();
+       } catch (e) {
+         caught = e as Error;
+       }
+       expect(caught?.name).withContext(String(caught)).toBe('ValueError');
+       expect(liveTensors()).toBe(before);
+     });
+
+  it('loads a chain of 50 unnamed Relus with distinct layer names', async () => {
+    const model = await loadOnnxModel(reluChain(50));
+    const names = model.layers.map(l => l.name);
+    expect(new Set(names).size).toBe(51);
+    model.dispose();
   });
 
   HOSTILE_ONNX.loadable.forEach(f => {
