@@ -50,7 +50,9 @@ export class ModelBuilder {
   /** A unique Keras layer name made from an ONNX name (letters, digits and underscores). */
   uniqueName(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
-    let name = /^[A-Za-z]/.test(clean) ? clean : `onnx_${clean}`;
+    // tfjs keys plain objects by layer name while building: 'toString' or 'constructor' would
+    // read Object.prototype's.
+    let name = /^[A-Za-z]/.test(clean) && !(clean in Object.prototype) ? clean : `onnx_${clean}`;
     let i = this.nextSuffix.get(clean) ?? 1;
     for (; this.taken.has(name); i++) name = `${clean}_${i}`;
     this.nextSuffix.set(clean, i);

@@ -41,6 +41,11 @@ const REFUSED: Record<string, string> = {
   RNN: 'plain RNN cells are not supported (use GRU or LSTM)',
 };
 
+/** Whether `key` is `table`'s own (not Object.prototype's 'toString', '__proto__'...). */
+function ownKey(table: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
 /** The model input a graph input becomes: [N, C, L] -> [batch, L, C], [N, K] -> [batch, K]. */
 function inputLayer(builder: ModelBuilder, info: OnnxValueInfo): Value {
   const dims = info.dims;
@@ -104,13 +109,14 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     if ([...node.attributes.values()].some(a => a.hasGraph)) {
       ctx.fail('has a subgraph: control flow (Loop, If, Scan) is not supported.');
     }
-    if (REFUSED[node.opType]) ctx.fail(`cannot be imported: ${REFUSED[node.opType]}.`);
-    const handler = HANDLERS[node.opType];
-    if (!handler) ctx.fail('is an op this importer does not map.');
+    // Own keys only: an op named 'toString' or '__proto__' is just an unknown op.
+    if (ownKey(REFUSED, node.opType)) ctx.fail(`cannot be imported: ${REFUSED[node.opType]}.`);
+    const handler = ownKey(HANDLERS, node.opType) ? HANDLERS[node.opType] :
+                                                    ctx.fail('is an op this importer does not map.');
     const args = node.inputs.map(name => {
       if (!name) return undefined;
       const v = values.get(name);
-      if (!v) ctx.fail(`reads '${name}', which no earlier node, input or initializer writes.`);
+      if (!v) ctx.fail(`reads '${brief(name)}', which no earlier node, input or initializer writes.`);
       return v;
     });
     // ONNX graphs are in single static assignment form: a name written twice (by two nodes,
