@@ -91,6 +91,10 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
   for (const info of graph.inputs) {
     // Older exports list the initializers among the inputs too: they are weights.
     if (graph.initializers.has(info.name)) continue;
+    if (graphInputs.has(info.name)) {
+      throw new ValueError(`loadOnnxModel: the graph input '${brief(info.name)}' is listed ` +
+                           'twice; ONNX names each value once.');
+    }
     const v = inputLayer(builder, info);
     values.set(info.name, v);
     graphInputs.add(info.name);
