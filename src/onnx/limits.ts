@@ -10,6 +10,12 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 28;
 /** The largest single dimension a tensor or a graph input may declare. */
 export const MAX_DIMENSION = 2 ** 31 - 1;
 
+/**
+ * The most frames a Pad, Conv or pool may pad the time axis with on one side: a 100-byte file
+ * padding by 2^30 would load and make predict allocate gigabytes.
+ */
+export const MAX_PAD = 2 ** 16;
+
 /** The most dimensions a tensor may have. */
 export const MAX_RANK = 8;
 

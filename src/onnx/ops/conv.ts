@@ -4,6 +4,7 @@
 import {ConvGeometry, LayerSpec} from '../builder.js';
 import {Context, OpHandler} from '../context.js';
 import {axisOf} from '../fold.js';
+import {MAX_PAD} from '../limits.js';
 import {TensorValue, Value} from '../values.js';
 
 import {CONSTANT_OPS} from './constants.js';
@@ -28,13 +29,22 @@ export function outWidth(width: number|null, g: ConvGeometry): number|null {
   return Math.floor((width + g.pads[0] + g.pads[1] - span) / g.stride) + 1;
 }
 
+/** `pads` if each is at most MAX_PAD frames, else this node's ValueError. */
+function checkedPads(ctx: Context, pads: [number, number]): [number, number] {
+  if (pads.some(p => p > MAX_PAD)) {
+    ctx.fail(`pads ${JSON.stringify(pads)} frames, more than the ${MAX_PAD} this importer ` +
+             'accepts on a side.');
+  }
+  return pads;
+}
+
 /** The explicit [left, right] padding of a window op from `pads` or `auto_pad`. */
 export function windowPads(ctx: Context, width: number|null, g: Omit<ConvGeometry, 'pads'>,
                            pads = ctx.attrInts('pads')): [number, number] {
   const auto = ctx.attrString('auto_pad', 'NOTSET');
   if (auto === 'NOTSET') {
     if (pads && pads.length > 0 && pads.length !== 2) ctx.fail('has pads for more than 1 axis.');
-    return pads && pads.length === 2 ? [pads[0], pads[1]] : [0, 0];
+    return pads && pads.length === 2 ? checkedPads(ctx, [pads[0], pads[1]]) : [0, 0];
   }
   if (auto === 'VALID') return [0, 0];
   const span = (g.kernelSize - 1) * g.dilation + 1;
@@ -161,7 +171,7 @@ function timePads(ctx: Context, inputs: Array<Value|undefined>, x: TensorValue):
     ctx.fail(`pads ${JSON.stringify(pads)}: only padding of the last (time) axis by zeros ` +
              'or more maps to layers.');
   }
-  return [pads[time], pads[rank + time]];
+  return checkedPads(ctx, [pads[time], pads[rank + time]]);
 }
 
 const pad: OpHandler = (ctx, inputs) => {
