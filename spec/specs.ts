@@ -28,3 +28,4 @@ import './onnx.spec';
 import './onnx_errors.spec';
 import './onnx_stream.spec';
 import './onnx_layers.spec';
+import './onnx_hostile.spec';

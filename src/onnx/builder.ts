@@ -44,12 +44,18 @@ export function convPadding(g: ConvGeometry): string | [number, number] {
 export class ModelBuilder {
   readonly layers: LayerSpec[] = [];
   private readonly taken = new Set<string>();
+  /** The next suffix to try for each base name: a graph of 10^5 unnamed Relus stays linear. */
+  private readonly nextSuffix = new Map<string, number>();
 
   /** A unique Keras layer name made from an ONNX name (letters, digits and underscores). */
   uniqueName(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
-    let name = /^[A-Za-z]/.test(clean) ? clean : `onnx_${clean}`;
-    for (let i = 1; this.taken.has(name); i++) name = `${clean}_${i}`;
+    // tfjs keys plain objects by layer name while building: 'toString' or 'constructor' would
+    // read Object.prototype's.
+    let name = /^[A-Za-z]/.test(clean) && !(clean in Object.prototype) ? clean : `onnx_${clean}`;
+    let i = this.nextSuffix.get(clean) ?? 1;
+    for (; this.taken.has(name); i++) name = `${clean}_${i}`;
+    this.nextSuffix.set(clean, i);
     this.taken.add(name);
     return name;
   }

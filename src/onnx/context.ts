@@ -3,24 +3,21 @@
 import {ValueError} from '../errors.js';
 
 import type {ModelBuilder} from './builder.js';
-import {FoldError} from './fold.js';
-import {nodeLabel, OnnxNode} from './parse.js';
+import {FoldBudget, FoldError} from './fold.js';
+import {brief, nodeLabel, OnnxNode} from './parse.js';
 import {toConst} from './tensor.js';
 import {ConstValue, TensorValue, Value} from './values.js';
 
 /** The state one op's mapping works in. */
 export class Context {
-  constructor(
-    readonly builder: ModelBuilder,
-    readonly node: OnnxNode,
-    readonly opset: number,
-    private readonly useCounts: Map<string, number>,
-    private readonly graphInputs: Set<string>
-  ) {}
+  constructor(readonly builder: ModelBuilder, readonly node: OnnxNode, readonly opset: number,
+              private readonly useCounts: Map<string, number>,
+              private readonly graphInputs: Set<string>,
+              private readonly budget: FoldBudget) {}
 
   /** A `ValueError` naming this node and saying why it cannot be imported. */
   fail(why: string): never {
-    throw new ValueError(`loadOnnxModel: ${nodeLabel(this.node)} ${why}`);
+    throw new ValueError(`loadOnnxModel: ${nodeLabel(this.node)} ${brief(why, 1000)}`);
   }
 
   /** How many node inputs and graph outputs read the ONNX value `name`. */
@@ -114,7 +111,9 @@ export class Context {
   /** Runs a fold, turning a FoldError into this node's ValueError. */
   fold<T>(f: () => T): T {
     try {
-      return f();
+      const value = f();
+      this.budget.charge(value);
+      return value;
     } catch (e) {
       if (e instanceof FoldError) this.fail(`cannot be computed at load: ${e.message}.`);
       throw e;

@@ -1,7 +1,7 @@
 // Folds at load what depends only on constants and on shapes: the shape arithmetic torch writes
 // for dynamic axes (Shape, Gather, Unsqueeze, Concat, ConstantOfShape, Reshape, Slice, Cast...).
 // Dimensions only known when the model runs stay symbols; arithmetic on them is refused.
-import {MAX_FOLDED_ELEMENTS} from './limits.js';
+import {MAX_FOLDED_ELEMENTS, MAX_FOLDED_TOTAL} from './limits.js';
 import {ConstValue, Scalar, sizeOf, Value} from './values.js';
 
 /** Thrown by a fold that cannot be done at load; the caller adds the node's name. */
@@ -32,6 +32,22 @@ export function foldedSize(dims: ArrayLike<number | string>): number {
     );
   }
   return size;
+}
+
+/** Counts the elements the folds of one load have made, refusing past MAX_FOLDED_TOTAL. */
+export class FoldBudget {
+  private made = 0;
+
+  /** Adds `value`'s elements if it is a folded constant. */
+  charge(value: unknown): void {
+    const v = value as Value|undefined;
+    if (v?.kind !== 'const') return;
+    this.made += v.data.length;
+    if (this.made > MAX_FOLDED_TOTAL) {
+      throw new FoldError(`the folds so far make ${this.made} elements, more than the ` +
+                          `${MAX_FOLDED_TOTAL} a load may make`);
+    }
+  }
 }
 
 /** A const whose element at each output position `at(index)` gives; dims `dims`. */
@@ -123,6 +139,8 @@ export function concatConsts(cs: ConstValue[], axis: number): ConstValue {
   const a = axisOf(axis, rank);
   const dims = [...cs[0].dims];
   dims[a] = cs.reduce((n, c) => n + c.dims[a], 0);
+  // Concats of a constant with itself double it each time: check before making the elements.
+  foldedSize(dims);
   const outer = sizeOf(dims.slice(0, a));
   const data: Scalar[] = [];
   for (let o = 0; o < outer; o++) {

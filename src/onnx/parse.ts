@@ -92,10 +92,21 @@ export function parseOnnxTensor(bytes: Uint8Array): TensorProto {
   return decode<TensorProto>('TensorProto', bytes, 'ONNX TensorProto');
 }
 
+/** The most characters of file-supplied text (a name, an attribute list) an error quotes. */
+const MAX_QUOTED = 200;
+
+/**
+ * `text` cut to `limit` characters: a hostile file's names and attribute lists can be megabytes,
+ * and an error message quoting them whole would be as large.
+ */
+export function brief(text: string, limit = MAX_QUOTED): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}... (${text.length} characters)`;
+}
+
 /** Names a node for error messages: its name (or its first output) and op type. */
 export function nodeLabel(node: {name: string; opType: string; outputs: string[]}): string {
   const name = node.name || node.outputs[0] || '(unnamed)';
-  return `node '${name}' (${node.opType})`;
+  return `node '${brief(name)}' (${brief(node.opType)})`;
 }
 
 /** Wraps a message in a `ValueError` that says the file is not a valid ONNX model. */
@@ -146,6 +157,7 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   const initializers = new Map<string, TensorProto>();
   for (const t of graph.initializer) {
     if (!t.name) throw malformed('an initializer has no name');
+    if (initializers.has(t.name)) throw malformed(`two initializers are named '${brief(t.name)}'`);
     initializers.set(t.name, t);
   }
   return {

@@ -1,17 +1,8 @@
 // The ops folded at load: constants and the shape arithmetic of dynamic axes.
 import {Context, OpHandler} from '../context.js';
-import {
-  allConst,
-  axisOf,
-  binaryConst,
-  concatConsts,
-  foldedSize,
-  gatherConst,
-  reshapeConst,
-  sliceConst,
-  transposeConst,
-} from '../fold.js';
-import {ConstValue, Scalar, Value} from '../values.js';
+import {allConst, axisOf, binaryConst, concatConsts, foldedSize, gatherConst, reshapeConst,
+        sliceConst, transposeConst} from '../fold.js';
+import {ConstValue, FillValue, Scalar, Value} from '../values.js';
 
 function consts(ctx: Context, inputs: Array<Value | undefined>): Array<ConstValue | undefined> {
   if (!allConst(inputs)) ctx.fail("has inputs computed from the model's input here.");
@@ -105,8 +96,30 @@ const reshape: OpHandler = (ctx, inputs) => {
   return [ctx.fold(() => reshapeConst(x!, target, ctx.attrInt('allowzero', 0) === 1))];
 };
 
+/**
+ * Slice of a fill (torch's zero state [layers, batch, hidden] of a multi-layer GRU or LSTM,
+ * sliced per layer): a fill of the sliced shape. An axis known only at run time stays whole.
+ */
+function sliceFill(ctx: Context, x: FillValue, starts: number[], ends: number[], axes: number[],
+                   steps: number[]): FillValue {
+  const shape = [...x.shape];
+  axes.forEach((axis, i) => {
+    const a = ctx.fold(() => axisOf(axis, shape.length));
+    const n = shape[a];
+    if (typeof n === 'number') {
+      const sliced = ctx.fold(() => sliceConst(intConst([n], new Array(n).fill(0)), [starts[i]],
+                                               [ends[i]], [0], [steps[i] ?? 1]));
+      shape[a] = sliced.dims[0];
+    } else if (starts[i] !== 0 || ends[i] < 2 ** 31 - 1 || (steps[i] ?? 1) !== 1) {
+      ctx.fail(`slices the axis '${n}' of a constant, known only when the model runs.`);
+    }
+  });
+  return {kind: 'fill', shape, value: x.value};
+}
+
 const slice: OpHandler = (ctx, inputs) => {
-  const [x] = consts(ctx, inputs);
+  const x0 = inputs[0];
+  const [x] = x0?.kind === 'fill' ? [] : consts(ctx, inputs);
   const ints = (i: number) => ctx.ints(ctx.constant(inputs, i, 'a Slice input'), 'a Slice input');
   const starts = ctx.opset < 10 ? ctx.attrInts('starts')! : ints(1);
   const ends = ctx.opset < 10 ? ctx.attrInts('ends')! : ints(2);
@@ -114,6 +127,7 @@ const slice: OpHandler = (ctx, inputs) => {
     (ctx.opset < 10 ? ctx.attrInts('axes') : inputs[3] ? ints(3) : undefined) ??
     starts.map((_, i) => i);
   const steps = inputs[4] ? ints(4) : axes.map(() => 1);
+  if (x0?.kind === 'fill') return [sliceFill(ctx, x0, starts, ends, axes, steps)];
   return [ctx.fold(() => sliceConst(x!, starts, ends, axes, steps))];
 };
 

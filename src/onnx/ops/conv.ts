@@ -4,6 +4,7 @@
 import {ConvGeometry, LayerSpec} from '../builder.js';
 import {Context, OpHandler} from '../context.js';
 import {axisOf} from '../fold.js';
+import {MAX_PAD} from '../limits.js';
 import {TensorValue, Value} from '../values.js';
 
 import {CONSTANT_OPS} from './constants.js';
@@ -28,6 +29,15 @@ export function outWidth(width: number | null, g: ConvGeometry): number | null {
   return Math.floor((width + g.pads[0] + g.pads[1] - span) / g.stride) + 1;
 }
 
+/** `pads` if each is at most MAX_PAD frames, else this node's ValueError. */
+function checkedPads(ctx: Context, pads: [number, number]): [number, number] {
+  if (pads.some(p => p > MAX_PAD)) {
+    ctx.fail(`pads ${JSON.stringify(pads)} frames, more than the ${MAX_PAD} this importer ` +
+             'accepts on a side.');
+  }
+  return pads;
+}
+
 /** The explicit [left, right] padding of a window op from `pads` or `auto_pad`. */
 export function windowPads(
   ctx: Context,
@@ -38,7 +48,7 @@ export function windowPads(
   const auto = ctx.attrString('auto_pad', 'NOTSET');
   if (auto === 'NOTSET') {
     if (pads && pads.length > 0 && pads.length !== 2) ctx.fail('has pads for more than 1 axis.');
-    return pads && pads.length === 2 ? [pads[0], pads[1]] : [0, 0];
+    return pads && pads.length === 2 ? checkedPads(ctx, [pads[0], pads[1]]) : [0, 0];
   }
   if (auto === 'VALID') return [0, 0];
   const span = (g.kernelSize - 1) * g.dilation + 1;
@@ -215,7 +225,7 @@ function timePads(
         'or more maps to layers.'
     );
   }
-  return [pads[time], pads[rank + time]];
+  return checkedPads(ctx, [pads[time], pads[rank + time]]);
 }
 
 const pad: OpHandler = (ctx, inputs) => {

@@ -127,6 +127,26 @@ const reshape: OpHandler = (ctx, inputs) => {
   );
 };
 
+/**
+ * Gather of one index over an axis of size 1 that the Keras tensor leaves out: torch's `h_n[0]`
+ * or `h_n[-1]` of a GRU's or LSTM's last state [1, N, H]. It only renames the tensor.
+ */
+const gather: OpHandler = (ctx, inputs) => {
+  const x = inputs[0];
+  if (x?.kind !== 'tensor') return CONSTANT_OPS.Gather(ctx, inputs);
+  const indices = ctx.constant(inputs, 1, 'indices');
+  const index = ctx.ints(indices, 'indices');
+  const a = ctx.fold(() => axisOf(ctx.attrInt('axis', 0), x.dims.length));
+  if (x.perm[a] >= 0 || index.length !== 1 || (index[0] !== 0 && index[0] !== -1)) {
+    ctx.fail(`gathers ${JSON.stringify(index)} from axis ${a} of a computed tensor; only ` +
+             'one index of an axis of size 1 maps (h_n[-1] of a GRU or LSTM). For the last ' +
+             'frame of a GRU or LSTM, take h_n[-1] rather than output[:, -1].');
+  }
+  if (indices.dims.length > 0) return [ctx.alias(x)];
+  const keep = (_: unknown, i: number) => i !== a;
+  return [ctx.alias(x, {perm: x.perm.filter(keep), dims: x.dims.filter(keep)})];
+};
+
 const identity: OpHandler = (ctx, inputs) => {
   const x = inputs[0];
   return [x?.kind === 'tensor' ? ctx.alias(x) : x];
@@ -173,6 +193,7 @@ export const LAYOUT_OPS: Record<string, OpHandler> = {
   Flatten: flatten,
   Reshape: reshape,
   Identity: identity,
+  Gather: gather,
   Dropout: dropout,
   Concat: concat,
 };
