@@ -19,7 +19,7 @@ function varint(v: number): number[] {
 }
 
 /** A length-delimited protobuf field `id` holding `body` (bytes or a string). */
-function field(id: number, body: number[]|string): number[] {
+function field(id: number, body: number[] | string): number[] {
   const bytes = typeof body === 'string' ? Array.from(body, c => c.charCodeAt(0)) : body;
   return [...varint(id * 8 + 2), ...varint(bytes.length), ...bytes];
 }
@@ -30,12 +30,18 @@ function field(id: number, body: number[]|string): number[] {
  */
 function reluChain(n: number): Uint8Array {
   const dim = (v: number) => field(1, [...varint(1 * 8), ...varint(v)]);
-  const tensorType = field(1, [...varint(1 * 8), ...varint(1), ...field(2, [...dim(1), ...dim(3),
-                                                                           ...dim(8)])]);
+  const tensorType = field(1, [
+    ...varint(1 * 8),
+    ...varint(1),
+    ...field(2, [...dim(1), ...dim(3), ...dim(8)]),
+  ]);
   const graph: number[] = [];
   for (let k = 0; k < n; k++) {
-    const node = [...field(1, k === 0 ? 'input' : `r${k}`),
-                  ...field(2, k === n - 1 ? 'output' : `r${k + 1}`), ...field(4, 'Relu')];
+    const node = [
+      ...field(1, k === 0 ? 'input' : `r${k}`),
+      ...field(2, k === n - 1 ? 'output' : `r${k + 1}`),
+      ...field(4, 'Relu'),
+    ];
     graph.push(...field(1, node));
   }
   graph.push(...field(11, [...field(1, 'input'), ...field(2, tensorType)]));
@@ -48,8 +54,7 @@ function reluChain(n: number): Uint8Array {
 const TIME_MAJOR = new Set(['lstm_batch_first', 'gru_two_layers']);
 
 /** Fixtures that need the package's Conv1D / DepthwiseConv1D (#32). */
-const OWN_LAYERS = ['stride_dilation', 'multiplier2', 'odd_names', 'keras_names',
-                    'bn_preserve'];
+const OWN_LAYERS = ['stride_dilation', 'multiplier2', 'odd_names', 'keras_names', 'bn_preserve'];
 
 describe('loadOnnxModel: hostile use', () => {
   HOSTILE_ONNX.torch.forEach(f => {
@@ -64,10 +69,11 @@ describe('loadOnnxModel: hostile use', () => {
         const ys = Array.isArray(predicted) ? predicted : [predicted];
         expect(ys.length).toBe(outputs.length);
         outputs.forEach((o, k) => {
-          const expected = o.shape.length === 3 && !TIME_MAJOR.has(f.name) ?
-              toChannelsLast(o.data, o.shape) : o.data;
-          expectClose(ys[k].dataSync(), expected, `${f.name} L=${l} output ${k}`,
-                      onnxTolerance());
+          const expected =
+            o.shape.length === 3 && !TIME_MAJOR.has(f.name)
+              ? toChannelsLast(o.data, o.shape)
+              : o.data;
+          expectClose(ys[k].dataSync(), expected, `${f.name} L=${l} output ${k}`, onnxTolerance());
         });
         tf.dispose([x, ...ys]);
       }
@@ -79,7 +85,7 @@ describe('loadOnnxModel: hostile use', () => {
   HOSTILE_ONNX.hostile.forEach(f => {
     it(`refuses ${f.name}, naming the node and why`, async () => {
       const before = liveTensors();
-      let caught: Error|null = null;
+      let caught: Error | null = null;
       try {
         (await loadOnnxModel(fromBase64(f.onnx))).dispose();
       } catch (e) {
@@ -93,20 +99,19 @@ describe('loadOnnxModel: hostile use', () => {
     });
   });
 
-  it('refuses a chain of 100000 unnamed Relus (deeper than tfjs builds) as a ValueError',
-     async () => {
-       // Naming the layers relu, relu_1, ... once took time quadratic in the node count: this
-       // graph took far longer than the spec timeout before it reached tfjs's refusal.
-       const before = liveTensors();
-       let caught: Error|null = null;
-       try {
-         (await loadOnnxModel(reluChain(100000))).dispose();
-       } catch (e) {
-         caught = e as Error;
-       }
-       expect(caught?.name).withContext(String(caught)).toBe('ValueError');
-       expect(liveTensors()).toBe(before);
-     });
+  it('refuses a chain of 100000 unnamed Relus (deeper than tfjs builds) as a ValueError', async () => {
+    // Naming the layers relu, relu_1, ... once took time quadratic in the node count: this
+    // graph took far longer than the spec timeout before it reached tfjs's refusal.
+    const before = liveTensors();
+    let caught: Error | null = null;
+    try {
+      (await loadOnnxModel(reluChain(100000))).dispose();
+    } catch (e) {
+      caught = e as Error;
+    }
+    expect(caught?.name).withContext(String(caught)).toBe('ValueError');
+    expect(liveTensors()).toBe(before);
+  });
 
   it('loads a chain of 50 unnamed Relus with distinct layer names', async () => {
     const model = await loadOnnxModel(reluChain(50));

@@ -84,27 +84,29 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
   });
 
   HOSTILE_ONNX.loadable.forEach(f => {
-    it(`${f.name} (hostile_fixtures) predicts what onnxruntime computes, output by output`,
-       async () => {
-         const bytes = fromBase64(f.onnx);
-         const model = await loadOnnxModel(bytes);
-         const session = await ort.InferenceSession.create(bytes, {logSeverityLevel: 3});
-         const shape = [1, 3, 8];
-         const data = Float32Array.from({length: 24}, (_, i) => Math.sin(i * 0.7) * 2);
-         const results = await session.run({input: new ort.Tensor('float32', data, shape)});
-         const x = tf.tensor3d(toChannelsLast(data, shape), [1, 8, 3]);
-         const predicted = model.predict(x);
-         const ys = Array.isArray(predicted) ? predicted : [predicted];
-         expect(ys.length).toBe(session.outputNames.length);
-         for (const [k, name] of session.outputNames.entries()) {
-           const r = results[name];
-           expectClose(await ys[k].data(),
-                       toChannelsLast(r.data as Float32Array, r.dims as number[]),
-                       `${f.name} ${name}`, onnxTolerance());
-         }
-         tf.dispose([x, ...ys]);
-         model.dispose();
-         await session.release();
-       });
+    it(`${f.name} (hostile_fixtures) predicts what onnxruntime computes, output by output`, async () => {
+      const bytes = fromBase64(f.onnx);
+      const model = await loadOnnxModel(bytes);
+      const session = await ort.InferenceSession.create(bytes, {logSeverityLevel: 3});
+      const shape = [1, 3, 8];
+      const data = Float32Array.from({length: 24}, (_, i) => Math.sin(i * 0.7) * 2);
+      const results = await session.run({input: new ort.Tensor('float32', data, shape)});
+      const x = tf.tensor3d(toChannelsLast(data, shape), [1, 8, 3]);
+      const predicted = model.predict(x);
+      const ys = Array.isArray(predicted) ? predicted : [predicted];
+      expect(ys.length).toBe(session.outputNames.length);
+      for (const [k, name] of session.outputNames.entries()) {
+        const r = results[name];
+        expectClose(
+          await ys[k].data(),
+          toChannelsLast(r.data as Float32Array, r.dims as number[]),
+          `${f.name} ${name}`,
+          onnxTolerance()
+        );
+      }
+      tf.dispose([x, ...ys]);
+      model.dispose();
+      await session.release();
+    });
   });
 });

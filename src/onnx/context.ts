@@ -10,10 +10,14 @@ import {ConstValue, TensorValue, Value} from './values.js';
 
 /** The state one op's mapping works in. */
 export class Context {
-  constructor(readonly builder: ModelBuilder, readonly node: OnnxNode, readonly opset: number,
-              private readonly useCounts: Map<string, number>,
-              private readonly graphInputs: Set<string>,
-              private readonly budget: FoldBudget) {}
+  constructor(
+    readonly builder: ModelBuilder,
+    readonly node: OnnxNode,
+    readonly opset: number,
+    private readonly useCounts: Map<string, number>,
+    private readonly graphInputs: Set<string>,
+    private readonly budget: FoldBudget
+  ) {}
 
   /** A `ValueError` naming this node and saying why it cannot be imported. */
   fail(why: string): never {

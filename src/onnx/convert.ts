@@ -106,8 +106,10 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     // Older exports list the initializers among the inputs too: they are weights.
     if (graph.initializers.has(info.name)) continue;
     if (graphInputs.has(info.name)) {
-      throw new ValueError(`loadOnnxModel: the graph input '${brief(info.name)}' is listed ` +
-                           'twice; ONNX names each value once.');
+      throw new ValueError(
+        `loadOnnxModel: the graph input '${brief(info.name)}' is listed ` +
+          'twice; ONNX names each value once.'
+      );
     }
     const v = inputLayer(builder, info);
     values.set(info.name, v);
@@ -129,20 +131,24 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
     }
     // Own keys only: an op named 'toString' or '__proto__' is just an unknown op.
     if (ownKey(REFUSED, node.opType)) ctx.fail(`cannot be imported: ${REFUSED[node.opType]}.`);
-    const handler = ownKey(HANDLERS, node.opType) ? HANDLERS[node.opType] :
-                                                    ctx.fail('is an op this importer does not map.');
+    const handler = ownKey(HANDLERS, node.opType)
+      ? HANDLERS[node.opType]
+      : ctx.fail('is an op this importer does not map.');
     const args = node.inputs.map(name => {
       if (!name) return undefined;
       const v = values.get(name);
-      if (!v) ctx.fail(`reads '${brief(name)}', which no earlier node, input or initializer writes.`);
+      if (!v)
+        ctx.fail(`reads '${brief(name)}', which no earlier node, input or initializer writes.`);
       return v;
     });
     // ONNX graphs are in single static assignment form: a name written twice (by two nodes,
     // over an initializer or the graph input) would silently rebind what later nodes read.
     node.outputs.forEach((name, i) => {
       if (name && (values.has(name) || node.outputs.indexOf(name) !== i)) {
-        ctx.fail(`writes '${brief(name)}', which is already written (by an earlier node, an ` +
-                 'input, an initializer or this node): ONNX names each value once.');
+        ctx.fail(
+          `writes '${brief(name)}', which is already written (by an earlier node, an ` +
+            'input, an initializer or this node): ONNX names each value once.'
+        );
       }
     });
     const results = handler(ctx, args);
@@ -151,16 +157,18 @@ export async function convertGraph(graph: OnnxGraph, modelName: string): Promise
       if (name && v) values.set(name, v);
     });
   }
-  const outputs = graph.outputs.map(o => {
-    const v = values.get(o.name);
-    if (!v || v.kind !== 'tensor') {
-      throw new ValueError(
-        `loadOnnxModel: the graph output '${o.name}' is ` +
-          `${v ? 'a constant' : 'never written'}; only computed outputs map.`
-      );
-    }
-    return v.layer;
-  }).map((layer, i, all) => all.indexOf(layer) === i ? layer : repeatedOutput(builder, layer));
+  const outputs = graph.outputs
+    .map(o => {
+      const v = values.get(o.name);
+      if (!v || v.kind !== 'tensor') {
+        throw new ValueError(
+          `loadOnnxModel: the graph output '${o.name}' is ` +
+            `${v ? 'a constant' : 'never written'}; only computed outputs map.`
+        );
+      }
+      return v.layer;
+    })
+    .map((layer, i, all) => (all.indexOf(layer) === i ? layer : repeatedOutput(builder, layer)));
   if (inputs.length === 0) throw new ValueError('loadOnnxModel: the graph has no input.');
   try {
     return await builder.build(modelName, inputs, outputs);

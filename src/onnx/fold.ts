@@ -40,12 +40,14 @@ export class FoldBudget {
 
   /** Adds `value`'s elements if it is a folded constant. */
   charge(value: unknown): void {
-    const v = value as Value|undefined;
+    const v = value as Value | undefined;
     if (v?.kind !== 'const') return;
     this.made += v.data.length;
     if (this.made > MAX_FOLDED_TOTAL) {
-      throw new FoldError(`the folds so far make ${this.made} elements, more than the ` +
-                          `${MAX_FOLDED_TOTAL} a load may make`);
+      throw new FoldError(
+        `the folds so far make ${this.made} elements, more than the ` +
+          `${MAX_FOLDED_TOTAL} a load may make`
+      );
     }
   }
 }

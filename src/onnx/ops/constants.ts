@@ -1,7 +1,16 @@
 // The ops folded at load: constants and the shape arithmetic of dynamic axes.
 import {Context, OpHandler} from '../context.js';
-import {allConst, axisOf, binaryConst, concatConsts, foldedSize, gatherConst, reshapeConst,
-        sliceConst, transposeConst} from '../fold.js';
+import {
+  allConst,
+  axisOf,
+  binaryConst,
+  concatConsts,
+  foldedSize,
+  gatherConst,
+  reshapeConst,
+  sliceConst,
+  transposeConst,
+} from '../fold.js';
 import {ConstValue, FillValue, Scalar, Value} from '../values.js';
 
 function consts(ctx: Context, inputs: Array<Value | undefined>): Array<ConstValue | undefined> {
@@ -100,15 +109,28 @@ const reshape: OpHandler = (ctx, inputs) => {
  * Slice of a fill (torch's zero state [layers, batch, hidden] of a multi-layer GRU or LSTM,
  * sliced per layer): a fill of the sliced shape. An axis known only at run time stays whole.
  */
-function sliceFill(ctx: Context, x: FillValue, starts: number[], ends: number[], axes: number[],
-                   steps: number[]): FillValue {
+function sliceFill(
+  ctx: Context,
+  x: FillValue,
+  starts: number[],
+  ends: number[],
+  axes: number[],
+  steps: number[]
+): FillValue {
   const shape = [...x.shape];
   axes.forEach((axis, i) => {
     const a = ctx.fold(() => axisOf(axis, shape.length));
     const n = shape[a];
     if (typeof n === 'number') {
-      const sliced = ctx.fold(() => sliceConst(intConst([n], new Array(n).fill(0)), [starts[i]],
-                                               [ends[i]], [0], [steps[i] ?? 1]));
+      const sliced = ctx.fold(() =>
+        sliceConst(
+          intConst([n], new Array(n).fill(0)),
+          [starts[i]],
+          [ends[i]],
+          [0],
+          [steps[i] ?? 1]
+        )
+      );
       shape[a] = sliced.dims[0];
     } else if (starts[i] !== 0 || ends[i] < 2 ** 31 - 1 || (steps[i] ?? 1) !== 1) {
       ctx.fail(`slices the axis '${n}' of a constant, known only when the model runs.`);

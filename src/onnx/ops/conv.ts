@@ -32,8 +32,10 @@ export function outWidth(width: number | null, g: ConvGeometry): number | null {
 /** `pads` if each is at most MAX_PAD frames, else this node's ValueError. */
 function checkedPads(ctx: Context, pads: [number, number]): [number, number] {
   if (pads.some(p => p > MAX_PAD)) {
-    ctx.fail(`pads ${JSON.stringify(pads)} frames, more than the ${MAX_PAD} this importer ` +
-             'accepts on a side.');
+    ctx.fail(
+      `pads ${JSON.stringify(pads)} frames, more than the ${MAX_PAD} this importer ` +
+        'accepts on a side.'
+    );
   }
   return pads;
 }

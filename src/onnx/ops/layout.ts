@@ -138,9 +138,11 @@ const gather: OpHandler = (ctx, inputs) => {
   const index = ctx.ints(indices, 'indices');
   const a = ctx.fold(() => axisOf(ctx.attrInt('axis', 0), x.dims.length));
   if (x.perm[a] >= 0 || index.length !== 1 || (index[0] !== 0 && index[0] !== -1)) {
-    ctx.fail(`gathers ${JSON.stringify(index)} from axis ${a} of a computed tensor; only ` +
-             'one index of an axis of size 1 maps (h_n[-1] of a GRU or LSTM). For the last ' +
-             'frame of a GRU or LSTM, take h_n[-1] rather than output[:, -1].');
+    ctx.fail(
+      `gathers ${JSON.stringify(index)} from axis ${a} of a computed tensor; only ` +
+        'one index of an axis of size 1 maps (h_n[-1] of a GRU or LSTM). For the last ' +
+        'frame of a GRU or LSTM, take h_n[-1] rather than output[:, -1].'
+    );
   }
   if (indices.dims.length > 0) return [ctx.alias(x)];
   const keep = (_: unknown, i: number) => i !== a;
