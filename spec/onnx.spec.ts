@@ -6,14 +6,7 @@ import {loadOnnxModel} from '../src/onnx';
 import {ONNX_FIXTURES} from './fixtures/onnx/onnx_fixtures';
 import {OnnxFixture} from './fixtures/onnx/types';
 import {expectClose, liveTensors} from './helpers';
-import {
-  CHANNELS_FIRST_OUTPUT,
-  fromBase64,
-  hasOwnKerasLayers,
-  onnxTolerance,
-  pendingWithoutOwnLayers,
-  toChannelsLast,
-} from './onnx_helpers';
+import {CHANNELS_FIRST_OUTPUT, fromBase64, onnxTolerance, toChannelsLast} from './onnx_helpers';
 
 function expected(f: OnnxFixture, output: {shape: number[]; data: number[]}): Float32Array {
   return CHANNELS_FIRST_OUTPUT.has(f.model)
@@ -41,8 +34,6 @@ async function predictCase(
 describe('loadOnnxModel: PyTorch exports', () => {
   ONNX_FIXTURES.forEach(f => {
     describe(f.name, () => {
-      beforeEach(() => pendingWithoutOwnLayers(f.model));
-
       it('predicts what PyTorch computes, with nothing leaked', async () => {
         const before = liveTensors();
         const model = await loadOnnxModel(fromBase64(f.onnx));
@@ -60,14 +51,6 @@ describe('loadOnnxModel: PyTorch exports', () => {
       it('trains one fit step, saves and loads back with the same predictions', async () => {
         const before = liveTensors();
         const model = await loadOnnxModel(fromBase64(f.onnx));
-        if (
-          tf.getBackend() === 'wasm' &&
-          !hasOwnKerasLayers() &&
-          model.layers.some(l => l.getClassName() === 'Conv1D')
-        ) {
-          model.dispose();
-          pending("tfjs's own Conv1D cannot train on wasm; the package's (#32) can");
-        }
         const x = inputOf(f, 0);
         const target = tf.tidy(() => tf.zerosLike(model.predict(x) as tf.Tensor));
         const optimizer = tf.train.sgd(1e-3);

@@ -1,5 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-
 import {onGpuBackend} from './helpers';
 
 /** Decodes base64 in Node and in the browser. */
@@ -11,12 +9,6 @@ export function fromBase64(text: string): Uint8Array {
 /** SPEC's tolerance for an imported model against PyTorch / onnxruntime. */
 export function onnxTolerance(): number {
   return onGpuBackend() ? 1e-3 : 1e-5;
-}
-
-/** Whether the package registers the 1-D Keras layers of #32 (Conv1D with any padding, ...). */
-export function hasOwnKerasLayers(): boolean {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  return 'DepthwiseConv1D' in map;
 }
 
 /** A channels-first [N, C, L] array as channels-last [N, L, C]. */
@@ -38,26 +30,3 @@ export const CHANNELS_FIRST_OUTPUT = new Set([
   'squeeze_excite',
   'crop_pool',
 ]);
-
-/**
- * Fixture models that need the package's Conv1D (causal, [l, r] padding), DepthwiseConv1D or
- * GRU with reset_after (#32): pending until those classes are registered.
- */
-export const NEEDS_OWN_LAYERS = new Set([
-  'tcn_chomp',
-  'tcn_pad',
-  'crnn',
-  'ecg_resnet',
-  'flatten_head',
-]);
-
-/** What tfjs's own Conv1D says of configs only the package's Conv1D (#32) loads. */
-export const TFJS_CONV1D_LIMITS =
-  /PaddingMode|CAUSAL|Unknown layer: (DepthwiseConv1D|GRU)|reset_after/;
-
-/** Marks the running spec pending when fixture model `model` needs the layers of #32. */
-export function pendingWithoutOwnLayers(model: string): void {
-  if (NEEDS_OWN_LAYERS.has(model) && !hasOwnKerasLayers()) {
-    pending("needs the package's Conv1D / DepthwiseConv1D / GRU (#32), not merged yet");
-  }
-}

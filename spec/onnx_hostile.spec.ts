@@ -8,7 +8,7 @@ import {loadOnnxModel} from '../src/onnx';
 
 import {HOSTILE_ONNX} from './fixtures/onnx/hostile_fixtures';
 import {expectClose, liveTensors} from './helpers';
-import {fromBase64, onnxTolerance, pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
+import {fromBase64, onnxTolerance, toChannelsLast} from './onnx_helpers';
 
 /** A protobuf varint. */
 function varint(v: number): number[] {
@@ -53,13 +53,9 @@ function reluChain(n: number): Uint8Array {
 /** Fixtures whose torch output is time-major already ([N, L, K]): compared as they are. */
 const TIME_MAJOR = new Set(['lstm_batch_first', 'gru_two_layers']);
 
-/** Fixtures that need the package's Conv1D / DepthwiseConv1D (#32). */
-const OWN_LAYERS = ['stride_dilation', 'multiplier2', 'odd_names', 'keras_names', 'bn_preserve'];
-
 describe('loadOnnxModel: hostile use', () => {
   HOSTILE_ONNX.torch.forEach(f => {
     it(`loads ${f.name} and predicts what torch computes`, async () => {
-      if (OWN_LAYERS.some(p => f.name.startsWith(p))) pendingWithoutOwnLayers('tcn_chomp');
       const before = liveTensors();
       const model = await loadOnnxModel(fromBase64(f.onnx));
       for (const {input, outputs} of f.cases) {

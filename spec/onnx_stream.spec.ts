@@ -5,7 +5,7 @@ import {loadOnnxModel} from '../src/onnx';
 
 import {ONNX_FIXTURES} from './fixtures/onnx/onnx_fixtures';
 import {expectClose, liveTensors} from './helpers';
-import {fromBase64, onnxTolerance, pendingWithoutOwnLayers, toChannelsLast} from './onnx_helpers';
+import {fromBase64, onnxTolerance, toChannelsLast} from './onnx_helpers';
 
 /** Models with an output a frame (streamed outputs concatenate to predict's). */
 const PER_FRAME = new Set(['lstm_tagger', 'tcn_chomp', 'tcn_pad', 'crnn']);
@@ -33,7 +33,6 @@ describe('loadOnnxModel: imported models stream', () => {
     f => f.axis === 'dynamic' && (PER_FRAME.has(f.model) || POOLED.has(f.model))
   ).forEach(f => {
     it(`${f.name}: pushes in chunks and flush give what predict gives`, async () => {
-      pendingWithoutOwnLayers(f.model);
       const before = liveTensors();
       const model = await loadOnnxModel(fromBase64(f.onnx));
       const {shape, data} = f.cases[1].input;
@@ -41,17 +40,7 @@ describe('loadOnnxModel: imported models stream', () => {
       const one = toChannelsLast(data, shape).subarray(0, shape[1] * shape[2]);
       const x = tf.tensor3d(one, [1, shape[2], shape[1]]);
       const whole = model.predict(x) as tf.Tensor;
-      let stream: ReturnType<typeof createStream>;
-      try {
-        stream = createStream(model, POOLED.has(f.model) ? {poolingWindow: shape[2]} : {});
-      } catch (e) {
-        if (/\((Conv1D|DepthwiseConv1D)\) cannot stream/.test((e as Error).message)) {
-          tf.dispose([x, whole]);
-          model.dispose();
-          pending("streams do not take the package's Conv1D / DepthwiseConv1D yet");
-        }
-        throw e;
-      }
+      const stream = createStream(model, POOLED.has(f.model) ? {poolingWindow: shape[2]} : {});
       const out = streamed(stream, x);
       const want = await whole.data();
       const got = await out.data();

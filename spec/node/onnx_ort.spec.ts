@@ -7,15 +7,7 @@ import {loadOnnxModel} from '../../src/onnx';
 import {HOSTILE_ONNX} from '../fixtures/onnx/hostile_fixtures';
 import {HELPER_ONNX, ONNX_FIXTURES} from '../fixtures/onnx/onnx_fixtures';
 import {expectClose} from '../helpers';
-import {
-  CHANNELS_FIRST_OUTPUT,
-  fromBase64,
-  hasOwnKerasLayers,
-  onnxTolerance,
-  pendingWithoutOwnLayers,
-  toChannelsLast,
-  TFJS_CONV1D_LIMITS,
-} from '../onnx_helpers';
+import {CHANNELS_FIRST_OUTPUT, fromBase64, onnxTolerance, toChannelsLast} from '../onnx_helpers';
 
 // The Node spec bundle keeps only tfjs external; onnxruntime-node (a native addon) is loaded
 // at run time instead of bundled.
@@ -25,7 +17,6 @@ const ort = createRequire(__filename)('onnxruntime-node') as Ort;
 describe('loadOnnxModel: against onnxruntime-node', () => {
   ONNX_FIXTURES.forEach(f => {
     it(`${f.name} predicts what onnxruntime computes`, async () => {
-      pendingWithoutOwnLayers(f.model);
       const bytes = fromBase64(f.onnx);
       const session = await ort.InferenceSession.create(bytes);
       const model = await loadOnnxModel(bytes);
@@ -55,15 +46,7 @@ describe('loadOnnxModel: against onnxruntime-node', () => {
   HELPER_ONNX.forEach(f => {
     it(`${f.name} (onnx.helper) predicts what onnxruntime computes`, async () => {
       const bytes = fromBase64(f.onnx);
-      let model: Awaited<ReturnType<typeof loadOnnxModel>>;
-      try {
-        model = await loadOnnxModel(bytes);
-      } catch (e) {
-        if (!hasOwnKerasLayers() && TFJS_CONV1D_LIMITS.test((e as Error).message)) {
-          pending("needs the package's Conv1D (#32), not merged yet");
-        }
-        throw e;
-      }
+      const model = await loadOnnxModel(bytes);
       const session = await ort.InferenceSession.create(bytes);
       const shape = [2, 3, 16];
       const data = Float32Array.from({length: 96}, (_, i) => Math.sin(i * 0.7) * 2);

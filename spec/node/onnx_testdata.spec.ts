@@ -9,12 +9,7 @@ import {loadOnnxModel} from '../../src/onnx';
 import {parseOnnxTensor} from '../../src/onnx/parse';
 import {toConst} from '../../src/onnx/tensor';
 import {expectClose, liveTensors} from '../helpers';
-import {
-  hasOwnKerasLayers,
-  onnxTolerance,
-  TFJS_CONV1D_LIMITS,
-  toChannelsLast,
-} from '../onnx_helpers';
+import {onnxTolerance, toChannelsLast} from '../onnx_helpers';
 
 const DATA = '/usr/share/libonnx-testdata/data';
 
@@ -81,15 +76,7 @@ describe('loadOnnxModel: ONNX backend test data', () => {
     it(`matches ${test}`, async () => {
       const dir = path.join(DATA, test);
       const before = liveTensors();
-      let model: Awaited<ReturnType<typeof loadOnnxModel>>;
-      try {
-        model = await loadOnnxModel(fs.readFileSync(path.join(dir, 'model.onnx')));
-      } catch (e) {
-        if (!hasOwnKerasLayers() && TFJS_CONV1D_LIMITS.test((e as Error).message)) {
-          pending("needs the package's Conv1D (#32), not merged yet");
-        }
-        throw e;
-      }
+      const model = await loadOnnxModel(fs.readFileSync(path.join(dir, 'model.onnx')));
       const set = path.join(dir, 'test_data_set_0');
       const x = ours(readTensor(path.join(set, 'input_0.pb')));
       const expected = readTensor(path.join(set, 'output_0.pb'));
