@@ -26,7 +26,8 @@ module.exports = config => {
     frameworks: ['jasmine'],
     files: [
       // Bundled from spec/entry_browser.ts by scripts/test.mjs (esbuild, one IIFE).
-      'build/spec/browser.js',
+      // SPEC_BUNDLE: scripts/test.mjs runs each backend once a bundle, each in a page of its own.
+      process.env.SPEC_BUNDLE || 'build/spec/browser.js',
       {
         pattern: 'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
         included: false,

@@ -1,0 +1,2 @@
+import './setup_browser';
+import './specs_1d';
