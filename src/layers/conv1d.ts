@@ -1,4 +1,4 @@
-import {serialization, Tensor1D, Tensor3D} from '@tensorflow/tfjs-core';
+import {serialization, Tensor3D} from '@tensorflow/tfjs-core';
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type {
   Initializer,
@@ -72,14 +72,7 @@ export class Conv1D extends Conv1DBase {
   }
 
   protected convolveLinear(x: Tensor3D, pad: Padding): Tensor3D {
-    return denseConv1d(x, this.kernel!.read() as Tensor3D, {
-      stride: this.strides,
-      pad,
-      dilation: this.dilationRate,
-      dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
-      bias: (this.bias?.read() ?? null) as Tensor1D | null,
-      caller: this.name,
-    });
+    return denseConv1d(x, this.kernel!.read() as Tensor3D, this.opOptions(pad));
   }
 
   override getConfig(): serialization.ConfigDict {

@@ -1,4 +1,4 @@
-import {serialization, Tensor, Tensor3D, tidy} from '@tensorflow/tfjs-core';
+import {serialization, Tensor, Tensor1D, Tensor3D, tidy} from '@tensorflow/tfjs-core';
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type {
@@ -16,6 +16,7 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types.js';
 
 import {describe, ValueError} from '../errors.js';
 import {checkWeightMemory} from '../ops/backend_memory.js';
+import type {Conv1dOptions} from '../ops/conv1d_options.js';
 import {checkPadding, outputWidth, Padding} from '../ops/padding.js';
 
 import {
@@ -166,6 +167,18 @@ export abstract class Conv1DBase extends layers.Layer {
 
   /** The convolution plus bias, in the layer's data format, with `pad` as the padding. */
   protected abstract convolveLinear(x: Tensor3D, pad: Padding): Tensor3D;
+
+  /** The op's options for one call with `pad` as the padding: the layer's settings and bias. */
+  protected opOptions(pad: Padding): Conv1dOptions {
+    return {
+      stride: this.strides,
+      pad,
+      dilation: this.dilationRate,
+      dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
+      bias: (this.bias?.read() ?? null) as Tensor1D | null,
+      caller: this.name,
+    };
+  }
 
   /** The weight name of the kernel, as Keras writes it. */
   protected get kernelName(): string {

@@ -1,4 +1,4 @@
-import {serialization, Tensor1D, Tensor3D} from '@tensorflow/tfjs-core';
+import {serialization, Tensor3D} from '@tensorflow/tfjs-core';
 import type {Constraint, ConstraintIdentifier} from '@tensorflow/tfjs-layers/dist/constraints.js';
 import type {
   Initializer,
@@ -77,14 +77,7 @@ export class DepthwiseConv1D extends Conv1DBase {
   }
 
   protected convolveLinear(x: Tensor3D, pad: Padding): Tensor3D {
-    return depthwiseOp(x, this.kernel!.read() as Tensor3D, {
-      stride: this.strides,
-      pad,
-      dilation: this.dilationRate,
-      dataFormat: this.dataFormat === 'channelsLast' ? 'NWC' : 'NCW',
-      bias: (this.bias?.read() ?? null) as Tensor1D | null,
-      caller: this.name,
-    });
+    return depthwiseOp(x, this.kernel!.read() as Tensor3D, this.opOptions(pad));
   }
 
   override getConfig(): serialization.ConfigDict {

@@ -17,23 +17,11 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import {product, sumRows} from './products.js';
+import type {Conv1dOptions} from './conv1d_options.js';
 import {Padding, PaddingPlan, planPadding} from './padding.js';
 
 /** How a dense 1-D convolution is laid out and padded. */
-export interface DenseConv1dOptions {
-  /** Step between outputs. Default 1. */
-  stride?: number;
-  /** As the separable op takes it. Default `'valid'`. */
-  pad?: Padding;
-  /** Spacing between taps. Default 1. */
-  dilation?: number;
-  /** `'NWC'` (default) or `'NCW'`. */
-  dataFormat?: 'NWC' | 'NCW';
-  /** Added to every output, `[outChannels]`. */
-  bias?: Tensor1D | null;
-  /** Names the caller in errors (a layer's name). Default `'conv1d'`. */
-  caller?: string;
-}
+export type DenseConv1dOptions = Conv1dOptions;
 
 /** The sizes one call fixed, shared by its gradient. */
 interface Geometry {

@@ -3,7 +3,6 @@ import {
   customGrad,
   reshape,
   Tensor,
-  Tensor1D,
   Tensor2D,
   Tensor3D,
   tidy,
@@ -17,23 +16,11 @@ import {
   depthwiseForward,
   depthwiseInputGrad,
 } from './depthwise.js';
-import {Padding, planPadding} from './padding.js';
+import type {Conv1dOptions} from './conv1d_options.js';
+import {planPadding} from './padding.js';
 
 /** How a depthwise 1-D convolution is laid out and padded. */
-export interface DepthwiseConv1dOptions {
-  /** Step between outputs. Default 1. */
-  stride?: number;
-  /** As the separable op takes it. Default `'valid'`. */
-  pad?: Padding;
-  /** Spacing between taps. Default 1. */
-  dilation?: number;
-  /** `'NWC'` (default) or `'NCW'`. */
-  dataFormat?: 'NWC' | 'NCW';
-  /** Added to every output, `[inChannels * multiplier]`. */
-  bias?: Tensor1D | null;
-  /** Names the caller in errors (a layer's name). Default `'depthwiseConv1d'`. */
-  caller?: string;
-}
+export type DepthwiseConv1dOptions = Conv1dOptions;
 
 /** The geometry of one call, as the package's depthwise kernels take it. */
 function geometry(
