@@ -503,9 +503,10 @@ async function main() {
               `${file} imports ${from}, which tfjs ${version} does not have`
             );
             const text = readFileSync(target, 'utf8');
+            // `GRU as TfjsGRU` imports the name before `as`.
             for (const name of names
               .split(',')
-              .map(n => n.trim())
+              .map(n => n.trim().split(/\s+as\s+/)[0])
               .filter(Boolean)) {
               assert(
                 new RegExp(
