@@ -168,7 +168,10 @@ export abstract class Conv1DBase extends layers.Layer {
   /** The convolution plus bias, in the layer's data format, with `pad` as the padding. */
   protected abstract convolveLinear(x: Tensor3D, pad: Padding): Tensor3D;
 
-  /** The op's options for one call with `pad` as the padding: the layer's settings and bias. */
+  /**
+   * The op's options for one call with `pad` as the padding: the layer's settings and bias.
+   * @internal
+   */
   protected opOptions(pad: Padding): Conv1dOptions {
     return {
       stride: this.strides,
