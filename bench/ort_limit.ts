@@ -5,18 +5,11 @@ import {execFileSync} from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import type {OrtPeerFactory} from './streaming_limit';
+import {limitFileName, OrtPeerFactory} from './streaming_limit';
 
 type Ort = typeof import('onnxruntime-web');
 
 const OUT = path.join('bench', 'out', 'limit');
-
-/** A file name for a model's name ("MatchboxNet (causal)" -> "matchboxnet_causal"). */
-export const limitFileName = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/\W+/g, '_')
-    .replace(/^_|_$/g, '');
 
 /** Exports the model with torch and opens it in onnxruntime-web; without torch, says why not. */
 export const ortLimitPeer: OrtPeerFactory = async (name, graph) => {
