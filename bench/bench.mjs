@@ -495,15 +495,17 @@ async function main() {
   // BENCH_SKIP=limit: the streaming-limit rows of the last run that had them are kept.
   const limitRows = limit.length > 0 ? limit : (before.limit ?? []);
   if (limit.length > 0) writeLimit(limit);
-  const md = withLimit(
-    markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
-      peersTable(peers) +
-      streamingTable(streaming) +
-      reach +
-      layers +
-      onnx,
-    limitRows
-  );
+  // The streaming-limit section right after the other streaming tables.
+  const md =
+    withLimit(
+      markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
+        peersTable(peers) +
+        streamingTable(streaming) +
+        reach,
+      limitRows
+    ) +
+    layers +
+    onnx;
   writeFileSync('bench/RESULTS.md', md);
   writeFileSync(
     'bench/results.json',
