@@ -56,9 +56,13 @@ export const ortLimitPeer: OrtPeerFactory = async name => {
   const response = await fetch(file);
   if (!response.ok) return {missing: `no ${file.slice(1)} (the Node half of the bench makes it)`};
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-  });
-  return {ort, session};
+  try {
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    return {ort, session};
+  } catch (e) {
+    return {missing: `onnxruntime-web refused ${file.slice(1)}: ${String(e).slice(0, 80)}`};
+  }
 };

@@ -22,13 +22,18 @@ export const ortLimitPeer: OrtPeerFactory = async (name, graph) => {
     });
   } catch (e) {
     const why = String((e as {stderr?: Buffer}).stderr ?? (e as Error).message).trim();
-    return {missing: `no ONNX file: /usr/bin/python3 with torch failed (${why.slice(-80)})`};
+    const last = why.split('\n').pop()!.slice(0, 100);
+    return {missing: `no ONNX file: /usr/bin/python3 with torch failed (${last})`};
   }
   const ort = require('onnxruntime-web') as Ort;
   ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(`${base}.onnx`, {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-  });
-  return {ort, session};
+  try {
+    const session = await ort.InferenceSession.create(`${base}.onnx`, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    return {ort, session};
+  } catch (e) {
+    return {missing: `onnxruntime-web refused ${base}.onnx: ${String(e).slice(0, 80)}`};
+  }
 };
