@@ -26,6 +26,8 @@ const MANY = 64;
 const PUSHES_A_SAMPLE = 10;
 /** Runs of each side before the timed rounds (JIT tiers, ORT's first runs). */
 const WARM_UP = 30;
+/** Measurements of the product's rate, of which the limit takes the best. */
+const RATE_TRIES = 5;
 /** Frames of the CRNN pushed one by one for the exactness column. */
 const CRNN_CHECK_FRAMES = 50;
 
@@ -336,7 +338,9 @@ async function benchModel(
 /** The table's rows at one place (the active backend): each model in turn. */
 export async function benchLimit(where: string, makePeer?: OrtPeerFactory): Promise<LimitRow[]> {
   const rows: LimitRow[] = [];
-  const rate = productMacRate();
+  // The best of a few measurements: on a shared core one can land on another process's slice.
+  const rates = Array.from({length: RATE_TRIES}, () => productMacRate());
+  const rate = rates.reduce((best, r) => (r.rate > best.rate ? r : best));
   for (const m of limitModels()) {
     const model = m.build();
     try {
