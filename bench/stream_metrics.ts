@@ -7,35 +7,46 @@ import {addProduct} from '../src/streaming/program/window_node';
 /** Channels of the measured product: the bench TCN's width. */
 const CHANNELS = 64;
 
+/** One run of the program's own product, and what it is: its multiply-adds and its engine. */
+export interface ProgramProduct {
+  run: () => void;
+  macs: number;
+  what: string;
+}
+
 /**
- * Multiply-adds per second of one core in the program's own product (64 x 64, 127 rows, in
- * cache): its wasm SIMD kernel where the runtime has it, else its JS loop.
+ * The program's own product on 127 rows of 64 x 64 (in cache): its wasm SIMD kernel where the
+ * runtime has it, else its JS loop.
  */
-export function productMacRate(): {rate: number; what: string} {
+export function programProduct(): ProgramProduct {
   const rows = 127;
   const w = new Float32Array(CHANNELS * CHANNELS).map((_, i) => Math.sin(i));
   const out = new Float32Array(rows * CHANNELS);
   const kernel = SimdKernel.create();
-  let run: () => void;
+  const macs = rows * CHANNELS * CHANNELS;
   if (kernel != null) {
     const product = new SimdRows(kernel, CHANNELS, CHANNELS);
     product.load(w);
     const {heap, at} = product.input(rows);
     heap.fill(0.5, at, at + rows * CHANNELS);
-    run = () => product.run(rows, null, out);
-  } else {
-    const v = new Float64Array(rows * CHANNELS).fill(0.5);
-    const acc = new Float64Array(CHANNELS);
-    run = () => {
-      for (let r = 0; r < rows; r++) addProduct(acc, v, r * CHANNELS, CHANNELS, w, 0, CHANNELS);
-    };
+    return {run: () => product.run(rows, null, out), macs, what: 'wasm SIMD'};
   }
+  const v = new Float64Array(rows * CHANNELS).fill(0.5);
+  const acc = new Float64Array(CHANNELS);
+  const run = () => {
+    for (let r = 0; r < rows; r++) addProduct(acc, v, r * CHANNELS, CHANNELS, w, 0, CHANNELS);
+  };
+  return {run, macs, what: 'JS'};
+}
+
+/** Multiply-adds per second of one core in the program's own product (`programProduct`). */
+export function productMacRate(): {rate: number; what: string} {
+  const {run, macs, what} = programProduct();
   for (let i = 0; i < 200; i++) run();
   const reps = 2000;
   const start = performance.now();
   for (let i = 0; i < reps; i++) run();
-  const rate = (reps * rows * CHANNELS * CHANNELS) / ((performance.now() - start) / 1000);
-  return {rate, what: kernel != null ? 'wasm SIMD' : 'JS'};
+  return {rate: (reps * macs) / ((performance.now() - start) / 1000), what};
 }
 
 /** The largest |a - b| over max(1, max|b|); NaN where one has NaN and the other not. */

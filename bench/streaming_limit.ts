@@ -10,7 +10,7 @@ import {matchboxnet} from '../spec/fixtures/matchboxnet';
 
 import {sideBySide} from './cases';
 import {benchTcn} from './streaming';
-import {productMacRate, relativeDiff} from './stream_metrics';
+import {programProduct, relativeDiff} from './stream_metrics';
 
 type Ort = typeof import('onnxruntime-web');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -20,14 +20,12 @@ const FRAME_RATE = 100;
 /** Streams in one push for the batched figure. */
 const MANY = 64;
 /**
- * Pushes a timed sample of ours runs: a one-frame push takes 20-100 us, and Chromium's clock
- * (cross-origin isolated) counts in steps of 5 us.
+ * Pushes (and products) a timed sample of ours runs: a one-frame push takes 20-100 us, and
+ * Chromium's clock (cross-origin isolated) counts in steps of 5 us.
  */
 const PUSHES_A_SAMPLE = 10;
 /** Runs of each side before the timed rounds (JIT tiers, ORT's first runs). */
 const WARM_UP = 30;
-/** Measurements of the product's rate, of which the limit takes the best. */
-const RATE_TRIES = 5;
 /** Frames of the CRNN pushed one by one for the exactness column. */
 const CRNN_CHECK_FRAMES = 50;
 
@@ -263,8 +261,7 @@ async function benchModel(
   where: string,
   m: LimitModel,
   model: tfl.LayersModel,
-  makePeer: OrtPeerFactory | undefined,
-  rate: {rate: number; what: string}
+  makePeer: OrtPeerFactory | undefined
 ): Promise<LimitRow> {
   const stream = createStream(model, {poolingWindow: m.poolingWindow});
   const many = createStream(model, {poolingWindow: m.poolingWindow, batchSize: MANY});
@@ -283,7 +280,12 @@ async function benchModel(
     many.pushArray(signal(MANY * channels, t));
   }
   const tensors = tf.memory().numTensors;
+  // The product times in the same rounds as the pushes: the limit sees the core they see.
+  const product = programProduct();
   const runs: Record<string, () => Promise<void>> = {
+    product: async () => {
+      for (let i = 0; i < PUSHES_A_SAMPLE; i++) product.run();
+    },
     ours: async () => {
       for (let i = 0; i < PUSHES_A_SAMPLE; i++) stream.pushArray(frame);
     },
@@ -308,7 +310,8 @@ async function benchModel(
   const oursUs = ((times.ours as number) * 1000) / PUSHES_A_SAMPLE;
   const ortUs = typeof times.ort === 'number' ? times.ort * 1000 : NaN;
   const macs = macsPerFrame(model);
-  const limitUs = (macs / rate.rate) * 1e6;
+  const rate = (product.macs * PUSHES_A_SAMPLE) / ((times.product as number) / 1000);
+  const limitUs = (macs / rate) * 1e6;
   return {
     where,
     model: m.name,
@@ -322,8 +325,8 @@ async function benchModel(
     ortOverOurs: ortUs / oursUs,
     ortTarget: m.ortTarget,
     macs,
-    productGmacPerS: rate.rate / 1e9,
-    productRateOf: rate.what,
+    productGmacPerS: rate / 1e9,
+    productRateOf: product.what,
     limitUs,
     oursOverLimit: oursUs / limitUs,
     limitTarget: m.limitTarget,
@@ -338,13 +341,10 @@ async function benchModel(
 /** The table's rows at one place (the active backend): each model in turn. */
 export async function benchLimit(where: string, makePeer?: OrtPeerFactory): Promise<LimitRow[]> {
   const rows: LimitRow[] = [];
-  // The best of a few measurements: on a shared core one can land on another process's slice.
-  const rates = Array.from({length: RATE_TRIES}, () => productMacRate());
-  const rate = rates.reduce((best, r) => (r.rate > best.rate ? r : best));
   for (const m of limitModels()) {
     const model = m.build();
     try {
-      rows.push(await benchModel(where, m, model, makePeer, rate));
+      rows.push(await benchModel(where, m, model, makePeer));
     } finally {
       model.dispose();
     }

@@ -53,8 +53,8 @@ export function limitMarkdown(rows) {
     `the state, fed back. Medians side by side (a Float32Array in, the values out; ours timed ` +
     `10 pushes a sample, as Chromium's clock counts in 5 us steps). The limit is ` +
     `the model's multiply-adds per output frame over the rate of the program's own product ` +
-    `(its wasm SIMD kernel on 127 rows of 64 x 64, in cache; the best of 5 measurements) in the ` +
-    `same run (one core). Batch 64: one push of a 64-stream batch, per stream. ` +
+    `(its wasm SIMD kernel on 127 rows of 64 x 64, in cache), timed in the same rounds as the ` +
+    `pushes (one core). Batch 64: one push of a 64-stream batch, per stream. ` +
     `Targets from the issue: >= 30x ORT for the TCN and MatchboxNet, >= 3x for the CRNN; within ` +
     `3x (TCN) and 5x of the limit. Shared machine: read the ratios.\n\n${table}\n`
   );
