@@ -24,8 +24,13 @@ const MANY = 64;
  * Chromium's clock (cross-origin isolated) counts in steps of 5 us.
  */
 const PUSHES_A_SAMPLE = 10;
-/** Runs of each side before the timed rounds (JIT tiers, ORT's first runs). */
+/**
+ * Runs of each side before the timed rounds, and the least time they take: in Node the first
+ * model's ORT runs took 6-26 ms a window for a while, then 1 ms (its wasm, some MB, waits for
+ * the optimizing compiler on a loaded machine).
+ */
 const WARM_UP = 30;
+const WARM_UP_MS = 1500;
 /** Frames of the CRNN pushed one by one for the exactness column. */
 const CRNN_CHECK_FRAMES = 50;
 
@@ -292,7 +297,10 @@ async function benchModel(
     ours64: async () => void many.pushArray(manyFrames),
     ...(perFrame ? {ort: async () => void (await perFrame(frame))} : {}),
   };
-  for (const run of Object.values(runs)) for (let i = 0; i < WARM_UP; i++) await run();
+  for (const run of Object.values(runs)) {
+    const start = performance.now();
+    for (let i = 0; i < WARM_UP || performance.now() - start < WARM_UP_MS; i++) await run();
+  }
   const times = await sideBySide(runs, 21);
   const kernels = await kernelsPerPush(stream, frame);
   const leaked = tf.memory().numTensors - tensors;
