@@ -5,8 +5,13 @@
 //   BENCH_SKIP=browser,torch npm run bench     skips parts (ops: the op tables, keeping the last ones)
 //   BENCH_ONLY=threads|webgpu npm run bench     reruns only the Chromium wasm rows with one thread a core, or webgpu's
 //   BENCH_ONLY=peers npm run bench              prints only the table against ONNX Runtime (writes nothing)
+//   BENCH_ONLY=limit npm run bench              only the streaming-limit table (bench/streaming_limit.ts:
+//                                               Node wasm and cpu, Chromium wasm one thread unless
+//                                               BENCH_SKIP=browser); writes bench/out/streaming-limit.*,
+//                                               its section of RESULTS.md and docs/performance.md
 //   BENCH_SKIP=layers,onnx                      skips the 1-D layers' rows (bench/layers.ts) or the ONNX
 //                                               import's (bench/onnx_import.ts)
+//   BENCH_SKIP=limit                            skips the streaming-limit rows (keeps the last ones)
 import {execFileSync, spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -15,6 +20,7 @@ import {chromium} from 'playwright-core';
 
 import {startServer} from '../scripts/serve.mjs';
 import chromiumFlags from '../scripts/chromium_flags.cjs';
+import {limitMarkdown, withLimitSection} from './streaming_limit_table.mjs';
 import {streamingMarkdown} from './streaming_table.mjs';
 
 const {WEBGPU} = chromiumFlags;
@@ -34,8 +40,8 @@ function exportOnnx() {
   }
 }
 
-async function nodeRows() {
-  exportOnnx();
+/** Bundles and runs bench/node.ts (BENCH_ONLY and BENCH_SKIP pass through the environment). */
+async function runNodeBench() {
   await build({
     entryPoints: ['bench/node.ts'],
     bundle: true,
@@ -50,15 +56,26 @@ async function nodeRows() {
       code === 0 ? done() : fail(new Error(`node bench exit ${code}`))
     )
   );
+}
+
+/** bench/node.ts's streaming-limit rows (bench/out/limit-node.json), or none if skipped. */
+function nodeLimitRows() {
+  const file = 'bench/out/limit-node.json';
+  return skip.includes('limit') || !existsSync(file) ? [] : JSON.parse(readFileSync(file, 'utf8'));
+}
+
+async function nodeRows() {
+  exportOnnx();
+  await runNodeBench();
   const peers = skip.includes('ops')
     ? []
     : JSON.parse(readFileSync('bench/out/peers-node.json', 'utf8'));
-  if (process.env.BENCH_ONLY === 'peers') return {rows: [], streaming: [], peers};
+  if (process.env.BENCH_ONLY === 'peers') return {rows: [], streaming: [], peers, limit: []};
   const streaming = JSON.parse(readFileSync('bench/out/node-streaming.json', 'utf8'));
   const opsRows = skip.includes('ops')
     ? []
     : JSON.parse(readFileSync('bench/out/node.json', 'utf8'));
-  return {rows: opsRows, streaming, peers};
+  return {rows: opsRows, streaming, peers, limit: nodeLimitRows()};
 }
 
 /** bench/streaming_reach.ts (Node wasm, cpu): MatchboxNet streamed with its delay, as markdown. */
@@ -97,13 +114,21 @@ async function browserRows(query) {
         rows: window.benchRows,
         streaming: window.benchStreaming,
         peers: window.benchPeers ?? [],
+        limit: window.benchLimit ?? [],
         error: window.benchError,
         log: window.benchLog ?? [],
       }));
       for (const line of state.log.slice(shown)) console.log(line);
       shown = state.log.length;
       if (state.error) throw new Error(state.error);
-      if (state.rows) return {rows: state.rows, streaming: state.streaming, peers: state.peers};
+      if (state.rows) {
+        return {
+          rows: state.rows,
+          streaming: state.streaming,
+          peers: state.peers,
+          limit: state.limit,
+        };
+      }
       await new Promise(r => setTimeout(r, 5000));
     }
     throw new Error('the browser bench did not finish in 40 minutes');
@@ -286,6 +311,48 @@ function streamingTable(streaming) {
   return streaming.length === 0 ? '' : streamingMarkdown(streaming);
 }
 
+const LIMIT_HEADING = 'Streaming at the arithmetic limit';
+
+/**
+ * The streaming-limit rows as bench/out/streaming-limit.json and .md, and as the section of
+ * docs/performance.md between its markers; returns the section's markdown.
+ */
+function writeLimit(rows) {
+  const body = limitMarkdown(rows);
+  writeFileSync('bench/out/streaming-limit.json', JSON.stringify(rows, null, 2));
+  writeFileSync('bench/out/streaming-limit.md', `## ${LIMIT_HEADING}\n\n${body}`);
+  const docs = 'docs/performance.md';
+  writeFileSync(docs, withLimitSection(readFileSync(docs, 'utf8'), body, `### ${LIMIT_HEADING}`));
+  return body;
+}
+
+/** `md` with the streaming-limit section of `rows` (none: `md` as it is). */
+const withLimit = (md, rows) =>
+  rows.length === 0 ? md : withLimitSection(md, limitMarkdown(rows), `## ${LIMIT_HEADING}`);
+
+/**
+ * BENCH_ONLY=limit: the streaming-limit rows alone (Node wasm and cpu, then Chromium wasm with
+ * one thread); they replace the last run's section of RESULTS.md and docs/performance.md.
+ */
+async function limitOnly(before) {
+  await runNodeBench();
+  const rows = nodeLimitRows();
+  if (!skip.includes('browser')) {
+    if (existsSync(CHROMIUM))
+      rows.push(...(await browserRows('backends=wasm&threads=1&only=limit')).limit);
+    else console.log(`No Chromium at ${CHROMIUM}: the Chromium wasm rows are skipped.`);
+  }
+  const body = writeLimit(rows);
+  const results = existsSync('bench/RESULTS.md') ? readFileSync('bench/RESULTS.md', 'utf8') : '';
+  writeFileSync('bench/RESULTS.md', withLimit(results, rows));
+  const today = new Date().toISOString().slice(0, 10);
+  writeFileSync(
+    'bench/results.json',
+    JSON.stringify({...before, limit: rows, limitDate: today}, null, 2)
+  );
+  console.log(`\n## ${LIMIT_HEADING}\n\n${body}`);
+}
+
 /** What an earlier run stored, for the parts this run skips. */
 function previous() {
   return existsSync('bench/results.json')
@@ -322,7 +389,7 @@ async function pageOnly(before, only) {
         threads ? 'Chromium wasm rows with one thread a core' : 'webgpu rows'
       } (${today})`
     ) + streamingTable(before.streaming ?? []);
-  writeFileSync('bench/RESULTS.md', md);
+  writeFileSync('bench/RESULTS.md', withLimit(md, before.limit ?? []));
   writeFileSync('bench/results.json', JSON.stringify({...before, rows}, null, 2));
   console.log('\n' + md);
 }
@@ -356,6 +423,7 @@ async function main() {
   const before = previous();
   if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY))
     return pageOnly(before, process.env.BENCH_ONLY);
+  if (process.env.BENCH_ONLY === 'limit') return limitOnly(before);
   if (process.env.BENCH_ONLY === 'peers') {
     // Only the ONNX Runtime table (Node, then Chromium wasm), printed; nothing is written.
     const node = await nodeRows();
@@ -367,21 +435,26 @@ async function main() {
   const rows = [];
   const streaming = [];
   const peers = [];
+  const limit = [];
   if (!skip.includes('node')) {
     const node = await nodeRows();
     rows.push(...node.rows);
     streaming.push(...node.streaming);
     peers.push(...node.peers);
+    limit.push(...node.limit);
   }
   if (!skip.includes('browser')) {
     // wasm with one thread beside the other backends, then wasm with one thread a core.
     if (existsSync(CHROMIUM)) {
       const page = await browserRows(
-        `backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}`
+        `backends=webgl,webgpu,wasm&threads=1${opsSkipped ? '&ops=no' : ''}${
+          skip.includes('limit') ? '&limit=no' : ''
+        }`
       );
       rows.push(...page.rows);
       streaming.push(...page.streaming);
       peers.push(...page.peers);
+      limit.push(...page.limit);
       // tfjs-wasm's default is half the cores (one, on 2 cores): ask for one a core.
       if (!opsSkipped)
         rows.push(
@@ -419,11 +492,18 @@ async function main() {
   const onnx = skip.includes('onnx')
     ? ''
     : await sectionBench('bench/onnx_import.ts', 'bench/out/onnx-import.md', 'ONNX import (Node)');
+  // BENCH_SKIP=limit: the streaming-limit rows of the last run that had them are kept.
+  const limitRows = limit.length > 0 ? limit : (before.limit ?? []);
+  if (limit.length > 0) writeLimit(limit);
+  // The streaming-limit section right after the other streaming tables.
   const md =
-    markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
-    peersTable(peers) +
-    streamingTable(streaming) +
-    reach +
+    withLimit(
+      markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
+        peersTable(peers) +
+        streamingTable(streaming) +
+        reach,
+      limitRows
+    ) +
     layers +
     onnx;
   writeFileSync('bench/RESULTS.md', md);
@@ -438,6 +518,8 @@ async function main() {
         opsDate: ops.date,
         streaming,
         streamingDate: today,
+        limit: limitRows,
+        limitDate: limit.length > 0 ? today : before.limitDate,
       },
       null,
       2

@@ -1,7 +1,7 @@
 // The browser half of `npm run bench`, bundled into a page that bench/bench.mjs opens in
 // headless Chromium: webgl, webgpu and wasm; `?threads=1` makes wasm run one thread (the page
 // is cross-origin isolated, so by default tfjs-wasm uses one thread a core). Leaves the rows in
-// `window.benchRows`.
+// `window.benchRows`; `?only=limit` runs only bench/streaming_limit.ts's rows (wasm).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -12,15 +12,17 @@ import {getThreadsCount, setThreadsCount, setWasmPaths} from '@tensorflow/tfjs-b
 import * as ort from 'onnxruntime-web';
 
 import {benchBackend, benchPeers, gemmPeak, OnnxFiles, Row} from './cases';
-import {ortWebPeers} from './ort_browser';
+import {ortLimitPeer, ortWebPeers} from './ort_browser';
 import {ortWebPeer} from './ort_peers';
 import {benchStreaming} from './streaming';
+import {benchLimit, LimitRow} from './streaming_limit';
 
 declare global {
   interface Window {
     benchRows?: Row[];
     benchStreaming?: Row[];
     benchPeers?: Row[];
+    benchLimit?: LimitRow[];
     benchError?: string;
     benchLog: string[];
   }
@@ -42,7 +44,9 @@ async function main() {
   window.benchLog = [];
   const rows: Row[] = [];
   const streaming: Row[] = [];
+  const limit: LimitRow[] = [];
   const params = new URLSearchParams(location.search);
+  const onlyLimit = params.get('only') === 'limit';
   const threads = params.get('threads');
   if (threads != null) {
     // tfjs-wasm caps its thread pool at half of navigator.hardwareConcurrency (its backend.cc:
@@ -63,6 +67,17 @@ async function main() {
       backend === 'wasm'
         ? `Chromium wasm, ${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}`
         : `Chromium ${backend}`;
+    // The streaming-limit rows on wasm with one thread, beside ORT-web with one thread.
+    if (
+      backend === 'wasm' &&
+      getThreadsCount() === 1 &&
+      (onlyLimit || (params.get('streaming') !== 'no' && params.get('limit') !== 'no'))
+    ) {
+      const rows = await benchLimit(where, ortLimitPeer);
+      rows.forEach(row => window.benchLog.push(JSON.stringify(row)));
+      limit.push(...rows);
+    }
+    if (onlyLimit) continue;
     if (params.get('streaming') !== 'no') {
       // ORT-web beside our wasm rows (the issue's Chromium-wasm target).
       const rows = await benchStreaming(where, 7, backend === 'wasm' ? ortWebPeers : undefined);
@@ -87,6 +102,7 @@ async function main() {
     }
   }
   window.benchStreaming = streaming;
+  window.benchLimit = limit;
   window.benchRows = rows;
 }
 main().catch(e => (window.benchError = String((e && e.stack) || e)));

@@ -17,8 +17,10 @@ import {
   Row,
 } from './cases';
 import {ortPeers} from './ort';
+import {ortLimitPeer} from './ort_limit';
 import {ortPeer, ortWebPeer} from './ort_peers';
 import {benchStreaming} from './streaming';
+import {benchLimit, LimitRow} from './streaming_limit';
 
 /** bench/out/onnx/<shape>.* from `bench/torch_ref.py --onnx` (bench.mjs runs it), or null. */
 async function onnxFiles(shape: string): Promise<OnnxFiles | null> {
@@ -48,9 +50,24 @@ function nodePeers(): Record<string, PeerFactory> {
   };
 }
 
+/** bench/streaming_limit.ts on wasm and cpu, written to bench/out/limit-node.json. */
+async function limitRows(): Promise<void> {
+  const rows: LimitRow[] = [];
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    const mine = await benchLimit(`Node ${backend}`, ortLimitPeer);
+    mine.forEach(row => console.log(JSON.stringify(row)));
+    rows.push(...mine);
+  }
+  fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
+  fs.writeFileSync(path.join('bench', 'out', 'limit-node.json'), JSON.stringify(rows, null, 2));
+}
+
 async function main() {
   setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
   const parts = (process.env.BENCH_SKIP ?? '').split(',');
+  // BENCH_ONLY=limit: only the streaming-limit table (bench/streaming_limit.ts).
+  if (process.env.BENCH_ONLY === 'limit') return limitRows();
   // BENCH_ONLY=peers: only our forward against ONNX Runtime's (quick to rerun).
   if (process.env.BENCH_ONLY === 'peers') {
     fs.mkdirSync(path.join('bench', 'out'), {recursive: true});
@@ -73,6 +90,7 @@ async function main() {
     path.join('bench', 'out', 'node-streaming.json'),
     JSON.stringify(streaming, null, 2)
   );
+  if (!parts.includes('limit')) await limitRows();
   if (parts.includes('ops')) return;
   const rows: Row[] = [];
   for (const backend of (process.env.BENCH_BACKENDS ?? 'wasm,cpu').split(',')) {

@@ -13,6 +13,7 @@ import {createStream} from '../src';
 import {matchboxnet} from '../spec/fixtures/matchboxnet';
 
 import {sideBySide} from './cases';
+import {relativeDiff} from './stream_metrics';
 
 /** Frames per second of MFCC features (a 10 ms hop). */
 const FRAME_RATE = 100;
@@ -32,17 +33,6 @@ interface ReachRow {
   /** The last output after flush against predict on the whole signal, relative. */
   flushVsPredict: number;
   leakedTensors: number;
-}
-
-/** The largest |a - b| over max(1, max|b|). */
-function relativeDiff(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 1;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return a.length === b.length ? worst / scale : Infinity;
 }
 
 async function benchForm(where: string, padding: 'same' | 'causal'): Promise<ReachRow> {
