@@ -17,7 +17,7 @@ import {floatTensor} from '../ops/tensors.js';
 import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
 import {buffersOf, StreamMemory} from './memory.js';
-import {EngineOptions, FastPath} from './program/fast_path.js';
+import {EngineOptions, FastPath} from './fast_path.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
 

@@ -1,3 +1,5 @@
+import type {ActivationSpec} from './description.js';
+
 // tfjs-layers' activations on typed arrays, each the formula tfjs computes (its
 // activations.js and the cpu kernels), NaN and infinities included.
 
@@ -119,3 +121,16 @@ export function cappedRelu(maxValue: number): ArrayActivation {
 export function thresholdedRelu(theta: number): ArrayActivation {
   return elementwise(v => (v > theta ? v : v * 0));
 }
+
+/** An activation as a program description spells it (see `ActivationSpec`), as in `arrayActivation`. */
+export function activationOf(spec: ActivationSpec): ArrayActivation | null | undefined {
+  if (spec == null || typeof spec !== 'object') return arrayActivation(spec);
+  const make = PARAMETRIZED[spec.name];
+  return make == null || typeof spec.value !== 'number' ? undefined : make(spec.value);
+}
+
+const PARAMETRIZED: Readonly<Record<string, (value: number) => ArrayActivation>> = {
+  leakyRelu,
+  cappedRelu,
+  thresholdedRelu,
+};
