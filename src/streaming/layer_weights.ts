@@ -43,6 +43,12 @@ export class LayerWeights implements WeightSource {
     return changed;
   }
 
+  /** A weight's shape, as its variable has it (empty when the layer has none of that name). */
+  shape(name: string): number[] {
+    const v = this.variables.find(w => shortName(w) === name);
+    return v == null ? [] : v.shape.map(d => d as number);
+  }
+
   /** A weight's values (after `refresh`), or null when the layer has none of that name. */
   get(name: string): Float32Array | null {
     return this.values.get(name) ?? null;

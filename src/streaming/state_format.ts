@@ -283,7 +283,8 @@ export function encodeStateArrays(
     version: STATE_VERSION,
     batchSize: layout.batchSize,
     input: {channels, timeAxis},
-    plan: layout.signature,
+    // A copy: the caller may change the state it gets.
+    plan: JSON.parse(JSON.stringify(layout.signature)),
     layers,
   };
 }
