@@ -12,6 +12,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import {gzipSync} from 'node:zlib';
 import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {build} from 'esbuild';
@@ -730,6 +731,37 @@ async function main() {
     const code = out.outputFiles[0].text;
     assert(code.includes('registerClass'), 'the layer registration was dropped by the bundler');
     assert(!code.includes('makeTensor('), 'tfjs-core was bundled in');
+  });
+
+  await check('runtime entry (loadStream) bundles with no tfjs module; size beside tfjs', async () => {
+    const bundle = async contents => {
+      const out = await build({
+        stdin: {contents, resolveDir: '.', loader: 'js'},
+        bundle: true,
+        write: false,
+        minify: true,
+        format: 'esm',
+        platform: 'browser',
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const code = out.outputFiles[0].contents;
+      return {inputs: Object.keys(out.metafile.inputs), min: code.length, gzip: gzipSync(code).length};
+    };
+    const runtime = await bundle("export {loadStream} from './dist/esm/runtime.js';");
+    const tfjs = runtime.inputs.filter(i => i.includes('@tensorflow'));
+    assert(tfjs.length === 0, `the runtime bundle holds ${tfjs.join(', ')}`);
+    assert(runtime.min < 100e3, `the runtime bundle is ${runtime.min} bytes`);
+    const full = await bundle(
+      "export * from '@tensorflow/tfjs-core'; export * from '@tensorflow/tfjs-layers';\n" +
+        "export * from '@tensorflow/tfjs-backend-wasm';"
+    );
+    const kb = n => `${(n / 1024).toFixed(1)} KB`;
+    console.log(
+      `       runtime ${kb(runtime.min)} minified, ${kb(runtime.gzip)} gzip; tfjs-core + ` +
+        `tfjs-layers + tfjs-backend-wasm ${kb(full.min)} minified, ${kb(full.gzip)} gzip ` +
+        '(and its .wasm binary)'
+    );
   });
 
   await check(
