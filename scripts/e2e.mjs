@@ -733,36 +733,43 @@ async function main() {
     assert(!code.includes('makeTensor('), 'tfjs-core was bundled in');
   });
 
-  await check('runtime entry (loadStream) bundles with no tfjs module; size beside tfjs', async () => {
-    const bundle = async contents => {
-      const out = await build({
-        stdin: {contents, resolveDir: '.', loader: 'js'},
-        bundle: true,
-        write: false,
-        minify: true,
-        format: 'esm',
-        platform: 'browser',
-        metafile: true,
-        logLevel: 'silent',
-      });
-      const code = out.outputFiles[0].contents;
-      return {inputs: Object.keys(out.metafile.inputs), min: code.length, gzip: gzipSync(code).length};
-    };
-    const runtime = await bundle("export {loadStream} from './dist/esm/runtime.js';");
-    const tfjs = runtime.inputs.filter(i => i.includes('@tensorflow'));
-    assert(tfjs.length === 0, `the runtime bundle holds ${tfjs.join(', ')}`);
-    assert(runtime.min < 100e3, `the runtime bundle is ${runtime.min} bytes`);
-    const full = await bundle(
-      "export * from '@tensorflow/tfjs-core'; export * from '@tensorflow/tfjs-layers';\n" +
-        "export * from '@tensorflow/tfjs-backend-wasm';"
-    );
-    const kb = n => `${(n / 1024).toFixed(1)} KB`;
-    console.log(
-      `       runtime ${kb(runtime.min)} minified, ${kb(runtime.gzip)} gzip; tfjs-core + ` +
-        `tfjs-layers + tfjs-backend-wasm ${kb(full.min)} minified, ${kb(full.gzip)} gzip ` +
-        '(and its .wasm binary)'
-    );
-  });
+  await check(
+    'runtime entry (loadStream) bundles with no tfjs module; size beside tfjs',
+    async () => {
+      const bundle = async contents => {
+        const out = await build({
+          stdin: {contents, resolveDir: '.', loader: 'js'},
+          bundle: true,
+          write: false,
+          minify: true,
+          format: 'esm',
+          platform: 'browser',
+          metafile: true,
+          logLevel: 'silent',
+        });
+        const code = out.outputFiles[0].contents;
+        return {
+          inputs: Object.keys(out.metafile.inputs),
+          min: code.length,
+          gzip: gzipSync(code).length,
+        };
+      };
+      const runtime = await bundle("export {loadStream} from './dist/esm/runtime.js';");
+      const tfjs = runtime.inputs.filter(i => i.includes('@tensorflow'));
+      assert(tfjs.length === 0, `the runtime bundle holds ${tfjs.join(', ')}`);
+      assert(runtime.min < 100e3, `the runtime bundle is ${runtime.min} bytes`);
+      const full = await bundle(
+        "export * from '@tensorflow/tfjs-core'; export * from '@tensorflow/tfjs-layers';\n" +
+          "export * from '@tensorflow/tfjs-backend-wasm';"
+      );
+      const kb = n => `${(n / 1024).toFixed(1)} KB`;
+      console.log(
+        `       runtime ${kb(runtime.min)} minified, ${kb(runtime.gzip)} gzip; tfjs-core + ` +
+          `tfjs-layers + tfjs-backend-wasm ${kb(full.min)} minified, ${kb(full.gzip)} gzip ` +
+          '(and its .wasm binary)'
+      );
+    }
+  );
 
   await check(
     'API docs build without warnings; every layer argument has a description and its default',

@@ -45,7 +45,8 @@ describe('stream runtime: Node files (writeStreamFiles, readStreamFiles)', () =>
     const x = Float32Array.from(randomArray(2 * 10 * 2, seededRandom(5)));
     const chunk = (from: number, n: number) => {
       const out = new Float32Array(2 * n * 2);
-      for (let b = 0; b < 2; b++) out.set(x.subarray((b * 10 + from) * 2, (b * 10 + from + n) * 2), b * n * 2);
+      for (let b = 0; b < 2; b++)
+        out.set(x.subarray((b * 10 + from) * 2, (b * 10 + from + n) * 2), b * n * 2);
       return out;
     };
     stream.pushArray(chunk(0, 4));
@@ -55,7 +56,11 @@ describe('stream runtime: Node files (writeStreamFiles, readStreamFiles)', () =>
     const read = await readStreamFiles(folder);
     const runtime = loadStream(read.description, read.weights, read.state);
     expect(liveTensors()).toBe(before);
-    for (const [from, n] of [[4, 1], [5, 3], [8, 2]]) {
+    for (const [from, n] of [
+      [4, 1],
+      [5, 3],
+      [8, 2],
+    ]) {
       const expected = stream.pushArray(chunk(from, n));
       const actual = runtime.pushArray(chunk(from, n));
       expect(Array.from(actual)).toEqual(Array.from(expected));

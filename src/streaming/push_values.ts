@@ -17,8 +17,8 @@ export function pushedFrames(
     if (tag !== 'Float32Array') {
       // A typed array of another kind is named by its kind, not its (long) contents.
       const kind = ArrayBuffer.isView(data)
-        ? `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values (Float32Array.from(data) ` +
-          `converts it)`
+        ? `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values ` +
+          `(Float32Array.from(data) converts it)`
         : describe(data);
       throw new ValueError(`${method}: data must be a Float32Array, but got ${kind}.`);
     }

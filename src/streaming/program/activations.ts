@@ -122,7 +122,7 @@ export function thresholdedRelu(theta: number): ArrayActivation {
   return elementwise(v => (v > theta ? v : v * 0));
 }
 
-/** An activation as a program description spells it (see `ActivationSpec`), as in `arrayActivation`. */
+/** An activation as a program description spells it (`ActivationSpec`), as `arrayActivation`. */
 export function activationOf(spec: ActivationSpec): ArrayActivation | null | undefined {
   if (spec == null || typeof spec !== 'object') return arrayActivation(spec);
   const make = PARAMETRIZED[spec.name];
