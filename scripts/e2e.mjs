@@ -97,6 +97,7 @@ async function liveCheck(page, button, screenshot, minFrames = 400) {
     (await page.getAttribute('body', 'data-state')) === 'live',
     `live ${button}: ${await page.textContent('#status')}`
   );
+  const status = await page.textContent('#status');
   // Probabilities arrived and were drawn; the latency line is up to date.
   await page.waitForFunction(() => document.body.dataset.liveLatency !== undefined, null, {
     timeout: 10000,
@@ -126,6 +127,7 @@ async function liveCheck(page, button, screenshot, minFrames = 400) {
   assert(samples >= 2 * minFrames * 0.9, `live ${button}: only ${samples} samples checked`);
   assert(diff <= 1e-3, `live ${button}: streamed outputs differ from the offline model by ${diff}`);
   return {
+    status,
     diff,
     samples,
     latency,
@@ -332,7 +334,8 @@ async function main() {
     await check(
       'demo page with no ?backend= under SwiftShader: picks wasm and says why; the default settings ' +
         'train to >= 70% with per-batch progress; IndexedDB save/reload identical; live generated waves and ' +
-        'the fake microphone (AudioWorklet -> Web Worker on wasm) stream exactly, with latency shown',
+        'the fake microphone (the exported stream run inside its AudioWorklet, wasm SIMD products) stream ' +
+        'exactly, with latency shown',
       async () => {
         const {page, errors, points, accuracy, status} = await trainedDemo(browser, url, '');
         const backend = await page.getAttribute('body', 'data-backend');
@@ -349,6 +352,10 @@ async function main() {
         await saveAndReload(page);
         const waves = await liveCheck(page, '#live-waves', 'build/demo-live-waves.png');
         const mic = await liveCheck(page, '#live-mic', 'build/demo-live-mic.png');
+        assert(
+          /in the AudioWorklet .*\(runtime, products in wasm SIMD\)/.test(mic.status),
+          `the microphone does not run in the worklet with SIMD: "${mic.status}"`
+        );
         await page.screenshot({path: 'build/demo-wasm.png', fullPage: true});
         assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
         console.log(`       ${status}\n       backend wasm: ${reason}`);
@@ -358,7 +365,7 @@ async function main() {
         console.log(
           `       live microphone (fake capture of ${fakeAudio}): ${mic.samples} samples checked, max |diff| ${mic.diff.toExponential(
             1
-          )}; ${mic.latency}`
+          )}; ${mic.latency}\n       ${mic.status}`
         );
         console.log(
           '       screenshots build/demo-wasm.png, build/demo-live-waves.png, build/demo-live-mic.png'
@@ -826,7 +833,8 @@ async function main() {
       const modules = project.children.map(m => m.name).sort();
       assert(
         modules.join() ===
-          'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node,tfjs-depth-separable-conv1d/onnx',
+          'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node,tfjs-depth-separable-conv1d/onnx,' +
+            'tfjs-depth-separable-conv1d/runtime',
         `modules are named ${modules}`
       );
       const main = project.children.find(m => m.name === 'tfjs-depth-separable-conv1d');

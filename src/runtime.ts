@@ -15,4 +15,19 @@ export type {
   WeightEntry,
 } from './runtime/format.js';
 export type {StreamState, BufferState, LayerState} from './streaming/state_format.js';
+export type {NodeSignature, SettingValue} from './streaming/signature.js';
+export type {FrameLayout} from './streaming/program/program.js';
+export type {
+  ActivationSpec,
+  Conv1dSettings,
+  DepthwiseSettings,
+  GlobalPoolingSettings,
+  LocalPoolingSettings,
+  MergeSettings,
+  NodeOp,
+  OpSettings,
+  RecurrentSettings,
+  SeparableSettings,
+  WindowSettings,
+} from './streaming/program/description.js';
 export {ValueError} from './errors.js';

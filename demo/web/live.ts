@@ -27,6 +27,8 @@ export interface LiveSource {
   readonly name: string;
   /** Where the pushes run, for the status line. */
   readonly runs: string;
+  /** What the host said it runs on, once ready (`host` only). */
+  ran?: string;
   start(worker: Worker): Promise<void>;
   /** Runs `exported` by the samples; resolves to the port its results come on. */
   host?(exported: ExportedStream): Promise<MessagePort>;
@@ -206,7 +208,7 @@ export class LiveSession {
       stream.dispose();
       const port = await source.host(exported);
       const session = new LiveSession(port, model, poolingWindow, source, onPush, onError);
-      await ready(port, 'the worklet');
+      source.ran = await ready(port, 'the worklet');
       port.onmessage = (e: MessageEvent<FromWorker>) => session.receive(e.data);
       return session;
     }

@@ -291,6 +291,7 @@ async function startLive(source: LiveSource): Promise<void> {
   $('live-source').textContent = source.name;
   status(
     `live: ${source.name}, ${CHUNK}-sample chunks, ${source.runs}` +
+      (source.ran ? ` (${source.ran})` : '') +
       (opts.slowMs > 0 ? ` (each push slowed by ${opts.slowMs} ms: ?slow=)` : ''),
     'live'
   );

@@ -66,7 +66,8 @@ class StreamClassifier extends AudioWorkletProcessor {
     this.classes = o.description.output.channels;
     try {
       this.stream = loadStream(o.description, o.weights);
-      this.port.postMessage({type: 'ready', backend: 'runtime'});
+      const products = this.stream.simd ? 'wasm SIMD' : 'JS loops';
+      this.port.postMessage({type: 'ready', backend: `runtime, products in ${products}`});
     } catch (e) {
       this.port.postMessage({type: 'error', message: String((e as Error)?.message ?? e)});
     }

@@ -55,6 +55,8 @@ describe('stream runtime: Node files (writeStreamFiles, readStreamFiles)', () =>
     expect(fs.readdirSync(folder).sort()).toEqual(['stream.json', 'stream.weights.bin']);
     const read = await readStreamFiles(folder);
     const runtime = loadStream(read.description, read.weights, read.state);
+    // Node 20 has WebAssembly SIMD: the runtime's products run there, as the stream's do.
+    expect(runtime.simd).toBeTrue();
     expect(liveTensors()).toBe(before);
     for (const [from, n] of [
       [4, 1],

@@ -21,6 +21,11 @@ export class ProgramStream {
   readonly batchSize: number;
   /** Input frames by which the outputs lag the input (there is no `flush`: see `loadStream`). */
   readonly delay: number;
+  /**
+   * Whether the products run in wasm SIMD, as a stream's do; false where the runtime has no
+   * WebAssembly SIMD (the same sums then run in JS loops).
+   */
+  readonly simd: boolean;
   private readonly input: {channels: number};
 
   /** @internal Use `loadStream`. */
@@ -31,6 +36,7 @@ export class ProgramStream {
   ) {
     this.batchSize = description.batchSize;
     this.delay = description.delay;
+    this.simd = program.simd;
     this.input = description.input;
   }
 

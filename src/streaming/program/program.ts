@@ -46,7 +46,9 @@ export class Program {
 
   private constructor(
     private readonly layout: ProgramLayout,
-    private readonly nodes: ProgramNode[]
+    private readonly nodes: ProgramNode[],
+    /** Whether its products run in wasm SIMD (else JS loops: no WebAssembly, or no SIMD). */
+    readonly simd: boolean
   ) {
     this.batch = layout.batch;
     this.outputs = nodes.map(() => ({data: new Float32Array(0), n: 0}));
@@ -75,7 +77,7 @@ export class Program {
       if (built == null) return null;
       nodes.push(built);
     }
-    return new Program(layout, nodes);
+    return new Program(layout, nodes, simd != null);
   }
 
   /** The output's layout and channels. */
