@@ -380,6 +380,16 @@ describe('stream runtime: damaged or hostile descriptions', () => {
     ['wrong version', d => ((d as {version: number}).version = 9), /version 9/],
     ['unknown op', d => ((d.nodes[0] as {op: string}).op = 'fft'), /node 0 '.*': unknown op 'fft'/],
     [
+      'an activation named like an object property',
+      d => ((d.nodes[1].settings as {activation: string}).activation = 'constructor'),
+      /node 1 '.*': unknown activation/,
+    ],
+    [
+      'an op named like an object property',
+      d => ((d.nodes[0] as {op: string}).op = 'constructor'),
+      /node 0 '.*': unknown op 'constructor'/,
+    ],
+    [
       'NaN setting',
       d => ((d.nodes[0].settings as {kernelSize: number}).kernelSize = NaN),
       /node 0 '.*': settings.kernelSize/,

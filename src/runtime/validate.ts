@@ -2,7 +2,7 @@
 // from a file may be damaged or hostile, and its numbers size the buffers the runtime makes.
 import {describe, ValueError} from '../errors.js';
 import {unknownActivation} from '../streaming/program/build.js';
-import {NodeSpec, nodeWeights} from '../streaming/program/description.js';
+import {NODE_OPS, NodeSpec, nodeWeights} from '../streaming/program/description.js';
 import {FrameLayout, ProgramLayout} from '../streaming/program/program.js';
 import {StateLayout} from '../streaming/state_format.js';
 
@@ -57,6 +57,11 @@ const NUMBERS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   globalPooling: {window: 1},
 };
 
+/** A table's own entry for `key`, else an empty one. */
+function own<T>(table: Readonly<Record<string, Readonly<Record<string, T>>>>, key: string) {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : {};
+}
+
 /** The choices of each operation's string settings. */
 const CHOICES: Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>> = {
   localPooling: {pool: ['max', 'average']},
@@ -70,10 +75,10 @@ function checkSettings(node: ExportedNode, where: string): void {
   const settings = node.settings as unknown;
   if (!isObject(settings))
     throw bad(`${where}: settings must be an object, not ${describe(settings)}.`);
-  for (const [key, least] of Object.entries(NUMBERS[node.op] ?? {})) {
+  for (const [key, least] of Object.entries(own(NUMBERS, node.op))) {
     integer(settings[key], `${where}: settings.${key}`, least, MAX_FRAMES);
   }
-  for (const [key, choices] of Object.entries(CHOICES[node.op] ?? {})) {
+  for (const [key, choices] of Object.entries(own(CHOICES, node.op))) {
     if (!choices.includes(settings[key])) {
       throw bad(
         `${where}: settings.${key} must be one of ${describe(choices)}, ` +
@@ -81,12 +86,10 @@ function checkSettings(node: ExportedNode, where: string): void {
       );
     }
   }
-  for (const key of ['epsilon']) {
-    if (key in settings || node.op === 'batchNorm' || node.op === 'layerNorm') {
-      const e = settings[key];
-      if (typeof e !== 'number' || !(e >= 0 && e < 1)) {
-        throw bad(`${where}: settings.epsilon must be a number in [0, 1), not ${describe(e)}.`);
-      }
+  if (node.op === 'batchNorm' || node.op === 'layerNorm') {
+    const e = settings.epsilon;
+    if (typeof e !== 'number' || !(e >= 0 && e < 1)) {
+      throw bad(`${where}: settings.epsilon must be a number in [0, 1), not ${describe(e)}.`);
     }
   }
   if ('window' in settings && node.op !== 'globalPooling') {
@@ -204,13 +207,8 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
     const where = `node ${i}${named ? ` '${node.name}'` : ''}`;
     if (!isObject(node) || typeof node.name !== 'string')
       throw bad(`${where} must be an object with a name.`);
-    if (
-      !(
-        node.op in NUMBERS ||
-        node.op in CHOICES ||
-        ['dense', 'activation', 'batchNorm', 'layerNorm', 'identity'].includes(node.op)
-      )
-    ) {
+    // Not `in` a table: 'constructor' is in every object.
+    if (!NODE_OPS.includes(node.op)) {
       throw bad(`${where}: unknown op ${describe(node.op)}.`);
     }
     checkSettings(node, where);

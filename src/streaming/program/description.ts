@@ -88,6 +88,22 @@ export interface OpSettings {
 /** A node operation's name. */
 export type NodeOp = keyof OpSettings;
 
+/** Every node operation, for checks of a description from elsewhere. */
+export const NODE_OPS: readonly NodeOp[] = [
+  'separableConv',
+  'conv1d',
+  'depthwiseConv',
+  'localPooling',
+  'dense',
+  'activation',
+  'batchNorm',
+  'layerNorm',
+  'identity',
+  'recurrent',
+  'globalPooling',
+  'merge',
+];
+
 /** What one node of the program computes, as its kind describes it. */
 export type NodeSpec = {[Op in NodeOp]: {op: Op; settings: OpSettings[Op]}}[NodeOp];
 
