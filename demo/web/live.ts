@@ -123,7 +123,7 @@ export function workletMicrophoneSource(rate = 1500, gain = 4): LiveSource {
   let media: MediaStream | undefined;
   return {
     name: 'microphone',
-    runs: 'the exported stream in the AudioWorklet (runtime, no tfjs)',
+    runs: 'the exported stream in the AudioWorklet',
     async start() {
       throw new Error('the worklet microphone runs the stream itself: use host()');
     },

@@ -67,7 +67,10 @@ class StreamClassifier extends AudioWorkletProcessor {
     try {
       this.stream = loadStream(o.description, o.weights);
       const products = this.stream.simd ? 'wasm SIMD' : 'JS loops';
-      this.port.postMessage({type: 'ready', backend: `runtime, products in ${products}`});
+      this.port.postMessage({
+        type: 'ready',
+        backend: `runtime without tfjs, products in ${products}`,
+      });
     } catch (e) {
       this.port.postMessage({type: 'error', message: String((e as Error)?.message ?? e)});
     }
