@@ -3,6 +3,9 @@
 // the page's single tfjs) and exposes the package's exports as `tfjsDepthSeparableConv1d`.
 // Then dist/tfjs-depth-separable-conv1d-onnx.min.js: the same exports plus loadOnnxModel (and
 // protobufjs, which it parses with), on the same global, to load instead of the first.
+// And dist/tfjs-depth-separable-conv1d-runtime.min.js: the stream runtime alone (loadStream),
+// which needs no tfjs, as the global `tfjsDepthSeparableConv1dRuntime`; the build fails if any
+// tfjs module reaches it.
 import {build} from 'esbuild';
 
 const globalTf = {
@@ -49,4 +52,21 @@ await build({
   // package.json's sideEffects names dist/ files; from src/ the core's registrations must stay.
   ignoreAnnotations: true,
   outfile: 'dist/tfjs-depth-separable-conv1d-onnx.min.js',
+});
+
+const noTfjs = {
+  name: 'no-tfjs',
+  setup(b) {
+    b.onResolve({filter: /^@tensorflow\//}, args => ({
+      errors: [{text: `the runtime must not import ${args.path} (from ${args.importer})`}],
+    }));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: ['src/runtime.ts'],
+  globalName: 'tfjsDepthSeparableConv1dRuntime',
+  plugins: [noTfjs],
+  outfile: 'dist/tfjs-depth-separable-conv1d-runtime.min.js',
 });

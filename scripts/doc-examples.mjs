@@ -7,7 +7,7 @@ import {execFileSync, spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {build} from 'esbuild';
 
-const PACKAGE_IMPORT = /from 'tfjs-depth-separable-conv1d(\/node)?'/;
+const PACKAGE_IMPORT = /from 'tfjs-depth-separable-conv1d(\/node|\/runtime)?'/;
 
 /** The fenced code blocks of a Markdown text, in order: `[{lang, code}]`. */
 export function codeBlocks(markdown) {

@@ -12,6 +12,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import {gzipSync} from 'node:zlib';
 import {createRequire} from 'node:module';
 import {chromium} from 'playwright-core';
 import {build} from 'esbuild';
@@ -96,6 +97,7 @@ async function liveCheck(page, button, screenshot, minFrames = 400) {
     (await page.getAttribute('body', 'data-state')) === 'live',
     `live ${button}: ${await page.textContent('#status')}`
   );
+  const status = await page.textContent('#status');
   // Probabilities arrived and were drawn; the latency line is up to date.
   await page.waitForFunction(() => document.body.dataset.liveLatency !== undefined, null, {
     timeout: 10000,
@@ -125,6 +127,7 @@ async function liveCheck(page, button, screenshot, minFrames = 400) {
   assert(samples >= 2 * minFrames * 0.9, `live ${button}: only ${samples} samples checked`);
   assert(diff <= 1e-3, `live ${button}: streamed outputs differ from the offline model by ${diff}`);
   return {
+    status,
     diff,
     samples,
     latency,
@@ -331,7 +334,8 @@ async function main() {
     await check(
       'demo page with no ?backend= under SwiftShader: picks wasm and says why; the default settings ' +
         'train to >= 70% with per-batch progress; IndexedDB save/reload identical; live generated waves and ' +
-        'the fake microphone (AudioWorklet -> Web Worker on wasm) stream exactly, with latency shown',
+        'the fake microphone (the exported stream run inside its AudioWorklet, wasm SIMD products) stream ' +
+        'exactly, with latency shown',
       async () => {
         const {page, errors, points, accuracy, status} = await trainedDemo(browser, url, '');
         const backend = await page.getAttribute('body', 'data-backend');
@@ -348,6 +352,10 @@ async function main() {
         await saveAndReload(page);
         const waves = await liveCheck(page, '#live-waves', 'build/demo-live-waves.png');
         const mic = await liveCheck(page, '#live-mic', 'build/demo-live-mic.png');
+        assert(
+          /in the AudioWorklet \(runtime without tfjs, products in wasm SIMD\)/.test(mic.status),
+          `the microphone does not run in the worklet with SIMD: "${mic.status}"`
+        );
         await page.screenshot({path: 'build/demo-wasm.png', fullPage: true});
         assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
         console.log(`       ${status}\n       backend wasm: ${reason}`);
@@ -357,7 +365,7 @@ async function main() {
         console.log(
           `       live microphone (fake capture of ${fakeAudio}): ${mic.samples} samples checked, max |diff| ${mic.diff.toExponential(
             1
-          )}; ${mic.latency}`
+          )}; ${mic.latency}\n       ${mic.status}`
         );
         console.log(
           '       screenshots build/demo-wasm.png, build/demo-live-waves.png, build/demo-live-mic.png'
@@ -733,6 +741,44 @@ async function main() {
   });
 
   await check(
+    'runtime entry (loadStream) bundles with no tfjs module; size beside tfjs',
+    async () => {
+      const bundle = async contents => {
+        const out = await build({
+          stdin: {contents, resolveDir: '.', loader: 'js'},
+          bundle: true,
+          write: false,
+          minify: true,
+          format: 'esm',
+          platform: 'browser',
+          metafile: true,
+          logLevel: 'silent',
+        });
+        const code = out.outputFiles[0].contents;
+        return {
+          inputs: Object.keys(out.metafile.inputs),
+          min: code.length,
+          gzip: gzipSync(code).length,
+        };
+      };
+      const runtime = await bundle("export {loadStream} from './dist/esm/runtime.js';");
+      const tfjs = runtime.inputs.filter(i => i.includes('@tensorflow'));
+      assert(tfjs.length === 0, `the runtime bundle holds ${tfjs.join(', ')}`);
+      assert(runtime.min < 100e3, `the runtime bundle is ${runtime.min} bytes`);
+      const full = await bundle(
+        "export * from '@tensorflow/tfjs-core'; export * from '@tensorflow/tfjs-layers';\n" +
+          "export * from '@tensorflow/tfjs-backend-wasm';"
+      );
+      const kb = n => `${(n / 1024).toFixed(1)} KB`;
+      console.log(
+        `       runtime ${kb(runtime.min)} minified, ${kb(runtime.gzip)} gzip; tfjs-core + ` +
+          `tfjs-layers + tfjs-backend-wasm ${kb(full.min)} minified, ${kb(full.gzip)} gzip ` +
+          '(and its .wasm binary)'
+      );
+    }
+  );
+
+  await check(
     'API docs build without warnings; every layer argument has a description and its default',
     async () => {
       const run = spawnSync(
@@ -787,7 +833,8 @@ async function main() {
       const modules = project.children.map(m => m.name).sort();
       assert(
         modules.join() ===
-          'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node,tfjs-depth-separable-conv1d/onnx',
+          'tfjs-depth-separable-conv1d,tfjs-depth-separable-conv1d/node,tfjs-depth-separable-conv1d/onnx,' +
+            'tfjs-depth-separable-conv1d/runtime',
         `modules are named ${modules}`
       );
       const main = project.children.find(m => m.name === 'tfjs-depth-separable-conv1d');

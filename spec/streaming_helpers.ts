@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {Stream, StreamOptions} from '../src';
-import {EngineOptions, WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/program/fast_path';
+import {EngineOptions, WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/fast_path';
 import {openStream} from '../src/streaming/stream';
 
 import {expectThrowsMatching, liveTensors, onGpuBackend, takeAsync} from './helpers';

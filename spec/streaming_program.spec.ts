@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {DepthSeparableConv1d, depthSeparableConv1d, Stream} from '../src';
 import {createStream, setProgramEnabled} from './streaming_helpers';
-import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/program/fast_path';
+import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/fast_path';
 
 import {
   expectThrowsMatching,

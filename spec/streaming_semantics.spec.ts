@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {createStream, depthSeparableConv1d, Stream} from '../src';
-import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/program/fast_path';
+import {WASM_PROGRAM_MAX_FRAMES} from '../src/streaming/fast_path';
 
 import {liveTensors, mismatch, onGpuBackend} from './helpers';
 import {randomArray, seededRandom} from './reference';

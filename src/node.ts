@@ -7,3 +7,4 @@
  * @module tfjs-depth-separable-conv1d/node
  */
 export {fileSystem} from './node/file_system.js';
+export {readStreamFiles, writeStreamFiles} from './node/stream_files.js';

@@ -1,10 +1,16 @@
-// The web demo's live mode, the page's side: the trained (causal) model goes to a Web Worker
-// (live_worker.ts) that streams it on wasm; samples come from generated waves or from the
-// microphone through an AudioWorklet (mic_worklet.js) that posts straight to the worker. The
-// page draws what comes back, and keeps the first CHECK_SAMPLES samples pushed and their
-// outputs to check the stream against the offline model.
+// The web demo's live mode, the page's side. Generated waves go to a Web Worker
+// (live_worker.ts) that streams the trained (causal) model on wasm. The microphone's samples
+// are classified inside its AudioWorklet (stream_worklet.ts): the page exports its stream and
+// the worklet runs it with the package's runtime, no tfjs and no thread hop; with ?slow= (a
+// push slower than the audio callback may take) they go through the worklet mic_worklet.js to
+// the worker instead, which batches and drops when behind. The page draws what comes back, and
+// keeps the first CHECK_SAMPLES samples pushed and their outputs to check the stream against
+// the offline model.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+
+import {createStream} from '../../src';
+import type {ExportedStream} from '../../src/runtime';
 
 import {windowedPredict} from '../models';
 import {CLASSES, rng, wave} from '../waves';
@@ -13,10 +19,19 @@ import {CHUNK, FromWorker, now, PushResult, ToWorker} from './live_protocol';
 /** Samples (and their outputs) kept for the check against the offline model. */
 export const CHECK_SAMPLES = 4096;
 
-/** Where live samples come from; each sends them to the worker itself. */
+/**
+ * Where live samples come from; each sends them to the worker itself, or (`host`) runs the
+ * exported stream where they arise and gives the port its results come on.
+ */
 export interface LiveSource {
   readonly name: string;
+  /** Where the pushes run, for the status line. */
+  readonly runs: string;
+  /** What the host said it runs on, once ready (`host` only). */
+  ran?: string;
   start(worker: Worker): Promise<void>;
+  /** Runs `exported` by the samples; resolves to the port its results come on. */
+  host?(exported: ExportedStream): Promise<MessagePort>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +50,7 @@ export function wavesSource(width: number): LiveSource {
   let at = 0;
   return {
     name: 'generated waves',
+    runs: 'createStream in a Web Worker on wasm',
     async start(worker) {
       timer = setInterval(() => {
         if (at >= current.length) {
@@ -66,11 +82,9 @@ export function microphoneSource(rate = 1500, gain = 4): LiveSource {
   let media: MediaStream | undefined;
   return {
     name: 'microphone',
+    runs: 'createStream in a Web Worker on wasm',
     async start(worker) {
-      // The raw signal: echo cancellation, noise suppression and gain control reshape a wave.
-      media = await navigator.mediaDevices.getUserMedia({
-        audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
-      });
+      media = await rawMicrophone();
       context = new AudioContext();
       await context.audioWorklet.addModule(new URL('mic_worklet.js', location.href).href);
       const node = new AudioWorkletNode(context, 'mic-decimator', {
@@ -94,6 +108,48 @@ export function microphoneSource(rate = 1500, gain = 4): LiveSource {
   };
 }
 
+/** The raw microphone: echo cancellation, noise suppression and gain control reshape a wave. */
+const rawMicrophone = () =>
+  navigator.mediaDevices.getUserMedia({
+    audio: {echoCancellation: false, noiseSuppression: false, autoGainControl: false},
+  });
+
+/**
+ * The microphone classified inside its AudioWorklet (stream_worklet.ts): the exported stream
+ * runs in the audio callback with the package's runtime, `rate` samples/s scaled by `gain`.
+ */
+export function workletMicrophoneSource(rate = 1500, gain = 4): LiveSource {
+  let context: AudioContext | undefined;
+  let media: MediaStream | undefined;
+  return {
+    name: 'microphone',
+    runs: 'the exported stream in the AudioWorklet',
+    async start() {
+      throw new Error('the worklet microphone runs the stream itself: use host()');
+    },
+    async host(exported) {
+      media = await rawMicrophone();
+      context = new AudioContext();
+      await context.audioWorklet.addModule(new URL('dist/stream_worklet.js', location.href).href);
+      const {description, weights} = exported;
+      const node = new AudioWorkletNode(context, 'stream-classifier', {
+        processorOptions: {rate, gain, chunk: CHUNK, description, weights},
+      });
+      const mute = context.createGain();
+      mute.gain.value = 0;
+      context.createMediaStreamSource(media).connect(node);
+      node.connect(mute);
+      mute.connect(context.destination);
+      await context.resume();
+      return node.port;
+    },
+    async stop() {
+      media?.getTracks().forEach(t => t.stop());
+      await context?.close();
+    },
+  };
+}
+
 /** The model as artifacts in memory, to send to the worker. */
 async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
   let saved: tf.io.ModelArtifacts | undefined;
@@ -106,7 +162,17 @@ async function artifactsOf(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts
   return saved!;
 }
 
-/** One live run: the worker streaming `model` on what `source` sends. */
+/** Resolves to the backend `channel` says it runs on when ready; rejects on its error. */
+function ready(channel: Worker | MessagePort, what: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    channel.onmessage = (e: MessageEvent<FromWorker>) => {
+      if (e.data.type === 'ready') resolve(e.data.backend);
+      else if (e.data.type === 'error') reject(new Error(`${what}: ${e.data.message}`));
+    };
+  });
+}
+
+/** One live run: the worker (or the microphone's worklet) streaming `model`. */
 export class LiveSession {
   /** The first samples pushed and the outputs they gave, for `check`. */
   private readonly samples: number[] = [];
@@ -118,7 +184,7 @@ export class LiveSession {
   readonly pushTimes: number[] = [];
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly channel: Worker | MessagePort,
     private readonly model: tfl.LayersModel,
     private readonly poolingWindow: number,
     readonly source: LiveSource,
@@ -136,15 +202,20 @@ export class LiveSession {
     onPush: (session: LiveSession, result: PushResult) => void,
     onError: (message: string) => void
   ): Promise<LiveSession> {
+    if (source.host != null) {
+      const stream = createStream(model, {poolingWindow});
+      const exported = stream.export();
+      stream.dispose();
+      const port = await source.host(exported);
+      const session = new LiveSession(port, model, poolingWindow, source, onPush, onError);
+      source.ran = await ready(port, 'the worklet');
+      port.onmessage = (e: MessageEvent<FromWorker>) => session.receive(e.data);
+      return session;
+    }
     const session = new LiveSession(worker, model, poolingWindow, source, onPush, onError);
-    const ready = new Promise<string>((resolve, reject) => {
-      worker.onmessage = (e: MessageEvent<FromWorker>) => {
-        if (e.data.type === 'ready') resolve(e.data.backend);
-        else if (e.data.type === 'error') reject(new Error(`live worker: ${e.data.message}`));
-      };
-    });
+    const started = ready(worker, 'live worker');
     send(worker, {type: 'start', artifacts: await artifactsOf(model), poolingWindow, slowMs});
-    const backend = await ready;
+    const backend = await started;
     if (backend !== 'wasm') throw new Error(`the live worker runs on ${backend}, not wasm`);
     worker.onmessage = (e: MessageEvent<FromWorker>) => session.receive(e.data);
     await source.start(worker);
@@ -172,12 +243,14 @@ export class LiveSession {
     }
   }
 
-  /** Stops the source, waits for the worker's last push. */
+  /** Stops the source, waits for the last push (the worker's, or the worklet's). */
   async stop(): Promise<void> {
-    await this.source.stop();
+    const hosted = this.source.host != null;
+    if (!hosted) await this.source.stop();
     const done = new Promise<void>(resolve => (this.stopped = resolve));
-    send(this.worker, {type: 'stop'});
+    this.channel.postMessage({type: 'stop'} satisfies ToWorker);
     await done;
+    if (hosted) await this.source.stop();
   }
 
   /** Samples kept for the check. */

@@ -1,6 +1,7 @@
 // The browser demo: trains the wave classifier with a live chart, saves to and reloads from
 // IndexedDB, predicts picked or drawn waves, and classifies a live signal (generated waves, or
-// the microphone through an AudioWorklet) as it arrives, through createStream in a Web Worker.
+// the microphone) as it arrives: waves through createStream in a Web Worker, the microphone
+// inside its AudioWorklet with the exported stream (the package's runtime, no tfjs).
 // The backend: webgpu or webgl on a hardware GPU, else wasm (backend.ts says why).
 // URL parameters: ?train=2000&test=400&epochs=8&autostart=1&backend=webgl&slow=0
 //   slow: milliseconds added to each live push, to see the page batch and drop when behind.
@@ -15,7 +16,14 @@ import {createStream} from '../../src';
 import {accuracy, convnet, SUMMARY_COLUMNS, trainSeeded} from '../models';
 import {CLASSES, makeDataset, rng, wave} from '../waves';
 import {chooseBackend} from './backend';
-import {CHECK_SAMPLES, LiveSession, LiveSource, microphoneSource, wavesSource} from './live';
+import {
+  CHECK_SAMPLES,
+  LiveSession,
+  LiveSource,
+  microphoneSource,
+  wavesSource,
+  workletMicrophoneSource,
+} from './live';
 import {CHUNK, MAX_QUEUE, now, PushResult} from './live_protocol';
 import {COLORS, LiveView} from './live_view';
 
@@ -262,7 +270,7 @@ async function startLive(source: LiveSource): Promise<void> {
   const probe = createStream(model!, {poolingWindow: POOLING_WINDOW});
   const view = new LiveView($<HTMLCanvasElement>('live'), STRIDE, probe.receptiveField, opts.width);
   probe.dispose();
-  status(`live: loading the model into the worker (wasm)…`, 'live-starting');
+  status(`live: starting ${source.runs}…`, 'live-starting');
   let session: LiveSession;
   try {
     session = await LiveSession.open(
@@ -282,7 +290,8 @@ async function startLive(source: LiveSource): Promise<void> {
   $<HTMLButtonElement>('live-stop').disabled = false;
   $('live-source').textContent = source.name;
   status(
-    `live: ${source.name}, ${CHUNK}-sample chunks, createStream in a Web Worker on wasm` +
+    `live: ${source.name}, ${CHUNK}-sample chunks, ${source.runs}` +
+      (source.ran ? ` (${source.ran})` : '') +
       (opts.slowMs > 0 ? ` (each push slowed by ${opts.slowMs} ms: ?slow=)` : ''),
     'live'
   );
@@ -352,7 +361,10 @@ async function main(): Promise<void> {
   $('reload').onclick = () => reload().catch(failed);
   $('predict').onclick = () => predict();
   $('live-waves').onclick = () => startLive(wavesSource(opts.width)).catch(failed);
-  $('live-mic').onclick = () => startLive(microphoneSource()).catch(failed);
+  // A push slowed by ?slow= would stall the audio callback: the worker takes those, batching and
+  // dropping when behind; otherwise the stream runs in the microphone's worklet.
+  $('live-mic').onclick = () =>
+    startLive(opts.slowMs > 0 ? microphoneSource() : workletMicrophoneSource()).catch(failed);
   $('live-stop').onclick = () => stopLive().catch(failed);
   status('ready: press Train', 'ready');
   if (params.get('autostart') === '1') await train().catch(failed);

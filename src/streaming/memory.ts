@@ -1,7 +1,7 @@
 import {keep, Tensor} from '@tensorflow/tfjs-core';
 
 import {Plan} from './plan.js';
-import {FastPath} from './program/fast_path.js';
+import {FastPath} from './fast_path.js';
 import {StepState} from './steps.js';
 
 /**

@@ -17,7 +17,11 @@ import {floatTensor} from '../ops/tensors.js';
 import {checkStreamBuffers} from './budget.js';
 import {compile, Plan} from './plan.js';
 import {buffersOf, StreamMemory} from './memory.js';
-import {EngineOptions, FastPath} from './program/fast_path.js';
+import {EngineOptions, FastPath} from './fast_path.js';
+import {ExportedStream} from '../runtime/format.js';
+
+import {exportProgram} from './export.js';
+import {pushedFrames} from './push_values.js';
 import {decodeState, encodeState, StreamState} from './state.js';
 import {StepState} from './steps.js';
 
@@ -224,29 +228,9 @@ export class Stream {
   pushArray(data: Float32Array, frames?: number): Float32Array {
     this.checkOpen('pushArray');
     const {timeAxis, channels} = this.plan.input;
-    const tag = Object.prototype.toString.call(data).slice(8, -1);
-    if (!(data instanceof Float32Array)) {
-      if (tag !== 'Float32Array') {
-        // A typed array of another kind is named by its kind, not its (long) contents.
-        const kind = ArrayBuffer.isView(data)
-          ? `a ${tag} of ${(data as unknown as ArrayLike<number>).length} values (Float32Array.from(data) ` +
-            `converts it)`
-          : describe(data);
-        throw new ValueError(`stream.pushArray: data must be a Float32Array, but got ${kind}.`);
-      }
-      // A Float32Array of another realm (an iframe, a worker's transfer): copied into this one.
-      data = Float32Array.from(data);
-    }
-    const perFrame = this.batchSize * channels;
-    const n = frames ?? data.length / perFrame;
-    if (!Number.isInteger(n) || n < 0 || n * perFrame !== data.length) {
-      throw new ValueError(
-        `stream.pushArray: data must hold frames * ${perFrame} values ` +
-          `(batch ${this.batchSize} x ${channels} channels per frame), but got ${
-            data.length
-          } values${frames == null ? '' : ` for frames = ${describe(frames)}`}.`
-      );
-    }
+    const pushed = pushedFrames('stream.pushArray', data, frames, this.batchSize, channels);
+    data = pushed.data;
+    const n = pushed.n;
     if (this.memory.programTakes(n)) {
       return this.naming(
         'pushArray',
@@ -287,6 +271,21 @@ export class Stream {
   setState(state: StreamState): void {
     this.checkOpen('setState');
     this.memory.replace(decodeState(state, this.plan, this.batchSize));
+  }
+
+  /**
+   * The stream as data for `loadStream` of `tfjs-depth-separable-conv1d/runtime`, which runs
+   * it without tfjs (in an AudioWorklet, a Worker, Node): its compiled program as a JSON-safe
+   * description (each node's op, settings, inputs, and its weights' names, shapes and
+   * offsets), the layers' weights now as one float32 little-endian binary, and the state now
+   * (as `getState()`). `writeStreamFiles` of `tfjs-depth-separable-conv1d/node` saves it as
+   * files. The runtime's pushes equal this stream's.
+   * @throws ValueError naming the first layer that has no form in the typed-array program
+   *   (the stream then runs tfjs's kernels, which the runtime does not have).
+   */
+  export(): ExportedStream {
+    this.checkOpen('export');
+    return exportProgram(this.plan, this.batchSize, this.delay, this.getState());
   }
 
   /** Back to a fresh stream: the buffers hold zeros (the causal padding) or nothing. */

@@ -12,13 +12,8 @@ import {effectiveWidth, Padding} from '../../ops/padding.js';
 import {Edge} from '../edge.js';
 import {keepingNaN} from '../nan.js';
 import {activationProblem} from './per_frame.js';
-import {
-  conv1dWindows,
-  depthwiseWindows,
-  separableWindows,
-  WindowArithmetic,
-  windowNode,
-} from '../program/window_node.js';
+import {NodeSpec, WindowSettings} from '../program/description.js';
+import {activationSpec} from './activation_spec.js';
 import {first, windowEdge, windowSides} from '../sliding.js';
 import {windowStep} from '../steps.js';
 
@@ -31,7 +26,6 @@ import {
   knownSettings,
   outputChannels,
   PlanNode,
-  ProgramContext,
   unsupported,
   withValidPadding,
 } from './kind.js';
@@ -64,14 +58,8 @@ interface WindowLayer {
    * builds it, or from its kernel).
    */
   inputShape?(layer: Layer): (number | null)[] | null;
-  /** Its arithmetic as typed-array loops, or undefined for settings the program lacks. */
-  windows(
-    layer: Layer,
-    s: ConvSettings,
-    C: number,
-    O: number,
-    context: ProgramContext
-  ): WindowArithmetic | undefined;
+  /** Its description as a program node, or undefined for settings the program lacks. */
+  spec(layer: Layer, s: ConvSettings, window: WindowSettings): NodeSpec | undefined;
 }
 
 const SEPARABLE: WindowLayer = {
@@ -98,7 +86,14 @@ const SEPARABLE: WindowLayer = {
   convolve: (layer, x) => (layer as DepthSeparableConv1d).convolve(x as never, 'valid'),
   // The op applies relu in its own kernels, which keep NaN.
   keepsNaN: ['relu'],
-  windows: (layer, _, C, O, {simd}) => separableWindows(layer as DepthSeparableConv1d, C, O, simd),
+  spec: (layer, s, window) =>
+    depthwiseSpec(
+      'separableConv',
+      layer,
+      s,
+      window,
+      (layer as DepthSeparableConv1d).depthMultiplier
+    ),
 };
 
 const CONV1D: WindowLayer = {
@@ -115,9 +110,28 @@ const CONV1D: WindowLayer = {
   },
   explicitPadding: false,
   convolve: (layer, x) => withValidPadding(layer, () => callLayer(layer, x)),
-  windows: (layer, s, C, O) =>
-    s.timeAxis === 2 ? undefined : conv1dWindows(layer, s.kernelSize, s.dilation, C, O),
+  spec: (layer, s, window) => (s.timeAxis === 2 ? undefined : conv1dSpec(layer, s, window)),
 };
+
+/** A dense convolution's program node. */
+function conv1dSpec(layer: Layer, s: ConvSettings, window: WindowSettings): NodeSpec {
+  const {kernelSize, dilation} = s;
+  const activation = activationSpec(layer.getConfig().activation);
+  return {op: 'conv1d', settings: {window, kernelSize, dilation, activation}};
+}
+
+/** A separable or depthwise convolution's program node. */
+function depthwiseSpec(
+  op: 'separableConv' | 'depthwiseConv',
+  layer: Layer,
+  s: ConvSettings,
+  window: WindowSettings,
+  multiplier: number
+): NodeSpec {
+  const {kernelSize, dilation} = s;
+  const activation = activationSpec(layer.getConfig().activation);
+  return {op, settings: {window, kernelSize, dilation, multiplier, activation}};
+}
 
 /** The settings of the package's 1-D convolutions, which keeps them as plain numbers. */
 function baseSettings(layer: Layer): ConvSettings {
@@ -144,7 +158,7 @@ const PADDED_CONV1D: WindowLayer = {
   settings: baseSettings,
   explicitPadding: true,
   convolve: baseConvolve,
-  windows: (layer, s, C, O, {simd}) => conv1dWindows(layer, s.kernelSize, s.dilation, C, O, simd),
+  spec: conv1dSpec,
 };
 
 const DEPTHWISE_CONV1D: WindowLayer = {
@@ -152,14 +166,8 @@ const DEPTHWISE_CONV1D: WindowLayer = {
   settings: baseSettings,
   explicitPadding: true,
   convolve: baseConvolve,
-  windows: (layer, s, C) =>
-    depthwiseWindows(
-      layer,
-      s.kernelSize,
-      s.dilation,
-      (layer as DepthwiseConv1D).depthMultiplier,
-      C
-    ),
+  spec: (layer, s, window) =>
+    depthwiseSpec('depthwiseConv', layer, s, window, (layer as DepthwiseConv1D).depthMultiplier),
 };
 
 /**
@@ -217,7 +225,7 @@ export const convWindow: LayerKind = {
     return {edge, step: windowStep(input, edge, shape, convolve)};
   },
 
-  program(node: PlanNode, context: ProgramContext) {
+  program(node: PlanNode) {
     const {info, buffers, maxSkip} = node.step;
     if (
       info.kind !== 'window' ||
@@ -228,9 +236,7 @@ export const convWindow: LayerKind = {
       return undefined;
     }
     const w = windowLayer(node.layer)!;
-    const C = context.inputs[0].channels;
-    const O = node.edge.channels;
-    const arithmetic = w.windows(node.layer, w.settings(node.layer), C, O, context);
-    return arithmetic == null ? undefined : windowNode(info, arithmetic, C, O, context.batch);
+    const {span, stride, leftPadding} = info;
+    return w.spec(node.layer, w.settings(node.layer), {span, stride, leftPadding});
   },
 };

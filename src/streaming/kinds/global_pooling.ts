@@ -1,7 +1,6 @@
 // Global pooling heads (GlobalAveragePooling1D, GlobalMaxPooling1D) as a window over the last
 // `poolingWindow` frames: one pooled frame per new frame.
 import {Edge, frameCount, joinFrames, noFrames, sliceFrames} from '../edge.js';
-import {poolingNode} from '../program/pooling_node.js';
 import {Step} from '../steps.js';
 import {PoolKind, poolWindows} from '../window_reduce.js';
 
@@ -61,7 +60,7 @@ export const globalPooling: LayerKind = {
     return {edge, step: poolingStep(input, window, POOLING[layer.getClassName()])};
   },
 
-  program(node, {batch}) {
+  program(node) {
     const {info, buffers} = node.step;
     if (
       info.kind !== 'pooling' ||
@@ -71,6 +70,6 @@ export const globalPooling: LayerKind = {
     ) {
       return undefined;
     }
-    return poolingNode(info.window, info.pool, node.edge.channels, batch);
+    return {op: 'globalPooling', settings: {window: info.window, pool: info.pool}};
   },
 };

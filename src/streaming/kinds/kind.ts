@@ -3,8 +3,7 @@ import {layers} from '@tensorflow/tfjs-layers';
 
 import {ValueError} from '../../errors.js';
 import {Edge, offlineAxes} from '../edge.js';
-import {ProgramNode} from '../program/node.js';
-import {SimdKernel} from '../program/simd/simd.js';
+import {NodeSpec} from '../program/description.js';
 import {Step} from '../steps.js';
 
 export type Layer = layers.Layer;
@@ -34,13 +33,10 @@ export interface PlanNode {
   step: Step;
 }
 
-/** What a kind needs to compile its node to typed-array loops. */
+/** What a kind needs to describe its node as a node of the typed-array program. */
 export interface ProgramContext {
   /** The edges of the node's inputs. */
   inputs: Edge[];
-  batch: number;
-  /** The wasm SIMD products, where the runtime has them (else JS loops). */
-  simd: SimdKernel | null;
 }
 
 /**
@@ -69,10 +65,11 @@ export interface LayerKind {
   /** The layer's edge and tensor step given its inputs' edges; throws a `ValueError` if not. */
   plan(layer: Layer, inputs: Edge[], options: PlanOptions): Planned;
   /**
-   * The node as typed-array loops, or undefined for a layer or setting the program does not
-   * cover (the stream then runs the tensor steps). Absent: the kind never runs as a program.
+   * The node as the program describes it (JSON-safe settings; `buildNode` makes its loops),
+   * or undefined for a layer or setting the program does not cover (the stream then runs the
+   * tensor steps). Absent: the kind never runs as a program.
    */
-  program?(node: PlanNode, context: ProgramContext): ProgramNode | undefined;
+  program?(node: PlanNode, context: ProgramContext): NodeSpec | undefined;
 }
 
 /**

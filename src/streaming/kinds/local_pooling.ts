@@ -9,8 +9,6 @@ import {first, windowEdge, windowSides, WindowShape} from '../sliding.js';
 import {Step, StepInfo, windowStep} from '../steps.js';
 import {PoolKind} from '../window_reduce.js';
 
-import {localPoolingWindows, windowNode} from '../program/window_node.js';
-
 import {
   byClassName,
   callLayer,
@@ -99,7 +97,7 @@ export const localPooling: LayerKind = {
    * A window node, its left padding -Infinity for max pooling. An average whose windows cover
    * padding buffers a count channel (`insideCount`): the tensor steps run it.
    */
-  program(node, {inputs: [input], batch}) {
+  program(node, {inputs: [input]}) {
     const {info, buffers, maxSkip} = node.step;
     if (
       info.kind !== 'localPooling' ||
@@ -111,13 +109,7 @@ export const localPooling: LayerKind = {
       return undefined;
     }
     if (info.pool === 'average' && info.leftPadding + info.rightPadding > 0) return undefined;
-    return windowNode(
-      info,
-      localPoolingWindows(info.pool, info.span, input.channels),
-      input.channels,
-      input.channels,
-      batch,
-      info.pool === 'max' ? -Infinity : 0
-    );
+    const {pool, span, stride, leftPadding} = info;
+    return {op: 'localPooling', settings: {pool, window: {span, stride, leftPadding}}};
   },
 };

@@ -5,7 +5,7 @@ import {add, mul, Tensor} from '@tensorflow/tfjs-core';
 
 import {Edge, offlineAxes, onRows} from '../edge.js';
 import {extremum} from '../nan.js';
-import {Combine, concatenate, Fold, foldInputs, mergeNode, Pair} from '../program/merge_node.js';
+import {MergeSettings} from '../program/description.js';
 import {mergeStep} from '../steps.js';
 
 import {
@@ -26,29 +26,17 @@ interface Merge {
    * the layer's own call.
    */
   tensorFold?: (a: Tensor, b: Tensor) => Tensor;
-  /** Its arithmetic on typed arrays of `channels` per input into `O`. */
-  combine(channels: number[], O: number): Combine;
+  /** Its mode as a program node. */
+  mode: MergeSettings['mode'];
 }
 
-const PLUS: Fold = (a, v) => a + v;
-const ADD_PAIR: Pair = (a, b, out, size) => {
-  for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
-};
-const MULTIPLY_PAIR: Pair = (a, b, out, size) => {
-  for (let i = 0; i < size; i++) out[i] = a[i] * b[i];
-};
-
 const MERGES: Readonly<Record<string, Merge>> = {
-  Add: {tensorFold: add, combine: ([C]) => foldInputs(PLUS, C, {pair: ADD_PAIR})},
-  Multiply: {
-    tensorFold: mul,
-    combine: ([C]) => foldInputs((a, v) => a * v, C, {pair: MULTIPLY_PAIR}),
-  },
-  Average: {combine: ([C]) => foldInputs(PLUS, C, {average: true})},
-  // Math.max / Math.min give NaN when either is NaN, as the math does.
-  Maximum: {tensorFold: extremum('max'), combine: ([C]) => foldInputs(Math.max, C)},
-  Minimum: {tensorFold: extremum('min'), combine: ([C]) => foldInputs(Math.min, C)},
-  Concatenate: {combine: concatenate},
+  Add: {tensorFold: add, mode: 'add'},
+  Multiply: {tensorFold: mul, mode: 'multiply'},
+  Average: {mode: 'average'},
+  Maximum: {tensorFold: extremum('max'), mode: 'maximum'},
+  Minimum: {tensorFold: extremum('min'), mode: 'minimum'},
+  Concatenate: {mode: 'concatenate'},
 };
 
 /** The StepInfo fields of a merge step the program knows. */
@@ -115,12 +103,10 @@ export const merge: LayerKind = {
     return {edge, step: mergeStep(inputs, edge, merged)};
   },
 
-  program(node, {inputs, batch}) {
+  program(node, {inputs}) {
     if (!knownSettings(node, PROGRAM_SETTINGS) || node.step.buffers.length !== inputs.length) {
       return undefined;
     }
-    const channels = inputs.map(e => e.channels);
-    const combine = MERGES[node.layer.getClassName()].combine(channels, node.edge.channels);
-    return mergeNode(combine, channels, node.edge.channels, batch);
+    return {op: 'merge', settings: {mode: MERGES[node.layer.getClassName()].mode}};
   },
 };

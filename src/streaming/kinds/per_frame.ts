@@ -17,17 +17,10 @@ import {
 
 import {Edge, offlineAxes} from '../edge.js';
 import {keepingNaN, keepNaN, losesNaN} from '../nan.js';
-import {arrayActivation, cappedRelu, leakyRelu, thresholdedRelu} from '../program/activations.js';
-import {
-  activationRows,
-  batchNormRows,
-  denseRows,
-  frameNode,
-  layerNormRows,
-  RowMapping,
-} from '../program/frame_node.js';
-import {SimdKernel} from '../program/simd/simd.js';
+import {ActivationSpec, NodeSpec} from '../program/description.js';
 import {frameStep} from '../steps.js';
+
+import {activationSpec} from './activation_spec.js';
 
 import {
   byClassName,
@@ -72,16 +65,10 @@ interface FrameLayer {
    */
   tensor?(layer: Layer, input: Edge): {apply: (x: Tensor) => Tensor; rows: boolean};
   /**
-   * Its arithmetic on rows of `C` channels into `O`, null for the identity, or undefined where
-   * the program does not cover it (absent: never).
+   * Its description as a program node, or undefined where the program does not cover it
+   * (absent: never).
    */
-  rows?(
-    layer: Layer,
-    config: Record<string, unknown>,
-    input: Edge,
-    O: number,
-    simd: SimdKernel | null
-  ): RowMapping | null | undefined;
+  spec?(config: Record<string, unknown>, input: Edge): NodeSpec | undefined;
 }
 
 /** Axis helpers for the checks: a layer's axis against the channel and time axes. */
@@ -98,8 +85,14 @@ function axes(input: Edge) {
 const IDENTITY: FrameLayer = {
   problem: () => null,
   tensor: () => ({apply: x => x, rows: false}),
-  rows: () => null,
+  spec: () => ({op: 'identity', settings: {}}),
 };
+
+/** An activation layer's program node. */
+const activationNode = (activation: ActivationSpec): NodeSpec => ({
+  op: 'activation',
+  settings: {activation},
+});
 
 /**
  * An elementwise layer: tfjs's call, with NaN kept where its kernels may lose it (a clamp,
@@ -107,7 +100,7 @@ const IDENTITY: FrameLayer = {
  */
 function elementwise(
   keepsNaN: (config: Record<string, unknown>) => boolean,
-  rows: FrameLayer['rows']
+  spec: FrameLayer['spec']
 ): FrameLayer {
   return {
     problem: () => null,
@@ -117,7 +110,7 @@ function elementwise(
         : x => keepNaN(x, callLayer(layer, x)),
       rows: input.pooled,
     }),
-    rows,
+    spec,
   };
 }
 
@@ -129,35 +122,34 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
   AlphaDropout: IDENTITY,
   ReLU: elementwise(
     () => false,
-    (_, c, {channels}) =>
-      activationRows(
-        c.maxValue == null ? arrayActivation('relu') : cappedRelu(c.maxValue as number),
-        channels
+    c =>
+      activationNode(
+        c.maxValue == null ? 'relu' : {name: 'cappedRelu', value: c.maxValue as number}
       )
   ),
   LeakyReLU: elementwise(
     () => true,
-    (_, c, {channels}) => activationRows(leakyRelu(c.alpha as number), channels)
+    c => activationNode({name: 'leakyRelu', value: c.alpha as number})
   ),
   // tfjs-layers' ELU layer runs elu(x) whatever its alpha.
   ELU: elementwise(
     () => true,
-    (_, __, {channels}) => activationRows(arrayActivation('elu'), channels)
+    () => activationNode('elu')
   ),
   ThresholdedReLU: elementwise(
     () => true,
-    (_, c, {channels}) => activationRows(thresholdedRelu(c.theta as number), channels)
+    c => activationNode({name: 'thresholdedRelu', value: c.theta as number})
   ),
   Activation: {
     ...elementwise(
       c => !losesNaN(c.activation),
-      (_, c, {channels}) => activationRows(arrayActivation(c.activation), channels)
+      c => activationNode(activationSpec(c.activation))
     ),
     problem: (c, input) => activationProblem(c.activation, input),
   },
   Softmax: {
     problem: (c, input) => axes(input).onChannels('softmax', c.axis as number),
-    rows: (_, __, {channels}) => activationRows(arrayActivation('softmax'), channels),
+    spec: () => activationNode('softmax'),
   },
   Dense: {
     // Dense multiplies the last axis: the time axis of channels-first frames.
@@ -167,7 +159,7 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
       apply: x => keepingNaN(layer, () => callLayer(layer, x)),
       rows: input.timeAxis === 1,
     }),
-    rows: (layer, _, {channels}, O, simd) => denseRows(layer, channels, O, simd),
+    spec: c => ({op: 'dense', settings: {activation: activationSpec(c.activation)}}),
   },
   BatchNormalization: {
     problem(c, input) {
@@ -183,7 +175,7 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
             `depends on the width); put it in a channels-last part of the model`)
       );
     },
-    rows: (layer, _, {channels}) => batchNormRows(layer, channels),
+    spec: c => ({op: 'batchNorm', settings: {epsilon: c.epsilon as number}}),
   },
   LayerNormalization: {
     problem(c, input) {
@@ -200,12 +192,12 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
         ? {apply: channelNormalization(layer, c.epsilon as number), rows: false}
         : {apply: x => callLayer(layer, x), rows: input.pooled};
     },
-    rows(layer, c, input) {
+    spec(c, input) {
       // Over the channels only (the rows' one axis); other axes run as tensors.
       const {channelAxis, normal} = axes(input);
       const over = ([] as number[]).concat(c.axis as number | number[]).map(normal);
       return over.length === 1 && over[0] === channelAxis
-        ? layerNormRows(layer, input.channels)
+        ? {op: 'layerNorm', settings: {epsilon: c.epsilon as number}}
         : undefined;
     },
   },
@@ -249,12 +241,10 @@ export const perFrame: LayerKind = {
     return {edge, step: frameStep(input, edge, apply, rows)};
   },
 
-  program(node, {inputs: [input], batch, simd}) {
+  program(node, {inputs: [input]}) {
     if (!knownSettings(node, PROGRAM_SETTINGS) || node.step.buffers.length !== 0) return undefined;
     const entry = FRAME_LAYERS[node.layer.getClassName()];
-    const O = node.edge.channels;
-    const mapping = entry.rows?.(node.layer, node.layer.getConfig(), input, O, simd);
-    return mapping === undefined ? undefined : frameNode(mapping, O, batch);
+    return entry.spec?.(node.layer.getConfig(), input);
   },
 };
 

@@ -5,7 +5,8 @@ import {dispose, reshape, stack, Tensor, unstack, zeros} from '@tensorflow/tfjs-
 
 import {Edge, frameCount, noFrames} from '../edge.js';
 import {keepingNaNIn} from '../nan.js';
-import {recurrentNode} from '../program/recurrent_node.js';
+
+import {activationSpec} from './activation_spec.js';
 import {CellKind, Step} from '../steps.js';
 
 import {byClassName, knownSettings, Layer, LayerKind, needsTime, unsupported} from './kind.js';
@@ -122,16 +123,19 @@ export const recurrent: LayerKind = {
     return {edge, step: recurrentStep(layer, kind, input, edge, units, returnSequences)};
   },
 
-  program(node, context) {
+  program(node) {
     const {info} = node.step;
     if (info.kind !== 'recurrent' || !knownSettings(node, PROGRAM_SETTINGS)) return undefined;
-    return recurrentNode(
-      node.layer,
-      info.cell,
-      context.inputs[0].channels,
-      info.units,
-      context.batch,
-      context.simd
-    );
+    const c = node.layer.getConfig();
+    return {
+      op: 'recurrent',
+      settings: {
+        cell: info.cell,
+        units: info.units,
+        resetAfter: c.resetAfter === true,
+        activation: activationSpec(c.activation),
+        recurrentActivation: activationSpec(c.recurrentActivation),
+      },
+    };
   },
 };

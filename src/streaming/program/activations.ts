@@ -1,3 +1,5 @@
+import type {ActivationSpec} from './description.js';
+
 // tfjs-layers' activations on typed arrays, each the formula tfjs computes (its
 // activations.js and the cpu kernels), NaN and infinities included.
 
@@ -101,7 +103,8 @@ export function arrayActivation(name: unknown): ArrayActivation | null | undefin
   if (name === 'relu') return RELU;
   if (name === 'softmax') return softmaxRows(false);
   if (name === 'logSoftmax') return softmaxRows(true);
-  const f = ELEMENTWISE[name];
+  // Own entries only: a description from a file may name 'constructor'.
+  const f = Object.prototype.hasOwnProperty.call(ELEMENTWISE, name) ? ELEMENTWISE[name] : null;
   return f == null ? undefined : elementwise(f);
 }
 
@@ -119,3 +122,17 @@ export function cappedRelu(maxValue: number): ArrayActivation {
 export function thresholdedRelu(theta: number): ArrayActivation {
   return elementwise(v => (v > theta ? v : v * 0));
 }
+
+/** An activation as a program description spells it (`ActivationSpec`), as `arrayActivation`. */
+export function activationOf(spec: ActivationSpec): ArrayActivation | null | undefined {
+  if (spec == null || typeof spec !== 'object') return arrayActivation(spec);
+  const known = Object.prototype.hasOwnProperty.call(PARAMETRIZED, spec.name);
+  const make = known ? PARAMETRIZED[spec.name] : null;
+  return make == null || typeof spec.value !== 'number' ? undefined : make(spec.value);
+}
+
+const PARAMETRIZED: Readonly<Record<string, (value: number) => ArrayActivation>> = {
+  leakyRelu,
+  cappedRelu,
+  thresholdedRelu,
+};

@@ -1,13 +1,10 @@
-import {layers} from '@tensorflow/tfjs-layers';
-
-import {ArrayActivation, arrayActivation} from './activations.js';
+import {ActivationSpec} from './description.js';
+import {ArrayActivation, activationOf} from './activations.js';
 import {Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
-import {LayerWeights} from './weights.js';
-
-type Layer = layers.Layer;
+import {WeightSource} from './weights.js';
 
 /** Maps `rows` rows of `C` values of `x` to rows of `O` values of `out`. */
 export type RowMap = (x: Float32Array, rows: number, out: Float32Array) => void;
@@ -57,14 +54,14 @@ export function activationRows(
 
 /** A dense layer: bias + x · kernel, then its activation. */
 export function denseRows(
-  layer: Layer,
+  settings: {activation: ActivationSpec},
+  weights: WeightSource,
   C: number,
   O: number,
   simd: SimdKernel | null
 ): RowMapping | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = activationOf(settings.activation);
   if (activation === undefined) return undefined;
-  const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
@@ -94,9 +91,11 @@ export function denseRows(
 }
 
 /** tfjs's batchNorm at inference: offset + (x - mean) * scale / sqrt(variance + epsilon). */
-export function batchNormRows(layer: Layer, C: number): RowMapping {
-  const epsilon = layer.getConfig().epsilon as number;
-  const weights = new LayerWeights(layer);
+export function batchNormRows(
+  {epsilon}: {epsilon: number},
+  weights: WeightSource,
+  C: number
+): RowMapping {
   const factor = new Float64Array(C);
   let mean: Float32Array = new Float32Array(0);
   let beta: Float32Array | null = null;
@@ -123,10 +122,11 @@ export function batchNormRows(layer: Layer, C: number): RowMapping {
  * Layer normalization over the channels: (x - mean) / sqrt(variance + epsilon) * gamma + beta,
  * moments in float64.
  */
-export function layerNormRows(layer: Layer, C: number): RowMapping {
-  const config = layer.getConfig();
-  const epsilon = config.epsilon as number;
-  const weights = new LayerWeights(layer);
+export function layerNormRows(
+  {epsilon}: {epsilon: number},
+  weights: WeightSource,
+  C: number
+): RowMapping {
   let gamma: Float32Array | null = null;
   let beta: Float32Array | null = null;
   return {

@@ -1,3 +1,4 @@
+import {MergeSettings} from './description.js';
 import {FrameQueue, Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 
@@ -103,3 +104,24 @@ export function concatenate(channels: number[], O: number): Combine {
     }
   };
 }
+
+const PLUS: Fold = (a, v) => a + v;
+const ADD_PAIR: Pair = (a, b, out, size) => {
+  for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
+};
+const MULTIPLY_PAIR: Pair = (a, b, out, size) => {
+  for (let i = 0; i < size; i++) out[i] = a[i] * b[i];
+};
+
+/** Each merge mode's arithmetic on typed arrays of `channels` per input into `O`. */
+export const MERGE_MODES: Readonly<
+  Record<MergeSettings['mode'], (channels: number[], O: number) => Combine>
+> = {
+  add: ([C]) => foldInputs(PLUS, C, {pair: ADD_PAIR}),
+  multiply: ([C]) => foldInputs((a, v) => a * v, C, {pair: MULTIPLY_PAIR}),
+  average: ([C]) => foldInputs(PLUS, C, {average: true}),
+  // Math.max / Math.min give NaN when either is NaN, as the math does.
+  maximum: ([C]) => foldInputs(Math.max, C),
+  minimum: ([C]) => foldInputs(Math.min, C),
+  concatenate,
+};

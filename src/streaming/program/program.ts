@@ -1,43 +1,93 @@
-import {Edge} from '../edge.js';
-import {Plan, PlanNode} from '../plan.js';
-
+import {buildNode} from './build.js';
+import {NodeSpec} from './description.js';
 import {Frames, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel} from './simd/simd.js';
+import {WeightSource} from './weights.js';
+
+/** Frames' layout: channels, and time on axis 1 (`[batch, n, C]`) or 2 (`[batch, C, n]`). */
+export interface FrameLayout {
+  channels: number;
+  timeAxis: 1 | 2;
+}
+
+/** One node of a program: what it computes, from which nodes, and what it keeps. */
+export interface ProgramNodeLayout {
+  /** The layer's name (for errors and the state). */
+  name: string;
+  spec: NodeSpec;
+  /** The nodes whose frames it takes, in order; -1 is the program's input. */
+  inputs: number[];
+  /** Its output frames' layout. */
+  output: FrameLayout;
+  /** The layout of each buffer it keeps between pushes, in the state's form. */
+  buffers: FrameLayout[];
+}
+
+/** A program as data: its input, batch, and nodes in an order where inputs come first. */
+export interface ProgramLayout {
+  batch: number;
+  input: FrameLayout;
+  nodes: ProgramNodeLayout[];
+}
 
 /**
  * A streaming plan compiled to loops over typed arrays: a push runs the model's arithmetic
  * (ring buffers, depthwise taps, pointwise products, per-frame layers) with no tfjs kernel.
- * Made by `compileProgram`, which gives null for a plan with a node it does not cover.
+ * Made by `Program.build` from a layout (a stream's plan described, or an exported program).
  */
 export class Program {
   private readonly outputs: Frames[];
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
+  readonly batch: number;
+  /** A fresh program's state, which `reset` goes back to. */
+  private readonly initial: (NodeState | null)[];
 
   private constructor(
-    private readonly plan: Plan,
+    private readonly layout: ProgramLayout,
     private readonly nodes: ProgramNode[],
-    readonly batch: number
+    /** Whether its products run in wasm SIMD (else JS loops: no WebAssembly, or no SIMD). */
+    readonly simd: boolean
   ) {
+    this.batch = layout.batch;
     this.outputs = nodes.map(() => ({data: new Float32Array(0), n: 0}));
+    this.initial = this.exportStates();
   }
 
-  /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
-  static compile(plan: Plan, batch: number, _backend: string, useSimd = true): Program | null {
+  /**
+   * The program of a layout, each node reading its weights from `weights(i)`; null when a
+   * node has a setting the loops do not cover.
+   */
+  static build(
+    layout: ProgramLayout,
+    weights: (node: number) => WeightSource,
+    useSimd = true
+  ): Program | null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
-    for (const node of plan.nodes) {
-      const compiled = compileNode(node, plan, batch, simd);
-      if (compiled == null) return null;
-      nodes.push(compiled);
+    for (const [i, node] of layout.nodes.entries()) {
+      const built = buildNode(node.spec, {
+        inputs: node.inputs.map(j => (j < 0 ? layout.input : layout.nodes[j].output).channels),
+        channels: node.output.channels,
+        batch: layout.batch,
+        weights: weights(i),
+        simd,
+      });
+      if (built == null) return null;
+      nodes.push(built);
     }
-    return new Program(plan, nodes, batch);
+    return new Program(layout, nodes, simd != null);
   }
 
-  /** The output edge: its layout and channels. */
-  get output(): Edge {
-    return this.plan.nodes[this.plan.nodes.length - 1].edge;
+  /** The output's layout and channels. */
+  get output(): FrameLayout {
+    return this.layout.nodes[this.layout.nodes.length - 1].output;
+  }
+
+  /** Back to a fresh program's state (the buffers as a new stream holds them). */
+  reset(): void {
+    this.importStates(this.initial);
   }
 
   /**
@@ -47,8 +97,8 @@ export class Program {
    */
   run(x: Float32Array, n: number): Frames {
     for (const node of this.nodes) node.refresh();
-    const input: Frames = {data: this.toNwc(x, n, this.plan.input), n};
-    const nodes = this.plan.nodes;
+    const input: Frames = {data: this.toNwc(x, n, this.layout.input), n};
+    const nodes = this.layout.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
       const xs =
@@ -63,13 +113,13 @@ export class Program {
 
   /** Each node's state in the tensor steps' form (null where the step keeps none). */
   exportStates(): (NodeState | null)[] {
-    return this.plan.nodes.map((node, i) => {
-      if (node.step.buffers.length === 0) return null;
+    return this.layout.nodes.map((node, i) => {
+      if (node.buffers.length === 0) return null;
       const state = this.nodes[i].exportState()!;
       return {
         skip: state.skip,
         buffers: state.buffers.map((b, j) => ({
-          data: this.fromNwc(b, node.step.buffers[j].edge, true),
+          data: this.fromNwc(b, node.buffers[j], true),
           n: b.n,
         })),
       };
@@ -78,13 +128,13 @@ export class Program {
 
   /** Continues from states in the tensor steps' form (buffers in their edges' layouts). */
   importStates(states: (NodeState | null)[]): void {
-    this.plan.nodes.forEach((node, i) => {
+    this.layout.nodes.forEach((node, i) => {
       const state = states[i];
       if (state == null) return;
       this.nodes[i].importState({
         skip: state.skip,
         buffers: state.buffers.map((b, j) => ({
-          data: this.toNwc(b.data, b.n, node.step.buffers[j].edge, true),
+          data: this.toNwc(b.data, b.n, node.buffers[j], true),
           n: b.n,
         })),
       });
@@ -92,7 +142,7 @@ export class Program {
   }
 
   /** `[batch, C, n]` frames of a channels-first edge as `[batch, n, C]`; NWC ones as they are. */
-  private toNwc(x: Float32Array, n: number, edge: Edge, fresh = false): Float32Array {
+  private toNwc(x: Float32Array, n: number, edge: FrameLayout, fresh = false): Float32Array {
     if (edge.timeAxis === 1) return x;
     const out = fresh
       ? new Float32Array(this.batch * n * edge.channels)
@@ -102,7 +152,7 @@ export class Program {
   }
 
   /** NWC frames in the edge's layout, compact (`[batch, n, C]` or `[batch, C, n]`). */
-  private fromNwc(frames: Frames, edge: Edge, fresh = false): Float32Array {
+  private fromNwc(frames: Frames, edge: FrameLayout, fresh = false): Float32Array {
     const size = this.batch * frames.n * edge.channels;
     if (edge.timeAxis === 1)
       return frames.data.length === size || !fresh ? frames.data : frames.data.slice(0, size);
@@ -126,19 +176,4 @@ function transpose(
       for (let j = 0; j < cols; j++) out[base + j * rows + i] = x[base + i * cols + j];
     }
   }
-}
-
-/**
- * One plan node as typed-array loops, or undefined where its kind has no program or does not
- * cover the layer or its settings. The buffers a node exports must be the ones the tensor step
- * keeps: each kind checks that the step is the one it knows.
- */
-function compileNode(
-  node: PlanNode,
-  plan: Plan,
-  batch: number,
-  simd: SimdKernel | null
-): ProgramNode | undefined {
-  const inputs = node.inputs.map(i => (i < 0 ? plan.input : plan.nodes[i].edge));
-  return node.kind.program?.(node, {inputs, batch, simd});
 }

@@ -1,15 +1,10 @@
-import {layers} from '@tensorflow/tfjs-layers';
-
-import {CellKind} from '../steps.js';
-
-import {ArrayActivation, arrayActivation} from './activations.js';
+import {ArrayActivation, activationOf} from './activations.js';
+import {RecurrentSettings} from './description.js';
 import {Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
 import {pointwise} from './window_node.js';
-import {LayerWeights} from './weights.js';
-
-type Layer = layers.Layer;
+import {WeightSource} from './weights.js';
 
 /**
  * One cell's arithmetic on typed arrays: `step` reads `C` input values of `x` from `xAt` and
@@ -58,11 +53,10 @@ class RowProduct {
 
 /** The cell's activation and recurrent activation, or undefined if the program lacks one. */
 function cellActivations(
-  layer: Layer
+  settings: RecurrentSettings
 ): {activation: ArrayActivation | null; gate: ArrayActivation | null} | undefined {
-  const config = layer.getConfig();
-  const activation = arrayActivation(config.activation);
-  const gate = arrayActivation(config.recurrentActivation ?? 'linear');
+  const activation = activationOf(settings.activation);
+  const gate = activationOf(settings.recurrentActivation);
   return activation === undefined || gate === undefined ? undefined : {activation, gate};
 }
 
@@ -77,15 +71,15 @@ function activate(f: ArrayActivation | null, v: Float32Array, n: number): void {
  * without, it multiplies h before its product (bias `[3 units]`, on the input side).
  */
 function gruCell(
-  layer: Layer,
+  settings: RecurrentSettings,
+  weights: WeightSource,
   C: number,
   U: number,
   simd: SimdKernel | null
 ): CellArithmetic | undefined {
-  const f = cellActivations(layer);
+  const f = cellActivations(settings);
   if (f == null) return undefined;
-  const resetAfter = layer.getConfig().resetAfter === true;
-  const weights = new LayerWeights(layer);
+  const {resetAfter} = settings;
   const input = new RowProduct(simd, C, 3 * U);
   // Reset after: one product with the whole recurrent kernel. Before: its z and r columns,
   // then its h columns on r * h, each a contiguous matrix.
@@ -144,14 +138,14 @@ function gruCell(
 
 /** tfjs's LSTM: gates i, f, c, o from x · kernel + h · recurrent kernel + bias. */
 function lstmCell(
-  layer: Layer,
+  settings: RecurrentSettings,
+  weights: WeightSource,
   C: number,
   U: number,
   simd: SimdKernel | null
 ): CellArithmetic | undefined {
-  const f = cellActivations(layer);
+  const f = cellActivations(settings);
   if (f == null) return undefined;
-  const weights = new LayerWeights(layer);
   const input = new RowProduct(simd, C, 4 * U);
   const recurrent = new RowProduct(simd, U, 4 * U);
   const gates = new Float32Array(4 * U);
@@ -185,14 +179,14 @@ function lstmCell(
 
 /** tfjs's SimpleRNN: h = activation(x · kernel + bias + h · recurrent kernel). */
 function simpleCell(
-  layer: Layer,
+  settings: RecurrentSettings,
+  weights: WeightSource,
   C: number,
   U: number,
   simd: SimdKernel | null
 ): CellArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = activationOf(settings.activation);
   if (activation === undefined) return undefined;
-  const weights = new LayerWeights(layer);
   const input = new RowProduct(simd, C, U);
   const recurrent = new RowProduct(simd, U, U);
   const sum = new Float32Array(U);
@@ -215,13 +209,14 @@ function simpleCell(
 }
 
 type MakeCell = (
-  layer: Layer,
+  settings: RecurrentSettings,
+  weights: WeightSource,
   C: number,
   U: number,
   simd: SimdKernel | null
 ) => CellArithmetic | undefined;
 
-const CELLS: Record<CellKind, {states: number; make: MakeCell}> = {
+const CELLS: Record<RecurrentSettings['cell'], {states: number; make: MakeCell}> = {
   GRU: {states: 1, make: gruCell},
   LSTM: {states: 2, make: lstmCell},
   SimpleRNN: {states: 1, make: simpleCell},
@@ -235,14 +230,14 @@ const CELLS: Record<CellKind, {states: number; make: MakeCell}> = {
  * is given. Undefined for a cell or activation the program lacks.
  */
 export function recurrentNode(
-  layer: Layer,
-  cell: CellKind,
+  settings: RecurrentSettings,
+  weights: WeightSource,
   C: number,
-  U: number,
   batch: number,
   simd: SimdKernel | null
 ): ProgramNode | undefined {
-  const arithmetic = CELLS[cell].make(layer, C, U, simd);
+  const {cell, units: U} = settings;
+  const arithmetic = CELLS[cell].make(settings, weights, C, U, simd);
   if (arithmetic == null) return undefined;
   const states = Array.from({length: CELLS[cell].states}, () => new Float32Array(batch * U));
   const out = new Scratch(n => new Float32Array(n));

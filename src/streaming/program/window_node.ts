@@ -1,23 +1,16 @@
-import {layers} from '@tensorflow/tfjs-layers';
-
-import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
-
 import {slide} from '../sliding.js';
 
-import {arrayActivation} from './activations.js';
+import {activationOf} from './activations.js';
+import {
+  Conv1dSettings,
+  DepthwiseSettings,
+  SeparableSettings,
+  WindowSettings,
+} from './description.js';
 import {FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
-import {LayerWeights} from './weights.js';
-
-type Layer = layers.Layer;
-
-/** A convolution's settings as the plan compiled them (the window step's StepInfo). */
-export interface WindowSettings {
-  span: number;
-  stride: number;
-  leftPadding: number;
-}
+import {WeightSource} from './weights.js';
 
 /** Computes `windows` outputs per batch element from the queue's frames into `out`. */
 type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Array) => void;
@@ -74,17 +67,15 @@ export function windowNode(
  * float64 accumulators, then bias and activation.
  */
 export function separableWindows(
-  layer: DepthSeparableConv1d,
+  settings: SeparableSettings,
+  weights: WeightSource,
   C: number,
   O: number,
   simd: SimdKernel | null
 ): WindowArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = activationOf(settings.activation);
   if (activation === undefined) return undefined;
-  const weights = new LayerWeights(layer);
-  const K = layer.kernelSize;
-  const dilation = layer.dilationRate;
-  const M = layer.depthMultiplier;
+  const {kernelSize: K, dilation, multiplier: M} = settings;
   const CM = C * M;
   const depth = new Float64Array(CM);
   const acc = new Float64Array(O);
@@ -165,15 +156,13 @@ export function localPoolingWindows(
  * then bias and activation; the separable layer's first half.
  */
 export function depthwiseWindows(
-  layer: Layer,
-  K: number,
-  dilation: number,
-  M: number,
+  settings: DepthwiseSettings,
+  weights: WeightSource,
   C: number
 ): WindowArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = activationOf(settings.activation);
   if (activation === undefined) return undefined;
-  const weights = new LayerWeights(layer);
+  const {kernelSize: K, dilation, multiplier: M} = settings;
   const CM = C * M;
   const depth = new Float64Array(CM);
   let dw: Float32Array = new Float32Array(0);
@@ -324,16 +313,15 @@ export function addProduct(
  * else K products of the taps with float64 accumulators; then bias and activation.
  */
 export function conv1dWindows(
-  layer: Layer,
-  K: number,
-  dilation: number,
+  settings: Conv1dSettings,
+  weights: WeightSource,
   C: number,
   O: number,
-  simd: SimdKernel | null = null
+  simd: SimdKernel | null
 ): WindowArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = activationOf(settings.activation);
   if (activation === undefined) return undefined;
-  const weights = new LayerWeights(layer);
+  const {kernelSize: K, dilation} = settings;
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;

@@ -1,10 +1,11 @@
 import {getBackend, Tensor, tensor} from '@tensorflow/tfjs-core';
 
-import {framesShape} from '../edge.js';
-import {Plan} from '../plan.js';
-import {StepState} from '../steps.js';
+import {describePlan, layerWeights} from './describe.js';
+import {framesShape} from './edge.js';
+import {Plan} from './plan.js';
+import {StepState} from './steps.js';
 
-import {Program} from './program.js';
+import {Program} from './program/program.js';
 
 /**
  * Chunks of more input frames than this run through tfjs's kernels on wasm instead of the
@@ -52,7 +53,10 @@ export class FastPath {
   static compile(plan: Plan, batch: number, engine: EngineOptions = {}): FastPath | null {
     if (engine.program === false) return null;
     const backend = getBackend();
-    const program = Program.compile(plan, batch, backend, engine.simd ?? true);
+    const described = describePlan(plan, batch);
+    if (!('layout' in described)) return null;
+    const weights = layerWeights(plan);
+    const program = Program.build(described.layout, i => weights[i], engine.simd ?? true);
     return program == null
       ? null
       : new FastPath(
