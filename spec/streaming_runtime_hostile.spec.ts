@@ -279,3 +279,163 @@ describe('stream runtime, hostile review: exactness', () => {
     }
   }
 });
+
+/** A causal separable conv and a Dense on `C` channels, to train. */
+function trainable(): tfl.LayersModel {
+  return model(x =>
+    on(
+      tfl.layers.dense({units: 2, kernelInitializer: init(30)}),
+      on(
+        depthSeparableConv1d({
+          filters: 4,
+          kernelSize: 3,
+          padding: 'causal',
+          activation: 'relu',
+          depthwiseInitializer: init(31),
+          pointwiseInitializer: init(32),
+          biasInitializer: init(33),
+        }),
+        x
+      )
+    )
+  );
+}
+
+/** Trains `m` a few steps on random data (its weights change). */
+async function train(m: tfl.LayersModel, seed: number): Promise<void> {
+  m.compile({optimizer: tf.train.sgd(0.5), loss: 'meanSquaredError'});
+  const x = tf.tensor3d(Float32Array.from(randomArray(4 * 6 * C, seededRandom(seed))), [4, 6, C]);
+  const y = tf.tensor3d(
+    Float32Array.from(randomArray(4 * 6 * 2, seededRandom(seed + 1))),
+    [4, 6, 2]
+  );
+  await m.fit(x, y, {epochs: 3, batchSize: 4, verbose: 0});
+  tf.dispose([x, y]);
+}
+
+describe('stream runtime, hostile review: training and the export', () => {
+  it('holds the weights of the export time: fit before counts, fit after does not', async () => {
+    const m = trainable();
+    const stream = createStream(m);
+    const x = signal(1, 50, true);
+    const predict = async () => {
+      const xt = tf.tensor3d(x, [1, FRAMES, C]);
+      const y = await predicted(m, xt);
+      xt.dispose();
+      return y;
+    };
+    const before = await predict();
+    const early = stream.export();
+    await train(m, 51);
+    const trained = await predict();
+    // The training moved the outputs well past the tolerance, else this spec shows nothing.
+    expect(mismatch(trained!, before!, 'fit changed the model', 1e-3)).not.toBeNull();
+    const numTensors = liveTensors();
+    const late = stream.export();
+    const earlyRuntime = loadStream(early.description, early.weights);
+    const lateRuntime = loadStream(late.description, late.weights);
+    expect(liveTensors()).toBe(numTensors);
+    const all = chunk(x, 1, 0, FRAMES, false);
+    expect(mismatch(lateRuntime.pushArray(all), trained!, 'export after fit', streamTolerance()))
+      .withContext('the export after fit holds the trained weights')
+      .toBeNull();
+    expect(mismatch(earlyRuntime.pushArray(all), before!, 'export before fit', streamTolerance()))
+      .withContext('the export before fit keeps the weights it had')
+      .toBeNull();
+
+    // Training after the export (and disposing the model) leaves the runtime as it was.
+    lateRuntime.reset();
+    await train(m, 52);
+    stream.dispose();
+    m.dispose();
+    expect(
+      mismatch(lateRuntime.pushArray(all), trained!, 'after more fit', streamTolerance())
+    ).toBeNull();
+    expect(
+      mismatch(loadStream(late.description, late.weights).pushArray(all), trained!, 'again')
+    ).toBeNull();
+  });
+
+  it('a weights buffer changed after loading does not change the runtime', () => {
+    const m = trainable();
+    const stream = createStream(m);
+    const exported = stream.export();
+    const runtime = loadStream(exported.description, exported.weights);
+    const x = chunk(signal(1, 53, false), 1, 0, FRAMES, false);
+    const expected = runtime.pushArray(x);
+    new Float32Array(exported.weights).fill(7);
+    runtime.reset();
+    expect(same(runtime.pushArray(x), expected)).toBeTrue();
+    stream.dispose();
+    m.dispose();
+  });
+});
+
+describe('stream runtime, hostile review: pushArray misuse', () => {
+  let runtime: ReturnType<typeof loadStream>;
+  let m: tfl.LayersModel;
+  let x: Float32Array;
+  let expected: Float32Array;
+  beforeAll(() => {
+    m = trainable();
+    const stream = createStream(m, {batchSize: 2});
+    const exported = stream.export();
+    stream.dispose();
+    runtime = loadStream(exported.description, exported.weights);
+    x = chunk(signal(2, 54, false), 2, 0, 5, false);
+    expected = runtime.pushArray(x);
+  });
+  afterAll(() => m.dispose());
+
+  const misuses: [string, () => unknown, RegExp][] = [
+    ['null data', () => runtime.pushArray(null as unknown as Float32Array), /got null/],
+    [
+      'a plain array',
+      () => runtime.pushArray([0, 0, 0] as unknown as Float32Array),
+      /Float32Array/,
+    ],
+    [
+      'a Float64Array',
+      () => runtime.pushArray(new Float64Array(6) as unknown as Float32Array),
+      /Float64Array of 6 values/,
+    ],
+    [
+      'values not whole frames',
+      () => runtime.pushArray(new Float32Array(7)),
+      /frames \* 6 values .* got 7/,
+    ],
+    ['frames 1.5', () => runtime.pushArray(new Float32Array(9), 1.5), /frames = 1.5/],
+    ['frames -1', () => runtime.pushArray(new Float32Array(0), -1), /frames = -1/],
+    ['frames NaN', () => runtime.pushArray(new Float32Array(6), NaN), /frames = NaN/],
+    [
+      'frames a string',
+      () => runtime.pushArray(new Float32Array(6), '1' as unknown as number),
+      /frames = '1'/,
+    ],
+    [
+      'frames not matching',
+      () => runtime.pushArray(new Float32Array(6), 2),
+      /got 6 values for frames = 2/,
+    ],
+  ];
+  for (const [name, f, pattern] of misuses) {
+    it(`${name}: a ValueError naming pushArray; the runtime goes on unchanged`, () => {
+      const e = expectThrowsMatching(f, /programStream.pushArray: /, pattern);
+      expect(e?.name).toBe('ValueError');
+      runtime.reset();
+      expect(same(runtime.pushArray(x), expected)).toBeTrue();
+    });
+  }
+  it('an empty push gives an empty output and changes nothing', () => {
+    runtime.reset();
+    expect(runtime.pushArray(new Float32Array(0)).length).toBe(0);
+    expect(runtime.pushArray(new Float32Array(0), 0).length).toBe(0);
+    expect(same(runtime.pushArray(x), expected)).toBeTrue();
+  });
+  it('a subarray view of a larger buffer is read where it lies', () => {
+    runtime.reset();
+    const big = new Float32Array(x.length + 10);
+    big.set(x, 7);
+    expect(same(runtime.pushArray(big.subarray(7, 7 + x.length)), expected)).toBeTrue();
+  });
+});
