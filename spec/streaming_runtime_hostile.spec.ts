@@ -439,3 +439,290 @@ describe('stream runtime, hostile review: pushArray misuse', () => {
     expect(same(runtime.pushArray(big.subarray(7, 7 + x.length)), expected)).toBeTrue();
   });
 });
+
+/** Bytes of ArrayBuffers alive in Node (null in a browser, which does not say). */
+function arrayBufferBytes(): number | null {
+  const p = (globalThis as {process?: {memoryUsage?: () => {arrayBuffers: number}}}).process;
+  return p?.memoryUsage ? p.memoryUsage().arrayBuffers : null;
+}
+
+/** What `f` throws (null if nothing). */
+function thrown(f: () => unknown): Error | null {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  return null;
+}
+
+type Edit = (d: ProgramDescription & Record<string, unknown>) => void;
+// biome-ignore lint/suspicious/noExplicitAny: hand edits of a JSON reach any field.
+type Loose = any;
+
+describe('stream runtime, hostile review: descriptions, weights and states edited by hand', () => {
+  let m: tfl.LayersModel;
+  let exported: ReturnType<ReturnType<typeof createStream>['export']>;
+  let x: Float32Array;
+  let expected: Float32Array;
+  beforeAll(() => {
+    m = trainable();
+    const stream = createStream(m);
+    exported = stream.export();
+    stream.dispose();
+    x = chunk(signal(1, 60, false), 1, 0, FRAMES, false);
+    expected = loadStream(exported.description, exported.weights).pushArray(x);
+  });
+  afterAll(() => m.dispose());
+
+  const edited = (f: Edit): ProgramDescription => {
+    const d = JSON.parse(JSON.stringify(exported.description));
+    f(d);
+    return d;
+  };
+  /** The first node (the separable conv) and the second (the Dense), loosely typed. */
+  const conv = (d: Loose) => d.nodes[0];
+  const dense = (d: Loose) => d.nodes[1];
+
+  const refused: [string, Edit, RegExp][] = [
+    ['version as a string', d => (d.version = '1' as Loose), /version '1'/],
+    ['batchSize 2^40', d => (d.batchSize = 2 ** 40), /batchSize must be an integer/],
+    ['batchSize 1.5', d => (d.batchSize = 1.5), /batchSize must be an integer/],
+    ['batchSize Infinity', d => (d.batchSize = Infinity), /batchSize must be an integer/],
+    ['input channels 2^40', d => (d.input.channels = 2 ** 40), /input.channels must be/],
+    ['input channels a string', d => (d.input.channels = '3' as Loose), /input.channels must be/],
+    ['input timeAxis 3', d => (d.input.timeAxis = 3 as Loose), /input.timeAxis must be 1 or 2/],
+    ['input channels not the weights', d => (d.input.channels = 4), /node 0 '.*': buffers\[0\]/],
+    [
+      'a Dense wider than its kernel',
+      d => (dense(d).output.channels = 7),
+      /node 1 '.*': weight 'kernel'/,
+    ],
+    ['an input from itself (a cycle)', d => (dense(d).inputs = [1]), /node 1 '.*': inputs\[0\]/],
+    ['an input -2', d => (conv(d).inputs = [-2]), /node 0 '.*': inputs\[0\]/],
+    ['an input 0.5', d => (dense(d).inputs = [0.5]), /node 1 '.*': inputs\[0\]/],
+    ['an input as a string', d => (dense(d).inputs = ['0']), /node 1 '.*': inputs\[0\]/],
+    ['two inputs to a Dense', d => (dense(d).inputs = [0, 0]), /node 1 '.*': inputs must list one/],
+    [
+      'maxFrames 2^40',
+      d => (conv(d).buffers[0].maxFrames = 2 ** 40),
+      /node 0 '.*': buffers\[0\].maxFrames/,
+    ],
+    [
+      'maxFrames -1',
+      d => (conv(d).buffers[0].maxFrames = -1),
+      /node 0 '.*': buffers\[0\].maxFrames/,
+    ],
+    [
+      'kernelSize 2^40',
+      d => (conv(d).settings.kernelSize = 2 ** 40),
+      /node 0 '.*': settings.kernelSize/,
+    ],
+    [
+      'kernelSize Infinity',
+      d => (conv(d).settings.kernelSize = Infinity),
+      /node 0 '.*': settings.kernelSize/,
+    ],
+    [
+      'a window not the kernel',
+      d => (conv(d).settings.window.span = 9),
+      /node 0 '.*': settings.window.span/,
+    ],
+    [
+      'left padding 2^40',
+      d => (conv(d).settings.window.leftPadding = 2 ** 40),
+      /node 0 '.*': settings.window.leftPadding/,
+    ],
+    [
+      'a window of 2^20 frames for 4096 examples',
+      d => {
+        d.batchSize = 4096;
+        conv(d).settings.window.leftPadding = 2 ** 20 - 1;
+      },
+      /node 0 '.*': its buffers would take/,
+    ],
+    ['settings null', d => (conv(d).settings = null), /node 0 '.*': settings must be an object/],
+    [
+      'settings with only __proto__',
+      d => (conv(d).settings = JSON.parse('{"__proto__": {"kernelSize": 3}}')),
+      /node 0 '.*': settings.kernelSize/,
+    ],
+    ['op __proto__', d => (conv(d).op = '__proto__'), /node 0 '.*'/],
+    ['op constructor', d => (conv(d).op = 'constructor'), /node 0 '.*'/],
+    ['op toString', d => (conv(d).op = 'toString'), /node 0 '.*'/],
+    [
+      'weight named __proto__',
+      d => (dense(d).weights[0].name = '__proto__'),
+      /node 1 '.*': (weight 'kernel' is missing|unexpected)/,
+    ],
+    [
+      'weight named constructor',
+      d => (dense(d).weights[0].name = 'constructor'),
+      /node 1 '.*': (weight 'kernel' is missing|unexpected)/,
+    ],
+    [
+      'a weight listed twice',
+      d => dense(d).weights.push(dense(d).weights[0]),
+      /node 1 '.*': unexpected or repeated weight/,
+    ],
+    [
+      'weight offset 1.5',
+      d => (dense(d).weights[0].offset = 1.5),
+      /node 1 '.*': weight 'kernel' offset/,
+    ],
+    [
+      'weight offset -1',
+      d => (dense(d).weights[0].offset = -1),
+      /node 1 '.*': weight 'kernel' offset/,
+    ],
+    [
+      'weight offset NaN',
+      d => (dense(d).weights[0].offset = NaN),
+      /node 1 '.*': weight 'kernel' offset/,
+    ],
+    [
+      'weight past the end',
+      d => (dense(d).weights[0].offset = d.weightCount - 1),
+      /node 1 '.*': weight 'kernel' ends at/,
+    ],
+    [
+      'weight shape fractional',
+      d => (dense(d).weights[0].shape = [2.5, 8]),
+      /node 1 '.*': weight 'kernel' shape\[0\]/,
+    ],
+    [
+      'weight shape 2^40 by 2^-40',
+      d => (dense(d).weights[0].shape = [2 ** 40, 2 ** -40]),
+      /node 1 '.*': weight 'kernel' shape\[0\]/,
+    ],
+    [
+      'activation with a NaN value',
+      d => (conv(d).settings.activation = {name: 'leakyRelu', value: null}),
+      /node 0 '.*': (unknown activation|settings.activation)/,
+    ],
+    [
+      'activation a number',
+      d => (conv(d).settings.activation = 5),
+      /node 0 '.*': unknown activation 5/,
+    ],
+    ['weightCount 1.5', d => (d.weightCount = 1.5), /weightCount must be an integer/],
+    ['a null node', d => (d.nodes[0] = null as Loose), /node 0 must be an object with a name/],
+    [
+      '60000 null nodes',
+      d => {
+        d.nodes = new Array(60000).fill(null);
+        d.signature = new Array(60000).fill(null);
+      },
+      /node 0 must be an object/,
+    ],
+    [
+      'no nodes',
+      d => {
+        d.nodes = [];
+        d.signature = [];
+      },
+      /nodes must be a non-empty list/,
+    ],
+    ['a Dense where a conv was', d => (conv(d).op = 'dense'), /node 0 '.*': expected 0 buffers/],
+  ];
+  for (const [name, edit, pattern] of refused) {
+    it(`${name}: a ValueError naming it, nothing large allocated, the runtime and tfjs go on`, () => {
+      const description = edited(edit);
+      const numTensors = liveTensors();
+      const bytes = arrayBufferBytes();
+      const e = expectThrowsMatching(
+        () => loadStream(description, exported.weights),
+        /loadStream: /,
+        pattern
+      );
+      expect(e?.name).toBe('ValueError');
+      if (bytes != null) expect(arrayBufferBytes()! - bytes).toBeLessThan(2 ** 20);
+      expect(liveTensors()).toBe(numTensors);
+      // As JSON text (where NaN and Infinity become null) it is refused too; the untouched
+      // export still loads and runs.
+      const text = thrown(() => loadStream(JSON.stringify(description), exported.weights));
+      expect(text?.name).toBe('ValueError');
+      expect(
+        same(loadStream(exported.description, exported.weights).pushArray(x), expected)
+      ).toBeTrue();
+      expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
+    });
+  }
+
+  it('text that is not JSON, or JSON that is not a description: a ValueError', () => {
+    for (const text of [
+      '{',
+      '',
+      'null',
+      '[]',
+      '"x"',
+      '{"format": "tfjs-depth-separable-conv1d/program"}',
+    ]) {
+      const e = expectThrowsMatching(() => loadStream(text, exported.weights), /loadStream: /);
+      expect(e?.name).withContext(text).toBe('ValueError');
+    }
+  });
+
+  it('weights not whole float32s, shorter or longer than declared: a ValueError', () => {
+    const w = exported.weights;
+    for (const bad of [
+      w.slice(0, w.byteLength - 2),
+      w.slice(0, w.byteLength - 4),
+      new ArrayBuffer(w.byteLength + 4),
+    ]) {
+      const e = expectThrowsMatching(
+        () => loadStream(exported.description, bad),
+        /loadStream: the weights hold/
+      );
+      expect(e?.name).toBe('ValueError');
+    }
+  });
+
+  it('weights as any byte view (Uint8Array at an offset, DataView, Float32Array) load the same', () => {
+    const bytes = new Uint8Array(exported.weights.byteLength + 3);
+    bytes.set(new Uint8Array(exported.weights), 3);
+    for (const view of [
+      bytes.subarray(3),
+      new DataView(exported.weights),
+      new Float32Array(exported.weights),
+    ]) {
+      expect(same(loadStream(exported.description, view).pushArray(x), expected)).toBeTrue();
+    }
+  });
+
+  const badStates: [string, (s: Loose) => void, RegExp][] = [
+    ['a buffer a frame longer', s => s.layers[0].buffers[0].shape[1]++, /layer '.*', buffer 0/],
+    [
+      'a buffer of 2^40 frames',
+      s => (s.layers[0].buffers[0].shape[1] = 2 ** 40),
+      /layer '.*', buffer 0/,
+    ],
+    [
+      'values cut short',
+      s => (s.layers[0].buffers[0].float32 = s.layers[0].buffers[0].float32.slice(0, 8)),
+      /layer '.*', buffer 0: float32 holds/,
+    ],
+    [
+      'values not base64',
+      s => (s.layers[0].buffers[0].float32 = '!!!!'),
+      /layer '.*', buffer 0: float32 is not base64/,
+    ],
+    ['a skip past the stride', s => (s.layers[0].skip = 7), /layer '.*': skip must be/],
+    ['another batch size', s => (s.batchSize = 2), /batch size 2/],
+    ['another model', s => (s.plan[0].name = 'other'), /layer/],
+    ['layers as __proto__', s => (s.layers = JSON.parse('{"__proto__": []}')), /setState: /],
+    ['not an object', s => (s.format = 'x'), /setState: expected an object from getState/],
+  ];
+  for (const [name, edit, pattern] of badStates) {
+    it(`a state with ${name}: a ValueError, and the runtime keeps its own state`, () => {
+      const runtime = loadStream(exported.description, exported.weights);
+      runtime.pushArray(x.subarray(0, 5 * C));
+      const mine = JSON.stringify(runtime.getState());
+      const state = JSON.parse(JSON.stringify(exported.state));
+      edit(state);
+      const e = expectThrowsMatching(() => runtime.setState(state), /setState: /, pattern);
+      expect(e?.name).toBe('ValueError');
+      expect(JSON.stringify(runtime.getState())).toBe(mine);
+    });
+  }
+});
