@@ -37,9 +37,7 @@ const merged = (layer: tfl.layers.Layer, xs: tfl.SymbolicTensor[]) =>
 function randomMoments(layer: tfl.layers.Layer): void {
   layer.setWeights(
     layer.getWeights().map((w, i) => {
-      const v = tf.tidy(() =>
-        tf.randomUniform(w.shape, i === 3 ? 0.5 : -0.5, 1.5, 'float32', 7 + i)
-      );
+      const v = tf.tidy(() => tf.randomUniform(w.shape, i === 3 ? 0.5 : -0.5, 1.5, 'float32', 7 + i));
       return v;
     })
   );
@@ -88,16 +86,7 @@ const CASES: Case[] = [
         const bn = tfl.layers.batchNormalization({epsilon: 1e-3});
         const y = on(
           bn,
-          on(
-            new Conv1D({
-              filters: 4,
-              kernelSize: 3,
-              padding: 'causal',
-              kernelInitializer: init(5),
-              biasInitializer: init(6),
-            }),
-            x
-          )
+          on(new Conv1D({filters: 4, kernelSize: 3, padding: 'causal', kernelInitializer: init(5), biasInitializer: init(6)}), x)
         );
         randomMoments(bn);
         return on(tfl.layers.layerNormalization({epsilon: 1e-3}), y);
@@ -107,47 +96,20 @@ const CASES: Case[] = [
     name: 'tf.layers.conv1d (valid), DepthwiseConv1D (causal) and activation layers',
     build: () =>
       model(x => {
-        const conv = on(
-          tfl.layers.conv1d({
-            filters: 4,
-            kernelSize: 2,
-            dilationRate: 2,
-            kernelInitializer: init(7),
-          }),
-          x
-        );
+        const conv = on(tfl.layers.conv1d({filters: 4, kernelSize: 2, dilationRate: 2, kernelInitializer: init(7)}), x);
         const dw = on(
-          new DepthwiseConv1D({
-            kernelSize: 2,
-            depthMultiplier: 2,
-            padding: 'causal',
-            activation: 'elu',
-            depthwiseInitializer: init(8),
-            biasInitializer: init(9),
-          }),
+          new DepthwiseConv1D({kernelSize: 2, depthMultiplier: 2, padding: 'causal', activation: 'elu', depthwiseInitializer: init(8), biasInitializer: init(9)}),
           conv
         );
         const leaky = on(tfl.layers.leakyReLU({alpha: 0.2}), dw);
-        return on(
-          tfl.layers.activation({activation: 'sigmoid'}),
-          on(tfl.layers.reLU({maxValue: 0.7}), leaky)
-        );
+        return on(tfl.layers.activation({activation: 'sigmoid'}), on(tfl.layers.reLU({maxValue: 0.7}), leaky));
       }),
   },
   {
     name: 'add, concatenate and multiply merges',
     build: () =>
       model(x => {
-        const a = on(
-          depthSeparableConv1d({
-            filters: 4,
-            kernelSize: 2,
-            padding: 'causal',
-            depthwiseInitializer: init(10),
-            pointwiseInitializer: init(11),
-          }),
-          x
-        );
+        const a = on(depthSeparableConv1d({filters: 4, kernelSize: 2, padding: 'causal', depthwiseInitializer: init(10), pointwiseInitializer: init(11)}), x);
         const b = on(tfl.layers.dense({units: 4, kernelInitializer: init(12)}), x);
         const sum = merged(tfl.layers.add(), [a, b]);
         const both = merged(tfl.layers.concatenate(), [sum, a]);
@@ -170,13 +132,7 @@ const CASES: Case[] = [
   {
     name: 'global average pooling',
     pooled: true,
-    build: () =>
-      model(x =>
-        on(
-          tfl.layers.globalAveragePooling1d(),
-          on(tfl.layers.dense({units: 2, kernelInitializer: init(14)}), x)
-        )
-      ),
+    build: () => model(x => on(tfl.layers.globalAveragePooling1d(), on(tfl.layers.dense({units: 2, kernelInitializer: init(14)}), x))),
   },
   {
     name: 'global max pooling',
@@ -187,50 +143,19 @@ const CASES: Case[] = [
     name: `GRU (resetAfter ${resetAfter})`,
     build: () =>
       model(x =>
-        on(
-          new GRU({
-            units: 3,
-            resetAfter,
-            returnSequences: true,
-            kernelInitializer: init(15),
-            recurrentInitializer: init(16),
-            biasInitializer: init(17),
-          }),
-          x
-        )
+        on(new GRU({units: 3, resetAfter, returnSequences: true, kernelInitializer: init(15), recurrentInitializer: init(16), biasInitializer: init(17)}), x)
       ),
   })),
   {
     name: 'LSTM',
     build: () =>
-      model(x =>
-        on(
-          tfl.layers.lstm({
-            units: 2,
-            returnSequences: true,
-            kernelInitializer: init(18),
-            recurrentInitializer: init(19),
-            biasInitializer: init(20),
-          }),
-          x
-        )
-      ),
+      model(x => on(tfl.layers.lstm({units: 2, returnSequences: true, kernelInitializer: init(18), recurrentInitializer: init(19), biasInitializer: init(20)}), x)),
   },
   {
     name: 'SimpleRNN (last frame)',
     pooled: true,
     build: () =>
-      model(x =>
-        on(
-          tfl.layers.simpleRNN({
-            units: 3,
-            kernelInitializer: init(21),
-            recurrentInitializer: init(22),
-            biasInitializer: init(23),
-          }),
-          x
-        )
-      ),
+      model(x => on(tfl.layers.simpleRNN({units: 3, kernelInitializer: init(21), recurrentInitializer: init(22), biasInitializer: init(23)}), x)),
   },
 ];
 
@@ -255,18 +180,13 @@ function frames(x: Float32Array, batch: number, from: number, n: number): Float3
 
 /** Whether two pushes' outputs are the same values (NaN equal to NaN). */
 function same(a: Float32Array, b: Float32Array): boolean {
-  return (
-    a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (v !== v && b[i] !== b[i]))
-  );
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]) || (v !== v && b[i] !== b[i]));
 }
 
 /** The last frame of each batch element of `[batch, n, O]` values. */
 function lastFrames(y: Float32Array, batch: number): Float32Array {
   const O = y.length / batch / FRAMES;
-  return Float32Array.from(
-    {length: batch * O},
-    (_, i) => y[(Math.floor(i / O) * FRAMES + FRAMES - 1) * O + (i % O)]
-  );
+  return Float32Array.from({length: batch * O}, (_, i) => y[(Math.floor(i / O) * FRAMES + FRAMES - 1) * O + (i % O)]);
 }
 
 describe('stream runtime (loadStream of stream.export)', () => {
@@ -274,10 +194,7 @@ describe('stream runtime (loadStream of stream.export)', () => {
     for (const batch of [1, 3]) {
       it(`${c.name}, batch ${batch}: equals pushArray and predict, state both ways`, async () => {
         const m = c.build();
-        const stream = createStream(m, {
-          batchSize: batch,
-          poolingWindow: c.pooled ? 64 : undefined,
-        });
+        const stream = createStream(m, {batchSize: batch, poolingWindow: c.pooled ? 64 : undefined});
         const before = liveTensors();
         const exported = stream.export();
         const json = JSON.stringify(exported.description);
@@ -310,33 +227,22 @@ describe('stream runtime (loadStream of stream.export)', () => {
         xt.dispose();
         expect(reference).not.toBeNull();
         const actual = c.pooled ? lastFrames(y, batch) : y;
-        expect(
-          mismatch(actual, reference!, 'runtime against predict', streamTolerance())
-        ).toBeNull();
+        expect(mismatch(actual, reference!, 'runtime against predict', streamTolerance())).toBeNull();
 
         // The state taken mid-signal continues the same in a new runtime and in a Stream.
         const again = loadStream(exported.description, exported.weights, state!);
-        const restored = createStream(m, {
-          batchSize: batch,
-          poolingWindow: c.pooled ? 64 : undefined,
-        });
+        const restored = createStream(m, {batchSize: batch, poolingWindow: c.pooled ? 64 : undefined});
         restored.setState(state!);
         at = CHUNKS.slice(0, 4).reduce((a, b) => a + b, 0);
         for (const [k, n] of CHUNKS.slice(4).entries()) {
           const chunk = frames(x, batch, at, n);
           at += n;
-          expect(same(again.pushArray(chunk), rest[k]))
-            .withContext(`runtime from state, ${k}`)
-            .toBeTrue();
-          expect(same(restored.pushArray(chunk), rest[k]))
-            .withContext(`stream from state, ${k}`)
-            .toBeTrue();
+          expect(same(again.pushArray(chunk), rest[k])).withContext(`runtime from state, ${k}`).toBeTrue();
+          expect(same(restored.pushArray(chunk), rest[k])).withContext(`stream from state, ${k}`).toBeTrue();
         }
         rest = [];
         runtime.reset();
-        expect(JSON.stringify(runtime.getState())).toBe(
-          JSON.stringify(loadStream(json, exported.weights).getState())
-        );
+        expect(JSON.stringify(runtime.getState())).toBe(JSON.stringify(loadStream(json, exported.weights).getState()));
         stream.dispose();
         restored.dispose();
         m.dispose();
@@ -348,10 +254,7 @@ describe('stream runtime (loadStream of stream.export)', () => {
     const m = model(x => on(tfl.layers.prelu({sharedAxes: [1], name: 'alpha_layer'}), x));
     const stream = createStream(m);
     const before = liveTensors();
-    const e = expectThrowsMatching(
-      () => stream.export(),
-      /stream.export: layer 'alpha_layer' \(PReLU\)/
-    );
+    const e = expectThrowsMatching(() => stream.export(), /stream.export: layer 'alpha_layer' \(PReLU\)/);
     expect(e?.name).toBe('ValueError');
     expect(liveTensors()).toBe(before);
     stream.dispose();
@@ -379,16 +282,8 @@ describe('stream runtime: damaged or hostile descriptions', () => {
     ['wrong format', d => ((d as {format: string}).format = 'x'), /expected a description/],
     ['wrong version', d => ((d as {version: number}).version = 9), /version 9/],
     ['unknown op', d => ((d.nodes[0] as {op: string}).op = 'fft'), /node 0 '.*': unknown op 'fft'/],
-    [
-      'NaN setting',
-      d => ((d.nodes[0].settings as {kernelSize: number}).kernelSize = NaN),
-      /node 0 '.*': settings.kernelSize/,
-    ],
-    [
-      'huge units',
-      d => ((d.nodes[0].settings as {multiplier: number}).multiplier = 1e12),
-      /node 0 '.*': settings.multiplier/,
-    ],
+    ['NaN setting', d => ((d.nodes[0].settings as {kernelSize: number}).kernelSize = NaN), /node 0 '.*': settings.kernelSize/],
+    ['huge units', d => ((d.nodes[0].settings as {multiplier: number}).multiplier = 1e12), /node 0 '.*': settings.multiplier/],
     [
       'huge padding',
       d => {
@@ -398,26 +293,10 @@ describe('stream runtime: damaged or hostile descriptions', () => {
       /node 0 '.*': its buffers would take/,
     ],
     ['huge batch', d => (d.batchSize = 1e9), /batchSize/],
-    [
-      'wrong offset',
-      d => (d.nodes[1].weights[0].offset = 1e6),
-      /node 1 '.*': weight 'kernel' offset/,
-    ],
-    [
-      'wrong shape',
-      d => (d.nodes[1].weights[0].shape = [2, 2]),
-      /node 1 '.*': weight 'kernel' has shape/,
-    ],
-    [
-      'missing weight',
-      d => d.nodes[1].weights.splice(0, 1),
-      /node 1 '.*': weight 'kernel' is missing/,
-    ],
-    [
-      'unknown activation',
-      d => ((d.nodes[1].settings as {activation: string}).activation = 'evil'),
-      /node 1 '.*': unknown activation/,
-    ],
+    ['wrong offset', d => (d.nodes[1].weights[0].offset = 1e6), /node 1 '.*': weight 'kernel' offset/],
+    ['wrong shape', d => (d.nodes[1].weights[0].shape = [2, 2]), /node 1 '.*': weight 'kernel' has shape/],
+    ['missing weight', d => d.nodes[1].weights.splice(0, 1), /node 1 '.*': weight 'kernel' is missing/],
+    ['unknown activation', d => ((d.nodes[1].settings as {activation: string}).activation = 'evil'), /node 1 '.*': unknown activation/],
     ['later input', d => (d.nodes[0].inputs = [1]), /node 0 '.*': inputs\[0\]/],
   ];
   for (const [name, f, pattern] of cases) {
@@ -428,11 +307,7 @@ describe('stream runtime: damaged or hostile descriptions', () => {
   }
   it('weights shorter than declared: a ValueError', () => {
     const e = expectThrowsMatching(
-      () =>
-        loadStream(
-          exported.description,
-          exported.weights.slice(0, exported.weights.byteLength - 8)
-        ),
+      () => loadStream(exported.description, exported.weights.slice(0, exported.weights.byteLength - 8)),
       /weights hold \d+ float32 values, the description declares/
     );
     expect(e?.name).toBe('ValueError');

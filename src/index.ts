@@ -40,12 +40,7 @@ export {Cropping1D, ZeroPadding1D} from './layers/temporal.js';
 export {createStream, Stream, StreamOptions} from './streaming/stream.js';
 export {StreamState, BufferState, LayerState} from './streaming/state.js';
 export {NodeSignature, SettingValue} from './streaming/signature.js';
-export type {
-  ExportedStream,
-  ProgramDescription,
-  ExportedNode,
-  WeightEntry,
-} from './runtime/format.js';
+export type {ExportedStream, ProgramDescription, ExportedNode, WeightEntry} from './runtime/format.js';
 export {
   loadTorchWeights,
   toTorchStateDict,

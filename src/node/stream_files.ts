@@ -42,8 +42,7 @@ export async function readStreamFiles(folder: string): Promise<ExportedStream> {
   const read = async (file: string, max: number): Promise<Buffer> => {
     try {
       const {size} = await fs.promises.stat(file);
-      if (size > max)
-        throw new ValueError(`readStreamFiles: ${file} is ${size} bytes, over ${max}.`);
+      if (size > max) throw new ValueError(`readStreamFiles: ${file} is ${size} bytes, over ${max}.`);
       return await fs.promises.readFile(file);
     } catch (e) {
       if (e instanceof ValueError) throw e;

@@ -126,10 +126,7 @@ export function loadStream(
   const values = littleEndianFloats(weights);
   const checked = checkDescription(parsed, values.length);
   const sources = checked.weights.map(
-    entries =>
-      new FixedWeights(
-        new Map(entries.map(w => [w.name, values.subarray(w.offset, w.offset + w.size)]))
-      )
+    entries => new FixedWeights(new Map(entries.map(w => [w.name, values.subarray(w.offset, w.offset + w.size)])))
   );
   const program = Program.build(checked.layout, i => sources[i]);
   if (program == null) throw new ValueError('loadStream: a node has settings the runtime lacks.');

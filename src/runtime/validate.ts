@@ -42,10 +42,7 @@ function frameLayout(value: unknown, where: string): FrameLayout {
   if (v.timeAxis !== 1 && v.timeAxis !== 2) {
     throw bad(`${where}.timeAxis must be 1 or 2, but got ${describe(v.timeAxis)}.`);
   }
-  return {
-    channels: integer(v.channels, `${where}.channels`, 1, MAX_CHANNELS),
-    timeAxis: v.timeAxis,
-  };
+  return {channels: integer(v.channels, `${where}.channels`, 1, MAX_CHANNELS), timeAxis: v.timeAxis};
 }
 
 /** The number settings of each operation, with their least value (all at most MAX_FRAMES). */
@@ -68,16 +65,13 @@ const CHOICES: Readonly<Record<string, Readonly<Record<string, readonly unknown[
 /** The settings of a node's operation, checked by kind; a ValueError naming the node if not. */
 function checkSettings(node: ExportedNode, where: string): void {
   const settings = node.settings as unknown;
-  if (!isObject(settings))
-    throw bad(`${where}: settings must be an object, not ${describe(settings)}.`);
+  if (!isObject(settings)) throw bad(`${where}: settings must be an object, not ${describe(settings)}.`);
   for (const [key, least] of Object.entries(NUMBERS[node.op] ?? {})) {
     integer(settings[key], `${where}: settings.${key}`, least, MAX_FRAMES);
   }
   for (const [key, choices] of Object.entries(CHOICES[node.op] ?? {})) {
     if (!choices.includes(settings[key])) {
-      throw bad(
-        `${where}: settings.${key} must be one of ${describe(choices)}, not ${describe(settings[key])}.`
-      );
+      throw bad(`${where}: settings.${key} must be one of ${describe(choices)}, not ${describe(settings[key])}.`);
     }
   }
   for (const key of ['epsilon']) {
@@ -103,9 +97,7 @@ function checkSettings(node: ExportedNode, where: string): void {
   for (const key of ['activation', 'recurrentActivation']) {
     const a = settings[key];
     if (isObject(a) && !Number.isFinite(a.value)) {
-      throw bad(
-        `${where}: settings.${key}.value must be a finite number, not ${describe(a.value)}.`
-      );
+      throw bad(`${where}: settings.${key}.value must be a finite number, not ${describe(a.value)}.`);
     }
   }
 }
@@ -166,57 +158,37 @@ function bufferChannels(node: ExportedNode, inputs: number[], out: number): numb
  */
 export function checkDescription(d: unknown, weightCount: number): CheckedDescription {
   if (!isObject(d) || d.format !== PROGRAM_FORMAT) {
-    throw bad(
-      `expected a description from stream.export() ({format: '${PROGRAM_FORMAT}', ...}), but got ${describe(d)}.`
-    );
+    throw bad(`expected a description from stream.export() ({format: '${PROGRAM_FORMAT}', ...}), but got ${describe(d)}.`);
   }
   if (d.version !== PROGRAM_VERSION) {
-    throw bad(
-      `the description is version ${describe(d.version)}; this runtime reads version ${PROGRAM_VERSION}.`
-    );
+    throw bad(`the description is version ${describe(d.version)}; this runtime reads version ${PROGRAM_VERSION}.`);
   }
   const desc = d as unknown as ProgramDescription;
   const batch = integer(desc.batchSize, 'batchSize', 1, MAX_BATCH);
   const input = frameLayout(desc.input, 'input');
   integer(desc.weightCount, 'weightCount', 0, 2 ** 32);
   if (desc.weightCount !== weightCount) {
-    throw bad(
-      `the weights hold ${weightCount} float32 values, the description declares ${desc.weightCount}.`
-    );
+    throw bad(`the weights hold ${weightCount} float32 values, the description declares ${desc.weightCount}.`);
   }
   if (!Array.isArray(desc.nodes) || desc.nodes.length === 0 || desc.nodes.length > MAX_CHANNELS) {
     throw bad(`nodes must be a non-empty list, but got ${describe(desc.nodes)}.`);
   }
   if (!Array.isArray(desc.signature) || desc.signature.length !== desc.nodes.length) {
-    throw bad(
-      `signature must list the ${desc.nodes.length} nodes, but got ${describe(desc.signature)}.`
-    );
+    throw bad(`signature must list the ${desc.nodes.length} nodes, but got ${describe(desc.signature)}.`);
   }
   const layouts: FrameLayout[] = [];
   const weights: CheckedDescription['weights'] = [];
   let stateValues = 0;
   desc.nodes.forEach((node, i) => {
     const where = `node ${i}${isObject(node) && typeof node.name === 'string' ? ` '${node.name}'` : ''}`;
-    if (!isObject(node) || typeof node.name !== 'string')
-      throw bad(`${where} must be an object with a name.`);
-    if (
-      !(
-        node.op in NUMBERS ||
-        node.op in CHOICES ||
-        ['dense', 'activation', 'batchNorm', 'layerNorm', 'identity'].includes(node.op)
-      )
-    ) {
+    if (!isObject(node) || typeof node.name !== 'string') throw bad(`${where} must be an object with a name.`);
+    if (!(node.op in NUMBERS || node.op in CHOICES || ['dense', 'activation', 'batchNorm', 'layerNorm', 'identity'].includes(node.op))) {
       throw bad(`${where}: unknown op ${describe(node.op)}.`);
     }
     checkSettings(node, where);
     const several = node.op === 'merge';
-    if (
-      !Array.isArray(node.inputs) ||
-      (several ? node.inputs.length < 2 : node.inputs.length !== 1)
-    ) {
-      throw bad(
-        `${where}: inputs must list ${several ? 'two or more' : 'one'} earlier nodes, but got ${describe(node.inputs)}.`
-      );
+    if (!Array.isArray(node.inputs) || (several ? node.inputs.length < 2 : node.inputs.length !== 1)) {
+      throw bad(`${where}: inputs must list ${several ? 'two or more' : 'one'} earlier nodes, but got ${describe(node.inputs)}.`);
     }
     const inputs = node.inputs.map((j, k) => {
       integer(j, `${where}: inputs[${k}]`, -1, i - 1);
@@ -224,15 +196,8 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
     });
     const output = frameLayout(node.output, `${where}: output`);
     const expected = outputChannels(node, inputs);
-    if (
-      (expected != null && output.channels !== expected) ||
-      (several &&
-        (node.settings as {mode?: string}).mode !== 'concatenate' &&
-        inputs.some(c => c !== inputs[0]))
-    ) {
-      throw bad(
-        `${where}: ${output.channels} output channels do not fit its op ${node.op} on inputs of ${describe(inputs)} channels.`
-      );
+    if ((expected != null && output.channels !== expected) || (several && (node.settings as {mode?: string}).mode !== 'concatenate' && inputs.some(c => c !== inputs[0]))) {
+      throw bad(`${where}: ${output.channels} output channels do not fit its op ${node.op} on inputs of ${describe(inputs)} channels.`);
     }
     const buffers = bufferChannels(node, inputs, output.channels);
     if (!Array.isArray(node.buffers) || node.buffers.length !== buffers.length) {
@@ -242,17 +207,13 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
       const layout = frameLayout(b, `${where}: buffers[${j}]`);
       const frames = integer(b.maxFrames, `${where}: buffers[${j}].maxFrames`, 0, MAX_FRAMES);
       if (layout.channels !== buffers[j]) {
-        throw bad(
-          `${where}: buffers[${j}] has ${layout.channels} channels, its op keeps ${buffers[j]}.`
-        );
+        throw bad(`${where}: buffers[${j}] has ${layout.channels} channels, its op keeps ${buffers[j]}.`);
       }
       stateValues += batch * (frames + 16) * layout.channels;
     });
     stateValues += batch * allocatedFrames(node) * inputs[0];
     if (stateValues > MAX_STATE_VALUES) {
-      throw bad(
-        `${where}: its buffers would take ${stateValues} float32 values with the nodes before, over ${MAX_STATE_VALUES}.`
-      );
+      throw bad(`${where}: its buffers would take ${stateValues} float32 values with the nodes before, over ${MAX_STATE_VALUES}.`);
     }
     integer(node.maxSkip, `${where}: maxSkip`, 0, MAX_FRAMES);
     weights.push(checkWeights(node, inputs[0], output.channels, weightCount, where));
@@ -279,10 +240,9 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
         name: n.name,
         buffers: n.buffers,
         maxSkip: n.maxSkip,
-        window:
-          (n.settings as {window?: unknown}).window != null && n.op !== 'globalPooling'
-            ? (n.settings as {window: {span: number; stride: number; leftPadding: number}}).window
-            : null,
+        window: (n.settings as {window?: unknown}).window != null && n.op !== 'globalPooling'
+          ? (n.settings as {window: {span: number; stride: number; leftPadding: number}}).window
+          : null,
         merge: n.op === 'merge',
       })),
     },
@@ -299,19 +259,11 @@ function checkWeights(
   where: string
 ): {name: string; offset: number; size: number}[] {
   const wanted = nodeWeights({op: node.op, settings: node.settings} as NodeSpec, C, O);
-  if (!Array.isArray(node.weights))
-    throw bad(`${where}: weights must be a list, not ${describe(node.weights)}.`);
+  if (!Array.isArray(node.weights)) throw bad(`${where}: weights must be a list, not ${describe(node.weights)}.`);
   const given = new Map(node.weights.map(w => [isObject(w) ? w.name : undefined, w]));
   for (const w of node.weights) {
-    if (
-      !isObject(w) ||
-      typeof w.name !== 'string' ||
-      !(w.name in wanted) ||
-      given.size !== node.weights.length
-    ) {
-      throw bad(
-        `${where}: unexpected or repeated weight ${describe(w)} (its op reads ${describe(Object.keys(wanted))}).`
-      );
+    if (!isObject(w) || typeof w.name !== 'string' || !(w.name in wanted) || given.size !== node.weights.length) {
+      throw bad(`${where}: unexpected or repeated weight ${describe(w)} (its op reads ${describe(Object.keys(wanted))}).`);
     }
   }
   const out: {name: string; offset: number; size: number}[] = [];
@@ -322,20 +274,13 @@ function checkWeights(
       throw bad(`${where}: weight '${name}' is missing.`);
     }
     const shape = Array.isArray(w.shape) ? w.shape : [NaN];
-    const count = shape.reduce(
-      (a, d, k) => a * integer(d, `${where}: weight '${name}' shape[${k}]`, 1, weightCount),
-      1
-    );
+    const count = shape.reduce((a, d, k) => a * integer(d, `${where}: weight '${name}' shape[${k}]`, 1, weightCount), 1);
     if (count !== size) {
-      throw bad(
-        `${where}: weight '${name}' has shape ${describe(w.shape)} (${count} values); its settings need ${size}.`
-      );
+      throw bad(`${where}: weight '${name}' has shape ${describe(w.shape)} (${count} values); its settings need ${size}.`);
     }
     const offset = integer(w.offset, `${where}: weight '${name}' offset`, 0, weightCount);
     if (offset + size > weightCount) {
-      throw bad(
-        `${where}: weight '${name}' ends at ${offset + size}, past the ${weightCount} values of the weights.`
-      );
+      throw bad(`${where}: weight '${name}' ends at ${offset + size}, past the ${weightCount} values of the weights.`);
     }
     out.push({name, offset, size});
   }

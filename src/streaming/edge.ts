@@ -28,10 +28,7 @@ export interface Edge {
 
 /** The shape of `n` frames of an edge. */
 export function framesShape(
-  edge: {channels: number; timeAxis: 1 | 2},
-  batch: number,
-  n: number
-): [number, number, number] {
+  edge: {channels: number; timeAxis: 1 | 2}, batch: number, n: number): [number, number, number] {
   return edge.timeAxis === 1 ? [batch, n, edge.channels] : [batch, edge.channels, n];
 }
 

@@ -2,7 +2,12 @@ import {tensor} from '@tensorflow/tfjs-core';
 
 import {Plan} from './plan.js';
 import {planSignature} from './signature.js';
-import {decodeStateBytes, encodeStateArrays, StateLayout, StreamState} from './state_format.js';
+import {
+  decodeStateBytes,
+  encodeStateArrays,
+  StateLayout,
+  StreamState,
+} from './state_format.js';
 import {StepState} from './steps.js';
 
 export type {BufferState, LayerState, StreamState} from './state_format.js';

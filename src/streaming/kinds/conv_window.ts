@@ -87,13 +87,7 @@ const SEPARABLE: WindowLayer = {
   // The op applies relu in its own kernels, which keep NaN.
   keepsNaN: ['relu'],
   spec: (layer, s, window) =>
-    depthwiseSpec(
-      'separableConv',
-      layer,
-      s,
-      window,
-      (layer as DepthSeparableConv1d).depthMultiplier
-    ),
+    depthwiseSpec('separableConv', layer, s, window, (layer as DepthSeparableConv1d).depthMultiplier),
 };
 
 const CONV1D: WindowLayer = {

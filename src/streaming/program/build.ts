@@ -49,11 +49,7 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
       return windowed(depthwiseWindows(spec.settings, weights, C), spec.settings.window);
     case 'localPooling': {
       const {pool, window} = spec.settings;
-      return windowed(
-        localPoolingWindows(pool, window.span, C),
-        window,
-        pool === 'max' ? -Infinity : 0
-      );
+      return windowed(localPoolingWindows(pool, window.span, C), window, pool === 'max' ? -Infinity : 0);
     }
     case 'dense': {
       const rows = denseRows(spec.settings, weights, C, O, simd);
@@ -83,10 +79,7 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
  * when `buildNode` covers the node.
  */
 export function unknownActivation(spec: NodeSpec): string | null {
-  const settings = spec.settings as {
-    activation?: ActivationSpec;
-    recurrentActivation?: ActivationSpec;
-  };
+  const settings = spec.settings as {activation?: ActivationSpec; recurrentActivation?: ActivationSpec};
   for (const a of [settings.activation, settings.recurrentActivation]) {
     if (a !== undefined && activationOf(a) === undefined) return JSON.stringify(a);
   }

@@ -1,12 +1,7 @@
 import {slide} from '../sliding.js';
 
 import {activationOf} from './activations.js';
-import {
-  Conv1dSettings,
-  DepthwiseSettings,
-  SeparableSettings,
-  WindowSettings,
-} from './description.js';
+import {Conv1dSettings, DepthwiseSettings, SeparableSettings, WindowSettings} from './description.js';
 import {FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
