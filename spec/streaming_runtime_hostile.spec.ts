@@ -371,6 +371,37 @@ describe('stream runtime, hostile review: training and the export', () => {
   });
 });
 
+describe('stream runtime, hostile review: buffers a worklet reuses', () => {
+  it('an input overwritten after each push and outputs written over change nothing', () => {
+    const m = model(x => {
+      const conv = new Conv1D({
+        filters: C,
+        kernelSize: 3,
+        dilationRate: 2,
+        padding: 'causal',
+        kernelInitializer: init(40),
+      });
+      return on(tfl.layers.add(), [on(conv, x), x]);
+    });
+    const stream = createStream(m);
+    const exported = stream.export();
+    stream.dispose();
+    const reused = loadStream(exported.description, exported.weights);
+    const copied = loadStream(exported.description, exported.weights);
+    // An AudioWorklet hands the same input array to every render quantum.
+    const quantum = new Float32Array(2 * C);
+    for (let k = 0; k < 12; k++) {
+      quantum.set(chunk(signal(1, 70 + k, false), 1, 0, 2, false));
+      const a = reused.pushArray(quantum);
+      const b = copied.pushArray(quantum.slice());
+      expect(same(a, b)).withContext(`push ${k}`).toBeTrue();
+      quantum.fill(1e6);
+      a.fill(-1e6);
+    }
+    m.dispose();
+  });
+});
+
 describe('stream runtime, hostile review: pushArray misuse', () => {
   let runtime: ReturnType<typeof loadStream>;
   let m: tfl.LayersModel;
