@@ -6,3 +6,4 @@ import './node/wasm_heap.spec';
 import './node/onnx_testdata.spec';
 import './node/onnx_ort.spec';
 import './node/stream_files.spec';
+import './node/stream_runtime_bundle.spec';

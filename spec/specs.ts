@@ -18,5 +18,6 @@ import './streaming_program.spec';
 import './streaming_lifecycle.spec';
 import './streaming_semantics.spec';
 import './streaming_runtime.spec';
+import './streaming_runtime_hostile.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
