@@ -115,8 +115,8 @@ const CONV1D: WindowLayer = {
   },
   explicitPadding: false,
   convolve: (layer, x) => withValidPadding(layer, () => callLayer(layer, x)),
-  windows: (layer, s, C, O) =>
-    s.timeAxis === 2 ? undefined : conv1dWindows(layer, s.kernelSize, s.dilation, C, O),
+  windows: (layer, s, C, O, {simd}) =>
+    s.timeAxis === 2 ? undefined : conv1dWindows(layer, s.kernelSize, s.dilation, C, O, simd),
 };
 
 /** The settings of the package's 1-D convolutions, which keeps them as plain numbers. */
