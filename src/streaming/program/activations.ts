@@ -119,3 +119,18 @@ export function cappedRelu(maxValue: number): ArrayActivation {
 export function thresholdedRelu(theta: number): ArrayActivation {
   return elementwise(v => (v > theta ? v : v * 0));
 }
+
+/**
+ * A layer's activation around a product: with `fuseRelu` (the SIMD product, which applies ReLU
+ * in its own pass) ReLU goes in the product (`relu`), anything else after it (`after`, null
+ * for nothing); undefined for an activation the program does not know.
+ */
+export function productActivation(
+  name: unknown,
+  fuseRelu: boolean
+): {relu: boolean; after: ArrayActivation | null} | undefined {
+  const activation = arrayActivation(name);
+  if (activation === undefined) return undefined;
+  const relu = fuseRelu && activation === RELU;
+  return {relu, after: relu ? null : activation};
+}

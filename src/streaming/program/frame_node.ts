@@ -1,6 +1,6 @@
 import {layers} from '@tensorflow/tfjs-layers';
 
-import {ArrayActivation, arrayActivation} from './activations.js';
+import {ArrayActivation, productActivation} from './activations.js';
 import {Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
@@ -62,13 +62,14 @@ export function denseRows(
   O: number,
   simd: SimdKernel | null
 ): RowMapping | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = productActivation(layer.getConfig().activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  const products = simd == null ? null : new SimdRows(simd, C, O);
+  const products = simd == null ? null : new SimdRows(simd, C, O, relu);
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -81,14 +82,14 @@ export function denseRows(
         const {heap, at} = products.input(rows);
         heap.set(x.subarray(0, rows * C), at);
         products.run(rows, bias, out);
-        if (activation != null) activation(out, rows, O);
+        if (after != null) after(out, rows, O);
         return;
       }
       for (let r = 0; r < rows; r++) {
         pointwise(x, C, kernel, bias, acc, O, r * C);
         for (let o = 0; o < O; o++) out[r * O + o] = acc[o];
       }
-      if (activation != null) activation(out, rows, O);
+      if (after != null) after(out, rows, O);
     },
   };
 }

@@ -4,10 +4,10 @@ import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
 
 import {slide} from '../sliding.js';
 
-import {arrayActivation} from './activations.js';
+import {arrayActivation, productActivation} from './activations.js';
 import {FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
-import {SimdKernel, SimdRows} from './simd/simd.js';
+import {SimdDepthwise, SimdKernel, SimdRows} from './simd/simd.js';
 import {LayerWeights} from './weights.js';
 
 type Layer = layers.Layer;
@@ -70,6 +70,15 @@ export function windowNode(
 }
 
 /**
+ * Up to this kernel width the separable layer's taps (multiplier 1) run in JS, written out,
+ * straight into the product's rows in the wasm heap; wider ones in the SIMD kernel, which first
+ * needs the frames copied into the heap. Measured side by side (one-frame pushArray, Node wasm):
+ * the bench TCN (K = 3, 64 channels) 11.2 us with the taps in JS, 12.4 us in SIMD; the
+ * MatchboxNet-like model (K = 11 to 29) 49.6 us in JS, 42.1 us in SIMD.
+ */
+const JS_TAPS = 3;
+
+/**
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
@@ -79,8 +88,9 @@ export function separableWindows(
   O: number,
   simd: SimdKernel | null
 ): WindowArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = productActivation(layer.getConfig().activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const weights = new LayerWeights(layer);
   const K = layer.kernelSize;
   const dilation = layer.dilationRate;
@@ -91,9 +101,11 @@ export function separableWindows(
   let dw: Float32Array = new Float32Array(0);
   let pw: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  // The pointwise product through wasm SIMD where the runtime has it (float32 sums, as tfjs's
-  // own product); JS loops with float64 sums otherwise.
-  const rows = simd == null ? null : new SimdRows(simd, CM, O);
+  // Through wasm SIMD where the runtime has it (float32 sums, as tfjs's own kernels): the taps
+  // (multiplier 1) and the pointwise product with its bias and ReLU; JS loops with float64 sums
+  // otherwise.
+  const rows = simd == null ? null : new SimdRows(simd, CM, O, relu);
+  const taps = simd == null || M !== 1 || K <= JS_TAPS ? null : new SimdDepthwise(simd, C, K);
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -101,21 +113,27 @@ export function separableWindows(
       pw = weights.get('pointwise_kernel')!;
       bias = weights.get('bias');
       rows?.load(pw);
+      taps?.load(dw);
     },
     run(q, windows, stride, out) {
       const x = q.data;
       const step = dilation * C;
       const input = rows?.input(q.batch * windows);
       for (let b = 0; b < q.batch; b++) {
+        if (input != null && taps != null) {
+          taps.run(x, q.offset(b, 0), windows, stride, dilation, input.at + b * windows * CM);
+          continue;
+        }
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
+          const row = (b * windows + w) * CM;
           if (input != null && M === 1) {
-            depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + (b * windows + w) * CM);
+            depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + row);
             continue;
           }
           depthwiseTaps(x, base, step, dw, C, M, K, depth);
           if (input != null) {
-            input.heap.set(depth, input.at + (b * windows + w) * CM);
+            input.heap.set(depth, input.at + row);
             continue;
           }
           pointwise(depth, CM, pw, bias, acc, O);
@@ -124,7 +142,7 @@ export function separableWindows(
         }
       }
       if (rows != null) rows.run(q.batch * windows, bias, out);
-      if (activation != null) activation(out, q.batch * windows, O);
+      if (after != null) after(out, q.batch * windows, O);
     },
   };
 }
@@ -229,9 +247,9 @@ function depthwiseTaps(
 }
 
 /**
- * One window's depthwise taps (multiplier 1) into `out[at + c]`: frame k of the window starts at
- * `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. The usual widths (K <= 3)
- * are unrolled: V8 runs the short tap loop several times slower than the sum written out.
+ * One window's depthwise taps (multiplier 1, K <= 3) into `out[at + c]`: frame k of the window
+ * starts at `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. Written out: V8
+ * runs the short tap loop several times slower than the sum written out.
  */
 function depthwiseRow(
   x: Float32Array,
@@ -248,18 +266,12 @@ function depthwiseRow(
   } else if (K === 2) {
     const b1 = base + step;
     for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c];
-  } else if (K === 3) {
+  } else {
     const b1 = base + step;
     const b2 = b1 + step;
     const C2 = 2 * C;
     for (let c = 0; c < C; c++) {
       out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c] + x[b2 + c] * dw[C2 + c];
-    }
-  } else {
-    for (let c = 0; c < C; c++) {
-      let sum = 0;
-      for (let k = 0, i = base + c, tap = c; k < K; k++, i += step, tap += C) sum += x[i] * dw[tap];
-      out[at + c] = sum;
     }
   }
 }
@@ -331,13 +343,14 @@ export function conv1dWindows(
   O: number,
   simd: SimdKernel | null = null
 ): WindowArithmetic | undefined {
-  const activation = arrayActivation(layer.getConfig().activation);
+  const activation = productActivation(layer.getConfig().activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const weights = new LayerWeights(layer);
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  const rows = simd == null ? null : new SimdRows(simd, K * C, O);
+  const rows = simd == null ? null : new SimdRows(simd, K * C, O, relu);
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -371,7 +384,7 @@ export function conv1dWindows(
         }
       }
       if (rows != null) rows.run(q.batch * windows, bias, out);
-      if (activation != null) activation(out, q.batch * windows, O);
+      if (after != null) after(out, q.batch * windows, O);
     },
   };
 }
