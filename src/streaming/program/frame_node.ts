@@ -99,22 +99,25 @@ export function batchNormRows(layer: Layer, C: number): RowMapping {
   const epsilon = layer.getConfig().epsilon as number;
   const weights = new LayerWeights(layer);
   const factor = new Float64Array(C);
+  // beta, zeros without one: the loop reads the same arrays every push (no branch, no lookup).
+  const offset = new Float64Array(C);
   let mean: Float32Array = new Float32Array(0);
-  let beta: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
       const gamma = weights.get('gamma');
       const variance = weights.get('moving_variance')!;
+      const beta = weights.get('beta');
       mean = weights.get('moving_mean')!;
-      beta = weights.get('beta');
-      for (let c = 0; c < C; c++) factor[c] = (gamma?.[c] ?? 1) / Math.sqrt(variance[c] + epsilon);
+      for (let c = 0; c < C; c++) {
+        factor[c] = (gamma?.[c] ?? 1) / Math.sqrt(variance[c] + epsilon);
+        offset[c] = beta?.[c] ?? 0;
+      }
     },
     map(x, rows, out) {
+      const m = mean;
       for (let r = 0, at = 0; r < rows; r++, at += C) {
-        for (let c = 0; c < C; c++) {
-          out[at + c] = (x[at + c] - mean[c]) * factor[c] + (beta?.[c] ?? 0);
-        }
+        for (let c = 0; c < C; c++) out[at + c] = (x[at + c] - m[c]) * factor[c] + offset[c];
       }
     },
   };

@@ -12,6 +12,8 @@ import {SimdKernel} from './simd/simd.js';
  */
 export class Program {
   private readonly outputs: Frames[];
+  /** Each node's inputs, the same array every push (its frames replaced as they come). */
+  private readonly arguments: Frames[][];
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
 
@@ -20,7 +22,9 @@ export class Program {
     private readonly nodes: ProgramNode[],
     readonly batch: number
   ) {
-    this.outputs = nodes.map(() => ({data: new Float32Array(0), n: 0}));
+    const none: Frames = {data: new Float32Array(0), n: 0};
+    this.outputs = nodes.map(() => none);
+    this.arguments = plan.nodes.map(node => node.inputs.map(() => none));
   }
 
   /** The program for `plan`, or null when a node is not one it covers (the tensor steps run). */
@@ -51,10 +55,8 @@ export class Program {
     const nodes = this.plan.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
-      const xs =
-        from.length === 1
-          ? [from[0] < 0 ? input : this.outputs[from[0]]]
-          : from.map(j => (j < 0 ? input : this.outputs[j]));
+      const xs = this.arguments[i];
+      for (let k = 0; k < from.length; k++) xs[k] = from[k] < 0 ? input : this.outputs[from[k]];
       this.outputs[i] = this.nodes[i].run(xs);
     }
     const last = this.outputs[nodes.length - 1];
