@@ -5,7 +5,7 @@ import {DepthSeparableConv1d} from '../../layers/depth_separable_conv1d.js';
 import {slide} from '../sliding.js';
 
 import {arrayActivation, productActivation} from './activations.js';
-import {FrameQueue, Scratch} from './frame_buffers.js';
+import {FrameMemory, FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdDepthwise, SimdKernel, SimdRows} from './simd/simd.js';
 import {LayerWeights} from './weights.js';
@@ -26,6 +26,8 @@ type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Arr
 export interface WindowArithmetic {
   refresh(): void;
   run: Convolve;
+  /** Where the queue keeps its frames, when the arithmetic reads them there (SIMD kernels). */
+  memory?: FrameMemory;
 }
 
 /**
@@ -43,7 +45,8 @@ export function windowNode(
   padValue = 0
 ): ProgramNode {
   const {span, stride, leftPadding} = settings;
-  const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
+  const capacity = 2 * (span + leftPadding + 8);
+  const queue = new FrameQueue(batch, inChannels, capacity, convolve.memory ?? null);
   const out = new Scratch(n => new Float32Array(n));
   let skip = 0;
   queue.appendZeros(leftPadding, padValue);
@@ -70,15 +73,6 @@ export function windowNode(
 }
 
 /**
- * Up to this kernel width the separable layer's taps (multiplier 1) run in JS, written out,
- * straight into the product's rows in the wasm heap; wider ones in the SIMD kernel, which first
- * needs the frames copied into the heap. Measured side by side (one-frame pushArray, Node wasm):
- * the bench TCN (K = 3, 64 channels) 11.2 us with the taps in JS, 12.4 us in SIMD; the
- * MatchboxNet-like model (K = 11 to 29) 49.6 us in JS, 42.1 us in SIMD.
- */
-const JS_TAPS = 3;
-
-/**
  * The separable layer: depthwise taps per channel (and multiplier), then the pointwise product,
  * float64 accumulators, then bias and activation.
  */
@@ -102,11 +96,12 @@ export function separableWindows(
   let pw: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
   // Through wasm SIMD where the runtime has it (float32 sums, as tfjs's own kernels): the taps
-  // (multiplier 1) and the pointwise product with its bias and ReLU; JS loops with float64 sums
-  // otherwise.
+  // (multiplier 1) on the frames kept in the kernel's memory, and the pointwise product with
+  // its bias and ReLU; JS loops with float64 sums otherwise.
   const rows = simd == null ? null : new SimdRows(simd, CM, O, relu);
-  const taps = simd == null || M !== 1 || K <= JS_TAPS ? null : new SimdDepthwise(simd, C, K);
+  const taps = simd == null || M !== 1 ? null : new SimdDepthwise(simd, C, K);
   return {
+    memory: taps == null ? undefined : simd!,
     refresh() {
       if (!weights.refresh()) return;
       dw = weights.get('depthwise_kernel')!;
@@ -116,24 +111,20 @@ export function separableWindows(
       taps?.load(dw);
     },
     run(q, windows, stride, out) {
-      const x = q.data;
       const step = dilation * C;
+      // Before reading the queue's data: a new scratch may grow the memory (a new heap view).
       const input = rows?.input(q.batch * windows);
+      const x = q.data;
       for (let b = 0; b < q.batch; b++) {
         if (input != null && taps != null) {
-          taps.run(x, q.offset(b, 0), windows, stride, dilation, input.at + b * windows * CM);
+          taps.run(q.offset(b, 0), windows, stride, dilation, input.at + b * windows * CM);
           continue;
         }
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
-          const row = (b * windows + w) * CM;
-          if (input != null && M === 1) {
-            depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + row);
-            continue;
-          }
           depthwiseTaps(x, base, step, dw, C, M, K, depth);
           if (input != null) {
-            input.heap.set(depth, input.at + row);
+            input.heap.set(depth, input.at + (b * windows + w) * CM);
             continue;
           }
           pointwise(depth, CM, pw, bias, acc, O);
@@ -242,36 +233,6 @@ function depthwiseTaps(
         const row = tap + c * M;
         for (let m = 0; m < M; m++) depth[c * M + m] += v * dw[row + m];
       }
-    }
-  }
-}
-
-/**
- * One window's depthwise taps (multiplier 1, K <= 3) into `out[at + c]`: frame k of the window
- * starts at `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. Written out: V8
- * runs the short tap loop several times slower than the sum written out.
- */
-function depthwiseRow(
-  x: Float32Array,
-  base: number,
-  step: number,
-  dw: Float32Array,
-  C: number,
-  K: number,
-  out: Float32Array,
-  at: number
-): void {
-  if (K === 1) {
-    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c];
-  } else if (K === 2) {
-    const b1 = base + step;
-    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c];
-  } else {
-    const b1 = base + step;
-    const b2 = b1 + step;
-    const C2 = 2 * C;
-    for (let c = 0; c < C; c++) {
-      out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c] + x[b2 + c] * dw[C2 + c];
     }
   }
 }

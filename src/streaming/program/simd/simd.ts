@@ -1,3 +1,5 @@
+import {copyFloats, FrameMemory} from '../frame_buffers.js';
+
 import {PRODUCT_WASM} from './product_wasm.js';
 
 /** Bytes of a wasm page. */
@@ -40,7 +42,7 @@ interface Exports {
  * scratch, handed out once (a stream's regions grow geometrically with its largest chunk; the
  * memory goes with the stream).
  */
-export class SimdKernel {
+export class SimdKernel implements FrameMemory {
   private view: Float32Array;
   private top = (MODULE_PAGES * PAGE) / 4;
 
@@ -197,12 +199,11 @@ export class SimdRows {
 }
 
 /**
- * Depthwise taps (multiplier 1) through the kernel for one layer: its `K x C` weights in the
- * kernel's memory, the frames the windows read copied into a scratch.
+ * Depthwise taps (multiplier 1) through the kernel for one layer, on frames already in the
+ * kernel's memory (a queue kept there): its `K x C` weights there too.
  */
 export class SimdDepthwise {
   private readonly weights: number;
-  private readonly frames: SimdScratch;
 
   constructor(
     private readonly kernel: SimdKernel,
@@ -210,7 +211,6 @@ export class SimdDepthwise {
     private readonly K: number
   ) {
     this.weights = kernel.alloc(K * C);
-    this.frames = new SimdScratch(kernel);
   }
 
   /** Copies the taps (K x C, row-major) into the kernel's memory. */
@@ -220,48 +220,10 @@ export class SimdDepthwise {
 
   /**
    * The taps of `windows` windows into `heap[out ..]` (windows x C): window w's frames are
-   * frames `w * stride + k * dilation` of those at `x[from ..]` (C floats each).
+   * frames `w * stride + k * dilation` of those at `heap[from ..]` (C floats each).
    */
-  run(
-    x: Float32Array,
-    from: number,
-    windows: number,
-    stride: number,
-    dilation: number,
-    out: number
-  ): void {
+  run(from: number, windows: number, stride: number, dilation: number, out: number): void {
     const {C, K} = this;
-    const span = (windows - 1) * stride + (K - 1) * dilation + 1;
-    // The span is one block copy; frame by frame costs about 8 times as much a frame (JS
-    // loops), so only a window that reads under an eighth of its span copies just its taps
-    // (the MatchboxNet-like model's K = 29, dilation 2, 64 -> 128: 4.0 us a push tap by tap,
-    // 2.2 us by the span).
-    const taps = windows * K * 8 < span;
-    const at = this.frames.get((taps ? windows * K : span) * C);
-    const heap = this.kernel.heap;
-    if (!taps) {
-      copyFloats(x, from, heap, at, span * C);
-      this.kernel.depthwise(out, at, windows, stride * C, dilation * C, this.weights, C, K);
-      return;
-    }
-    for (let w = 0, to = at; w < windows; w++) {
-      for (let k = 0; k < K; k++, to += C) {
-        copyFloats(x, from + (w * stride + k * dilation) * C, heap, to, C);
-      }
-    }
-    this.kernel.depthwise(out, at, windows, K * C, C, this.weights, C, K);
+    this.kernel.depthwise(out, from, windows, stride * C, dilation * C, this.weights, C, K);
   }
-}
-
-/** to[toAt ..] = from[fromAt ..] for `n` floats. */
-function copyFloats(
-  from: Float32Array,
-  fromAt: number,
-  to: Float32Array,
-  toAt: number,
-  n: number
-): void {
-  // A loop for a frame or two: making the subarray would cost more than the copy.
-  if (n <= 256) for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i];
-  else to.set(from.subarray(fromAt, fromAt + n), toAt);
 }
