@@ -180,7 +180,8 @@ export function copyFloats(
   toAt: number,
   n: number
 ): void {
-  // A loop for a frame or two: making the subarray would cost more than the copy.
-  if (n <= 256) for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i];
+  // A loop for a few values, where making the subarray costs more than the copy (Node 20, into
+  // a wasm heap: 16 floats 27 ns by loop, 61 by set; 64 floats 165 / 70; set's cost is flat).
+  if (n <= 32) for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i];
   else to.set(from.subarray(fromAt, fromAt + n), toAt);
 }
