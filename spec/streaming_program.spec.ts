@@ -354,6 +354,51 @@ describe('streaming program', () => {
     expect(checked).toBeGreaterThan(cases / 2);
   });
 
+  it('streams wide separable taps (K 4 to 13) and a fused ReLU as predict does', async () => {
+    // Widths past 3 run their taps in the SIMD kernel (frames copied into its heap: the span,
+    // or only the taps of a dilated window); channels not a multiple of 4 take its scalar tail.
+    const rand = unit(2031);
+    const cases = onGpuBackend() ? 3 : 12;
+    for (let k = 0; k < cases; k++) {
+      await tf.nextFrame();
+      setProgramEnabled(true, undefined, k % 4 !== 3);
+      const C = int(rand, 3, 9);
+      const batch = int(rand, 1, 2);
+      const width = int(rand, 30, 60);
+      const input = tfl.input({shape: [null, C]});
+      const layer = depthSeparableConv1d({
+        filters: int(rand, 3, 20),
+        kernelSize: int(rand, 4, 13),
+        dilationRate: int(rand, 1, 3),
+        strides: int(rand, 1, 3),
+        padding: pick(rand, ['causal', 'valid'] as const),
+        activation: pick(rand, ['relu', 'relu', 'tanh', 'linear'] as const),
+        useBias: rand() < 0.8,
+        depthwiseInitializer: tfl.initializers.randomNormal({seed: k + 1, stddev: 0.5}),
+        pointwiseInitializer: tfl.initializers.randomNormal({seed: k + 2, stddev: 0.5}),
+        biasInitializer: tfl.initializers.randomNormal({seed: k + 3, stddev: 0.5}),
+      });
+      const model = tfl.model({inputs: input, outputs: layer.apply(input) as tfl.SymbolicTensor});
+      const values = signal(rand, batch, width, C, k % 2 === 1);
+      const expected = await predictedKeepingNaN(model, values, [batch, width, C]);
+      const before = liveTensors();
+      const stream = createStream(model, {batchSize: batch});
+      const sizes = randomChunks(rand, width);
+      let got: Float32Array;
+      try {
+        expect(stream.runsProgram).toBeTrue();
+        got = streamValues(stream, values, batch, C, sizes, true);
+      } finally {
+        setProgramEnabled(true);
+      }
+      stream.dispose();
+      expect(liveTensors()).withContext(`case ${k}`).toBe(before);
+      const what = `case ${k} (chunks ${sizes}): ${JSON.stringify(layer.getConfig())}`;
+      expect(mismatch(got, expected!, what, tolerance())).toBeNull();
+      model.dispose();
+    }
+  });
+
   it('streams random models alike for push sizes on both sides of the wasm size switch', async () => {
     // On wasm pushes of up to WASM_PROGRAM_MAX_FRAMES run the program and longer ones
     // tfjs's kernels: NaN and Inf through clamps, maxima and minima must not tell them apart.

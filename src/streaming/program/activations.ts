@@ -136,3 +136,18 @@ const PARAMETRIZED: Readonly<Record<string, (value: number) => ArrayActivation>>
   cappedRelu,
   thresholdedRelu,
 };
+
+/**
+ * A layer's activation around a product: with `fuseRelu` (the SIMD product, which applies ReLU
+ * in its own pass) ReLU goes in the product (`relu`), anything else after it (`after`, null
+ * for nothing); undefined for an activation the program does not know.
+ */
+export function productActivation(
+  spec: ActivationSpec,
+  fuseRelu: boolean
+): {relu: boolean; after: ArrayActivation | null} | undefined {
+  const activation = activationOf(spec);
+  if (activation === undefined) return undefined;
+  const relu = fuseRelu && activation === RELU;
+  return {relu, after: relu ? null : activation};
+}

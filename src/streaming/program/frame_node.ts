@@ -1,5 +1,5 @@
 import {ActivationSpec} from './description.js';
-import {ArrayActivation, activationOf} from './activations.js';
+import {ArrayActivation, productActivation} from './activations.js';
 import {Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
@@ -60,12 +60,13 @@ export function denseRows(
   O: number,
   simd: SimdKernel | null
 ): RowMapping | undefined {
-  const activation = activationOf(settings.activation);
+  const activation = productActivation(settings.activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  const products = simd == null ? null : new SimdRows(simd, C, O);
+  const products = simd == null ? null : new SimdRows(simd, C, O, relu);
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -78,14 +79,14 @@ export function denseRows(
         const {heap, at} = products.input(rows);
         heap.set(x.subarray(0, rows * C), at);
         products.run(rows, bias, out);
-        if (activation != null) activation(out, rows, O);
+        if (after != null) after(out, rows, O);
         return;
       }
       for (let r = 0; r < rows; r++) {
         pointwise(x, C, kernel, bias, acc, O, r * C);
         for (let o = 0; o < O; o++) out[r * O + o] = acc[o];
       }
-      if (activation != null) activation(out, rows, O);
+      if (after != null) after(out, rows, O);
     },
   };
 }
@@ -97,22 +98,25 @@ export function batchNormRows(
   C: number
 ): RowMapping {
   const factor = new Float64Array(C);
+  // beta, zeros without one: the loop reads the same arrays every push (no branch, no lookup).
+  const offset = new Float64Array(C);
   let mean: Float32Array = new Float32Array(0);
-  let beta: Float32Array | null = null;
   return {
     refresh() {
       if (!weights.refresh()) return;
       const gamma = weights.get('gamma');
       const variance = weights.get('moving_variance')!;
+      const beta = weights.get('beta');
       mean = weights.get('moving_mean')!;
-      beta = weights.get('beta');
-      for (let c = 0; c < C; c++) factor[c] = (gamma?.[c] ?? 1) / Math.sqrt(variance[c] + epsilon);
+      for (let c = 0; c < C; c++) {
+        factor[c] = (gamma?.[c] ?? 1) / Math.sqrt(variance[c] + epsilon);
+        offset[c] = beta?.[c] ?? 0;
+      }
     },
     map(x, rows, out) {
+      const m = mean;
       for (let r = 0, at = 0; r < rows; r++, at += C) {
-        for (let c = 0; c < C; c++) {
-          out[at + c] = (x[at + c] - mean[c]) * factor[c] + (beta?.[c] ?? 0);
-        }
+        for (let c = 0; c < C; c++) out[at + c] = (x[at + c] - m[c]) * factor[c] + offset[c];
       }
     },
   };

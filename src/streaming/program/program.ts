@@ -38,6 +38,8 @@ export interface ProgramLayout {
  */
 export class Program {
   private readonly outputs: Frames[];
+  /** Each node's inputs, the same array every push (its frames replaced as they come). */
+  private readonly arguments: Frames[][];
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
   readonly batch: number;
@@ -51,7 +53,9 @@ export class Program {
     readonly simd: boolean
   ) {
     this.batch = layout.batch;
-    this.outputs = nodes.map(() => ({data: new Float32Array(0), n: 0}));
+    const none: Frames = {data: new Float32Array(0), n: 0};
+    this.outputs = nodes.map(() => none);
+    this.arguments = layout.nodes.map(node => node.inputs.map(() => none));
     this.initial = this.exportStates();
   }
 
@@ -101,10 +105,8 @@ export class Program {
     const nodes = this.layout.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
-      const xs =
-        from.length === 1
-          ? [from[0] < 0 ? input : this.outputs[from[0]]]
-          : from.map(j => (j < 0 ? input : this.outputs[j]));
+      const xs = this.arguments[i];
+      for (let k = 0; k < from.length; k++) xs[k] = from[k] < 0 ? input : this.outputs[from[k]];
       this.outputs[i] = this.nodes[i].run(xs);
     }
     const last = this.outputs[nodes.length - 1];

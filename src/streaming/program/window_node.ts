@@ -1,15 +1,15 @@
 import {slide} from '../sliding.js';
 
-import {activationOf} from './activations.js';
+import {activationOf, productActivation} from './activations.js';
 import {
   Conv1dSettings,
   DepthwiseSettings,
   SeparableSettings,
   WindowSettings,
 } from './description.js';
-import {FrameQueue, Scratch} from './frame_buffers.js';
+import {FrameMemory, FrameQueue, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
-import {SimdKernel, SimdRows} from './simd/simd.js';
+import {SimdDepthwise, SimdKernel, SimdRows} from './simd/simd.js';
 import {WeightSource} from './weights.js';
 
 /** Computes `windows` outputs per batch element from the queue's frames into `out`. */
@@ -19,6 +19,8 @@ type Convolve = (q: FrameQueue, windows: number, stride: number, out: Float32Arr
 export interface WindowArithmetic {
   refresh(): void;
   run: Convolve;
+  /** Where the queue keeps its frames, when the arithmetic reads them there (SIMD kernels). */
+  memory?: FrameMemory;
 }
 
 /**
@@ -36,7 +38,8 @@ export function windowNode(
   padValue = 0
 ): ProgramNode {
   const {span, stride, leftPadding} = settings;
-  const queue = new FrameQueue(batch, inChannels, 2 * (span + leftPadding + 8));
+  const capacity = 2 * (span + leftPadding + 8);
+  const queue = new FrameQueue(batch, inChannels, capacity, convolve.memory ?? null);
   const out = new Scratch(n => new Float32Array(n));
   let skip = 0;
   queue.appendZeros(leftPadding, padValue);
@@ -73,8 +76,9 @@ export function separableWindows(
   O: number,
   simd: SimdKernel | null
 ): WindowArithmetic | undefined {
-  const activation = activationOf(settings.activation);
+  const activation = productActivation(settings.activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const {kernelSize: K, dilation, multiplier: M} = settings;
   const CM = C * M;
   const depth = new Float64Array(CM);
@@ -82,28 +86,33 @@ export function separableWindows(
   let dw: Float32Array = new Float32Array(0);
   let pw: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  // The pointwise product through wasm SIMD where the runtime has it (float32 sums, as tfjs's
-  // own product); JS loops with float64 sums otherwise.
-  const rows = simd == null ? null : new SimdRows(simd, CM, O);
+  // Through wasm SIMD where the runtime has it (float32 sums, as tfjs's own kernels): the taps
+  // (multiplier 1) on the frames kept in the kernel's memory, and the pointwise product with
+  // its bias and ReLU; JS loops with float64 sums otherwise.
+  const rows = simd == null ? null : new SimdRows(simd, CM, O, relu);
+  const taps = simd == null || M !== 1 ? null : new SimdDepthwise(simd, C, K);
   return {
+    memory: taps == null ? undefined : simd!,
     refresh() {
       if (!weights.refresh()) return;
       dw = weights.get('depthwise_kernel')!;
       pw = weights.get('pointwise_kernel')!;
       bias = weights.get('bias');
       rows?.load(pw);
+      taps?.load(dw);
     },
     run(q, windows, stride, out) {
-      const x = q.data;
       const step = dilation * C;
+      // Before reading the queue's data: a new scratch may grow the memory (a new heap view).
       const input = rows?.input(q.batch * windows);
+      const x = q.data;
       for (let b = 0; b < q.batch; b++) {
+        if (input != null && taps != null) {
+          taps.run(q.offset(b, 0), windows, stride, dilation, input.at + b * windows * CM);
+          continue;
+        }
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
-          if (input != null && M === 1) {
-            depthwiseRow(x, base, step, dw, C, K, input.heap, input.at + (b * windows + w) * CM);
-            continue;
-          }
           depthwiseTaps(x, base, step, dw, C, M, K, depth);
           if (input != null) {
             input.heap.set(depth, input.at + (b * windows + w) * CM);
@@ -115,7 +124,7 @@ export function separableWindows(
         }
       }
       if (rows != null) rows.run(q.batch * windows, bias, out);
-      if (activation != null) activation(out, q.batch * windows, O);
+      if (after != null) after(out, q.batch * windows, O);
     },
   };
 }
@@ -217,42 +226,6 @@ function depthwiseTaps(
   }
 }
 
-/**
- * One window's depthwise taps (multiplier 1) into `out[at + c]`: frame k of the window starts at
- * `base + k * step` in `x`, tap k of channel c is `dw[k * C + c]`. The usual widths (K <= 3)
- * are unrolled: V8 runs the short tap loop several times slower than the sum written out.
- */
-function depthwiseRow(
-  x: Float32Array,
-  base: number,
-  step: number,
-  dw: Float32Array,
-  C: number,
-  K: number,
-  out: Float32Array,
-  at: number
-): void {
-  if (K === 1) {
-    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c];
-  } else if (K === 2) {
-    const b1 = base + step;
-    for (let c = 0; c < C; c++) out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c];
-  } else if (K === 3) {
-    const b1 = base + step;
-    const b2 = b1 + step;
-    const C2 = 2 * C;
-    for (let c = 0; c < C; c++) {
-      out[at + c] = x[base + c] * dw[c] + x[b1 + c] * dw[C + c] + x[b2 + c] * dw[C2 + c];
-    }
-  } else {
-    for (let c = 0; c < C; c++) {
-      let sum = 0;
-      for (let k = 0, i = base + c, tap = c; k < K; k++, i += step, tap += C) sum += x[i] * dw[tap];
-      out[at + c] = sum;
-    }
-  }
-}
-
 /** acc = bias + v · w for a row vector `v` (n, from `vOffset`) and a row-major matrix `w` (n x O). */
 export function pointwise(
   v: ArrayLike<number>,
@@ -319,13 +292,14 @@ export function conv1dWindows(
   O: number,
   simd: SimdKernel | null
 ): WindowArithmetic | undefined {
-  const activation = activationOf(settings.activation);
+  const activation = productActivation(settings.activation, simd != null);
   if (activation === undefined) return undefined;
+  const {relu, after} = activation;
   const {kernelSize: K, dilation} = settings;
   const acc = new Float64Array(O);
   let kernel: Float32Array = new Float32Array(0);
   let bias: Float32Array | null = null;
-  const rows = simd == null ? null : new SimdRows(simd, K * C, O);
+  const rows = simd == null ? null : new SimdRows(simd, K * C, O, relu);
   return {
     refresh() {
       if (!weights.refresh()) return;
@@ -359,7 +333,7 @@ export function conv1dWindows(
         }
       }
       if (rows != null) rows.run(q.batch * windows, bias, out);
-      if (activation != null) activation(out, q.batch * windows, O);
+      if (after != null) after(out, q.batch * windows, O);
     },
   };
 }
