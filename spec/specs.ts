@@ -17,5 +17,6 @@ import './streaming_reach.spec';
 import './streaming_program.spec';
 import './streaming_lifecycle.spec';
 import './streaming_semantics.spec';
+import './streaming_delay.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';
