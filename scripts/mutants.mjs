@@ -130,6 +130,13 @@ const MUTANTS = [
     replace: 'delay: Math.min(...inputs.map(e => e.delay)),',
     what: 'a merge lags as its least delayed branch, not its most',
   },
+  {
+    name: 'merge-accepts-misaligned',
+    file: 'src/streaming/kinds/merge.ts',
+    find: 'if (widths.some(w => w !== widths[0])) {',
+    replace: 'if (widths.length < 0) {',
+    what: 'a merge of branches whose widths differ is planned instead of refused',
+  },
   // The stream (stream.ts, memory.ts).
   {
     name: 'flush-without-end',
@@ -280,6 +287,13 @@ const MUTANTS = [
     find: 'this.start += Math.min(n, this.length);',
     replace: 'this.start += Math.min(n, this.length - 1);',
     what: 'a FrameQueue never drops its last live frame',
+  },
+  {
+    name: 'queue-append-from-start',
+    file: 'src/streaming/program/frame_buffers.ts',
+    find: 'const at = (b * srcFrames + from) * C;',
+    replace: 'const at = b * srcFrames * C;',
+    what: 'a FrameQueue appends from the first frame of its source, whatever `from` says',
   },
   {
     name: 'queue-compaction-loses-frame',
