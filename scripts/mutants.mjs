@@ -533,7 +533,9 @@ async function main() {
     problem ??= new Error('git diff src is not empty after the audit');
   }
 
-  console.log('\n| mutant | file | mutation | result |\n| --- | --- | --- | --- |');
+  console.log(
+    '\n| mutant | file in `src/streaming/` | mutation | result |\n| --- | --- | --- | --- |'
+  );
   for (const {m, result} of rows) {
     console.log(
       `| \`${m.name}\` | \`${m.file.replace('src/streaming/', '')}\` | ${cell(m.what)} | ${result} |`
