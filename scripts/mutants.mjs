@@ -385,18 +385,21 @@ function scratchCopy() {
   return dir;
 }
 
+/** The spec run under way (its process group is killed on an interrupt). */
+let running = null;
+
 /**
  * Runs the filtered specs in `dir`; the counts from `npm test`'s last line, or null on a
  * timeout (the process group is killed).
  */
 function runSpecs(dir, {filter = FILTER, suites = SUITES} = {}, timeoutMs = Infinity) {
   return new Promise(done => {
-    const child = spawn('npm', ['test', '--silent'], {
+    const child = (running = spawn('npm', ['test', '--silent'], {
       cwd: dir,
       env: {...process.env, TEST_SUITES: suites, SPEC_FILTER: filter},
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
-    });
+    }));
     let out = '';
     child.stdout.on('data', chunk => {
       out += chunk;
@@ -411,6 +414,7 @@ function runSpecs(dir, {filter = FILTER, suites = SUITES} = {}, timeoutMs = Infi
             process.kill(-child.pid, 'SIGKILL');
           }, timeoutMs);
     child.on('close', () => {
+      running = null;
       if (timer != null) clearTimeout(timer);
       const last = out.match(/(\d+) passed, (\d+) failed, (\d+) skipped\s*$/);
       done(
@@ -454,8 +458,9 @@ async function main() {
   }
 
   const dir = scratchCopy();
-  // Interrupted: the copy goes (the tree itself is never written).
+  // Interrupted: the spec run and the copy go (the tree itself is never written).
   process.once('SIGINT', () => {
+    if (running != null) process.kill(-running.pid, 'SIGKILL');
     rmSync(dir, {recursive: true, force: true});
     process.exit(130);
   });
