@@ -19,5 +19,6 @@ import './streaming_lifecycle.spec';
 import './streaming_semantics.spec';
 import './streaming_runtime.spec';
 import './streaming_runtime_hostile.spec';
+import './streaming_delay.spec';
 import './wasm_kernel.spec';
 import './wasm_products.spec';

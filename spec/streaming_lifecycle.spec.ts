@@ -461,6 +461,42 @@ describeBothEngines('createStream lifecycle', () => {
     model.dispose();
   });
 
+  it('refuses a window state that holds frames while it skips, then streams on as predict', async () => {
+    // K = 2 at stride 5: after 7 frames the windows at 0 and 5 are done and the next starts
+    // at 10, so the stream holds no frame and skips 3; one held frame is no stream's state.
+    const layer = depthSeparableConv1d({
+      inChannels: 2,
+      filters: 2,
+      kernelSize: 2,
+      strides: 5,
+      padding: 'valid',
+      name: 'strided',
+    });
+    const x = seededTensor([1, 23, 2], 19);
+    const whole = await takeAsync(layer.apply(x) as tf.Tensor);
+    const stream = createStream(layer);
+    const [first, rest] = [frames(x, 0, 7), frames(x, 7, 16)];
+    const head = await takeAsync(stream.push(first));
+    const state = stream.getState();
+    expect(state.layers[0].skip).toBe(3);
+    expect(state.layers[0].buffers[0].shape).toEqual([1, 0, 2]);
+    const before = liveTensors();
+    const held = JSON.parse(JSON.stringify(state)) as StreamState;
+    held.layers[0].buffers[0] = {shape: [1, 1, 2], float32: 'AAAAAAAAAAA='}; // 1 frame of 2 zeros
+    expectThrowsMatching(
+      () => stream.setState(held),
+      /setState: layer 'strided', buffer 0/,
+      /0 <= n <= 0 \(skip 3\)/
+    );
+    expect(liveTensors()).toBe(before);
+    const tail = await takeAsync(stream.push(rest));
+    const joined = joinTime([head, tail], 1, 2);
+    expect(mismatch(joined, whole, 'after the refusal', streamTolerance())).toBeNull();
+    stream.dispose();
+    tf.dispose([x, first, rest]);
+    for (const w of layer.weights) w.dispose();
+  });
+
   it('random models: a state moves only to a stream of the same model, which streams on as predict', async () => {
     const rand = uniform(2029);
     const trials = onGpuBackend() ? 5 : 20;
