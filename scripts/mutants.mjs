@@ -291,15 +291,15 @@ const MUTANTS = [
   {
     name: 'queue-append-from-start',
     file: 'src/streaming/program/frame_buffers.ts',
-    find: 'const at = (b * srcFrames + from) * C;',
-    replace: 'const at = b * srcFrames * C;',
+    find: 'copyFloats(src, (b * srcFrames + from) * C, data,',
+    replace: 'copyFloats(src, b * srcFrames * C, data,',
     what: 'a FrameQueue appends from the first frame of its source, whatever `from` says',
   },
   {
     name: 'queue-compaction-loses-frame',
     file: 'src/streaming/program/frame_buffers.ts',
-    find: 'this.data.copyWithin(base, base + this.start * C, base + this.end * C);',
-    replace: 'this.data.copyWithin(base, base + this.start * C, base + (this.end - 1) * C);',
+    find: 'data.copyWithin(base, base + this.start * C, base + this.end * C);',
+    replace: 'data.copyWithin(base, base + this.start * C, base + (this.end - 1) * C);',
     what: 'moving the live frames to the front loses the newest one',
   },
   {
@@ -348,7 +348,7 @@ const MUTANTS = [
   },
   {
     name: 'state-accepts-frames-while-skipping',
-    file: 'src/streaming/state.ts',
+    file: 'src/streaming/state_format.ts',
     find: 'if (skip > 0) return [0, 0];',
     replace: 'if (skip > 0) return [0, maxFrames];',
     what: 'setState accepts a window that holds frames while it skips, which no stream leaves',
