@@ -1,3 +1,4 @@
+import {decodeBase64} from '../../base64.js';
 import {PRODUCT_WASM} from './product_wasm.js';
 
 /** Bytes of a wasm page. */
@@ -41,7 +42,7 @@ export class SimdKernel {
   static create(): SimdKernel | null {
     try {
       if (compiled === undefined) {
-        const bytes = Uint8Array.from(atob(PRODUCT_WASM), c => c.charCodeAt(0));
+        const bytes = decodeBase64(PRODUCT_WASM)!;
         // Small enough (under 4 KB) to compile synchronously on a browser's main thread.
         compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytes) : null;
       }
