@@ -254,7 +254,10 @@ export function encodeStateArrays(
       skip: state.skip,
       buffers: state.buffers.map(({data, n}, j) => {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        return {shape: framesShape(node.buffers[j], layout.batchSize, n), float32: encodeBase64(bytes)};
+        return {
+          shape: framesShape(node.buffers[j], layout.batchSize, n),
+          float32: encodeBase64(bytes),
+        };
       }),
     });
   });
