@@ -2,9 +2,12 @@
 // that says where in the description it is.
 import {describe, ValueError} from '../errors.js';
 
-/** Caps on a description's sizes: far above any streamed model, far below exhausting memory. */
+// Caps on a description's sizes: far above any streamed model, far below exhausting memory.
+/** The most channels of an edge, and nodes of a description. */
 export const MAX_CHANNELS = 1 << 16;
+/** The largest batch. */
 export const MAX_BATCH = 1 << 12;
+/** The largest frame count of a setting (span, padding, buffer, stride product). */
 export const MAX_FRAMES = 1 << 20;
 
 /** A `ValueError` of loadStream saying what is wrong. */

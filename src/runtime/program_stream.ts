@@ -154,7 +154,7 @@ export function loadStream(
     }
   }
   const values = littleEndianFloats(weights);
-  const checked = checkDescription(parsed, values.length, options);
+  const checked = checkDescription(parsed, values.length, options ?? {});
   const sources = checked.weights.map(
     entries =>
       new FixedWeights(
