@@ -772,7 +772,7 @@ function ratesMismatched(): ProgramDescription {
     inputs: [-1],
     output: frames,
     buffers: [{...frames, maxFrames: 1}],
-    maxSkip: 1,
+    maxSkip: 0,
     weights: [],
   };
   const add = {
@@ -981,7 +981,7 @@ describe('stream runtime, hostile review: findings', () => {
     ]);
   });
 
-  it("buffers' maxFrames under what the node's window keeps are refused", () => {
+  it("buffers' maxFrames under what the node's window keeps, or another maxSkip, are refused", () => {
     expectRefused([
       [
         'maxFrames 0 on a window of 2',
@@ -995,6 +995,14 @@ describe('stream runtime, hostile review: findings', () => {
           d.nodes[0].settings.window.span = 5;
         },
         /node 0 '.*': buffers\[0\].maxFrames 2 is under the 4 frames/,
+      ],
+      [
+        'maxSkip 3 on a window of stride 1 (signature alike)',
+        d => {
+          d.nodes[0].maxSkip = 3;
+          d.signature[0].settings['stream.maxSkip'] = 3;
+        },
+        /node 0 '.*': maxSkip must be 0 \(what its stride may skip\), but got 3/,
       ],
     ]);
   });

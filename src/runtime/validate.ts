@@ -165,6 +165,55 @@ function bufferNeeds(
   }
 }
 
+/**
+ * The float32 values a node's buffers take (its queues as allocated, at least what each must
+ * hold), after checking their layouts and counts are numbers.
+ */
+function bufferValues(
+  node: ExportedNode,
+  needs: (FrameLayout & {least: number})[],
+  batch: number,
+  where: string
+): number {
+  let values = batch * allocatedFrames(node) * (needs[0]?.channels ?? 0);
+  node.buffers.forEach((b, j) => {
+    const layout = frameLayout(b, `${where}: buffers[${j}]`);
+    const {least, ...edge} = needs[j];
+    if (layout.channels !== edge.channels || layout.timeAxis !== edge.timeAxis) {
+      throw bad(`${where}: buffers[${j}] is ${describe(layout)}, its op keeps ${describe(edge)}.`);
+    }
+    const frames = integer(b.maxFrames, `${where}: buffers[${j}].maxFrames`, 0, MAX_FRAMES);
+    values += batch * (Math.max(frames, least) + 16) * layout.channels;
+  });
+  return values;
+}
+
+/** Each buffer holds what its op keeps, and `maxSkip` is what its stride may skip. */
+function checkCapacities(
+  node: ExportedNode,
+  needs: (FrameLayout & {least: number})[],
+  where: string
+): void {
+  node.buffers.forEach((b, j) => {
+    if (b.maxFrames < needs[j].least) {
+      throw bad(
+        `${where}: buffers[${j}].maxFrames ${b.maxFrames} is under the ${needs[j].least} ` +
+          `frames its op keeps.`
+      );
+    }
+  });
+  const window = (node.settings as {window?: unknown}).window;
+  const skip = isObject(window)
+    ? Math.max((window.stride as number) - (window.span as number), 0)
+    : 0;
+  if (node.maxSkip !== skip) {
+    throw bad(
+      `${where}: maxSkip must be ${skip} (what its stride may skip), ` +
+        `but got ${describe(node.maxSkip)}.`
+    );
+  }
+}
+
 /** Input frames per frame of a node's output; a merge's inputs must come at one rate. */
 function nodeRate(node: ExportedNode, rates: number[], where: string): number {
   const inputRates = node.inputs.map(j => (j < 0 ? 1 : rates[j]));
@@ -280,33 +329,14 @@ export function checkDescription(
     if (!Array.isArray(node.buffers) || node.buffers.length !== buffers.length) {
       throw bad(`${where}: expected ${buffers.length} buffers, but got ${describe(node.buffers)}.`);
     }
-    node.buffers.forEach((b, j) => {
-      const layout = frameLayout(b, `${where}: buffers[${j}]`);
-      const {least, ...edge} = buffers[j];
-      if (layout.channels !== edge.channels || layout.timeAxis !== edge.timeAxis) {
-        throw bad(
-          `${where}: buffers[${j}] is ${describe(layout)}, its op keeps ${describe(edge)}.`
-        );
-      }
-      const frames = integer(b.maxFrames, `${where}: buffers[${j}].maxFrames`, 0, MAX_FRAMES);
-      stateValues += batch * (Math.max(frames, least) + 16) * layout.channels;
-    });
-    stateValues += batch * allocatedFrames(node) * inputs[0];
+    stateValues += bufferValues(node, buffers, batch, where);
     if (4 * stateValues > maxBytes) {
       throw bad(
         `${where}: its buffers would take ${4 * stateValues} bytes with the nodes before, ` +
           `over maxBytes (${maxBytes}; see loadStream's options).`
       );
     }
-    node.buffers.forEach((b, j) => {
-      if (b.maxFrames < buffers[j].least) {
-        throw bad(
-          `${where}: buffers[${j}].maxFrames ${b.maxFrames} is under the ${buffers[j].least} ` +
-            `frames its op keeps.`
-        );
-      }
-    });
-    integer(node.maxSkip, `${where}: maxSkip`, 0, MAX_FRAMES);
+    checkCapacities(node, buffers, where);
     const entries = checkWeights(node, inputs[0], output.channels, weightsRead, weightCount, where);
     weightsRead += entries.reduce((sum, e) => sum + e.size, 0);
     weights.push(entries);
