@@ -3,13 +3,14 @@
 // softmax, average/maximum merges, strided pooling), exported mid-signal and fed chunks of 0,
 // 1 and odd sizes, checked push for push against the Stream and against predict on the whole
 // signal; export after fit, and training after export; pushArray misuse; descriptions, weights
-// and states edited by hand. Findings the runtime does not yet meet are pending specs that
-// say why.
+// and states edited by hand. Its findings (merges at two rates, signature, weight ranges,
+// delay, output, buffers, weights' type, maxBytes) keep their repros as specs of the fix.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import {Conv1D, createStream, depthSeparableConv1d, DepthwiseConv1D} from '../src';
 import {loadStream, ProgramDescription} from '../src/runtime';
+import {MERGE_MODES, mergeNode} from '../src/streaming/program/merge_node';
 
 import {expectThrowsMatching, liveTensors, mismatch, onGpuBackend} from './helpers';
 import {randomArray, seededRandom} from './reference';
@@ -771,7 +772,7 @@ function ratesMismatched(): ProgramDescription {
     inputs: [-1],
     output: frames,
     buffers: [{...frames, maxFrames: 1}],
-    maxSkip: 1,
+    maxSkip: 0,
     weights: [],
   };
   const add = {
@@ -801,8 +802,8 @@ function ratesMismatched(): ProgramDescription {
   } as Loose;
 }
 
-// Findings of this review that the runtime does not meet yet: each spec runs the repro and is
-// pending (saying what happens) while the runtime behaves so, and checks the fix once it does.
+// The findings of this review, each with its repro, now refused by loadStream (or, for the
+// merge's queues, by the node itself) with a ValueError naming the node and the field.
 describe('stream runtime, hostile review: findings', () => {
   let m: tfl.LayersModel;
   let exported: ReturnType<ReturnType<typeof createStream>['export']>;
@@ -822,152 +823,231 @@ describe('stream runtime, hostile review: findings', () => {
     f(d);
     return d;
   };
+  /** Each edit refused by loadStream with a ValueError matching its pattern. */
+  const expectRefused = (edits: [string, (d: Loose) => void, RegExp][]) => {
+    for (const [name, edit, pattern] of edits) {
+      const e = thrown(() => loadStream(edited(edit), exported.weights));
+      expect(e?.name).withContext(name).toBe('ValueError');
+      expect(e?.message).withContext(name).toMatch(pattern);
+    }
+  };
 
   it('a merge of frames at two rates is refused, not buffered without end', () => {
-    let runtime: ReturnType<typeof loadStream> | null = null;
-    const e = thrown(() => (runtime = loadStream(ratesMismatched(), new ArrayBuffer(0))));
-    if (runtime != null) {
-      const r: ReturnType<typeof loadStream> = runtime;
-      for (let k = 0; k < 100; k++) r.pushArray(new Float32Array(1000 * C));
-      const held = r.getState().layers.find(l => l.name === 'add')!.buffers[1].shape[1];
-      pending(
-        `loadStream accepts a merge of a stride-2 node and the input; its buffer grows by ` +
-          `half of every push, past its maxFrames (4): ${held} frames held after 1e5 pushed ` +
-          `(memory without bound from a hand-written description)`
-      );
-    }
+    const e = thrown(() => loadStream(ratesMismatched(), new ArrayBuffer(0)));
     expect(e?.name).toBe('ValueError');
-    expect(e?.message).toMatch(/node 1 'add'.*rate/);
+    expect(e?.message).toMatch(/node 1 'add': its inputs come at different frame rates/);
+  });
+
+  it('a merge node never queues more than its maxFrames: a ValueError, its state kept', () => {
+    const frames = (n: number) => ({data: new Float32Array(n * C).fill(n), n});
+    const node = mergeNode(MERGE_MODES.add([C, C], C), [C, C], C, 1, {
+      name: 'add',
+      maxFrames: [4, 4],
+    });
+    // Four frames ahead fit; a fifth would not, and nothing of that push is queued.
+    expect(node.run([frames(4), frames(0)]).n).toBe(0);
+    const e = thrown(() => node.run([frames(1), frames(0)]));
+    expect(e?.name).toBe('ValueError');
+    expect(e?.message).toMatch(/merge 'add': input 0 would be 5 frames ahead .* over the 4/);
+    expect(node.exportState()!.buffers.map(b => b.n)).toEqual([4, 0]);
+    expect(node.run([frames(0), frames(2)]).n).toBe(2);
+    expect(node.exportState()!.buffers.map(b => b.n)).toEqual([2, 0]);
+  });
+
+  it("a merge's queues under what its inputs may wait are refused", () => {
+    const merged = model(x =>
+      on(tfl.layers.add(), [
+        x,
+        on(
+          new Conv1D({filters: C, kernelSize: 3, padding: 'causal', kernelInitializer: init(40)}),
+          x
+        ),
+      ])
+    );
+    const stream = createStream(merged);
+    const d = JSON.parse(JSON.stringify(stream.export().description));
+    stream.dispose();
+    merged.dispose();
+    const i = d.nodes.findIndex((n: Loose) => n.op === 'merge');
+    d.nodes[i].buffers[0].maxFrames = 1;
+    d.signature[i].settings['stream.bufferFrames'][0] = 1;
+    const e = thrown(() => loadStream(d, new Float32Array(d.weightCount)));
+    expect(e?.name).toBe('ValueError');
+    expect(e?.message).toMatch(
+      new RegExp(`node ${i} '.*': buffers\\[0\\].maxFrames 1 is under the \\d+ frames`)
+    );
   });
 
   for (const name of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__']) {
     it(`an activation named '${name}' (an Object.prototype key) is a ValueError`, () => {
       const description = edited(d => (d.nodes[0].settings.activation = name));
-      let e: Error | null = null;
-      let out: Float32Array | null = null;
-      try {
-        out = loadStream(description, exported.weights).pushArray(x);
-      } catch (caught) {
-        e = caught as Error;
-      }
-      if (e?.name !== 'ValueError') {
-        const what =
-          e != null
-            ? `${e.name}: ${e.message}`
-            : `runs: ${out!.some(v => Number.isNaN(v)) ? 'NaN outputs' : 'wrong outputs'}`;
-        pending(`activations are looked up through the prototype chain; '${name}' ${what}`);
-      }
+      const e = thrown(() => loadStream(description, exported.weights).pushArray(x));
+      expect(e?.name).toBe('ValueError');
       expect(e?.message).toMatch(/node 0 '.*': unknown activation/);
     });
   }
 
-  it("a signature that is not the nodes' is refused, or the runtime's own state round trips", () => {
-    for (const signature of [
-      [{}, {}],
-      [{name: 'other'}, {name: 'other'}],
-    ]) {
-      const description = edited(d => (d.signature = signature));
-      const e = thrown(() => {
-        const runtime = loadStream(description, exported.weights);
-        runtime.pushArray(x.subarray(0, 3 * C));
-        runtime.setState(runtime.getState());
-      });
-      if (e != null && e.name !== 'ValueError') {
-        pending(
-          `loadStream keeps a signature it does not check against the nodes; then the ` +
-            `runtime's own getState -> setState throws ${e.name}: ${e.message}`
-        );
-      }
-      if (e != null) expect(e.message).toMatch(/loadStream: signature/);
-    }
+  it("a signature that is not the nodes' is refused, naming the entry and the field", () => {
+    expectRefused([
+      [
+        '[{}, {}]',
+        d => (d.signature = [{}, {}]),
+        /loadStream: signature\[0\] \(node 0 '.*'\): name/,
+      ],
+      [
+        "another model's names",
+        d => (d.signature = [{name: 'other'}, {name: 'other'}]),
+        /loadStream: signature\[0\] \(node 0 '.*'\): name/,
+      ],
+      ['no className', d => (d.signature[1].className = ''), /signature\[1\] .*: className/],
+      ['other inputs', d => (d.signature[1].inputs = ['input']), /signature\[1\] .*: inputs/],
+      ['settings null', d => (d.signature[0].settings = null), /signature\[0\] .*: settings/],
+      [
+        'another buffer size',
+        d => (d.signature[0].settings['stream.bufferFrames'] = [7]),
+        /signature\[0\] .*: settings\['stream.bufferFrames'\] is \[7\]/,
+      ],
+      [
+        'another span',
+        d => (d.signature[0].settings['stream.span'] = 5),
+        /signature\[0\] .*: settings\['stream.span'\]/,
+      ],
+      [
+        'other channels',
+        d => (d.signature[1].settings.channels = 3),
+        /signature\[1\] .*: settings\['channels'\]/,
+      ],
+      [
+        'right padding -1',
+        d => (d.signature[0].settings['stream.rightPadding'] = -1),
+        /signature\[0\] .*: settings\['stream.rightPadding'\] must be an integer/,
+      ],
+    ]);
+    // What was checked is what the state records: the runtime's own state round trips.
+    const runtime = loadStream(exported.description, exported.weights);
+    runtime.pushArray(x.subarray(0, 3 * C));
+    const state = runtime.getState();
+    runtime.setState(state);
+    expect(runtime.getState()).toEqual(state);
   });
 
-  it('weights overlapping another entry are refused', () => {
-    const description = edited(d => (d.nodes[1].weights[0].offset = 0));
-    const e = thrown(() => loadStream(description, exported.weights));
-    if (e == null) {
-      pending(
-        'two entries may read the same values (the Dense kernel from offset 0, the conv ' +
-          "weights): it loads and gives other outputs, where stream.export's entries tile the binary"
-      );
-    }
-    expect(e?.message).toMatch(/node 1 '.*': weight 'kernel'.*overlap/);
+  it('weights overlapping another entry, leaving a gap or unread are refused', () => {
+    expectRefused([
+      ['overlap', d => (d.nodes[1].weights[0].offset = 0), /node 1 '.*': weight 'kernel'.*overlap/],
+      ['gap', d => d.nodes[1].weights[0].offset++, /node 1 '.*': weight 'kernel'.*unread/],
+      [
+        'two entries swapped',
+        d => d.nodes[0].weights.reverse(),
+        /node 0 '.*': weight '.*' starts at \d+, where the entries before end at 0/,
+      ],
+    ]);
+    const longer = new Float32Array(exported.description.weightCount + 1);
+    longer.set(new Float32Array(exported.weights));
+    const d = edited(d => d.weightCount++);
+    const e = thrown(() => loadStream(d, longer));
+    expect(e?.message).toMatch(/the nodes' entries read \d+/);
   });
 
   it("the description's delay and output are checked against its nodes", () => {
-    const bad: [string, (d: Loose) => void][] = [
-      ['delay -5', d => (d.delay = -5)],
-      ["delay 'x'", d => (d.delay = 'x')],
-      ['output of 99 channels', d => (d.output = {channels: 99, timeAxis: 2})],
-    ];
-    const loaded = bad.filter(
-      ([, f]) => thrown(() => loadStream(edited(f), exported.weights)) == null
-    );
-    if (loaded.length > 0) {
-      pending(
-        `loaded unchecked (ProgramStream.delay shows them; a worklet sizing its output from ` +
-          `description.output would be wrong): ${loaded.map(([n]) => n).join(', ')}`
-      );
-    }
-    expect(loaded).toEqual([]);
+    expectRefused([
+      ['delay -5', d => (d.delay = -5), /delay must be an integer/],
+      ["delay 'x'", d => (d.delay = 'x'), /delay must be an integer/],
+      ['delay 1 on a causal model', d => (d.delay = 1), /delay must be 0, .* but got 1/],
+      [
+        'output of 99 channels',
+        d => (d.output = {channels: 99, timeAxis: 1}),
+        /output must be the last node's/,
+      ],
+      [
+        'output channels-first',
+        d => (d.output = {channels: 2, timeAxis: 2}),
+        /output must be the last node's/,
+      ],
+    ]);
   });
 
   it("a buffer's time axis unlike its node's is refused (else the Stream refuses its state)", () => {
-    const description = edited(d => (d.nodes[0].buffers[0].timeAxis = 2));
-    const e = thrown(() => loadStream(description, exported.weights));
-    if (e == null) {
-      const runtime = loadStream(description, exported.weights);
-      const stream = createStream(m);
-      const refused = thrown(() => stream.setState(runtime.getState()));
-      stream.dispose();
-      pending(
-        `loads, runs, and writes a state in that layout, which the Stream refuses: ${refused?.message}`
-      );
-    }
-    expect(e?.message).toMatch(/node 0 '.*': buffers\[0\]/);
+    expectRefused([
+      [
+        'buffer timeAxis 2',
+        d => (d.nodes[0].buffers[0].timeAxis = 2),
+        /node 0 '.*': buffers\[0\] is/,
+      ],
+      [
+        'output timeAxis 2',
+        d => (d.nodes[0].output.timeAxis = 2),
+        /node 0 '.*': output.timeAxis 2/,
+      ],
+    ]);
   });
 
-  it("the runtime's own state round trips for every description it loads", () => {
-    const edits: [string, (d: Loose) => void][] = [
-      ['maxFrames 0 on a window of 2', d => (d.nodes[0].buffers[0].maxFrames = 0)],
+  it("buffers' maxFrames under what the node's window keeps, or another maxSkip, are refused", () => {
+    expectRefused([
+      [
+        'maxFrames 0 on a window of 2',
+        d => (d.nodes[0].buffers[0].maxFrames = 0),
+        /node 0 '.*': buffers\[0\].maxFrames 0 is under the 2 frames/,
+      ],
       [
         'dilation 2 (span 5) with the buffer left at 2 frames',
         d => {
           d.nodes[0].settings.dilation = 2;
           d.nodes[0].settings.window.span = 5;
         },
+        /node 0 '.*': buffers\[0\].maxFrames 2 is under the 4 frames/,
       ],
-    ];
-    const broken: string[] = [];
-    for (const [name, edit] of edits) {
-      let runtime: ReturnType<typeof loadStream> | null = null;
-      if (thrown(() => (runtime = loadStream(edited(edit), exported.weights))) != null) continue;
-      const r: ReturnType<typeof loadStream> = runtime!;
-      r.pushArray(x.subarray(0, 5 * C));
-      const e = thrown(() => r.setState(r.getState()));
-      if (e != null) broken.push(`${name}: ${e.message}`);
-    }
-    if (broken.length > 0) {
-      pending(
-        `loadStream trusts buffers' maxFrames without checking them against the window, and ` +
-          `the runtime then refuses its own state: ${broken.join(' | ')}`
-      );
-    }
-    expect(broken).toEqual([]);
+      [
+        'maxSkip 3 on a window of stride 1 (signature alike)',
+        d => {
+          d.nodes[0].maxSkip = 3;
+          d.signature[0].settings['stream.maxSkip'] = 3;
+        },
+        /node 0 '.*': maxSkip must be 0 \(what its stride may skip\), but got 3/,
+      ],
+    ]);
   });
 
   it('weights of the wrong type are named as such', () => {
-    for (const weights of [null, 'abc', [1, 2, 3, 4]]) {
+    for (const weights of [null, 'abc', [1, 2, 3, 4], {byteLength: 4}]) {
       const e = thrown(() => loadStream(exported.description, weights as unknown as ArrayBuffer));
-      expect(e?.name).toBe('ValueError');
-      if (!/weights must be an ArrayBuffer/.test(e?.message ?? '')) {
-        pending(`a ${describeType(weights)} as weights reads as bytes: ${e?.message}`);
-      }
+      expect(e?.name).withContext(describeType(weights)).toBe('ValueError');
+      expect(e?.message)
+        .withContext(describeType(weights))
+        .toMatch(/weights must be an ArrayBuffer or an ArrayBufferView of float32 data/);
     }
     // The untouched export still runs.
     expect(
       same(loadStream(exported.description, exported.weights).pushArray(x), expected)
     ).toBeTrue();
+  });
+
+  it('maxBytes bounds the buffers a description asks for (64 MiB by default)', () => {
+    // About 96 MiB of buffers from a few hundred bytes: over the default, nothing allocated.
+    const big = edited(d => {
+      d.batchSize = 4;
+      d.nodes[0].settings.window.leftPadding = 700000;
+    });
+    const bytes = arrayBufferBytes();
+    const e = thrown(() => loadStream(big, exported.weights));
+    expect(e?.message).toMatch(
+      /node 0 '.*': its buffers would take \d+ bytes .* over maxBytes \(67108864/
+    );
+    // Allowed more, the same description goes on to the next check (its buffer's size).
+    const raised = thrown(() => loadStream(big, exported.weights, undefined, {maxBytes: 2 ** 28}));
+    expect(raised?.message).toMatch(/buffers\[0\].maxFrames 2 is under the 700000 frames/);
+    if (bytes != null) expect(arrayBufferBytes()! - bytes).toBeLessThan(2 ** 20);
+    const small = thrown(() =>
+      loadStream(exported.description, exported.weights, undefined, {maxBytes: 100})
+    );
+    expect(small?.message).toMatch(/over maxBytes \(100;/);
+    for (const maxBytes of [-1, 0.5, NaN, 2 ** 40]) {
+      const bad = thrown(() =>
+        loadStream(exported.description, exported.weights, undefined, {maxBytes})
+      );
+      expect(bad?.message)
+        .withContext(String(maxBytes))
+        .toMatch(/options.maxBytes must be/);
+    }
   });
 });
 

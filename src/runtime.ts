@@ -7,6 +7,8 @@
  * @module tfjs-depth-separable-conv1d/runtime
  */
 export {loadStream, ProgramStream} from './runtime/program_stream.js';
+export type {LoadOptions} from './runtime/program_stream.js';
+export {DEFAULT_MAX_BYTES} from './runtime/validate.js';
 export {PROGRAM_FORMAT, PROGRAM_VERSION} from './runtime/format.js';
 export type {
   ExportedNode,

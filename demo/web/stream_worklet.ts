@@ -14,31 +14,6 @@ declare class AudioWorkletProcessor {
   readonly port: MessagePort;
 }
 
-const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-/**
- * `atob` for the worklet scope, which lacks it (a worklet's global is not a window's or a
- * worker's): the runtime decodes its embedded SIMD module with it.
- */
-function atobPolyfill(text: string): string {
-  const clean = text.replace(/=+$/, '');
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const ch of clean) {
-    value = (value << 6) | BASE64.indexOf(ch);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += String.fromCharCode((value >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-const scope = globalThis as unknown as {atob?: (text: string) => string};
-scope.atob ??= atobPolyfill;
-
 /** The options the page gives the node. */
 interface Options {
   rate: number;

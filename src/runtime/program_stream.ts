@@ -1,4 +1,4 @@
-import {ValueError} from '../errors.js';
+import {describe, ValueError} from '../errors.js';
 import {Program} from '../streaming/program/program.js';
 import {FixedWeights} from '../streaming/program/weights.js';
 import {pushedFrames} from '../streaming/push_values.js';
@@ -92,6 +92,18 @@ export class ProgramStream {
 
 /** Float32 little-endian values of `weights`, whatever the host's byte order. */
 function littleEndianFloats(weights: ArrayBuffer | ArrayBufferView): Float32Array {
+  // By tag, not instanceof: a buffer posted from another realm (a page to its worklet) counts.
+  const tag = Object.prototype.toString.call(weights);
+  if (
+    !ArrayBuffer.isView(weights) &&
+    tag !== '[object ArrayBuffer]' &&
+    tag !== '[object SharedArrayBuffer]'
+  ) {
+    throw new ValueError(
+      `loadStream: the weights must be an ArrayBuffer or an ArrayBufferView of float32 data ` +
+        `(little-endian, as stream.export() gives them), not ${describe(weights)}.`
+    );
+  }
   const bytes = ArrayBuffer.isView(weights)
     ? new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)
     : new Uint8Array(weights);
@@ -104,6 +116,16 @@ function littleEndianFloats(weights: ArrayBuffer | ArrayBufferView): Float32Arra
   return out;
 }
 
+/** Options of `loadStream`. */
+export interface LoadOptions {
+  /**
+   * The most bytes the stream's buffers may take (default 64 MiB, `DEFAULT_MAX_BYTES`): a
+   * description of a few hundred bytes may ask for far more, so an audio thread should not
+   * trust one it did not make. Raise it for a model that needs more (up to 4 GiB).
+   */
+  maxBytes?: number;
+}
+
 /**
  * Runs a stream exported by `stream.export()` without tfjs: in an `AudioWorklet`, a Worker,
  * or Node. `description` is the export's JSON (or the object), `weights` its binary (float32,
@@ -114,12 +136,14 @@ function littleEndianFloats(weights: ArrayBuffer | ArrayBufferView): Float32Arra
  * `delay` input frames' outputs unanswered until more input comes; a `Stream` gives them.
  *
  * @throws ValueError naming the node and the field, for a description that is damaged,
- *   of another version, or asks for more than it holds; before anything large is allocated.
+ *   of another version, asks for more than it holds or for buffers over `options.maxBytes`;
+ *   before anything large is allocated.
  */
 export function loadStream(
   description: ProgramDescription | string,
   weights: ArrayBuffer | ArrayBufferView,
-  state?: StreamState
+  state?: StreamState,
+  options: LoadOptions = {}
 ): ProgramStream {
   let parsed: unknown = description;
   if (typeof description === 'string') {
@@ -130,7 +154,7 @@ export function loadStream(
     }
   }
   const values = littleEndianFloats(weights);
-  const checked = checkDescription(parsed, values.length);
+  const checked = checkDescription(parsed, values.length, options ?? {});
   const sources = checked.weights.map(
     entries =>
       new FixedWeights(

@@ -1,19 +1,20 @@
 // Checks an exported stream's description before anything is allocated from it: a description
 // from a file may be damaged or hostile, and its numbers size the buffers the runtime makes.
-import {describe, ValueError} from '../errors.js';
+import {describe} from '../errors.js';
 import {unknownActivation} from '../streaming/program/build.js';
 import {NODE_OPS, NodeSpec, nodeWeights} from '../streaming/program/description.js';
 import {FrameLayout, ProgramLayout} from '../streaming/program/program.js';
 import {StateLayout} from '../streaming/state_format.js';
 
+import {bad, integer, isObject, MAX_BATCH, MAX_CHANNELS, MAX_FRAMES} from './checks.js';
+import {checkSignatures} from './signature_check.js';
 import {ExportedNode, PROGRAM_FORMAT, PROGRAM_VERSION, ProgramDescription} from './format.js';
 
-/** Caps on a description's sizes: far above any streamed model, far below exhausting memory. */
-const MAX_CHANNELS = 1 << 16;
-const MAX_BATCH = 1 << 12;
-const MAX_FRAMES = 1 << 20;
-/** Float32 values the buffers of all nodes together may take (256 MiB). */
-const MAX_STATE_VALUES = 1 << 26;
+/**
+ * The bytes a description's buffers may take by default (64 MiB): hundreds of times a streamed
+ * model's, and little enough for an audio thread (a 500-byte description could ask for more).
+ */
+export const DEFAULT_MAX_BYTES = 1 << 26;
 
 /** What the runtime makes from a checked description. */
 export interface CheckedDescription {
@@ -21,20 +22,6 @@ export interface CheckedDescription {
   state: StateLayout;
   /** Each node's weights: name, first value and count in the binary. */
   weights: {name: string; offset: number; size: number}[][];
-}
-
-const bad = (what: string) => new ValueError(`loadStream: ${what}`);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v != null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** A whole number in [min, max], else a ValueError naming where and what. */
-function integer(value: unknown, where: string, min: number, max: number): number {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    throw bad(`${where} must be an integer in [${min}, ${max}], but got ${describe(value)}.`);
-  }
-  return value as number;
 }
 
 function frameLayout(value: unknown, where: string): FrameLayout {
@@ -144,22 +131,104 @@ function allocatedFrames(node: ExportedNode): number {
   return s.window == null ? 0 : 2 * (s.window.span + s.window.leftPadding + 8);
 }
 
-/** The buffers each operation keeps (count and channels), given its inputs and output. */
-function bufferChannels(node: ExportedNode, inputs: number[], out: number): number[] {
+/**
+ * The buffers each operation keeps: the layout of the edge each holds, and the frames it must
+ * hold at least (a window: what the next window needs, or its left padding; a merge's queues
+ * are checked against its inputs' timing with the signature).
+ */
+function bufferNeeds(
+  node: ExportedNode,
+  inputs: FrameLayout[],
+  output: FrameLayout
+): (FrameLayout & {least: number})[] {
+  const [first] = inputs;
   switch (node.op) {
     case 'separableConv':
     case 'conv1d':
     case 'depthwiseConv':
-    case 'localPooling':
+    case 'localPooling': {
+      const {span, leftPadding} = (node.settings as {window: {span: number; leftPadding: number}})
+        .window;
+      return [{...first, least: Math.max(span - 1, leftPadding)}];
+    }
     case 'globalPooling':
-      return [inputs[0]];
-    case 'recurrent':
-      return (node.settings as {cell: string}).cell === 'LSTM' ? [out, out] : [out];
+      return [{...first, least: (node.settings as {window: number}).window - 1}];
+    case 'recurrent': {
+      // The cell's state: one frame of `units`, time on axis 1 whatever the input's layout.
+      const state = {channels: output.channels, timeAxis: 1 as const, least: 1};
+      return (node.settings as {cell: string}).cell === 'LSTM' ? [state, state] : [state];
+    }
     case 'merge':
-      return inputs;
+      return inputs.map(e => ({...e, least: 0}));
     default:
       return [];
   }
+}
+
+/**
+ * The float32 values a node's buffers take (its queues as allocated, at least what each must
+ * hold), after checking their layouts and counts are numbers.
+ */
+function bufferValues(
+  node: ExportedNode,
+  needs: (FrameLayout & {least: number})[],
+  batch: number,
+  where: string
+): number {
+  let values = batch * allocatedFrames(node) * (needs[0]?.channels ?? 0);
+  node.buffers.forEach((b, j) => {
+    const layout = frameLayout(b, `${where}: buffers[${j}]`);
+    const {least, ...edge} = needs[j];
+    if (layout.channels !== edge.channels || layout.timeAxis !== edge.timeAxis) {
+      throw bad(`${where}: buffers[${j}] is ${describe(layout)}, its op keeps ${describe(edge)}.`);
+    }
+    const frames = integer(b.maxFrames, `${where}: buffers[${j}].maxFrames`, 0, MAX_FRAMES);
+    values += batch * (Math.max(frames, least) + 16) * layout.channels;
+  });
+  return values;
+}
+
+/** Each buffer holds what its op keeps, and `maxSkip` is what its stride may skip. */
+function checkCapacities(
+  node: ExportedNode,
+  needs: (FrameLayout & {least: number})[],
+  where: string
+): void {
+  node.buffers.forEach((b, j) => {
+    if (b.maxFrames < needs[j].least) {
+      throw bad(
+        `${where}: buffers[${j}].maxFrames ${b.maxFrames} is under the ${needs[j].least} ` +
+          `frames its op keeps.`
+      );
+    }
+  });
+  const window = (node.settings as {window?: unknown}).window;
+  const skip = isObject(window)
+    ? Math.max((window.stride as number) - (window.span as number), 0)
+    : 0;
+  if (node.maxSkip !== skip) {
+    throw bad(
+      `${where}: maxSkip must be ${skip} (what its stride may skip), ` +
+        `but got ${describe(node.maxSkip)}.`
+    );
+  }
+}
+
+/** Input frames per frame of a node's output; a merge's inputs must come at one rate. */
+function nodeRate(node: ExportedNode, rates: number[], where: string): number {
+  const inputRates = node.inputs.map(j => (j < 0 ? 1 : rates[j]));
+  if (inputRates.some(r => r !== inputRates[0])) {
+    throw bad(
+      `${where}: its inputs come at different frame rates (one frame per ` +
+        `${inputRates.join(' and per ')} input frames), so their frames never line up.`
+    );
+  }
+  const window = (node.settings as {window?: unknown}).window;
+  const rate = isObject(window) ? inputRates[0] * (window.stride as number) : inputRates[0];
+  if (rate > MAX_FRAMES) {
+    throw bad(`${where}: the strides up to it multiply to ${rate}, over ${MAX_FRAMES}.`);
+  }
+  return rate;
 }
 
 /**
@@ -168,7 +237,12 @@ function bufferChannels(node: ExportedNode, inputs: number[], out: number): numb
  * buffers, weights inside the binary), then the total size of the buffers.
  * @throws ValueError naming the node and the field that is wrong.
  */
-export function checkDescription(d: unknown, weightCount: number): CheckedDescription {
+export function checkDescription(
+  d: unknown,
+  weightCount: number,
+  {maxBytes = DEFAULT_MAX_BYTES}: {maxBytes?: number} = {}
+): CheckedDescription {
+  integer(maxBytes, 'options.maxBytes', 0, 2 ** 32);
   if (!isObject(d) || d.format !== PROGRAM_FORMAT) {
     throw bad(
       `expected a description from stream.export() ({format: '${PROGRAM_FORMAT}', ...}), ` +
@@ -199,9 +273,12 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
       `signature must list the ${desc.nodes.length} nodes, but got ${describe(desc.signature)}.`
     );
   }
+  integer(desc.delay, 'delay', 0, MAX_FRAMES);
   const layouts: FrameLayout[] = [];
   const weights: CheckedDescription['weights'] = [];
+  const rates: number[] = [];
   let stateValues = 0;
+  let weightsRead = 0;
   desc.nodes.forEach((node, i) => {
     const named = isObject(node) && typeof node.name === 'string';
     const where = `node ${i}${named ? ` '${node.name}'` : ''}`;
@@ -222,10 +299,11 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
           `but got ${describe(node.inputs)}.`
       );
     }
-    const inputs = node.inputs.map((j, k) => {
+    const edges = node.inputs.map((j, k) => {
       integer(j, `${where}: inputs[${k}]`, -1, i - 1);
-      return (j < 0 ? input : layouts[j]).channels;
+      return j < 0 ? input : layouts[j];
     });
+    const inputs = edges.map(e => e.channels);
     const output = frameLayout(node.output, `${where}: output`);
     const expected = outputChannels(node, inputs);
     if (
@@ -239,31 +317,43 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
           `on inputs of ${describe(inputs)} channels.`
       );
     }
-    const buffers = bufferChannels(node, inputs, output.channels);
+    const axes = [...edges, output].map(e => e.timeAxis);
+    if (axes.some(a => a !== axes[0])) {
+      throw bad(
+        `${where}: output.timeAxis ${output.timeAxis} with inputs of time axes ` +
+          `${describe(axes.slice(0, -1))}: a node keeps its input's time axis.`
+      );
+    }
+    rates.push(nodeRate(node, rates, where));
+    const buffers = bufferNeeds(node, edges, output);
     if (!Array.isArray(node.buffers) || node.buffers.length !== buffers.length) {
       throw bad(`${where}: expected ${buffers.length} buffers, but got ${describe(node.buffers)}.`);
     }
-    node.buffers.forEach((b, j) => {
-      const layout = frameLayout(b, `${where}: buffers[${j}]`);
-      const frames = integer(b.maxFrames, `${where}: buffers[${j}].maxFrames`, 0, MAX_FRAMES);
-      if (layout.channels !== buffers[j]) {
-        throw bad(
-          `${where}: buffers[${j}] has ${layout.channels} channels, its op keeps ${buffers[j]}.`
-        );
-      }
-      stateValues += batch * (frames + 16) * layout.channels;
-    });
-    stateValues += batch * allocatedFrames(node) * inputs[0];
-    if (stateValues > MAX_STATE_VALUES) {
+    stateValues += bufferValues(node, buffers, batch, where);
+    if (4 * stateValues > maxBytes) {
       throw bad(
-        `${where}: its buffers would take ${stateValues} float32 values with the nodes ` +
-          `before, over ${MAX_STATE_VALUES}.`
+        `${where}: its buffers would take ${4 * stateValues} bytes with the nodes before, ` +
+          `over maxBytes (${maxBytes}; see loadStream's options).`
       );
     }
-    integer(node.maxSkip, `${where}: maxSkip`, 0, MAX_FRAMES);
-    weights.push(checkWeights(node, inputs[0], output.channels, weightCount, where));
+    checkCapacities(node, buffers, where);
+    const entries = checkWeights(node, inputs[0], output.channels, weightsRead, weightCount, where);
+    weightsRead += entries.reduce((sum, e) => sum + e.size, 0);
+    weights.push(entries);
     layouts.push(output);
   });
+  if (weightsRead !== weightCount) {
+    throw bad(
+      `the weights hold ${weightCount} float32 values, the nodes' entries read ` +
+        `${weightsRead}: stream.export writes only what they read.`
+    );
+  }
+  const last = layouts[layouts.length - 1];
+  const output = frameLayout(desc.output, 'output');
+  if (output.channels !== last.channels || output.timeAxis !== last.timeAxis) {
+    throw bad(`output must be the last node's ${describe(last)}, not ${describe(desc.output)}.`);
+  }
+  const signature = checkSignatures(desc, layouts);
   const nodes = desc.nodes;
   return {
     layout: {
@@ -280,7 +370,7 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
     state: {
       batchSize: batch,
       input,
-      signature: desc.signature,
+      signature,
       nodes: nodes.map(n => ({
         name: n.name,
         buffers: n.buffers,
@@ -296,38 +386,43 @@ export function checkDescription(d: unknown, weightCount: number): CheckedDescri
   };
 }
 
-/** A node's weight entries against what its op reads: names, sizes, and inside the binary. */
+type WeightRange = CheckedDescription['weights'][number][number];
+
+/**
+ * A node's weight entries against what its op reads (names, shapes), laid end to end from
+ * `start` as `stream.export` writes them: an entry elsewhere would read another's values.
+ */
 function checkWeights(
   node: ExportedNode,
   C: number,
   O: number,
+  start: number,
   weightCount: number,
   where: string
-): {name: string; offset: number; size: number}[] {
+): WeightRange[] {
   const wanted = nodeWeights({op: node.op, settings: node.settings} as NodeSpec, C, O);
   if (!Array.isArray(node.weights))
     throw bad(`${where}: weights must be a list, not ${describe(node.weights)}.`);
-  const given = new Map(node.weights.map(w => [isObject(w) ? w.name : undefined, w]));
+  for (const [name, {optional}] of Object.entries(wanted)) {
+    if (!optional && !node.weights.some(w => isObject(w) && w.name === name)) {
+      throw bad(`${where}: weight '${name}' is missing.`);
+    }
+  }
+  const out: WeightRange[] = [];
+  let at = start;
   for (const w of node.weights) {
+    const name = isObject(w) ? w.name : undefined;
     if (
-      !isObject(w) ||
-      typeof w.name !== 'string' ||
-      !(w.name in wanted) ||
-      given.size !== node.weights.length
+      typeof name !== 'string' ||
+      !Object.prototype.hasOwnProperty.call(wanted, name) ||
+      out.some(e => e.name === name)
     ) {
       throw bad(
         `${where}: unexpected or repeated weight ${describe(w)} ` +
           `(its op reads ${describe(Object.keys(wanted))}).`
       );
     }
-  }
-  const out: {name: string; offset: number; size: number}[] = [];
-  for (const [name, {size, optional}] of Object.entries(wanted)) {
-    const w = given.get(name);
-    if (w == null) {
-      if (optional) continue;
-      throw bad(`${where}: weight '${name}' is missing.`);
-    }
+    const {size} = wanted[name];
     const shape = Array.isArray(w.shape) ? w.shape : [NaN];
     const count = shape.reduce(
       (a, d, k) => a * integer(d, `${where}: weight '${name}' shape[${k}]`, 1, weightCount),
@@ -346,7 +441,15 @@ function checkWeights(
           `past the ${weightCount} values of the weights.`
       );
     }
+    if (offset !== at) {
+      throw bad(
+        `${where}: weight '${name}' starts at ${offset}, where the entries before end at ` +
+          `${at}: ${offset < at ? 'it would overlap them' : 'values between would be unread'} ` +
+          `(stream.export lays the weights end to end).`
+      );
+    }
     out.push({name, offset, size});
+    at += size;
   }
   return out;
 }

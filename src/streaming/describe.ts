@@ -29,7 +29,7 @@ export function describePlan(plan: Plan, batch: number): Described {
       spec,
       inputs: [...node.inputs],
       output: layout(node.edge),
-      buffers: node.step.buffers.map(b => layout(b.edge)),
+      buffers: node.step.buffers.map(b => ({...layout(b.edge), maxFrames: b.maxFrames})),
     });
   }
   const {channels, timeAxis} = plan.input;

@@ -1,9 +1,12 @@
 import {concat, fill, reshape, slice, Tensor, zeros} from '@tensorflow/tfjs-core';
 
+import {Timing} from './timing.js';
+
 /**
- * How the stream carries one tensor of the offline model: a run of frames along a time axis.
+ * How the stream carries one tensor of the offline model: a run of frames along a time axis,
+ * and when they come (its `Timing`).
  */
-export interface Edge {
+export interface Edge extends Timing {
   /** The axis of the frames in the stream's tensors: 1 (`[B, n, C]`) or 2 (`[B, C, n]`). */
   timeAxis: 1 | 2;
   /**
@@ -12,16 +15,6 @@ export interface Edge {
    */
   pooled: boolean;
   channels: number;
-  /** Input frames per frame of this tensor (the product of the strides before it). */
-  rate: number;
-  /** Input frames that one frame of this tensor depends on. */
-  receptiveField: number;
-  /**
-   * Input frames by which the stream's frames of this tensor lag the input: the right padding
-   * of the windows before it (each in input frames), which only the end of the signal (flush)
-   * fills. 0 on a causal path.
-   */
-  delay: number;
   /** How many frames of this tensor the offline model makes from `inputWidth` input frames. */
   width(inputWidth: number): number;
 }

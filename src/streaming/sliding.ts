@@ -1,6 +1,7 @@
 import {outputWidth, Padding} from '../ops/padding.js';
 
 import {Edge} from './edge.js';
+import {windowTiming} from './timing.js';
 
 /** Where a sliding window reads: its width, its stride, the padding offline adds each side. */
 export interface WindowShape {
@@ -77,14 +78,11 @@ export function windowSides(
 
 /** The edge after a window of `shape` on `input`, with `channels` channels. */
 export function windowEdge(input: Edge, shape: WindowShape, channels: number): Edge {
-  const {span, stride, rightPadding} = shape;
   return {
     timeAxis: input.timeAxis,
     pooled: false,
     channels,
-    rate: input.rate * stride,
-    receptiveField: input.receptiveField + (span - 1) * input.rate,
-    delay: input.delay + rightPadding * input.rate,
+    ...windowTiming(input, shape),
     width: n => framesOut(shape, input.width(n)),
   };
 }

@@ -2,6 +2,7 @@
 // through state.ts; an exported program's runtime directly.
 import {describe, ValueError} from '../errors.js';
 
+import {decodeBase64, encodeBase64} from './base64.js';
 import {checkSignature, NodeSignature} from './signature.js';
 
 /** Frames' layout: channels, and time on axis 1 (`[batch, n, C]`) or 2 (`[batch, C, n]`). */
@@ -77,22 +78,6 @@ export interface StreamState {
   /** One entry per layer of the stream's plan, in the order the stream runs them. */
   plan: NodeSignature[];
   layers: LayerState[];
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let text = '';
-  // Chunks keep String.fromCharCode's argument list short.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(text);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /** What `setState` found wrong with a state. */
@@ -182,12 +167,8 @@ function decodeBuffer(
       }, float32: base64}, but got ${describe(b)}.`
     );
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64(b.float32);
-  } catch {
-    throw bad(`${where}, buffer ${j}: float32 is not base64.`);
-  }
+  const bytes = decodeBase64(b.float32);
+  if (bytes == null) throw bad(`${where}, buffer ${j}: float32 is not base64.`);
   const size = 4 * expected[0] * expected[1] * expected[2];
   if (bytes.length !== size) {
     throw bad(
@@ -273,7 +254,10 @@ export function encodeStateArrays(
       skip: state.skip,
       buffers: state.buffers.map(({data, n}, j) => {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        return {shape: framesShape(node.buffers[j], layout.batchSize, n), float32: toBase64(bytes)};
+        return {
+          shape: framesShape(node.buffers[j], layout.batchSize, n),
+          float32: encodeBase64(bytes),
+        };
       }),
     });
   });

@@ -10,6 +10,7 @@ import {
   sliceFrames,
 } from './edge.js';
 import {slide, WindowShape} from './sliding.js';
+import {mergeLead} from './timing.js';
 import {PoolKind} from './window_reduce.js';
 
 /**
@@ -146,17 +147,6 @@ export function mergeStep(inputs: Edge[], output: Edge, merge: (frames: Tensor[]
       };
     },
   };
-}
-
-/**
- * The most frames of `e` that can wait for the other inputs of a merge whose output lags by
- * `delay`: the frames `e` is ahead by its smaller delay, plus a window of the receptive field
- * and a frame of rounding for strided or valid paths (a recurrent path, of unbounded
- * receptive field, is never ahead by more than its delay).
- */
-function mergeLead(e: Edge, delay: number): number {
-  const window = Number.isFinite(e.receptiveField) ? e.receptiveField : 0;
-  return window + e.rate + Math.ceil((delay - e.delay) / e.rate) + 1;
 }
 
 /**

@@ -22,6 +22,10 @@ export interface BuildContext {
   inputs: number[];
   /** Channels of the node's output. */
   channels: number;
+  /** The layer's name (for errors). */
+  name: string;
+  /** The most frames each of its buffers may hold between pushes. */
+  bufferFrames: number[];
   batch: number;
   weights: WeightSource;
   /** The wasm SIMD products, where the runtime has them (else JS loops). */
@@ -36,7 +40,7 @@ export type {NodeState, ProgramNode};
  * program and an exported one run the same code.
  */
 export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | undefined {
-  const {inputs, channels: O, batch, weights, simd} = context;
+  const {inputs, channels: O, batch, weights, simd, name, bufferFrames} = context;
   const C = inputs[0];
   const windowed = (arithmetic: WindowArithmetic | undefined, window: WindowSettings, pad = 0) =>
     arithmetic && windowNode(window, arithmetic, C, O, batch, pad);
@@ -74,7 +78,10 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
     case 'globalPooling':
       return poolingNode(spec.settings.window, spec.settings.pool, C, batch);
     case 'merge':
-      return mergeNode(MERGE_MODES[spec.settings.mode](inputs, O), inputs, O, batch);
+      return mergeNode(MERGE_MODES[spec.settings.mode](inputs, O), inputs, O, batch, {
+        name,
+        maxFrames: bufferFrames,
+      });
   }
 }
 

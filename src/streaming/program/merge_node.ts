@@ -1,3 +1,5 @@
+import {ValueError} from '../../errors.js';
+
 import {MergeSettings} from './description.js';
 import {FrameQueue, Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
@@ -5,12 +7,15 @@ import {ProgramNode} from './node.js';
 /**
  * A merge of branches as the tensor merge step runs it: frame j of each input meets frame j of
  * the others; a branch that is ahead waits in its queue; `combine` merges frames that line up.
+ * A queue never holds more than its `maxFrames`: a push that would leave more (branches whose
+ * frames never line up, from a description written by hand) is a ValueError naming the layer.
  */
 export function mergeNode(
   combine: Combine,
   channels: number[],
   outChannels: number,
-  batch: number
+  batch: number,
+  queue: {name: string; maxFrames: number[]}
 ): ProgramNode {
   const queues = channels.map(c => new FrameQueue(batch, c, 16));
   const out = new Scratch(n => new Float32Array(n));
@@ -24,8 +29,19 @@ export function mergeNode(
         combine(xs, batch, data);
         return {data, n: xs[0].n};
       }
+      const ready = Math.min(...queues.map((q, i) => q.length + xs[i].n));
+      // Checked before anything is queued: the state stays as it was.
+      queues.forEach((q, i) => {
+        const left = q.length + xs[i].n - ready;
+        if (left > queue.maxFrames[i]) {
+          throw new ValueError(
+            `pushArray: merge '${queue.name}': input ${i} would be ${left} frames ahead of ` +
+              `the others, over the ${queue.maxFrames[i]} its queue holds: its inputs' ` +
+              `frames do not line up.`
+          );
+        }
+      });
       xs.forEach((x, i) => queues[i].append(x.data, x.n, 0, x.n));
-      const ready = Math.min(...queues.map(q => q.length));
       const data = out.get(batch * ready * outChannels);
       if (ready > 0) {
         queues.forEach((q, i) => {

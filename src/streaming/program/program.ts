@@ -20,8 +20,8 @@ export interface ProgramNodeLayout {
   inputs: number[];
   /** Its output frames' layout. */
   output: FrameLayout;
-  /** The layout of each buffer it keeps between pushes, in the state's form. */
-  buffers: FrameLayout[];
+  /** The layout of each buffer it keeps between pushes, in the state's form, and its capacity. */
+  buffers: (FrameLayout & {maxFrames: number})[];
 }
 
 /** A program as data: its input, batch, and nodes in an order where inputs come first. */
@@ -74,6 +74,8 @@ export class Program {
       const built = buildNode(node.spec, {
         inputs: node.inputs.map(j => (j < 0 ? layout.input : layout.nodes[j].output).channels),
         channels: node.output.channels,
+        name: node.name,
+        bufferFrames: node.buffers.map(b => b.maxFrames),
         batch: layout.batch,
         weights: weights(i),
         simd,

@@ -1,3 +1,4 @@
+import {decodeBase64} from '../../base64.js';
 import {copyFloats, FrameMemory} from '../frame_buffers.js';
 
 import {PRODUCT_WASM} from './product_wasm.js';
@@ -60,7 +61,7 @@ export class SimdKernel implements FrameMemory {
   static create(): SimdKernel | null {
     try {
       if (compiled === undefined) {
-        const bytes = Uint8Array.from(atob(PRODUCT_WASM), c => c.charCodeAt(0));
+        const bytes = decodeBase64(PRODUCT_WASM)!;
         // Small enough (under 4 KB) to compile synchronously on a browser's main thread.
         compiled = typeof WebAssembly === 'object' ? new WebAssembly.Module(bytes) : null;
       }
