@@ -72,14 +72,14 @@ const MUTANTS = [
   },
   {
     name: 'delay-ignores-rate',
-    file: 'src/streaming/sliding.ts',
+    file: 'src/streaming/timing.ts',
     find: 'delay: input.delay + rightPadding * input.rate,',
     replace: 'delay: input.delay + rightPadding,',
     what: "a window's delay counts its right padding in its input's frames, not input frames",
   },
   {
     name: 'receptive-field-ignores-rate',
-    file: 'src/streaming/sliding.ts',
+    file: 'src/streaming/timing.ts',
     find: 'receptiveField: input.receptiveField + (span - 1) * input.rate,',
     replace: 'receptiveField: input.receptiveField + (span - 1),',
     what: "a window's receptive field forgets the strides before it",
@@ -184,8 +184,8 @@ const MUTANTS = [
   {
     name: 'global-average-divides-by-window',
     file: 'src/streaming/program/pooling_node.ts',
-    find: 'return sum[i] / frames;',
-    replace: 'return sum[i] / window;',
+    find: "pool === 'average' && nonFinite[i] === 0 ? sum[i] / frames",
+    replace: "pool === 'average' && nonFinite[i] === 0 ? sum[i] / window",
     what: 'before the window is full, the average divides by the window (program)',
   },
   {
