@@ -1,6 +1,6 @@
 import {ActivationSpec} from './description.js';
 import {ArrayActivation, productActivation} from './activations.js';
-import {Scratch} from './frame_buffers.js';
+import {Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
@@ -23,12 +23,14 @@ export function frameNode(mapping: RowMapping | null, O: number, batch: number):
   const stateless = {exportState: () => null, importState: () => {}};
   if (mapping == null) return {refresh: () => {}, run: ([x]) => x, ...stateless};
   const out = new Scratch(n => new Float32Array(n));
+  const result: Frames = {data: out.array, n: 0};
   return {
     refresh: mapping.refresh,
     run([x]) {
-      const data = out.get(batch * x.n * O);
-      if (x.n > 0) mapping.map(x.data, batch * x.n, data);
-      return {data, n: x.n};
+      result.data = out.get(batch * x.n * O);
+      result.n = x.n;
+      if (x.n > 0) mapping.map(x.data, batch * x.n, result.data);
+      return result;
     },
     ...stateless,
   };

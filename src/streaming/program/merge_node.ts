@@ -15,14 +15,16 @@ export function mergeNode(
   const queues = channels.map(c => new FrameQueue(batch, c, 16));
   const out = new Scratch(n => new Float32Array(n));
   const views: Frames[] = channels.map(() => ({data: out.array, n: 0}));
+  const result: Frames = {data: out.array, n: 0};
   return {
     refresh: () => {},
     run(xs) {
-      // The usual case, branches in step: nothing waits, nothing is copied.
+      // The usual case, branches in step: nothing waits, nothing is copied or allocated.
       if (inStep(queues, xs)) {
-        const data = out.get(batch * xs[0].n * outChannels);
-        combine(xs, batch, data);
-        return {data, n: xs[0].n};
+        result.data = out.get(batch * xs[0].n * outChannels);
+        result.n = xs[0].n;
+        combine(xs, batch, result.data);
+        return result;
       }
       xs.forEach((x, i) => queues[i].append(x.data, x.n, 0, x.n));
       const ready = Math.min(...queues.map(q => q.length));

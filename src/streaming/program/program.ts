@@ -43,6 +43,9 @@ export class Program {
   private readonly arguments: Frames[][];
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
+  /** The input's frames and the output's, refilled every run (nothing allocated per push). */
+  private readonly inputFrames: Frames = {data: new Float32Array(0), n: 0};
+  private readonly outputFrames: Frames = {data: new Float32Array(0), n: 0};
   readonly batch: number;
   /** A fresh program's state, which `reset` goes back to. */
   private readonly initial: (NodeState | null)[];
@@ -105,11 +108,14 @@ export class Program {
   /**
    * Runs `n` new input frames (`x` in the stream's input layout: `[batch, n, C]`, or
    * `[batch, C, n]` channels-first) and returns the new output frames in the output's layout;
-   * the returned array is the program's own, valid until the next run.
+   * the returned frames (object and array) are the program's own, valid until the next run.
    */
   run(x: Float32Array, n: number): Frames {
-    for (const node of this.nodes) node.refresh();
-    const input: Frames = {data: this.toNwc(x, n, this.layout.input), n};
+    const nodeCount = this.nodes.length;
+    for (let i = 0; i < nodeCount; i++) this.nodes[i].refresh();
+    const input = this.inputFrames;
+    input.data = this.toNwc(x, n, this.layout.input);
+    input.n = n;
     const nodes = this.layout.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
@@ -118,7 +124,9 @@ export class Program {
       this.outputs[i] = this.nodes[i].run(xs);
     }
     const last = this.outputs[nodes.length - 1];
-    return {data: this.fromNwc(last, this.output), n: last.n};
+    this.outputFrames.data = this.fromNwc(last, this.output);
+    this.outputFrames.n = last.n;
+    return this.outputFrames;
   }
 
   /** Each node's state in the tensor steps' form (null where the step keeps none). */
