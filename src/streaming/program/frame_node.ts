@@ -37,6 +37,26 @@ export function frameNode(mapping: RowMapping | null, O: number, batch: number):
 }
 
 /**
+ * An activation applied to its input's frames where they are (no copy, no array of its own):
+ * for an input no other node reads and whose array its node owns (see fusion.ts).
+ */
+export function inPlaceActivationNode(
+  activation: ArrayActivation | null,
+  C: number,
+  batch: number
+): ProgramNode {
+  return {
+    refresh: () => {},
+    run([x]) {
+      if (activation != null && x.n > 0) activation(x.data, batch * x.n, C);
+      return x;
+    },
+    exportState: () => null,
+    importState: () => {},
+  };
+}
+
+/**
  * An activation on `C` channels as a row mapping: a copy, then the activation in place;
  * undefined for one the program does not know.
  */

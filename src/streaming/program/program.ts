@@ -1,7 +1,10 @@
-import {BatchNormFold, foldableKernel, foldedNormNode} from './batch_norm_fold.js';
+import {foldedNormNode} from './batch_norm_fold.js';
+import {activationOf} from './activations.js';
 import {buildNode} from './build.js';
+import {planFusions} from './fusion.js';
 import {NodeSpec} from './description.js';
 import {Frames, Scratch} from './frame_buffers.js';
+import {inPlaceActivationNode} from './frame_node.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel} from './simd/simd.js';
 import {WeightSource} from './weights.js';
@@ -74,12 +77,18 @@ export class Program {
   ): Program | null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
-    const folds = batchNormFolds(layout, weights);
+    const {folds, inPlace} = planFusions(layout, weights);
     for (const [i, node] of layout.nodes.entries()) {
       const {spec, output} = node;
       const fold = folds.get(i);
       if (fold != null && spec.op === 'batchNorm') {
         nodes.push(foldedNormNode(fold, spec.settings, output.channels, layout.batch));
+        continue;
+      }
+      if (inPlace.has(i) && spec.op === 'activation') {
+        const activation = activationOf(spec.settings.activation);
+        if (activation === undefined) return null;
+        nodes.push(inPlaceActivationNode(activation, output.channels, layout.batch));
         continue;
       }
       const built = buildNode(spec, {
@@ -178,28 +187,6 @@ export class Program {
     transpose(frames.data, out, this.batch, frames.n, edge.channels);
     return out;
   }
-}
-
-/**
- * The batch normalizations that fold into the node before them, by the index of both nodes:
- * where the producer has no activation and feeds only the normalization.
- */
-function batchNormFolds(
-  layout: ProgramLayout,
-  weights: (node: number) => WeightSource
-): Map<number, BatchNormFold> {
-  const consumers = new Array<number>(layout.nodes.length).fill(0);
-  for (const node of layout.nodes) for (const j of node.inputs) if (j >= 0) consumers[j]++;
-  const folds = new Map<number, BatchNormFold>();
-  layout.nodes.forEach(({spec, inputs: [j]}, i) => {
-    if (spec.op !== 'batchNorm' || j < 0 || consumers[j] !== 1) return;
-    const kernel = foldableKernel(layout.nodes[j].spec);
-    if (kernel == null) return;
-    const O = layout.nodes[j].output.channels;
-    const fold = new BatchNormFold(weights(j), weights(i), kernel, O, spec.settings.epsilon);
-    folds.set(i, fold).set(j, fold);
-  });
-  return folds;
 }
 
 /** out[b, j, i] = x[b, i, j] for x of shape [batch, rows, cols]. */
