@@ -195,6 +195,45 @@ describe('streaming program fusion (batch normalization folded)', () => {
   });
 });
 
+describe('streaming program fusion (activations in place)', () => {
+  it('applies an activation in place only where no other node reads the frames', async () => {
+    // A product read by two activations, an activation on the input, one after a dropout whose
+    // input another node reads, one after an add, chained activations: all as predict gives.
+    const input = tfl.input({shape: [null, C]});
+    const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]) =>
+      layer.apply(x) as tfl.SymbolicTensor;
+    const onInput = apply(tfl.layers.activation({activation: 'tanh'}), input);
+    const product = apply(depthSeparableConv1d({filters: C, kernelSize: 2, padding: 'causal'}), [
+      onInput,
+    ] as never);
+    const relu = apply(tfl.layers.reLU(), product);
+    const sigmoid = apply(tfl.layers.activation({activation: 'sigmoid'}), product);
+    const dropped = apply(tfl.layers.dropout({rate: 0.5}), relu);
+    const afterDropout = apply(tfl.layers.activation({activation: 'tanh'}), dropped);
+    const sum = apply(tfl.layers.add(), [afterDropout, sigmoid, relu]);
+    const chained = apply(
+      tfl.layers.activation({activation: 'softsign'}),
+      apply(tfl.layers.leakyReLU({alpha: 0.3}), sum)
+    );
+    const out = apply(tfl.layers.concatenate(), [chained, input]);
+    const m = tfl.model({inputs: input, outputs: out});
+    const batch = 2;
+    const x = signal(batch, 13);
+    const stream = createStream(m, {batchSize: batch});
+    const exported = stream.export();
+    const runtime = loadStream(JSON.stringify(exported.description), exported.weights);
+    const before = liveTensors();
+    const ours = joinTime(pushAll(stream, x, batch, SIZES), batch, 2 * C);
+    const theirs = joinTime(pushAll(runtime, x, batch, SIZES), batch, 2 * C);
+    expect(liveTensors()).toBe(before);
+    expect(mismatch(theirs, ours, 'runtime', 0)).toBeNull();
+    const expected = await reference(m, x, batch);
+    expect(mismatch(ours, expected, 'in place', streamTolerance())).toBeNull();
+    stream.dispose();
+    m.dispose();
+  });
+});
+
 function setNorm(norm: tfl.layers.Layer, weights: Float32Array[]): void {
   const fresh = weights.map(v => tf.tensor1d(v));
   norm.setWeights(fresh);
