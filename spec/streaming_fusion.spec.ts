@@ -150,6 +150,26 @@ describe('streaming program fusion (batch normalization folded)', () => {
     }
   });
 
+  it('streams the weights a fit leaves in the product and the normalization', async () => {
+    const {model: m} = model(PRODUCERS.conv1d, 41);
+    const x = Float32Array.from(randomArray(FRAMES * C, seededRandom(4)));
+    const stream = createStream(m);
+    const before = await reference(m, x, 1);
+    const first = stream.pushArray(frames(x, 1, 0, 4));
+    expect(mismatch(first, before.subarray(0, 8), 'before fit', streamTolerance())).toBeNull();
+    const input = tf.tensor3d(x, [1, FRAMES, C]);
+    const target = tf.onesLike(m.predict(input) as tf.Tensor);
+    m.compile({optimizer: tf.train.sgd(0.3), loss: 'meanSquaredError'});
+    await m.fit(input, target, {epochs: 2, verbose: 0});
+    const after = await reference(m, x, 1);
+    expect(mismatch(after, before, 'fit changed nothing', 0)).not.toBeNull();
+    const second = stream.pushArray(frames(x, 1, 4, FRAMES - 4));
+    expect(mismatch(second, after.subarray(8), 'after fit', streamTolerance())).toBeNull();
+    tf.dispose([input, target]);
+    stream.dispose();
+    m.dispose();
+  });
+
   it('streams the new weights when the product or the normalization changes, and unfolds', async () => {
     const {model: m, norm} = model(PRODUCERS.separable, 31);
     const x = Float32Array.from(randomArray(FRAMES * C, seededRandom(9)));
