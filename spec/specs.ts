@@ -15,6 +15,7 @@ import './streaming.spec';
 import './streaming_exact.spec';
 import './streaming_reach.spec';
 import './streaming_program.spec';
+import './streaming_fusion.spec';
 import './streaming_lifecycle.spec';
 import './streaming_semantics.spec';
 import './streaming_runtime.spec';

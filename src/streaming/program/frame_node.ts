@@ -1,6 +1,6 @@
 import {ActivationSpec} from './description.js';
 import {ArrayActivation, productActivation} from './activations.js';
-import {Scratch} from './frame_buffers.js';
+import {Frames, Scratch} from './frame_buffers.js';
 import {ProgramNode} from './node.js';
 import {pointwise} from './window_node.js';
 import {SimdKernel, SimdRows} from './simd/simd.js';
@@ -23,14 +23,36 @@ export function frameNode(mapping: RowMapping | null, O: number, batch: number):
   const stateless = {exportState: () => null, importState: () => {}};
   if (mapping == null) return {refresh: () => {}, run: ([x]) => x, ...stateless};
   const out = new Scratch(n => new Float32Array(n));
+  const result: Frames = {data: out.array, n: 0};
   return {
     refresh: mapping.refresh,
     run([x]) {
-      const data = out.get(batch * x.n * O);
-      if (x.n > 0) mapping.map(x.data, batch * x.n, data);
-      return {data, n: x.n};
+      result.data = out.get(batch * x.n * O);
+      result.n = x.n;
+      if (x.n > 0) mapping.map(x.data, batch * x.n, result.data);
+      return result;
     },
     ...stateless,
+  };
+}
+
+/**
+ * An activation applied to its input's frames where they are (no copy, no array of its own):
+ * for an input no other node reads and whose array its node owns (see fusion.ts).
+ */
+export function inPlaceActivationNode(
+  activation: ArrayActivation | null,
+  C: number,
+  batch: number
+): ProgramNode {
+  return {
+    refresh: () => {},
+    run([x]) {
+      if (activation != null && x.n > 0) activation(x.data, batch * x.n, C);
+      return x;
+    },
+    exportState: () => null,
+    importState: () => {},
   };
 }
 

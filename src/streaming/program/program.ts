@@ -1,6 +1,10 @@
+import {foldedNormNode} from './batch_norm_fold.js';
+import {activationOf} from './activations.js';
 import {buildNode} from './build.js';
+import {planFusions} from './fusion.js';
 import {NodeSpec} from './description.js';
 import {Frames, Scratch} from './frame_buffers.js';
+import {inPlaceActivationNode} from './frame_node.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdKernel} from './simd/simd.js';
 import {WeightSource} from './weights.js';
@@ -42,6 +46,9 @@ export class Program {
   private readonly arguments: Frames[][];
   private readonly input = new Scratch(n => new Float32Array(n));
   private readonly result = new Scratch(n => new Float32Array(n));
+  /** The input's frames and the output's, refilled every run (nothing allocated per push). */
+  private readonly inputFrames: Frames = {data: new Float32Array(0), n: 0};
+  private readonly outputFrames: Frames = {data: new Float32Array(0), n: 0};
   readonly batch: number;
   /** A fresh program's state, which `reset` goes back to. */
   private readonly initial: (NodeState | null)[];
@@ -70,14 +77,27 @@ export class Program {
   ): Program | null {
     const nodes: ProgramNode[] = [];
     const simd = useSimd ? SimdKernel.create() : null;
+    const {folds, inPlace} = planFusions(layout, weights);
     for (const [i, node] of layout.nodes.entries()) {
-      const built = buildNode(node.spec, {
+      const {spec, output} = node;
+      const fold = folds.get(i);
+      if (fold != null && spec.op === 'batchNorm') {
+        nodes.push(foldedNormNode(fold, spec.settings, output.channels, layout.batch));
+        continue;
+      }
+      if (inPlace.has(i) && spec.op === 'activation') {
+        const activation = activationOf(spec.settings.activation);
+        if (activation === undefined) return null;
+        nodes.push(inPlaceActivationNode(activation, output.channels, layout.batch));
+        continue;
+      }
+      const built = buildNode(spec, {
         inputs: node.inputs.map(j => (j < 0 ? layout.input : layout.nodes[j].output).channels),
-        channels: node.output.channels,
+        channels: output.channels,
         name: node.name,
         bufferFrames: node.buffers.map(b => b.maxFrames),
         batch: layout.batch,
-        weights: weights(i),
+        weights: fold?.producer ?? weights(i),
         simd,
       });
       if (built == null) return null;
@@ -99,11 +119,14 @@ export class Program {
   /**
    * Runs `n` new input frames (`x` in the stream's input layout: `[batch, n, C]`, or
    * `[batch, C, n]` channels-first) and returns the new output frames in the output's layout;
-   * the returned array is the program's own, valid until the next run.
+   * the returned frames (object and array) are the program's own, valid until the next run.
    */
   run(x: Float32Array, n: number): Frames {
-    for (const node of this.nodes) node.refresh();
-    const input: Frames = {data: this.toNwc(x, n, this.layout.input), n};
+    const nodeCount = this.nodes.length;
+    for (let i = 0; i < nodeCount; i++) this.nodes[i].refresh();
+    const input = this.inputFrames;
+    input.data = this.toNwc(x, n, this.layout.input);
+    input.n = n;
     const nodes = this.layout.nodes;
     for (let i = 0; i < nodes.length; i++) {
       const from = nodes[i].inputs;
@@ -112,7 +135,9 @@ export class Program {
       this.outputs[i] = this.nodes[i].run(xs);
     }
     const last = this.outputs[nodes.length - 1];
-    return {data: this.fromNwc(last, this.output), n: last.n};
+    this.outputFrames.data = this.fromNwc(last, this.output);
+    this.outputFrames.n = last.n;
+    return this.outputFrames;
   }
 
   /** Each node's state in the tensor steps' form (null where the step keeps none). */

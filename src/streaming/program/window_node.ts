@@ -7,7 +7,7 @@ import {
   SeparableSettings,
   WindowSettings,
 } from './description.js';
-import {FrameMemory, FrameQueue, Scratch} from './frame_buffers.js';
+import {FrameMemory, FrameQueue, Frames, Scratch} from './frame_buffers.js';
 import {NodeState, ProgramNode} from './node.js';
 import {SimdDepthwise, SimdKernel, SimdRows} from './simd/simd.js';
 import {WeightSource} from './weights.js';
@@ -41,6 +41,8 @@ export function windowNode(
   const capacity = 2 * (span + leftPadding + 8);
   const queue = new FrameQueue(batch, inChannels, capacity, convolve.memory ?? null);
   const out = new Scratch(n => new Float32Array(n));
+  // The one result object, refilled every push (nothing allocated per push).
+  const result: Frames = {data: out.array, n: 0};
   let skip = 0;
   queue.appendZeros(leftPadding, padValue);
   return {
@@ -50,12 +52,13 @@ export function windowNode(
       skip -= skipped;
       queue.append(x.data, x.n, skipped, x.n - skipped);
       const {windows, used, skip: next} = slide(queue.length, span, stride);
-      if (windows === 0) return {data: out.array, n: 0};
-      const data = out.get(batch * windows * outChannels);
-      convolve.run(queue, windows, stride, data);
+      result.n = windows;
+      if (windows === 0) return result;
+      result.data = out.get(batch * windows * outChannels);
+      convolve.run(queue, windows, stride, result.data);
       queue.drop(used);
       skip = next;
-      return {data, n: windows};
+      return result;
     },
     exportState: () => ({buffers: [{data: queue.read(), n: queue.length}], skip}),
     importState(state: NodeState) {
