@@ -419,6 +419,16 @@ async function sectionBench(entry, markdownFile, title, prepare) {
   }
 }
 
+/** A `## title` section of the last bench/RESULTS.md, for a part this run skips (or ''). */
+function keptSection(title) {
+  if (!existsSync('bench/RESULTS.md')) return '';
+  const md = readFileSync('bench/RESULTS.md', 'utf8');
+  const start = md.indexOf(`\n## ${title}\n`);
+  if (start < 0) return '';
+  const end = md.indexOf('\n## ', start + 1);
+  return end < 0 ? md.slice(start) : md.slice(start, end);
+}
+
 async function main() {
   const before = previous();
   if (['threads', 'webgpu'].includes(process.env.BENCH_ONLY))
@@ -482,7 +492,7 @@ async function main() {
       };
   const reach = skip.includes('node') ? '' : await reachTable();
   const layers = skip.includes('layers')
-    ? ''
+    ? keptSection('The 1-D layers tfjs lacks (Node)')
     : await sectionBench(
         'bench/layers.ts',
         'bench/out/layers.md',
@@ -490,7 +500,7 @@ async function main() {
         ['bench/layers_onnx.py']
       );
   const onnx = skip.includes('onnx')
-    ? ''
+    ? keptSection('ONNX import (Node)')
     : await sectionBench('bench/onnx_import.ts', 'bench/out/onnx-import.md', 'ONNX import (Node)');
   // BENCH_SKIP=limit: the streaming-limit rows of the last run that had them are kept.
   const limitRows = limit.length > 0 ? limit : (before.limit ?? []);
@@ -499,7 +509,7 @@ async function main() {
   const md =
     withLimit(
       markdown(ops.rows, ops.torch, ops.widths, opsSkipped ? ops.date : null) +
-        peersTable(peers) +
+        peersTable(opsSkipped ? (before.peers ?? []) : peers) +
         streamingTable(streaming) +
         reach,
       limitRows
@@ -514,7 +524,7 @@ async function main() {
         rows: ops.rows,
         torch: ops.torch,
         widths: ops.widths,
-        peers,
+        peers: opsSkipped ? (before.peers ?? []) : peers,
         opsDate: ops.date,
         streaming,
         streamingDate: today,
