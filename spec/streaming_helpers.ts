@@ -141,14 +141,17 @@ export function randomChunks(rand: Rand, width: number): number[] {
  * stream keeps every NaN on both of its paths, where tfjs-wasm's clamps give a number
  * (relu of a NaN whose sign bit is set, one made from Inf - Inf, gives 0; relu6 6 or 0;
  * hardSigmoid 0; maximum and minimum the other operand: see src/streaming/nan.ts), and
- * tfjs-cpu's kernels keep NaN as the math does (but for maxPool: see `poolReference`).
+ * tfjs-cpu's kernels keep NaN as the math does (but for maxPool: see `poolReference`). With
+ * `onCpuEverywhere`, on webgl and webgpu too, whose predict turns some infinities into NaN
+ * where the math keeps them (for specs whose inputs or weights are not finite).
  */
 export async function predicted(
   model: tfl.LayersModel,
-  x: tf.Tensor
+  x: tf.Tensor,
+  {onCpuEverywhere = false}: {onCpuEverywhere?: boolean} = {}
 ): Promise<Float32Array | null> {
   const backend = tf.getBackend();
-  const onCpu = backend === 'wasm';
+  const onCpu = backend === 'wasm' || (onCpuEverywhere && backend !== 'cpu');
   if (onCpu) await tf.setBackend('cpu');
   try {
     let y: tf.Tensor;
