@@ -156,6 +156,16 @@ const CASES: Case[] = [
       }),
   },
   {
+    name: 'PReLU (an alpha per channel) after Dense',
+    build: () =>
+      model(x =>
+        on(
+          tfl.layers.prelu({sharedAxes: [1], alphaInitializer: init(24)}),
+          on(tfl.layers.dense({units: 4, kernelInitializer: init(25)}), x)
+        )
+      ),
+  },
+  {
     name: 'max and average pooling (local)',
     reference: (x, batch) =>
       poolReference(poolReference(x, batch, C, 'max', 2, 1, 0, 0), batch, C, 'average', 3, 1, 0, 0),
@@ -345,12 +355,13 @@ describe('stream runtime (loadStream of stream.export)', () => {
   }
 
   it('refuses to export a stream with a layer the program does not cover, naming it', () => {
-    const m = model(x => on(tfl.layers.prelu({sharedAxes: [1], name: 'alpha_layer'}), x));
+    // One alpha shared over the channels too: the program's node reads one per channel.
+    const m = model(x => on(tfl.layers.prelu({sharedAxes: [1, 2], name: 'one_alpha'}), x));
     const stream = createStream(m);
     const before = liveTensors();
     const e = expectThrowsMatching(
       () => stream.export(),
-      /stream.export: layer 'alpha_layer' \(PReLU\)/
+      /stream.export: layer 'one_alpha' \(PReLU\)/
     );
     expect(e?.name).toBe('ValueError');
     expect(liveTensors()).toBe(before);

@@ -1,5 +1,12 @@
 import {ActivationSpec, NodeSpec, WindowSettings} from './description.js';
-import {activationRows, batchNormRows, denseRows, frameNode, layerNormRows} from './frame_node.js';
+import {
+  activationRows,
+  batchNormRows,
+  denseRows,
+  frameNode,
+  layerNormRows,
+  preluRows,
+} from './frame_node.js';
 import {activationOf} from './activations.js';
 import {MERGE_MODES, mergeNode} from './merge_node.js';
 import {NodeState, ProgramNode} from './node.js';
@@ -71,6 +78,8 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
       return frameNode(batchNormRows(spec.settings, weights, C), O, batch);
     case 'layerNorm':
       return frameNode(layerNormRows(spec.settings, weights, C), O, batch);
+    case 'prelu':
+      return frameNode(preluRows(weights, C), O, batch);
     case 'identity':
       return frameNode(null, O, batch);
     case 'recurrent':

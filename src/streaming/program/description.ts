@@ -78,6 +78,8 @@ export interface OpSettings {
   activation: {activation: ActivationSpec};
   batchNorm: {epsilon: number};
   layerNorm: {epsilon: number};
+  /** PReLU with an alpha per channel (weight 'alpha', shared over time). */
+  prelu: Record<string, never>;
   /** Dropout and noise layers at inference. */
   identity: Record<string, never>;
   recurrent: RecurrentSettings;
@@ -98,6 +100,7 @@ export const NODE_OPS: readonly NodeOp[] = [
   'activation',
   'batchNorm',
   'layerNorm',
+  'prelu',
   'identity',
   'recurrent',
   'globalPooling',
@@ -137,6 +140,8 @@ export function nodeWeights(
       return {moving_mean: need(C), moving_variance: need(C), gamma: may(C), beta: may(C)};
     case 'layerNorm':
       return {gamma: may(C), beta: may(C)};
+    case 'prelu':
+      return {alpha: need(C)};
     case 'recurrent': {
       const {cell, units: U, resetAfter} = spec.settings;
       const gates = {GRU: 3, LSTM: 4, SimpleRNN: 1}[cell];
