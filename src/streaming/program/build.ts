@@ -17,6 +17,7 @@ import {WeightSource} from './weights.js';
 import {
   conv1dWindows,
   depthwiseWindows,
+  insideAverageNode,
   localPoolingWindows,
   separableWindows,
   WindowArithmetic,
@@ -59,7 +60,8 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
     case 'depthwiseConv':
       return windowed(depthwiseWindows(spec.settings, weights, C), spec.settings.window);
     case 'localPooling': {
-      const {pool, window} = spec.settings;
+      const {pool, window, insideCount} = spec.settings;
+      if (insideCount) return insideAverageNode(window, C, batch);
       return windowed(
         localPoolingWindows(pool, window.span, C),
         window,

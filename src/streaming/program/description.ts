@@ -44,6 +44,12 @@ export type DepthwiseSettings = SeparableSettings;
 export interface LocalPoolingSettings {
   window: WindowSettings;
   pool: 'max' | 'average';
+  /**
+   * Average only: windows divide by the frames inside the signal, not the span ('same'), so
+   * the node buffers its frames with a count channel (1 for a frame, 0 for padding) as the
+   * tensor step does. Absent: false.
+   */
+  insideCount?: boolean;
 }
 
 /** A global pooling head: each frame pools the last `window` frames. */
