@@ -149,12 +149,13 @@ describeBothEngines('createStream', () => {
 
   it("keeps no view of the caller's array: a reused buffer, through push and pushArray", async () => {
     // 'valid' padding starts with an empty window buffer, so the first chunk's frames are what
-    // it keeps; PReLU keeps the model off the typed-array program (the tensor steps run).
+    // it keeps; a PReLU of one alpha keeps the model off the typed-array program (the tensor
+    // steps run).
     for (const prelu of [false, true]) {
       const layers: tfl.layers.Layer[] = [
         depthSeparableConv1d({inputShape: [null, 1], filters: 2, kernelSize: 3, padding: 'valid'}),
       ];
-      if (prelu) layers.push(tfl.layers.prelu({sharedAxes: [1]}));
+      if (prelu) layers.push(tfl.layers.prelu({sharedAxes: [1, 2]}));
       const model = tfl.sequential({layers});
       const signal = Float32Array.from({length: 10}, (_, i) => Math.sin(i));
       const want = (await predicted(model, tf.tensor3d(signal, [1, 10, 1])))!;

@@ -26,6 +26,7 @@ import {
   kernelCount,
   nonFiniteValues,
   pick,
+  poolReference,
   predicted,
   Rand,
   randomChunks,
@@ -480,6 +481,45 @@ describeBothEngines('Streaming the 1-D layers (Conv1D, DepthwiseConv1D, GRU)', p
       x.dispose();
       stream.dispose();
       m.dispose();
+    });
+
+    it("'same' average pooling runs in the program and hands its state to the tensor steps", async () => {
+      const rand = uniform(733);
+      for (const poolSize of [2, 3, 4, 5]) {
+        const m = model(3, apply =>
+          apply(tfl.layers.averagePooling1d({poolSize, strides: 1, padding: 'same'}))
+        );
+        const x = signal(rand, [2, 12, 3], true);
+        const stream = createStream(m, {batchSize: 2});
+        expect(stream.runsProgram).withContext(`pool ${poolSize}`).toBeTrue();
+        const parts: Float32Array[] = [];
+        // Nested arrays run the tensor steps, from the program's state and back to it.
+        for (const [at, nested] of [
+          [0, false],
+          [3, true],
+          [6, false],
+          [9, false],
+        ] as const) {
+          const chunk = tf.slice(x, [0, at, 0], [2, 3, 3]);
+          if (nested) {
+            parts.push(await takeAsync(stream.push(chunk.arraySync())));
+          } else {
+            const info = await tf.profile(() => stream.push(chunk));
+            expect(info.kernels.length).withContext(`pool ${poolSize}, frame ${at}`).toBe(0);
+            parts.push(await takeAsync(info.result as tf.Tensor));
+          }
+          chunk.dispose();
+        }
+        parts.push(await takeAsync(stream.flush()));
+        const left = Math.floor((poolSize - 1) / 2);
+        const right = poolSize - 1 - left;
+        const want = poolReference(await x.data(), 2, 3, 'average', poolSize, 1, left, right);
+        const got = joinTime(parts, 2, 3);
+        expect(mismatch(got, want, `pool ${poolSize}`, streamTolerance())).toBeNull();
+        x.dispose();
+        stream.dispose();
+        m.dispose();
+      }
     });
 
     it('the program runs a push of the convolutions with no tfjs kernel', async () => {

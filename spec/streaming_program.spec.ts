@@ -454,12 +454,18 @@ describe('streaming program', () => {
       padding: 'causal',
       activation: 'relu',
     });
+    const perChannel = tfl.layers.prelu({
+      sharedAxes: [1],
+      alphaInitializer: tfl.initializers.randomUniform({minval: -0.5, maxval: 0.5, seed: 3}),
+    });
     const covered = tfl.model({
       inputs: input,
-      outputs: tfl.layers.dense({units: 2}).apply(conv.apply(input)) as tfl.SymbolicTensor,
+      outputs: tfl.layers
+        .dense({units: 2})
+        .apply(perChannel.apply(conv.apply(input))) as tfl.SymbolicTensor,
     });
-    // PReLU's alpha is a weight per channel the program does not read: tfjs runs it.
-    const prelu = tfl.layers.prelu({sharedAxes: [1]});
+    // One alpha shared over the channels too is not the program's node (one per channel).
+    const prelu = tfl.layers.prelu({sharedAxes: [1, 2]});
     const uncovered = tfl.model({
       inputs: input,
       outputs: prelu.apply(conv.apply(input)) as tfl.SymbolicTensor,

@@ -156,6 +156,16 @@ const CASES: Case[] = [
       }),
   },
   {
+    name: 'PReLU (an alpha per channel) after Dense',
+    build: () =>
+      model(x =>
+        on(
+          tfl.layers.prelu({sharedAxes: [1], alphaInitializer: init(24)}),
+          on(tfl.layers.dense({units: 4, kernelInitializer: init(25)}), x)
+        )
+      ),
+  },
+  {
     name: 'max and average pooling (local)',
     reference: (x, batch) =>
       poolReference(poolReference(x, batch, C, 'max', 2, 1, 0, 0), batch, C, 'average', 3, 1, 0, 0),
@@ -166,6 +176,15 @@ const CASES: Case[] = [
           on(tfl.layers.maxPooling1d({poolSize: 2, strides: 1}), x)
         )
       ),
+  },
+  {
+    // Its windows cover padding: the node buffers a count channel. Right padding waits for
+    // flush, which the runtime has not: its output is 2 frames short.
+    name: "average pooling 'same' (pool 4)",
+    reference: (x, batch) =>
+      firstFrames(poolReference(x, batch, C, 'average', 4, 1, 1, 2), batch, FRAMES - 2),
+    build: () =>
+      model(x => on(tfl.layers.averagePooling1d({poolSize: 4, strides: 1, padding: 'same'}), x)),
   },
   {
     name: 'global average pooling',
@@ -242,6 +261,15 @@ function signal(batch: number, seed: number, nonFinite: boolean): Float32Array {
     values[(batch * FRAMES - 3) * C] = Infinity;
   }
   return values;
+}
+
+/** The first `n` frames of each batch element of `[batch, FRAMES, C]` values. */
+function firstFrames(y: Float64Array, batch: number, n: number): Float64Array {
+  const out = new Float64Array(batch * n * C);
+  for (let b = 0; b < batch; b++) {
+    out.set(y.subarray(b * FRAMES * C, (b * FRAMES + n) * C), b * n * C);
+  }
+  return out;
 }
 
 /** Frames [from, from + n) of `[batch, FRAMES, C]` values. */
@@ -344,13 +372,44 @@ describe('stream runtime (loadStream of stream.export)', () => {
     }
   }
 
+  it("refuses a PReLU or 'same' average node with hostile settings or weights, naming it", () => {
+    const m = model(x =>
+      on(
+        tfl.layers.averagePooling1d({poolSize: 3, strides: 1, padding: 'same'}),
+        on(tfl.layers.prelu({sharedAxes: [1], alphaInitializer: init(26)}), x)
+      )
+    );
+    const stream = createStream(m);
+    const exported = stream.export();
+    stream.dispose();
+    type Loose = {nodes: {settings: Record<string, unknown>; weights: {shape: number[]}[]}[]};
+    const edits: [string, (d: Loose) => void, RegExp][] = [
+      ['alpha of 2 values', d => (d.nodes[0].weights[0].shape = [1, 2]), /node 0 .*'alpha'/],
+      ['no alpha', d => (d.nodes[0].weights = []), /node 0 .*weight 'alpha' is missing/],
+      ['PReLU settings null', d => (d.nodes[0].settings = null!), /node 0 .*settings must/],
+      ['insideCount a string', d => (d.nodes[1].settings.insideCount = 'yes'), /insideCount/],
+      ['insideCount on max', d => (d.nodes[1].settings.pool = 'max'), /node 1 .*insideCount/],
+      ['no count channel', d => (d.nodes[1].settings.insideCount = false), /node 1 .*buffers/],
+    ];
+    const before = liveTensors();
+    for (const [what, edit, pattern] of edits) {
+      const d = JSON.parse(JSON.stringify(exported.description));
+      edit(d);
+      const e = expectThrowsMatching(() => loadStream(d, exported.weights), pattern);
+      expect(e?.name).withContext(what).toBe('ValueError');
+    }
+    expect(liveTensors()).toBe(before);
+    m.dispose();
+  });
+
   it('refuses to export a stream with a layer the program does not cover, naming it', () => {
-    const m = model(x => on(tfl.layers.prelu({sharedAxes: [1], name: 'alpha_layer'}), x));
+    // One alpha shared over the channels too: the program's node reads one per channel.
+    const m = model(x => on(tfl.layers.prelu({sharedAxes: [1, 2], name: 'one_alpha'}), x));
     const stream = createStream(m);
     const before = liveTensors();
     const e = expectThrowsMatching(
       () => stream.export(),
-      /stream.export: layer 'alpha_layer' \(PReLU\)/
+      /stream.export: layer 'one_alpha' \(PReLU\)/
     );
     expect(e?.name).toBe('ValueError');
     expect(liveTensors()).toBe(before);

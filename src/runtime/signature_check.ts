@@ -20,6 +20,7 @@ const STEP_KINDS: Readonly<Record<NodeOp, string>> = {
   activation: 'frame',
   batchNorm: 'frame',
   layerNorm: 'frame',
+  prelu: 'frame',
   identity: 'frame',
   recurrent: 'recurrent',
   globalPooling: 'pooling',

@@ -79,6 +79,17 @@ function checkSettings(node: ExportedNode, where: string): void {
       throw bad(`${where}: settings.epsilon must be a number in [0, 1), not ${describe(e)}.`);
     }
   }
+  if (node.op === 'localPooling' && settings.insideCount !== undefined) {
+    if (settings.insideCount !== true && settings.insideCount !== false) {
+      throw bad(
+        `${where}: settings.insideCount must be true or false, not ` +
+          `${describe(settings.insideCount)}.`
+      );
+    }
+    if (settings.insideCount && settings.pool !== 'average') {
+      throw bad(`${where}: settings.insideCount is for pool 'average' only.`);
+    }
+  }
   if ('window' in settings && node.op !== 'globalPooling') {
     const w = isObject(settings.window) ? settings.window : {};
     const span = integer(w.span, `${where}: settings.window.span`, 1, MAX_FRAMES);
@@ -147,9 +158,13 @@ function bufferNeeds(
     case 'conv1d':
     case 'depthwiseConv':
     case 'localPooling': {
-      const {span, leftPadding} = (node.settings as {window: {span: number; leftPadding: number}})
-        .window;
-      return [{...first, least: Math.max(span - 1, leftPadding)}];
+      const {window, insideCount} = node.settings as {
+        window: {span: number; leftPadding: number};
+        insideCount?: boolean;
+      };
+      // An average over padding buffers its frames with a count channel.
+      const channels = first.channels + (insideCount ? 1 : 0);
+      return [{...first, channels, least: Math.max(window.span - 1, window.leftPadding)}];
     }
     case 'globalPooling':
       return [{...first, least: (node.settings as {window: number}).window - 1}];

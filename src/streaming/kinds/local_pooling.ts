@@ -95,21 +95,22 @@ export const localPooling: LayerKind = {
 
   /**
    * A window node, its left padding -Infinity for max pooling. An average whose windows cover
-   * padding buffers a count channel (`insideCount`): the tensor steps run it.
+   * padding buffers a count channel (`insideCount`), and so does its node.
    */
   program(node, {inputs: [input]}) {
     const {info, buffers, maxSkip} = node.step;
+    if (info.kind !== 'localPooling') return undefined;
+    const insideCount = info.pool === 'average' && info.leftPadding + info.rightPadding > 0;
     if (
-      info.kind !== 'localPooling' ||
       !knownSettings(node, PROGRAM_SETTINGS) ||
       buffers.length !== 1 ||
-      buffers[0].edge.channels !== input.channels ||
+      buffers[0].edge.channels !== input.channels + (insideCount ? 1 : 0) ||
       maxSkip !== Math.max(info.stride - info.span, 0)
     ) {
       return undefined;
     }
-    if (info.pool === 'average' && info.leftPadding + info.rightPadding > 0) return undefined;
     const {pool, span, stride, leftPadding} = info;
-    return {op: 'localPooling', settings: {pool, window: {span, stride, leftPadding}}};
+    const window = {span, stride, leftPadding};
+    return {op: 'localPooling', settings: {pool, window, ...(insideCount && {insideCount})}};
   },
 };

@@ -208,6 +208,12 @@ const FRAME_LAYERS: Readonly<Record<string, FrameLayer>> = {
         ? null
         : 'its alpha differs frame by frame (share the time axis: sharedAxes)';
     },
+    // An alpha per channel (not one shared over them, which the node does not read).
+    spec(c, input) {
+      const shared = ([] as number[]).concat((c.sharedAxes ?? []) as number[] | number);
+      const {channelAxis, normal} = axes(input);
+      return shared.map(normal).includes(channelAxis) ? undefined : {op: 'prelu', settings: {}};
+    },
   },
 };
 
@@ -217,7 +223,8 @@ const PROGRAM_SETTINGS = ['kind', 'rows'];
 export const perFrame: LayerKind = {
   streams:
     'Dense, Activation, ReLU-style activations, Softmax over channels, ' +
-    'BatchNormalization and LayerNormalization over channels, dropout and noise layers',
+    'BatchNormalization and LayerNormalization over channels, PReLU shared over time, ' +
+    'dropout and noise layers',
   refuses: {
     Flatten: 'it flattens the time axis into the channels',
     Reshape: 'it may move or merge the time axis',

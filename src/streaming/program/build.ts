@@ -1,5 +1,12 @@
 import {ActivationSpec, NodeSpec, WindowSettings} from './description.js';
-import {activationRows, batchNormRows, denseRows, frameNode, layerNormRows} from './frame_node.js';
+import {
+  activationRows,
+  batchNormRows,
+  denseRows,
+  frameNode,
+  layerNormRows,
+  preluRows,
+} from './frame_node.js';
 import {activationOf} from './activations.js';
 import {MERGE_MODES, mergeNode} from './merge_node.js';
 import {NodeState, ProgramNode} from './node.js';
@@ -10,6 +17,7 @@ import {WeightSource} from './weights.js';
 import {
   conv1dWindows,
   depthwiseWindows,
+  insideAverageNode,
   localPoolingWindows,
   separableWindows,
   WindowArithmetic,
@@ -52,7 +60,8 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
     case 'depthwiseConv':
       return windowed(depthwiseWindows(spec.settings, weights, C), spec.settings.window);
     case 'localPooling': {
-      const {pool, window} = spec.settings;
+      const {pool, window, insideCount} = spec.settings;
+      if (insideCount) return insideAverageNode(window, C, batch);
       return windowed(
         localPoolingWindows(pool, window.span, C),
         window,
@@ -71,6 +80,8 @@ export function buildNode(spec: NodeSpec, context: BuildContext): ProgramNode | 
       return frameNode(batchNormRows(spec.settings, weights, C), O, batch);
     case 'layerNorm':
       return frameNode(layerNormRows(spec.settings, weights, C), O, batch);
+    case 'prelu':
+      return frameNode(preluRows(weights, C), O, batch);
     case 'identity':
       return frameNode(null, O, batch);
     case 'recurrent':

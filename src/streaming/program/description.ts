@@ -44,6 +44,12 @@ export type DepthwiseSettings = SeparableSettings;
 export interface LocalPoolingSettings {
   window: WindowSettings;
   pool: 'max' | 'average';
+  /**
+   * Average only: windows divide by the frames inside the signal, not the span ('same'), so
+   * the node buffers its frames with a count channel (1 for a frame, 0 for padding) as the
+   * tensor step does. Absent: false.
+   */
+  insideCount?: boolean;
 }
 
 /** A global pooling head: each frame pools the last `window` frames. */
@@ -78,6 +84,8 @@ export interface OpSettings {
   activation: {activation: ActivationSpec};
   batchNorm: {epsilon: number};
   layerNorm: {epsilon: number};
+  /** PReLU with an alpha per channel (weight 'alpha', shared over time). */
+  prelu: Record<string, never>;
   /** Dropout and noise layers at inference. */
   identity: Record<string, never>;
   recurrent: RecurrentSettings;
@@ -98,6 +106,7 @@ export const NODE_OPS: readonly NodeOp[] = [
   'activation',
   'batchNorm',
   'layerNorm',
+  'prelu',
   'identity',
   'recurrent',
   'globalPooling',
@@ -137,6 +146,8 @@ export function nodeWeights(
       return {moving_mean: need(C), moving_variance: need(C), gamma: may(C), beta: may(C)};
     case 'layerNorm':
       return {gamma: may(C), beta: may(C)};
+    case 'prelu':
+      return {alpha: need(C)};
     case 'recurrent': {
       const {cell, units: U, resetAfter} = spec.settings;
       const gates = {GRU: 3, LSTM: 4, SimpleRNN: 1}[cell];

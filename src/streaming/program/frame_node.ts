@@ -179,3 +179,22 @@ export function layerNormRows(
     },
   };
 }
+
+/** PReLU with an alpha per channel, as tfjs's prelu: x < 0 ? alpha * x : x (NaN and -0 kept). */
+export function preluRows(weights: WeightSource, C: number): RowMapping {
+  let alpha: Float32Array = new Float32Array(0);
+  return {
+    refresh() {
+      if (weights.refresh()) alpha = weights.get('alpha')!;
+    },
+    map(x, rows, out) {
+      const a = alpha;
+      for (let r = 0, at = 0; r < rows; r++, at += C) {
+        for (let c = 0; c < C; c++) {
+          const v = x[at + c];
+          out[at + c] = v < 0 ? a[c] * v : v;
+        }
+      }
+    },
+  };
+}

@@ -27,6 +27,7 @@ const OWN_OUTPUT: ReadonlySet<NodeOp> = new Set<NodeOp>([
   'activation',
   'batchNorm',
   'layerNorm',
+  'prelu',
   'merge',
 ]);
 

@@ -135,13 +135,16 @@ export function separableWindows(
 /**
  * Max or average pooling over `span` frames of `C` channels, in float64: NaN where a window
  * reads a NaN (Math.max and the sum keep it), and an average of +Inf and -Inf is NaN. The
- * average divides by the span: windows over padding run as tensor steps (see local_pooling.ts).
+ * average divides by the span, or with `insideCount` by the frames inside the signal: its
+ * frames then carry one more channel, 1 for a frame and 0 for padding (see local_pooling.ts).
  */
 export function localPoolingWindows(
   kind: 'max' | 'average',
   span: number,
-  C: number
+  C: number,
+  {insideCount = false}: {insideCount?: boolean} = {}
 ): WindowArithmetic {
+  const width = insideCount ? C + 1 : C;
   return {
     refresh: () => {},
     run(q, windows, stride, out) {
@@ -150,15 +153,45 @@ export function localPoolingWindows(
         for (let w = 0; w < windows; w++) {
           const base = q.offset(b, w * stride);
           const o0 = (b * windows + w) * C;
+          let count = span;
+          if (insideCount) {
+            count = 0;
+            for (let k = 0, i = base + C; k < span; k++, i += width) count += x[i];
+          }
           for (let c = 0; c < C; c++) {
             let acc = kind === 'max' ? -Infinity : 0;
-            for (let k = 0, i = base + c; k < span; k++, i += C) {
+            for (let k = 0, i = base + c; k < span; k++, i += width) {
               acc = kind === 'max' ? Math.max(acc, x[i]) : acc + x[i];
             }
-            out[o0 + c] = kind === 'max' ? acc : acc / span;
+            out[o0 + c] = kind === 'max' ? acc : acc / count;
           }
         }
       }
+    },
+  };
+}
+
+/**
+ * Average pooling whose windows may cover padding: a window node over the frames with a count
+ * channel appended (its state is the tensor step's, `C + 1` channels).
+ */
+export function insideAverageNode(window: WindowSettings, C: number, batch: number): ProgramNode {
+  const C1 = C + 1;
+  const average = localPoolingWindows('average', window.span, C, {insideCount: true});
+  const inner = windowNode(window, average, C1, C, batch);
+  const marked = new Scratch(n => new Float32Array(n));
+  const frames: Frames = {data: marked.array, n: 0};
+  return {
+    ...inner,
+    run([x]) {
+      const rows = batch * x.n;
+      frames.data = marked.get(rows * C1);
+      frames.n = x.n;
+      for (let r = 0; r < rows; r++) {
+        frames.data.set(x.data.subarray(r * C, r * C + C), r * C1);
+        frames.data[r * C1 + C] = 1;
+      }
+      return inner.run([frames]);
     },
   };
 }
